@@ -1,0 +1,327 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.Logging;
+using NetMQ;
+using NetMQ.Sockets;
+using Pigato.Internal;
+using Pigato.Protocol;
+
+namespace Pigato;
+
+/// <summary>
+/// The PIGATO broker: queues requests per service and routes them to workers, relaying their replies.
+/// </summary>
+/// <remarks>
+/// All state lives on one thread that owns the sockets; public members are safe from any thread.
+/// Event handlers run on that thread: keep them short.
+/// </remarks>
+public sealed partial class Broker : IAsyncDisposable
+{
+    private const int MaxFrames = 16;
+    private const int MaxMessagesPerWakeup = 4096;
+
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private readonly Dictionary<string, ServiceEntry> _services = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, BrokerWorker> _workers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, BrokerRequest> _requests = new(StringComparer.Ordinal);
+    private readonly ReceivedFrames _frames = new(MaxFrames) { Base = 1 };
+    private ActorLoop? _loop;
+    private RouterSocket? _router;
+    private PublisherSocket? _publisher;
+    private SocketFrameWriter? _writer;
+
+    /// <summary>Creates a broker; it does nothing until <see cref="StartAsync"/>.</summary>
+    public Broker(BrokerOptions? options = null)
+    {
+        Options = options ?? BrokerOptions.Default;
+        Options.Validate();
+        Name = Options.Name ?? "B" + Guid.NewGuid().ToString("N");
+        _logger = Options.LoggerFactory.CreateLogger<Broker>();
+    }
+
+    /// <summary>The options this broker runs with.</summary>
+    public BrokerOptions Options { get; }
+
+    /// <summary>The broker's socket identity.</summary>
+    public string Name { get; }
+
+    /// <summary>The endpoint actually bound (an ephemeral port resolved), or null when not running.</summary>
+    public string? Endpoint { get; private set; }
+
+    /// <summary>The internal PUB channel actually bound, or null when not running or turned off.</summary>
+    public string? InternalEndpoint { get; private set; }
+
+    /// <summary>True between <see cref="StartAsync"/> and <see cref="StopAsync"/>.</summary>
+    public bool IsRunning => _loop is not null;
+
+    /// <summary>Raised once the broker is bound and running.</summary>
+    public event EventHandler? Started;
+
+    /// <summary>Raised once the broker has stopped.</summary>
+    public event EventHandler? Stopped;
+
+    /// <summary>Raised when a peer sends bad input or a message cannot be delivered; the broker keeps running.</summary>
+    public event EventHandler<PigatoErrorEventArgs>? Error;
+
+    /// <summary>Binds the sockets and starts routing.</summary>
+    /// <exception cref="PigatoException">An endpoint cannot be bound (code <c>ERR_BIND</c>).</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_loop is not null)
+            {
+                return;
+            }
+
+            var router = new RouterSocket();
+            PublisherSocket? publisher = null;
+            try
+            {
+                router.Options.Identity = System.Text.Encoding.UTF8.GetBytes(Name);
+                router.Options.RouterMandatory = true;
+                router.Options.SendHighWatermark = Options.SendHighWatermark;
+                router.Options.ReceiveHighWatermark = Options.SendHighWatermark;
+                router.Options.MaxMsgSize = Options.MaxFrameSize;
+                router.Options.Linger = TimeSpan.FromMilliseconds(200);
+                Bind(router, Options.Endpoint);
+                if (Options.InternalEndpoint is { } intch)
+                {
+                    publisher = new PublisherSocket();
+                    publisher.Options.Linger = TimeSpan.Zero;
+                    Bind(publisher, intch);
+                }
+            }
+            catch
+            {
+                router.Dispose();
+                publisher?.Dispose();
+                throw;
+            }
+
+            _router = router;
+            _publisher = publisher;
+            Endpoint = router.Options.LastEndpoint;
+            InternalEndpoint = publisher?.Options.LastEndpoint;
+            _writer = new SocketFrameWriter(router, Options.SendTimeout);
+
+            var loop = new ActorLoop(e => ReportError("ERR_INTERNAL", "Broker loop error: " + e.Message, null, e));
+            router.ReceiveReady += (_, _) => OnRouterReady();
+            var timer = new NetMQTimer(Options.HeartbeatInterval);
+            timer.Elapsed += (_, _) => loop.Guard(OnHeartbeatTick);
+            loop.Add(router);
+            loop.Add(timer);
+            _loop = loop;
+            loop.Start("Pigato.Broker");
+
+            Log.Started(_logger, Name, Endpoint, InternalEndpoint);
+            Started?.Invoke(this, EventArgs.Empty);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <summary>
+    /// Stops routing: every request still held gets an error reply (<c>ERR_BROKER_STOPPED</c>), every worker a
+    /// DISCONNECT, then the sockets close.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_loop is not { } loop)
+            {
+                return;
+            }
+
+            await loop.InvokeAsync(() =>
+            {
+                Shutdown();
+                return true;
+            }).ConfigureAwait(false);
+            loop.Dispose();
+            _router!.Dispose();
+            _publisher?.Dispose();
+            _loop = null;
+            _router = null;
+            _publisher = null;
+            _writer = null;
+            Endpoint = null;
+            InternalEndpoint = null;
+            Log.Stopped(_logger, Name);
+            Stopped?.Invoke(this, EventArgs.Empty);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <summary>A consistent snapshot of what the broker holds, taken on its thread.</summary>
+    public Task<BrokerStats> GetStatsAsync()
+    {
+        var loop = _loop ?? throw new InvalidOperationException("The broker is not running.");
+        return loop.InvokeAsync(() => new BrokerStats(
+            _workers.Count,
+            _services.Count,
+            _services.Values.Sum(s => s.Queue.Count),
+            _workers.Values.Sum(w => w.InFlight.Count),
+            _requests.Count));
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _frames.Dispose();
+        _lifecycle.Dispose();
+    }
+
+    private static void Bind(NetMQSocket socket, string endpoint)
+    {
+        try
+        {
+            socket.Bind(endpoint);
+        }
+        catch (Exception e) when (e is NetMQException or ArgumentException)
+        {
+            throw new PigatoException("ERR_BIND", $"Cannot bind '{endpoint}': {e.Message}", e);
+        }
+    }
+
+    private void Shutdown()
+    {
+        foreach (var request in _requests.Values.ToList())
+        {
+            FailToClient(request, "ERR_BROKER_STOPPED");
+        }
+
+        foreach (var worker in _workers.Values.ToList())
+        {
+            SendDisconnect(worker.Identity);
+        }
+
+        _requests.Clear();
+        _workers.Clear();
+        _services.Clear();
+    }
+
+    private void OnRouterReady()
+    {
+        for (var i = 0; i < MaxMessagesPerWakeup && _frames.TryReceive(_router!); i++)
+        {
+            try
+            {
+                HandleMessage();
+            }
+#pragma warning disable CA1031 // One bad message must never stop the broker.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                ReportError("ERR_INTERNAL", "Failed to handle a message: " + e.Message, null, e);
+            }
+            finally
+            {
+                _frames.Clear();
+            }
+
+            DispatchPending();
+        }
+    }
+
+    private void HandleMessage()
+    {
+        if (_frames.Truncated)
+        {
+            ReportError(PigatoErrorCodes.MessageLength, $"Message with more than {MaxFrames} frames discarded.", PeerId());
+            return;
+        }
+
+        var decoded = PigatoDecoder.ForBroker(_frames);
+        switch (decoded.Kind)
+        {
+            case PigatoMessageKind.ClientRequest:
+                OnClientRequest();
+                break;
+            case PigatoMessageKind.ClientHeartbeat:
+                SendToPeer(_frames.Raw(0), PigatoEncoder.ClientHeartbeat);
+                break;
+            case PigatoMessageKind.ClientRequestHeartbeat:
+                OnClientRequestHeartbeat();
+                break;
+            case PigatoMessageKind.WorkerReady:
+                OnWorkerReady();
+                break;
+            case PigatoMessageKind.WorkerHeartbeat:
+                OnWorkerHeartbeat();
+                break;
+            case PigatoMessageKind.WorkerPartialReply:
+            case PigatoMessageKind.WorkerFinalReply:
+                OnWorkerReply(decoded.Kind == PigatoMessageKind.WorkerFinalReply);
+                break;
+            case PigatoMessageKind.WorkerReject:
+                OnWorkerReject();
+                break;
+            case PigatoMessageKind.WorkerDisconnect:
+                OnWorkerDisconnect();
+                break;
+            default:
+                OnInvalidMessage(decoded.Error!);
+                break;
+        }
+    }
+
+    private void OnHeartbeatTick()
+    {
+        foreach (var worker in _workers.Values.ToList())
+        {
+            worker.Liveness--;
+            if (worker.Liveness < 0)
+            {
+                RemoveWorker(worker, "purged after missing heartbeats", sendDisconnect: true);
+            }
+            else if (!worker.HeardSinceTick)
+            {
+                SendToPeer(worker.Identity, PigatoEncoder.BrokerHeartbeat);
+            }
+
+            worker.HeardSinceTick = false;
+        }
+
+        ExpireQueuedRequests();
+        DispatchPending();
+    }
+
+    private string PeerId() => Utf8.Decode(_frames.Raw(0));
+
+    [SuppressMessage("Design", "CA1030:Use events where appropriate", Justification = "Raises the Error event.")]
+    private void ReportError(string code, string message, string? peerId, Exception? exception = null)
+    {
+        Log.PeerError(_logger, code, peerId, message, exception);
+        Error?.Invoke(this, new PigatoErrorEventArgs(code, message, peerId, exception));
+    }
+
+    private delegate void Encode(IFrameWriter writer);
+
+    /// <summary>Sends a message to a peer by identity; false when it could not be delivered.</summary>
+    private bool SendToPeer(ReadOnlySpan<byte> identity, Encode encode)
+    {
+        _writer!.Write(identity, true);
+        encode(_writer);
+        return _writer.EndMessage();
+    }
+
+    private void SendDisconnect(ReadOnlySpan<byte> identity) => SendToPeer(identity, PigatoEncoder.WorkerDisconnect);
+}
+
+/// <summary>What a broker holds at one moment.</summary>
+/// <param name="Workers">Registered workers.</param>
+/// <param name="Services">Known service names (requested or registered).</param>
+/// <param name="QueuedRequests">Requests waiting for a worker.</param>
+/// <param name="InFlightRequests">Requests a worker holds.</param>
+/// <param name="TrackedRequests">Every request the broker remembers; equals queued + in flight unless something leaked.</param>
+public sealed record BrokerStats(int Workers, int Services, int QueuedRequests, int InFlightRequests, int TrackedRequests);

@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Pigato;
+
+/// <summary>Settings of a <see cref="Broker"/>. Immutable: change them with <c>with</c>.</summary>
+public sealed record BrokerOptions
+{
+    /// <summary>The defaults.</summary>
+    public static readonly BrokerOptions Default = new();
+
+    /// <summary>The ROUTER endpoint to bind: <c>tcp://*:55555</c> (default), <c>tcp://127.0.0.1:0</c> for an ephemeral port, or <c>inproc://name</c>.</summary>
+    public string Endpoint { get; init; } = "tcp://*:55555";
+
+    /// <summary>The broker's socket identity; default <c>B</c> + a uuid.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>The internal PUB channel of core services (<c>$dir</c>); null turns it off. Default <c>tcp://127.0.0.1:55550</c>.</summary>
+    public string? InternalEndpoint { get; init; } = "tcp://127.0.0.1:55550";
+
+    /// <summary>How often the broker checks worker liveness and expires queued requests. Default 2.5 s.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(2500);
+
+    /// <summary>Heartbeat periods a worker may stay silent before it is purged. Default 3.</summary>
+    public int Liveness { get; init; } = 3;
+
+    /// <summary>How the broker picks among available workers. Default <see cref="DispatchMode.Load"/>.</summary>
+    public DispatchMode DispatchMode { get; init; } = DispatchMode.Load;
+
+    /// <summary>Messages queued towards one peer before sends to it wait. Default 50,000.</summary>
+    public int SendHighWatermark { get; init; } = 50_000;
+
+    /// <summary>How long a send may wait for a full peer queue before the message counts as undeliverable. Default 200 ms.</summary>
+    public TimeSpan SendTimeout { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Largest frame accepted from a peer, in bytes; a peer that sends a larger one is disconnected by the transport. Default 64 MiB; -1 for no limit.</summary>
+    public long MaxFrameSize { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Where log lines go. Default: nowhere.</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    internal void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(Endpoint, nameof(Endpoint));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeartbeatInterval, TimeSpan.Zero, nameof(HeartbeatInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Liveness, 1, nameof(Liveness));
+        ArgumentOutOfRangeException.ThrowIfLessThan(SendHighWatermark, 0, nameof(SendHighWatermark));
+        ArgumentOutOfRangeException.ThrowIfLessThan(SendTimeout, TimeSpan.Zero, nameof(SendTimeout));
+    }
+}

@@ -1,0 +1,48 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Pigato;
+
+/// <summary>Settings of a <see cref="Client"/>. Immutable: change them with <c>with</c>.</summary>
+public sealed record ClientOptions
+{
+    /// <summary>The broker to connect to. Default <c>tcp://127.0.0.1:55555</c>.</summary>
+    public string Endpoint { get; init; } = "tcp://127.0.0.1:55555";
+
+    /// <summary>Identity prefix; the socket identity is <c>prefix-uuid</c>, renewed at every (re)start. Default <c>C</c> + a uuid.</summary>
+    public string? Prefix { get; init; }
+
+    /// <summary>How often the client heartbeats the broker. Default 2.5 s.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(2500);
+
+    /// <summary>Heartbeat periods without any message from the broker before the client reconnects. Default 3.</summary>
+    public int Liveness { get; init; } = 3;
+
+    /// <summary>Pause before reconnecting after the broker went silent. Default 100 ms.</summary>
+    public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Timeout of requests that set none: time without any reply. Default 60 s; <see cref="Timeout.InfiniteTimeSpan"/> for none.</summary>
+    public TimeSpan DefaultTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Send a request heartbeat, at every heartbeat period, for each request pending longer than one period,
+    /// so that workers see long requests as active (<see cref="WorkerReply.IsActive"/>). Default true.
+    /// </summary>
+    public bool HeartbeatRequests { get; init; } = true;
+
+    /// <summary>How request data and replies are (de)serialized. Default <see cref="JsonSerializerOptions.Web"/>.</summary>
+    public JsonSerializerOptions SerializerOptions { get; init; } = JsonSerializerOptions.Web;
+
+    /// <summary>Where log lines go. Default: nowhere.</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    internal void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(Endpoint, nameof(Endpoint));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeartbeatInterval, TimeSpan.Zero, nameof(HeartbeatInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Liveness, 1, nameof(Liveness));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ReconnectDelay, TimeSpan.Zero, nameof(ReconnectDelay));
+        RequestOptions.ValidateTimeout(DefaultTimeout, nameof(DefaultTimeout));
+    }
+}

@@ -1,0 +1,111 @@
+using NetMQ;
+
+namespace Pigato.Internal;
+
+/// <summary>
+/// The one thread that owns an actor's sockets: a <see cref="NetMQPoller"/> plus a command queue through
+/// which any other thread reaches it. Every callback runs guarded so that no exception can end the loop.
+/// </summary>
+internal sealed class ActorLoop : IDisposable
+{
+    private readonly NetMQPoller _poller = new();
+    private readonly NetMQQueue<Action> _commands = new();
+    private readonly Action<Exception> _onError;
+    private Thread? _thread;
+
+    public ActorLoop(Action<Exception> onError)
+    {
+        _onError = onError;
+        _commands.ReceiveReady += (_, _) =>
+        {
+            while (_commands.TryDequeue(out var command, TimeSpan.Zero))
+            {
+                Guard(command);
+            }
+        };
+        _poller.Add(_commands);
+    }
+
+    /// <summary>True on the loop's own thread.</summary>
+    public bool IsOnLoop => Thread.CurrentThread == _thread;
+
+    public bool IsRunning => _poller.IsRunning;
+
+    public void Add(ISocketPollable pollable) => _poller.Add(pollable);
+
+    public void Add(NetMQTimer timer) => _poller.Add(timer);
+
+    public void Remove(ISocketPollable pollable) => _poller.Remove(pollable);
+
+    /// <summary>Starts the loop on a background thread of its own.</summary>
+    public void Start(string name)
+    {
+        var started = new ManualResetEventSlim();
+        Post(() =>
+        {
+            _thread = Thread.CurrentThread;
+            started.Set();
+        });
+        _poller.RunAsync(name, true);
+        started.Wait();
+        started.Dispose();
+    }
+
+    /// <summary>Runs <paramref name="command"/> on the loop (in order with other posts).</summary>
+    public void Post(Action command) => _commands.Enqueue(command);
+
+    /// <summary>Runs <paramref name="function"/> on the loop and returns its result.</summary>
+    public Task<T> InvokeAsync<T>(Func<T> function)
+    {
+        var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_poller.IsRunning)
+        {
+            result.SetException(new InvalidOperationException("The actor is not running."));
+            return result.Task;
+        }
+
+        Post(() =>
+        {
+            try
+            {
+                result.SetResult(function());
+            }
+            catch (Exception e)
+            {
+                result.SetException(e);
+            }
+        });
+        return result.Task;
+    }
+
+    /// <summary>Runs a callback, reporting instead of throwing.</summary>
+    public void Guard(Action action)
+    {
+        try
+        {
+            action();
+        }
+#pragma warning disable CA1031 // The loop must survive any failure of one callback.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _onError(e);
+        }
+    }
+
+    /// <summary>Stops the loop and waits for its thread to leave it (call from another thread).</summary>
+    public void Stop()
+    {
+        if (_poller.IsRunning)
+        {
+            _poller.Stop();
+        }
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _poller.Dispose();
+        _commands.Dispose();
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+
+namespace Pigato.Internal;
+
+/// <summary>The request options a broker acts on, read from the options frame without building a DOM.</summary>
+/// <param name="Timeout">Milliseconds from arrival before a queued request expires; -1 never.</param>
+/// <param name="Retry">Re-queue the request when its worker is lost.</param>
+/// <param name="WorkerId">Only this worker may take the request.</param>
+/// <param name="Persist">The request asked to be persisted.</param>
+internal readonly record struct BrokerRequestOptions(long Timeout, bool Retry, string? WorkerId, bool Persist)
+{
+    /// <summary>The original client's default timeout (60 s) applies when the frame has none.</summary>
+    public const long DefaultTimeout = 60_000;
+
+    public static BrokerRequestOptions Default => new(DefaultTimeout, false, null, false);
+
+    /// <summary>Reads the options; a missing, empty or non-JSON frame yields the defaults.</summary>
+    public static BrokerRequestOptions Parse(ReadOnlySpan<byte> json)
+    {
+        var result = Default;
+        if (json.IsEmpty)
+        {
+            return result;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return result;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("timeout"u8))
+                {
+                    reader.Read();
+                    result = result with { Timeout = ReadTimeout(ref reader) };
+                }
+                else if (reader.ValueTextEquals("retry"u8))
+                {
+                    reader.Read();
+                    result = result with { Retry = IsTruthy(ref reader) };
+                }
+                else if (reader.ValueTextEquals("persist"u8))
+                {
+                    reader.Read();
+                    result = result with { Persist = IsTruthy(ref reader) };
+                }
+                else if (reader.ValueTextEquals("workerId"u8))
+                {
+                    reader.Read();
+                    result = result with { WorkerId = reader.TokenType == JsonTokenType.String ? reader.GetString() : null };
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // A broken options frame must not fail the request: keep what was read.
+        }
+
+        return result;
+    }
+
+    private static long ReadTimeout(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var ms))
+        {
+            return ms < 0 ? -1 : (long)Math.Min(ms, long.MaxValue / 2);
+        }
+
+        reader.Skip();
+        return DefaultTimeout;
+    }
+
+    // JavaScript truthiness for the values PIGATO clients send (1, true, "1").
+    private static bool IsTruthy(ref Utf8JsonReader reader)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.True:
+                return true;
+            case JsonTokenType.Number:
+                return reader.TryGetDouble(out var n) && n != 0;
+            case JsonTokenType.String:
+                return reader.ValueSpan.Length > 0;
+            default:
+                reader.Skip();
+                return false;
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace Pigato.Internal;
+
+/// <summary>Every log line of the library, source-generated (no formatting cost when the level is off).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = PigatoLogEvents.Started, EventName = "Started", Level = LogLevel.Information, Message = "Broker {Name} listening on {Endpoint} (internal channel {InternalEndpoint})")]
+    public static partial void Started(ILogger logger, string name, string? endpoint, string? internalEndpoint);
+
+    [LoggerMessage(EventId = PigatoLogEvents.Stopped, EventName = "Stopped", Level = LogLevel.Information, Message = "{Name} stopped")]
+    public static partial void Stopped(ILogger logger, string name);
+
+    [LoggerMessage(EventId = PigatoLogEvents.WorkerJoined, EventName = "WorkerJoined", Level = LogLevel.Information, Message = "Worker {WorkerId} joined service {Service} (concurrency {Concurrency})")]
+    public static partial void WorkerJoined(ILogger logger, string workerId, string service, int concurrency);
+
+    [LoggerMessage(EventId = PigatoLogEvents.WorkerLeft, EventName = "WorkerLeft", Level = LogLevel.Information, Message = "Worker {WorkerId} left service {Service}: {Reason}; {Retried} request(s) re-queued, {Failed} failed")]
+    public static partial void WorkerLeft(ILogger logger, string workerId, string service, string reason, int retried, int failed);
+
+    [LoggerMessage(EventId = PigatoLogEvents.PeerError, EventName = "PeerError", Level = LogLevel.Warning, Message = "{Code} from {PeerId}: {Detail}")]
+    public static partial void PeerError(ILogger logger, string code, string? peerId, string detail, Exception? exception);
+
+    [LoggerMessage(EventId = PigatoLogEvents.Request, EventName = "Request", Level = LogLevel.Debug, Message = "Request {Rid} for {Service}: {What}")]
+    public static partial void Request(ILogger logger, string rid, string service, string what);
+
+    [LoggerMessage(EventId = PigatoLogEvents.Connection, EventName = "Connection", Level = LogLevel.Information, Message = "{Actor} {Id}: {What}")]
+    public static partial void Connection(ILogger logger, string actor, string id, string what);
+
+    [LoggerMessage(EventId = PigatoLogEvents.HandlerFailed, EventName = "HandlerFailed", Level = LogLevel.Error, Message = "Handler of service {Service} failed on request {Rid}")]
+    public static partial void HandlerFailed(ILogger logger, string service, string rid, Exception exception);
+}

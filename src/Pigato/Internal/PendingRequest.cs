@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Threading.Channels;
+using Pigato.Protocol;
+
+namespace Pigato.Internal;
+
+/// <summary>
+/// A request a client waits on. Replies arrive on the client's loop thread; <see cref="TryComplete"/>
+/// makes sure exactly one ending (final reply, error, timeout, cancellation, stop) wins.
+/// </summary>
+internal abstract class PendingRequest(string service, TimeSpan timeout)
+{
+    private int _completed;
+    private long _lastActivity = Stopwatch.GetTimestamp();
+
+    public string Rid { get; } = Guid.NewGuid().ToString();
+
+    public string Service { get; } = service;
+
+    public TimeSpan Timeout { get; } = timeout;
+
+    public long SentAt { get; } = Stopwatch.GetTimestamp();
+
+    public CancellationTokenRegistration Cancellation { get; set; }
+
+    /// <summary>When the request fails with C_TIMEOUT unless something arrives first; long.MaxValue for never.</summary>
+    public long Deadline => Timeout == System.Threading.Timeout.InfiniteTimeSpan
+        ? long.MaxValue
+        : Volatile.Read(ref _lastActivity) + (long)(Timeout.TotalSeconds * Stopwatch.Frequency);
+
+    public bool IsCompleted => Volatile.Read(ref _completed) != 0;
+
+    public void Touch() => Volatile.Write(ref _lastActivity, Stopwatch.GetTimestamp());
+
+    /// <summary>Claims the right to end the request; false when another ending came first.</summary>
+    public bool TryComplete()
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        {
+            return false;
+        }
+
+        Cancellation.Dispose();
+        return true;
+    }
+
+    /// <summary>A partial reply arrived (loop thread).</summary>
+    public abstract void OnPartial(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data);
+
+    /// <summary>The request ended with a final reply (loop thread, after <see cref="TryComplete"/>).</summary>
+    public abstract void OnFinal(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data);
+
+    /// <summary>The request ended without a reply: timeout, cancellation, stop (any thread, after <see cref="TryComplete"/>).</summary>
+    public abstract void OnFailed(Exception exception);
+
+    /// <summary>The exception for an error reply: status -1, data = the error value.</summary>
+    protected PigatoException ReplyError(ReadOnlySpan<byte> data) => new PigatoReplyException(Service, JsonFrame.Parse(data, keepInvalidAsText: true));
+
+    protected static T? Deserialize<T>(ReadOnlySpan<byte> data, JsonSerializerOptions options) =>
+        PigatoFrames.IsAbsent(data) ? default : JsonSerializer.Deserialize<T>(data, options);
+}
+
+/// <summary>Awaited with <c>RequestAsync</c>: partials are ignored, the final reply completes the task.</summary>
+internal sealed class TaskRequest<T>(string service, TimeSpan timeout, JsonSerializerOptions json) : PendingRequest(service, timeout)
+{
+    private readonly TaskCompletionSource<T?> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task<T?> Task => _result.Task;
+
+    public override void OnPartial(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data)
+    {
+    }
+
+    public override void OnFinal(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data)
+    {
+        if (!PigatoDecoder.IsOkStatus(status))
+        {
+            _result.TrySetException(ReplyError(data));
+            return;
+        }
+
+        try
+        {
+            _result.TrySetResult(Deserialize<T>(data, json));
+        }
+        catch (JsonException e)
+        {
+            _result.TrySetException(e);
+        }
+    }
+
+    public override void OnFailed(Exception exception) => _result.TrySetException(exception);
+}
+
+/// <summary>Consumed as an async stream: every reply is queued for the reader; an error ends the stream with an exception.</summary>
+internal sealed class StreamRequest<T>(string service, TimeSpan timeout, JsonSerializerOptions json) : PendingRequest(service, timeout)
+{
+    private readonly Channel<PigatoReply<T>> _replies = Channel.CreateUnbounded<PigatoReply<T>>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
+
+    public ChannelReader<PigatoReply<T>> Replies => _replies.Reader;
+
+    public override void OnPartial(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data) => Write(status, data, final: false);
+
+    public override void OnFinal(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data) => Write(status, data, final: true);
+
+    public override void OnFailed(Exception exception) => _replies.Writer.TryComplete(exception);
+
+    private void Write(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, bool final)
+    {
+        if (!PigatoDecoder.IsOkStatus(status))
+        {
+            _replies.Writer.TryComplete(ReplyError(data));
+            return;
+        }
+
+        try
+        {
+            _replies.Writer.TryWrite(new PigatoReply<T>(Deserialize<T>(data, json), final));
+            if (final)
+            {
+                _replies.Writer.TryComplete();
+            }
+        }
+        catch (JsonException e)
+        {
+            _replies.Writer.TryComplete(e);
+        }
+    }
+}
+
+/// <summary>Callbacks as in the original: <c>(error, data)</c> for each partial and for the end. They run on the client's thread.</summary>
+internal sealed class CallbackRequest<T>(
+    string service,
+    TimeSpan timeout,
+    JsonSerializerOptions json,
+    Action<PigatoException?, T?>? onPartial,
+    Action<PigatoException?, T?> onFinal) : PendingRequest(service, timeout)
+{
+    public override void OnPartial(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data)
+    {
+        if (onPartial is not null)
+        {
+            Invoke(onPartial, status, data);
+        }
+    }
+
+    public override void OnFinal(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data) => Invoke(onFinal, status, data);
+
+    public override void OnFailed(Exception exception) =>
+        onFinal(exception as PigatoException ?? new PigatoException("ERR_CLIENT", exception.Message, exception), default);
+
+    private void Invoke(Action<PigatoException?, T?> callback, ReadOnlySpan<byte> status, ReadOnlySpan<byte> data)
+    {
+        if (!PigatoDecoder.IsOkStatus(status))
+        {
+            callback(ReplyError(data), default);
+            return;
+        }
+
+        T? value;
+        try
+        {
+            value = Deserialize<T>(data, json);
+        }
+        catch (JsonException e)
+        {
+            callback(new PigatoException(PigatoErrorCodes.InvalidData, "Reply data is not a valid " + typeof(T).Name + ": " + e.Message, e), default);
+            return;
+        }
+
+        callback(null, value);
+    }
+}

@@ -1,0 +1,100 @@
+using NetMQ;
+using Pigato.Protocol;
+
+namespace Pigato.Internal;
+
+/// <summary>
+/// The frames of one received message, held in reused <see cref="Msg"/> structs so that receiving
+/// allocates nothing. <see cref="Base"/> hides leading routing frames from the decoder's indexes.
+/// </summary>
+internal sealed class ReceivedFrames : IFrameSource, IDisposable
+{
+    private readonly Msg[] _frames;
+    private int _count;
+
+    public ReceivedFrames(int maxFrames)
+    {
+        _frames = new Msg[maxFrames];
+        for (var i = 0; i < _frames.Length; i++)
+        {
+            _frames[i].InitEmpty();
+        }
+    }
+
+    /// <summary>How many leading frames (routing identity) the indexer skips.</summary>
+    public int Base { get; set; }
+
+    /// <summary>True when the message had more frames than this buffer holds (the rest were discarded).</summary>
+    public bool Truncated { get; private set; }
+
+    /// <inheritdoc />
+    public int Count => _count - Base;
+
+    /// <inheritdoc />
+    public ReadOnlySpan<byte> this[int index] => _frames[index + Base].Slice();
+
+    /// <summary>A frame by absolute position, routing frames included.</summary>
+    public ReadOnlySpan<byte> Raw(int index) => _frames[index].Slice();
+
+    /// <summary>The frame at <paramref name="index"/> (relative to <see cref="Base"/>), or empty when missing.</summary>
+    public ReadOnlySpan<byte> Optional(int index) => index < Count ? this[index] : [];
+
+    /// <summary>A reference to the Msg at <paramref name="index"/> (relative to <see cref="Base"/>) so it can be sent on without a copy.</summary>
+    public ref Msg Frame(int index) => ref _frames[index + Base];
+
+    /// <summary>Receives one whole message if one is waiting; false when none is.</summary>
+    public bool TryReceive(NetMQSocket socket)
+    {
+        Clear();
+        if (!socket.TryReceive(ref _frames[0], TimeSpan.Zero))
+        {
+            return false;
+        }
+
+        _count = 1;
+        var more = _frames[0].HasMore;
+        var overflow = new Msg();
+        while (more)
+        {
+            if (_count < _frames.Length)
+            {
+                socket.TryReceive(ref _frames[_count], SendReceiveConstants.InfiniteTimeout);
+                more = _frames[_count].HasMore;
+                _count++;
+            }
+            else
+            {
+                // Too many frames for any PIGATO message: drain the rest so the next message starts clean.
+                overflow.InitEmpty();
+                socket.TryReceive(ref overflow, SendReceiveConstants.InfiniteTimeout);
+                more = overflow.HasMore;
+                overflow.Close();
+                Truncated = true;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Releases the frames of the last message (those not already sent on).</summary>
+    public void Clear()
+    {
+        for (var i = 0; i < _count; i++)
+        {
+            _frames[i].Close();
+            _frames[i].InitEmpty();
+        }
+
+        _count = 0;
+        Truncated = false;
+    }
+
+    public void Dispose()
+    {
+        Clear();
+        for (var i = 0; i < _frames.Length; i++)
+        {
+            _frames[i].Close();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using NetMQ;
+using Pigato.Protocol;
+
+namespace Pigato.Internal;
+
+/// <summary>
+/// Writes frames to a socket owned by the calling thread. A message whose first frame cannot be sent
+/// (peer gone with RouterMandatory, or queue still full after <c>sendTimeout</c>) is skipped whole and
+/// reported through <see cref="EndMessage"/>, so that the caller always knows about a lost message.
+/// </summary>
+internal sealed class SocketFrameWriter(NetMQSocket socket, TimeSpan sendTimeout) : IFrameWriter
+{
+    private bool _atStart = true;
+    private bool _skipping;
+    private bool _failed;
+
+    /// <inheritdoc />
+    public void Write(ReadOnlySpan<byte> frame, bool more)
+    {
+        var msg = new Msg();
+        if (frame.IsEmpty)
+        {
+            msg.InitEmpty();
+        }
+        else
+        {
+            msg.InitPool(frame.Length);
+            frame.CopyTo(msg.Slice());
+        }
+
+        Send(ref msg, more);
+    }
+
+    /// <summary>Sends a received frame on without copying it; <paramref name="msg"/> is empty afterwards.</summary>
+    public void Forward(ref Msg msg, bool more) => Send(ref msg, more);
+
+    /// <summary>Returns whether the message just written went out, and resets for the next one.</summary>
+    public bool EndMessage()
+    {
+        var ok = !_failed;
+        _failed = false;
+        _skipping = false;
+        _atStart = true;
+        return ok;
+    }
+
+    private void Send(ref Msg msg, bool more)
+    {
+        if (_skipping)
+        {
+            msg.Close();
+            msg.InitEmpty();
+            _skipping = more;
+            _atStart = !more;
+            return;
+        }
+
+        bool sent;
+        try
+        {
+            // Only the first frame can fail: ZeroMQ checks the high-water mark per message, not per frame.
+            sent = socket.TrySend(ref msg, _atStart ? sendTimeout : SendReceiveConstants.InfiniteTimeout, more);
+        }
+        catch (HostUnreachableException)
+        {
+            sent = false;
+        }
+
+        if (!sent)
+        {
+            msg.Close();
+            msg.InitEmpty();
+            _failed = true;
+            _skipping = more;
+        }
+
+        _atStart = !more;
+    }
+}

@@ -1,0 +1,53 @@
+using System.Text.Json;
+
+namespace Pigato.Internal;
+
+/// <summary>What a worker's heartbeat (or READY extension frame) tells the broker: <c>{"concurrency": n, "update": true}</c>.</summary>
+/// <param name="Concurrency">The worker's current limit (-1 = none), when given.</param>
+/// <param name="Update">A core service asks the broker to republish its directory.</param>
+internal readonly record struct WorkerStatus(int? Concurrency, bool Update)
+{
+    /// <summary>Reads the frame; a missing, empty or non-JSON frame tells nothing.</summary>
+    public static WorkerStatus Parse(ReadOnlySpan<byte> json)
+    {
+        var result = default(WorkerStatus);
+        if (json.IsEmpty)
+        {
+            return result;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return result;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isConcurrency = reader.ValueTextEquals("concurrency"u8);
+                var isUpdate = reader.ValueTextEquals("update"u8);
+                reader.Read();
+                if (isConcurrency && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n))
+                {
+                    result = result with { Concurrency = n < 0 ? -1 : n };
+                }
+                else if (isUpdate)
+                {
+                    result = result with { Update = reader.TokenType == JsonTokenType.True || (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var u) && u != 0) };
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Keep what was read: a broken heartbeat still proves the worker alive.
+        }
+
+        return result;
+    }
+}

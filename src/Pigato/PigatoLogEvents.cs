@@ -1,0 +1,29 @@
+namespace Pigato;
+
+/// <summary>The event ids of Pigato's log lines, unique across the library (filter on them in logging configuration).</summary>
+public static class PigatoLogEvents
+{
+    /// <summary>An actor started.</summary>
+    public const int Started = 1001;
+
+    /// <summary>An actor stopped.</summary>
+    public const int Stopped = 1002;
+
+    /// <summary>A worker registered with the broker.</summary>
+    public const int WorkerJoined = 1003;
+
+    /// <summary>A worker left the broker (disconnect, purge or protocol violation).</summary>
+    public const int WorkerLeft = 1004;
+
+    /// <summary>A peer sent a malformed or out-of-protocol message, or a message could not be delivered.</summary>
+    public const int PeerError = 1005;
+
+    /// <summary>Per-request trace (dispatch, reply, expiry), at Debug level.</summary>
+    public const int Request = 1007;
+
+    /// <summary>A worker's or client's connection state changed.</summary>
+    public const int Connection = 1008;
+
+    /// <summary>A request handler threw.</summary>
+    public const int HandlerFailed = 1009;
+}

@@ -1,0 +1,18 @@
+namespace Pigato.Protocol;
+
+/// <summary>Receives the frames of one outgoing message, in order.</summary>
+public interface IFrameWriter
+{
+    /// <summary>Writes one frame; <paramref name="more"/> is false on the last frame of the message.</summary>
+    void Write(ReadOnlySpan<byte> frame, bool more);
+}
+
+/// <summary>The frames of one received message.</summary>
+public interface IFrameSource
+{
+    /// <summary>How many frames the message has.</summary>
+    int Count { get; }
+
+    /// <summary>The bytes of frame <paramref name="index"/>.</summary>
+    ReadOnlySpan<byte> this[int index] { get; }
+}

@@ -1,0 +1,190 @@
+namespace Pigato.Protocol;
+
+/// <summary>What a received message is, once its header, type and length have been checked.</summary>
+public enum PigatoMessageKind
+{
+    /// <summary>Not a valid message for the receiving side; see <see cref="DecodedMessage.Error"/>.</summary>
+    Invalid,
+
+    /// <summary>Broker side: a client's request.</summary>
+    ClientRequest,
+
+    /// <summary>Broker side: a client's heartbeat.</summary>
+    ClientHeartbeat,
+
+    /// <summary>Broker side: a client's heartbeat for one request.</summary>
+    ClientRequestHeartbeat,
+
+    /// <summary>Broker side: a worker's registration.</summary>
+    WorkerReady,
+
+    /// <summary>Broker side: a worker's heartbeat.</summary>
+    WorkerHeartbeat,
+
+    /// <summary>Broker side: a worker's partial reply.</summary>
+    WorkerPartialReply,
+
+    /// <summary>Broker side: a worker's final reply.</summary>
+    WorkerFinalReply,
+
+    /// <summary>Broker side: a worker's rejection of a request.</summary>
+    WorkerReject,
+
+    /// <summary>Broker side: a worker's disconnect.</summary>
+    WorkerDisconnect,
+
+    /// <summary>Client side: the broker's heartbeat answer.</summary>
+    Heartbeat,
+
+    /// <summary>Client side: a partial reply.</summary>
+    PartialReply,
+
+    /// <summary>Client side: a final reply.</summary>
+    FinalReply,
+
+    /// <summary>Worker side: the broker's registration answer.</summary>
+    ReadyAnswer,
+
+    /// <summary>Worker side: a request.</summary>
+    Request,
+
+    /// <summary>Worker side: a request heartbeat forwarded from the client.</summary>
+    RequestHeartbeat,
+
+    /// <summary>Worker side: the broker's disconnect.</summary>
+    Disconnect,
+}
+
+/// <summary>The outcome of decoding a message: its kind, or an error code from <see cref="PigatoErrorCodes"/>.</summary>
+/// <param name="Kind">The kind of message.</param>
+/// <param name="Error">The error code when <paramref name="Kind"/> is <see cref="PigatoMessageKind.Invalid"/>.</param>
+public readonly record struct DecodedMessage(PigatoMessageKind Kind, string? Error)
+{
+    /// <summary>True when the message can be handled.</summary>
+    public bool IsValid => Kind != PigatoMessageKind.Invalid;
+
+    internal static DecodedMessage Of(PigatoMessageKind kind) => new(kind, null);
+
+    internal static DecodedMessage Fail(string error) => new(PigatoMessageKind.Invalid, error);
+}
+
+/// <summary>Checks the header, type and length of received messages for each side of the protocol.</summary>
+/// <remarks>
+/// Frames are indexed as a DEALER sees them (see <see cref="PigatoFrames"/>). Data and options frames
+/// may be missing: they are optional for every message that carries them.
+/// </remarks>
+public static class PigatoDecoder
+{
+    /// <summary>Decodes a message received by a broker (the identity frame already removed).</summary>
+    public static DecodedMessage ForBroker<TFrames>(TFrames frames)
+        where TFrames : IFrameSource, allows ref struct
+    {
+        if (frames.Count < 2)
+        {
+            return DecodedMessage.Fail(PigatoErrorCodes.MessageLength);
+        }
+
+        var header = frames[PigatoFrames.Header];
+        if (!PigatoFrames.TryParseType(frames[PigatoFrames.Type], out var type))
+        {
+            return IsHeader(header) ? DecodedMessage.Fail(PigatoErrorCodes.MessageType) : DecodedMessage.Fail(PigatoErrorCodes.MessageHeader);
+        }
+
+        if (header.SequenceEqual(PigatoFrames.Client))
+        {
+            return type switch
+            {
+                MessageType.Request => Need(frames, PigatoFrames.RequestRid + 1, PigatoMessageKind.ClientRequest),
+                MessageType.Heartbeat when frames.Count == 2 => DecodedMessage.Of(PigatoMessageKind.ClientHeartbeat),
+                MessageType.Heartbeat when frames.Count > PigatoFrames.ClientRequestHeartbeatRid
+                    && frames[2].SequenceEqual(PigatoFrames.RequestHeartbeatTag) => DecodedMessage.Of(PigatoMessageKind.ClientRequestHeartbeat),
+                MessageType.Heartbeat => DecodedMessage.Fail(PigatoErrorCodes.MessageLength),
+                _ => DecodedMessage.Fail(PigatoErrorCodes.MessageType),
+            };
+        }
+
+        if (header.SequenceEqual(PigatoFrames.Worker))
+        {
+            return type switch
+            {
+                MessageType.Ready => Need(frames, PigatoFrames.ReadyService + 1, PigatoMessageKind.WorkerReady),
+                MessageType.Heartbeat => DecodedMessage.Of(PigatoMessageKind.WorkerHeartbeat),
+                MessageType.Reply => Need(frames, PigatoFrames.WorkerReplyStatus + 1, PigatoMessageKind.WorkerFinalReply),
+                MessageType.ReplyPartial => Need(frames, PigatoFrames.WorkerReplyStatus + 1, PigatoMessageKind.WorkerPartialReply),
+                MessageType.ReplyReject => Need(frames, PigatoFrames.WorkerReplyRid + 1, PigatoMessageKind.WorkerReject),
+                MessageType.Disconnect => DecodedMessage.Of(PigatoMessageKind.WorkerDisconnect),
+                _ => DecodedMessage.Fail(PigatoErrorCodes.MessageType),
+            };
+        }
+
+        return DecodedMessage.Fail(PigatoErrorCodes.MessageHeader);
+    }
+
+    /// <summary>Decodes a message received by a client.</summary>
+    public static DecodedMessage ForClient<TFrames>(TFrames frames)
+        where TFrames : IFrameSource, allows ref struct
+    {
+        if (frames.Count == 0 || !frames[PigatoFrames.Header].SequenceEqual(PigatoFrames.Client))
+        {
+            return DecodedMessage.Fail(PigatoErrorCodes.MessageHeader);
+        }
+
+        if (frames.Count < 2)
+        {
+            return DecodedMessage.Fail(PigatoErrorCodes.MessageLength);
+        }
+
+        if (!PigatoFrames.TryParseType(frames[PigatoFrames.Type], out var type))
+        {
+            return DecodedMessage.Fail(PigatoErrorCodes.MessageType);
+        }
+
+        return type switch
+        {
+            MessageType.Heartbeat => DecodedMessage.Of(PigatoMessageKind.Heartbeat),
+            MessageType.Reply => Need(frames, PigatoFrames.ClientReplyStatus + 1, PigatoMessageKind.FinalReply),
+            MessageType.ReplyPartial => Need(frames, PigatoFrames.ClientReplyStatus + 1, PigatoMessageKind.PartialReply),
+            _ => DecodedMessage.Fail(PigatoErrorCodes.MessageType),
+        };
+    }
+
+    /// <summary>Decodes a message received by a worker.</summary>
+    public static DecodedMessage ForWorker<TFrames>(TFrames frames)
+        where TFrames : IFrameSource, allows ref struct
+    {
+        if (frames.Count == 0 || !frames[PigatoFrames.Header].SequenceEqual(PigatoFrames.Worker))
+        {
+            return DecodedMessage.Fail(PigatoErrorCodes.MessageHeader);
+        }
+
+        if (frames.Count < 2)
+        {
+            return DecodedMessage.Fail(PigatoErrorCodes.MessageLength);
+        }
+
+        if (!PigatoFrames.TryParseType(frames[PigatoFrames.Type], out var type))
+        {
+            return DecodedMessage.Fail(PigatoErrorCodes.MessageType);
+        }
+
+        return type switch
+        {
+            MessageType.Ready => DecodedMessage.Of(PigatoMessageKind.ReadyAnswer),
+            MessageType.Heartbeat when frames.Count == 2 => DecodedMessage.Of(PigatoMessageKind.Heartbeat),
+            MessageType.Heartbeat => Need(frames, PigatoFrames.WorkerRequestHeartbeatRid + 1, PigatoMessageKind.RequestHeartbeat),
+            MessageType.Request => Need(frames, PigatoFrames.WorkerRequestRid + 1, PigatoMessageKind.Request),
+            MessageType.Disconnect => DecodedMessage.Of(PigatoMessageKind.Disconnect),
+            _ => DecodedMessage.Fail(PigatoErrorCodes.MessageType),
+        };
+    }
+
+    /// <summary>Reads a decimal status frame (<c>0</c>, <c>-1</c>); anything else counts as an error status.</summary>
+    public static bool IsOkStatus(ReadOnlySpan<byte> status) => status.SequenceEqual(PigatoFrames.StatusOk);
+
+    private static bool IsHeader(ReadOnlySpan<byte> frame) =>
+        frame.SequenceEqual(PigatoFrames.Client) || frame.SequenceEqual(PigatoFrames.Worker);
+
+    private static DecodedMessage Need<TFrames>(TFrames frames, int count, PigatoMessageKind kind)
+        where TFrames : IFrameSource, allows ref struct =>
+        frames.Count >= count ? DecodedMessage.Of(kind) : DecodedMessage.Fail(PigatoErrorCodes.MessageLength);
+}

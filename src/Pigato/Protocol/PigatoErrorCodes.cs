@@ -1,0 +1,39 @@
+namespace Pigato.Protocol;
+
+/// <summary>The stable error codes of PIGATO, as strings that travel on the wire or in error events.</summary>
+public static class PigatoErrorCodes
+{
+    /// <summary>A request had no activity for longer than its timeout (client side).</summary>
+    public const string Timeout = "C_TIMEOUT";
+
+    /// <summary>The first frame is not the expected side header.</summary>
+    public const string MessageHeader = "ERR_MSG_HEADER";
+
+    /// <summary>A message has too few frames for its type.</summary>
+    public const string MessageLength = "ERR_MSG_LENGTH";
+
+    /// <summary>A reply refers to a request id that is not pending.</summary>
+    public const string RequestInvalid = "ERR_REQ_INVALID";
+
+    /// <summary>The message type is unknown or not allowed from this side.</summary>
+    public const string MessageType = "ERR_MSG_TYPE";
+
+    /// <summary>A worker sent a message out of protocol (not registered, or a request it does not hold); it is disconnected.</summary>
+    public const string WorkerProtocol = "ERR_WORKER_PROTOCOL";
+
+    /// <summary>A message could not be delivered to a peer (gone, or its queue stayed full).</summary>
+    public const string Unroutable = "ERR_UNROUTABLE";
+
+    /// <summary>
+    /// Error value of a final reply sent by the broker when the worker that held a request was lost
+    /// (disconnected, purged for silence, or disconnected for a protocol violation) and the request
+    /// did not ask for <c>retry</c>.
+    /// </summary>
+    public const string WorkerLost = "ERR_WORKER_LOST";
+
+    /// <summary>Error value a worker sends when its handler failed unexpectedly (the exception is logged, not sent).</summary>
+    public const string HandlerFailed = "ERR_WORKER_HANDLER";
+
+    /// <summary>The request data could not be read as the handler's data type.</summary>
+    public const string InvalidData = "ERR_INVALID_DATA";
+}

@@ -1,0 +1,134 @@
+namespace Pigato.Protocol;
+
+/// <summary>The constant frames of the PIGATO protocol and the positions of every field.</summary>
+/// <remarks>
+/// Positions are as a DEALER sees a message (first frame = side header). A broker's ROUTER sees
+/// the peer identity as an extra first frame: add 1.
+/// </remarks>
+public static class PigatoFrames
+{
+    /// <summary>The side header of client messages.</summary>
+    public static ReadOnlySpan<byte> Client => "C"u8;
+
+    /// <summary>The side header of worker messages.</summary>
+    public static ReadOnlySpan<byte> Worker => "W"u8;
+
+    /// <summary>The status frame of a successful reply.</summary>
+    public static ReadOnlySpan<byte> StatusOk => "0"u8;
+
+    /// <summary>The status frame of an error reply.</summary>
+    public static ReadOnlySpan<byte> StatusError => "-1"u8;
+
+    /// <summary>The third frame of a client's request heartbeat.</summary>
+    public static ReadOnlySpan<byte> RequestHeartbeatTag => "request"u8;
+
+    /// <summary>The data frame of a reply without a value (<c>JSON.stringify(null)</c>).</summary>
+    public static ReadOnlySpan<byte> Null => "null"u8;
+
+    /// <summary>The options frame the original sends for an absent value (<c>String(undefined)</c>).</summary>
+    public static ReadOnlySpan<byte> Undefined => "undefined"u8;
+
+    /// <summary>Position of the side header.</summary>
+    public const int Header = 0;
+
+    /// <summary>Position of the message type.</summary>
+    public const int Type = 1;
+
+    /// <summary>Client request <c>C, 2, service, rid, data, opts</c>: the service.</summary>
+    public const int RequestService = 2;
+
+    /// <summary>Client request: the request id.</summary>
+    public const int RequestRid = 3;
+
+    /// <summary>Client request: the data.</summary>
+    public const int RequestData = 4;
+
+    /// <summary>Client request: the options.</summary>
+    public const int RequestOptions = 5;
+
+    /// <summary>Client request heartbeat <c>C, 4, request, rid</c>: the request id.</summary>
+    public const int ClientRequestHeartbeatRid = 3;
+
+    /// <summary>Reply to a client <c>C, 3|6, empty, rid, status, data, opts</c>: the request id.</summary>
+    public const int ClientReplyRid = 3;
+
+    /// <summary>Reply to a client: the status.</summary>
+    public const int ClientReplyStatus = 4;
+
+    /// <summary>Reply to a client: the data.</summary>
+    public const int ClientReplyData = 5;
+
+    /// <summary>Reply to a client: the options.</summary>
+    public const int ClientReplyOptions = 6;
+
+    /// <summary>Worker registration <c>W, 1, service</c>: the service.</summary>
+    public const int ReadyService = 2;
+
+    /// <summary>Worker heartbeat <c>W, 4, empty, opts</c>: the options (concurrency).</summary>
+    public const int WorkerHeartbeatOptions = 3;
+
+    /// <summary>Request to a worker <c>W, 2, clientId, service, empty, rid, data, opts</c>: the client id.</summary>
+    public const int WorkerRequestClient = 2;
+
+    /// <summary>Request to a worker: the requested service.</summary>
+    public const int WorkerRequestService = 3;
+
+    /// <summary>Request to a worker: the request id.</summary>
+    public const int WorkerRequestRid = 5;
+
+    /// <summary>Request to a worker: the data.</summary>
+    public const int WorkerRequestData = 6;
+
+    /// <summary>Request to a worker: the options.</summary>
+    public const int WorkerRequestOptions = 7;
+
+    /// <summary>Request heartbeat to a worker <c>W, 4, clientId, empty, rid</c>: the request id.</summary>
+    public const int WorkerRequestHeartbeatRid = 4;
+
+    /// <summary>Worker reply or reject <c>W, 3|6|7, clientId, empty, rid, status, data, opts</c>: the client id.</summary>
+    public const int WorkerReplyClient = 2;
+
+    /// <summary>Worker reply: the empty frame.</summary>
+    public const int WorkerReplyEmpty = 3;
+
+    /// <summary>Worker reply: the request id.</summary>
+    public const int WorkerReplyRid = 4;
+
+    /// <summary>Worker reply: the status; the frames from here on are relayed to the client unchanged.</summary>
+    public const int WorkerReplyStatus = 5;
+
+    /// <summary>Worker reply: the data (the reason, for a reject).</summary>
+    public const int WorkerReplyData = 6;
+
+    /// <summary>Worker reply: the options.</summary>
+    public const int WorkerReplyOptions = 7;
+
+    /// <summary>The single-byte frame that encodes a message type.</summary>
+    public static ReadOnlySpan<byte> TypeFrame(MessageType type) => type switch
+    {
+        MessageType.Ready => "1"u8,
+        MessageType.Request => "2"u8,
+        MessageType.Reply => "3"u8,
+        MessageType.Heartbeat => "4"u8,
+        MessageType.Disconnect => "5"u8,
+        MessageType.ReplyPartial => "6"u8,
+        MessageType.ReplyReject => "7"u8,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Not a PIGATO message type."),
+    };
+
+    /// <summary>Reads a type frame; false when it is not one digit from 1 to 7.</summary>
+    public static bool TryParseType(ReadOnlySpan<byte> frame, out MessageType type)
+    {
+        if (frame.Length == 1 && frame[0] is >= (byte)'1' and <= (byte)'7')
+        {
+            type = (MessageType)(frame[0] - '0');
+            return true;
+        }
+
+        type = default;
+        return false;
+    }
+
+    /// <summary>True when a data or options frame holds no value: missing, empty, or <c>undefined</c>.</summary>
+    public static bool IsAbsent(ReadOnlySpan<byte> frame) => frame.IsEmpty || frame.SequenceEqual(Undefined);
+}

@@ -1,0 +1,78 @@
+using System.Text.Json;
+
+namespace Pigato;
+
+/// <summary>Options of one request; all of them travel in the request's options frame and reach the worker.</summary>
+public sealed record RequestOptions
+{
+    /// <summary>No option set: the client's defaults apply.</summary>
+    public static readonly RequestOptions Default = new();
+
+    /// <summary>Time without any reply after which the request fails with C_TIMEOUT; null = the client's default, <see cref="Timeout.InfiniteTimeSpan"/> = never.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>If the worker holding the request is lost, the broker gives it to another worker.</summary>
+    public bool Retry { get; init; }
+
+    /// <summary>Only this worker may handle the request.</summary>
+    public string? WorkerId { get; init; }
+
+    /// <summary>Ask the broker to skip its cache (sent as <c>nocache</c>).</summary>
+    public bool NoCache { get; init; }
+
+    /// <summary>Ask the broker to persist the request (sent as <c>persist</c>).</summary>
+    public bool Persist { get; init; }
+
+    /// <summary>Free fields added to the options object as they are; the worker sees them.</summary>
+    public IReadOnlyDictionary<string, object?>? Fields { get; init; }
+
+    internal static void ValidateTimeout(TimeSpan timeout, string name)
+    {
+        if (timeout != System.Threading.Timeout.InfiniteTimeSpan && timeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(name, timeout, "A timeout must be positive, or Timeout.InfiniteTimeSpan.");
+        }
+    }
+
+    /// <summary>Writes the options frame: <c>{"timeout":ms,"retry":0|1,...}</c> as the original client does.</summary>
+    internal byte[] ToJson(TimeSpan timeout, JsonSerializerOptions serializerOptions)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("timeout", timeout == System.Threading.Timeout.InfiniteTimeSpan ? -1 : (long)timeout.TotalMilliseconds);
+            json.WriteNumber("retry", Retry ? 1 : 0);
+            if (WorkerId is not null)
+            {
+                json.WriteString("workerId", WorkerId);
+            }
+
+            if (NoCache)
+            {
+                json.WriteBoolean("nocache", true);
+            }
+
+            if (Persist)
+            {
+                json.WriteBoolean("persist", true);
+            }
+
+            foreach (var (name, value) in Fields ?? new Dictionary<string, object?>())
+            {
+                json.WritePropertyName(name);
+                JsonSerializer.Serialize(json, value, value?.GetType() ?? typeof(object), serializerOptions);
+            }
+
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+}
+
+/// <summary>One reply of a streamed request: a partial, or the final one.</summary>
+/// <typeparam name="T">The reply data type.</typeparam>
+/// <param name="Data">The data the worker sent (default when it sent none).</param>
+/// <param name="IsFinal">True for the final reply, which ends the stream.</param>
+public readonly record struct PigatoReply<T>(T? Data, bool IsFinal);

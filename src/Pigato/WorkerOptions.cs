@@ -1,0 +1,50 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Pigato;
+
+/// <summary>Settings of a <see cref="Worker"/>. Immutable: change them with <c>with</c>.</summary>
+public sealed record WorkerOptions
+{
+    /// <summary>The broker to connect to. Default <c>tcp://127.0.0.1:55555</c>.</summary>
+    public string Endpoint { get; init; } = "tcp://127.0.0.1:55555";
+
+    /// <summary>The service offered: a name, a wildcard <c>prefix*</c>, or a version <c>name@1.2.3</c>. Required.</summary>
+    public string Service { get; init; } = "";
+
+    /// <summary>Identity prefix; the worker id is <c>prefix-uuid</c>, renewed at every (re)connection. Default <c>W</c> + a uuid.</summary>
+    public string? Prefix { get; init; }
+
+    /// <summary>Initial limit of requests handled at once; -1 for none. Default 100. Change it at run time with <see cref="Worker.Concurrency"/>.</summary>
+    public int Concurrency { get; init; } = 100;
+
+    /// <summary>How often the worker heartbeats the broker. Default 2.5 s.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(2500);
+
+    /// <summary>Heartbeat periods without any message from the broker before the worker reconnects; also how many periods a request stays active without a request heartbeat. Default 3.</summary>
+    public int Liveness { get; init; } = 3;
+
+    /// <summary>Pause before reconnecting after the broker went silent. Default 100 ms.</summary>
+    public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Replies queued towards the socket before <see cref="WorkerReply.WriteAsync{T}"/> waits (back-pressure). Default 1,000.</summary>
+    public int MaxQueuedReplies { get; init; } = 1000;
+
+    /// <summary>How request data and replies are (de)serialized. Default <see cref="JsonSerializerOptions.Web"/>.</summary>
+    public JsonSerializerOptions SerializerOptions { get; init; } = JsonSerializerOptions.Web;
+
+    /// <summary>Where log lines go. Default: nowhere.</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    internal void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(Endpoint, nameof(Endpoint));
+        ArgumentException.ThrowIfNullOrWhiteSpace(Service, nameof(Service));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Concurrency, -1, nameof(Concurrency));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeartbeatInterval, TimeSpan.Zero, nameof(HeartbeatInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Liveness, 1, nameof(Liveness));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ReconnectDelay, TimeSpan.Zero, nameof(ReconnectDelay));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedReplies, 1, nameof(MaxQueuedReplies));
+    }
+}

@@ -1,0 +1,189 @@
+using System.Text;
+using System.Text.Json;
+using Pigato.Internal;
+
+namespace Pigato;
+
+/// <summary>The answer channel of one request, given to a worker's handler.</summary>
+/// <remarks>All members are safe from any thread. Nothing can be sent after the final reply, an error or a rejection.</remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The token source has no timer: it holds nothing to release, and handlers may still read its token after the request ends.")]
+public sealed class WorkerReply
+{
+    private readonly Worker _worker;
+    private readonly CancellationTokenSource _inactive = new();
+    private readonly Lock _gate = new();
+    private int _liveness;
+    private bool _ended;
+
+    internal WorkerReply(Worker worker, string service, string requestId, byte[] clientId, byte[] rid, int generation, int liveness)
+    {
+        _worker = worker;
+        Service = service;
+        RequestId = requestId;
+        ClientId = clientId;
+        Rid = rid;
+        Generation = generation;
+        _liveness = liveness;
+    }
+
+    /// <summary>The request id (a uuid made by the client).</summary>
+    public string RequestId { get; }
+
+    /// <summary>The service name the client asked for (may differ from the worker's: wildcards, semver).</summary>
+    public string Service { get; }
+
+    /// <summary>True once the final reply, an error or a rejection was sent.</summary>
+    public bool Ended
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _ended;
+            }
+        }
+    }
+
+    /// <summary>
+    /// False once the reply ended, or the request went inactive: no request heartbeat from the client for
+    /// <see cref="WorkerOptions.Liveness"/> periods, the broker lost, or the worker stopping.
+    /// </summary>
+    public bool IsActive => !Ended && !_inactive.IsCancellationRequested;
+
+    /// <summary>Trips when the request goes inactive (not when it ends normally): stop long work then.</summary>
+    public CancellationToken CancellationToken => _inactive.Token;
+
+    internal byte[] ClientId { get; }
+
+    internal byte[] Rid { get; }
+
+    /// <summary>The worker connection this request arrived on; replies for an older one are dropped.</summary>
+    internal int Generation { get; }
+
+    /// <summary>Sends a partial reply; waits when too many replies are queued (back-pressure).</summary>
+    public ValueTask WriteAsync<T>(T data, CancellationToken cancellationToken = default) =>
+        SendAsync(ReplyKind.Partial, Serialize(data), cancellationToken);
+
+    /// <summary>Sends the final reply with data.</summary>
+    public ValueTask EndAsync<T>(T data) => SendAsync(ReplyKind.Final, Serialize(data), default);
+
+    /// <summary>Sends the final reply without data (the data frame is <c>null</c>).</summary>
+    public ValueTask EndAsync() => SendAsync(ReplyKind.Final, "null"u8.ToArray(), default);
+
+    /// <summary>Sends an error reply (status -1) carrying <paramref name="error"/>, which the client receives as <see cref="PigatoReplyException.Error"/>.</summary>
+    public ValueTask ErrorAsync<T>(T error) => SendAsync(ReplyKind.Error, Serialize(error), default);
+
+    /// <summary>Gives the request back to the broker, which hands it to another worker (never this one again).</summary>
+    public ValueTask RejectAsync(object? reason = null) => SendAsync(ReplyKind.Reject, Serialize(reason), default);
+
+    /// <summary>Sends a worker heartbeat to the broker now (with the current concurrency).</summary>
+    public void Heartbeat() => _worker.SendHeartbeatSoon();
+
+    /// <summary>Sends every item of <paramref name="items"/> as a partial reply, in order.</summary>
+    public async ValueTask WriteAllAsync<T>(IAsyncEnumerable<T> items, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            await WriteAsync(item, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends the text of <paramref name="stream"/> as partial replies, one JSON string per chunk read.</summary>
+    /// <remarks>Characters split across reads are kept whole; <paramref name="encoding"/> defaults to UTF-8.</remarks>
+    public async ValueTask CopyFromAsync(Stream stream, Encoding? encoding = null, int bufferSize = 16 * 1024, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1);
+        using var reader = new StreamReader(stream, encoding ?? Encoding.UTF8, detectEncodingFromByteOrderMarks: false, bufferSize, leaveOpen: true);
+        var buffer = new char[bufferSize];
+        int read;
+        while ((read = await reader.ReadAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            await WriteAsync(new string(buffer, 0, read), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Ends the request with an error unless it already ended; used when the handler fails.</summary>
+    internal void TryFail(string code)
+    {
+        if (!TryMarkEnded())
+        {
+            return;
+        }
+
+        _worker.QueueReply(this, ReplyKind.Error, Serialize(code));
+    }
+
+    /// <summary>Ends the request with no data unless it already ended; used when the handler returns.</summary>
+    internal void TryEnd()
+    {
+        if (TryMarkEnded())
+        {
+            _worker.QueueReply(this, ReplyKind.Final, "null"u8.ToArray());
+        }
+    }
+
+    /// <summary>A request heartbeat arrived (worker thread).</summary>
+    internal void Refresh(int liveness) => _liveness = liveness;
+
+    /// <summary>One heartbeat period passed (worker thread); the request goes inactive when its liveness runs out.</summary>
+    internal void Tick()
+    {
+        if (--_liveness <= 0)
+        {
+            Deactivate();
+        }
+    }
+
+    /// <summary>Trips the token off the worker's thread so that user callbacks never run on it.</summary>
+    internal void Deactivate()
+    {
+        if (!_inactive.IsCancellationRequested)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static cts => cts.Cancel(), _inactive, preferLocal: false);
+        }
+    }
+
+    private async ValueTask SendAsync(ReplyKind kind, byte[] data, CancellationToken cancellationToken)
+    {
+        if (kind == ReplyKind.Partial)
+        {
+            ThrowIfEnded();
+            await _worker.QueueReplyAsync(this, kind, data, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (!TryMarkEnded())
+        {
+            ThrowIfEnded();
+        }
+
+        _worker.QueueReply(this, kind, data);
+    }
+
+    private bool TryMarkEnded()
+    {
+        lock (_gate)
+        {
+            if (_ended)
+            {
+                return false;
+            }
+
+            _ended = true;
+            return true;
+        }
+    }
+
+    private void ThrowIfEnded()
+    {
+        if (Ended)
+        {
+            throw new InvalidOperationException($"The reply to request {RequestId} has already ended: nothing more can be sent.");
+        }
+    }
+
+    private byte[] Serialize<T>(T value) =>
+        JsonSerializer.SerializeToUtf8Bytes(value, _worker.Options.SerializerOptions);
+}
