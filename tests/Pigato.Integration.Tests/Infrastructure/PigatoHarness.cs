@@ -1,0 +1,78 @@
+using System.Text.Json;
+
+namespace Pigato.Integration.Tests.Infrastructure;
+
+/// <summary>
+/// A real broker on an ephemeral 127.0.0.1 port plus the workers and clients a test makes; disposing it
+/// stops and disposes them all (clients first, then workers, then the broker).
+/// </summary>
+internal sealed class PigatoHarness : IAsyncDisposable
+{
+    private readonly List<Client> _clients = [];
+    private readonly List<Worker> _workers = [];
+
+    private PigatoHarness(Broker broker) => Broker = broker;
+
+    public Broker Broker { get; }
+
+    public string Endpoint => Broker.Endpoint!;
+
+    /// <summary>Errors the broker reported, in order.</summary>
+    public List<PigatoErrorEventArgs> BrokerErrors { get; } = [];
+
+    public static async Task<PigatoHarness> StartAsync(BrokerOptions? options = null)
+    {
+        var broker = new Broker((options ?? new BrokerOptions()) with { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = options?.InternalEndpoint });
+        var harness = new PigatoHarness(broker);
+        broker.Error += (_, e) =>
+        {
+            lock (harness.BrokerErrors)
+            {
+                harness.BrokerErrors.Add(e);
+            }
+        };
+        await broker.StartAsync();
+        return harness;
+    }
+
+    public WorkerOptions WorkerOptions(string service) => new() { Endpoint = Endpoint, Service = service };
+
+    public async Task<Worker> StartWorkerAsync(string service, RequestHandler<JsonElement> handler, Func<WorkerOptions, WorkerOptions>? configure = null)
+    {
+        var worker = new Worker(configure?.Invoke(WorkerOptions(service)) ?? WorkerOptions(service), handler);
+        return await StartWorkerAsync(worker);
+    }
+
+    /// <summary>Starts a worker and waits until the broker has registered it, so that requests reach it at once.</summary>
+    public async Task<Worker> StartWorkerAsync(Worker worker)
+    {
+        _workers.Add(worker);
+        await worker.StartAsync();
+        await Bounded.UntilAsync(() => worker.IsConnected, $"worker {worker.Service} is connected");
+        return worker;
+    }
+
+    public async Task<Client> StartClientAsync(Func<ClientOptions, ClientOptions>? configure = null)
+    {
+        var options = new ClientOptions { Endpoint = Endpoint };
+        var client = new Client(configure?.Invoke(options) ?? options);
+        _clients.Add(client);
+        await client.StartAsync();
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            await client.DisposeAsync();
+        }
+
+        foreach (var worker in _workers)
+        {
+            await worker.DisposeAsync();
+        }
+
+        await Broker.DisposeAsync();
+    }
+}

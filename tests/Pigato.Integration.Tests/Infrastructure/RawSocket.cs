@@ -1,0 +1,68 @@
+using System.Text;
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace Pigato.Integration.Tests.Infrastructure;
+
+/// <summary>A raw NetMQ socket standing in for the other side of the protocol; frames are text.</summary>
+internal sealed class RawSocket : IDisposable
+{
+    private readonly NetMQSocket _socket;
+
+    private RawSocket(NetMQSocket socket) => _socket = socket;
+
+    /// <summary>The endpoint a bound socket listens on.</summary>
+    public string Endpoint => _socket.Options.LastEndpoint!;
+
+    /// <summary>A ROUTER on an ephemeral port, playing the broker.</summary>
+    public static RawSocket Router()
+    {
+        var router = new RouterSocket();
+        router.Options.RouterMandatory = true;
+        router.Bind("tcp://127.0.0.1:0");
+        return new RawSocket(router);
+    }
+
+    /// <summary>A DEALER connected to <paramref name="endpoint"/> with identity <paramref name="identity"/>, playing a client or worker.</summary>
+    public static RawSocket Dealer(string endpoint, string identity)
+    {
+        var dealer = new DealerSocket();
+        dealer.Options.Identity = Encoding.UTF8.GetBytes(identity);
+        dealer.Connect(endpoint);
+        return new RawSocket(dealer);
+    }
+
+    public void Send(params string[] frames)
+    {
+        for (var i = 0; i < frames.Length; i++)
+        {
+            _socket.SendFrame(frames[i], i < frames.Length - 1);
+        }
+    }
+
+    /// <summary>The next message, or null when none arrives within <paramref name="timeout"/>.</summary>
+    public string[]? TryReceive(TimeSpan timeout)
+    {
+        List<string>? frames = null;
+        return _socket.TryReceiveMultipartStrings(timeout, ref frames) ? [.. frames!] : null;
+    }
+
+    /// <summary>The next message whose frames after <paramref name="skip"/> start as <paramref name="prefix"/> (others are skipped, e.g. heartbeats).</summary>
+    public string[] ReceiveMatching(int skip, params string[] prefix)
+    {
+        var deadline = DateTime.UtcNow + Bounded.Timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var message = TryReceive(TimeSpan.FromMilliseconds(100));
+            if (message is not null && message.Length >= skip + prefix.Length && message.Skip(skip).Take(prefix.Length).SequenceEqual(prefix))
+            {
+                return message;
+            }
+        }
+
+        Assert.Fail($"No message [{string.Join(", ", prefix)}] within {Bounded.Timeout.TotalSeconds} s.");
+        return [];
+    }
+
+    public void Dispose() => _socket.Dispose();
+}

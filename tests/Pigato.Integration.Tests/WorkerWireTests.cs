@@ -1,0 +1,154 @@
+using System.Text.Json;
+using Pigato.Integration.Tests.Infrastructure;
+
+namespace Pigato.Integration.Tests;
+
+/// <summary>A worker's exact frames, with a raw ROUTER playing the broker.</summary>
+public class WorkerWireTests
+{
+    private static readonly TimeSpan FastHeartbeat = TimeSpan.FromMilliseconds(100);
+
+    private static Worker NewWorker(RawSocket broker, RequestHandler<JsonElement> handler, int concurrency = 7) =>
+        new(new WorkerOptions { Endpoint = broker.Endpoint, Service = "echo", Concurrency = concurrency, HeartbeatInterval = FastHeartbeat, Prefix = "wire" }, handler);
+
+    [Fact]
+    public async Task Start_SendsReadyThenHeartbeatsCarryingConcurrency()
+    {
+        using var broker = RawSocket.Router();
+        await using var worker = NewWorker(broker, (_, r, _) => r.EndAsync());
+        await worker.StartAsync();
+
+        var ready = broker.ReceiveMatching(1, "W", "1");
+        Assert.Equal([worker.Id!, "W", "1", "echo", "{\"concurrency\":7}"], ready);
+        Assert.StartsWith("wire-", worker.Id);
+        Assert.Equal([worker.Id!, "W", "4", "", "{\"concurrency\":7}"], broker.ReceiveMatching(1, "W", "4"));
+
+        worker.Concurrency = -1;
+        broker.ReceiveMatching(1, "W", "4", "", "{\"concurrency\":-1}");
+    }
+
+    [Fact]
+    public async Task Request_PartialFinalErrorAndReject_HaveProtocolFrames()
+    {
+        using var broker = RawSocket.Router();
+        await using var worker = NewWorker(broker, async (data, reply, options) =>
+        {
+            switch (data.GetString())
+            {
+                case "stream":
+                    await reply.WriteAsync("p1");
+                    await reply.EndAsync(new { done = true });
+                    break;
+                case "fail":
+                    await reply.ErrorAsync("bad");
+                    break;
+                case "options":
+                    await reply.EndAsync(options.GetProperty("tenant").GetString());
+                    break;
+                default:
+                    await reply.RejectAsync("busy");
+                    break;
+            }
+        });
+        await worker.StartAsync();
+        var id = broker.ReceiveMatching(1, "W", "1")[0];
+
+        broker.Send(id, "W", "2", "client-1", "echo", "", "r1", "\"stream\"", "{\"timeout\":60000,\"retry\":0}");
+        Assert.Equal([id, "W", "6", "client-1", "", "r1", "0", "\"p1\"", "{}"], broker.ReceiveMatching(1, "W", "6"));
+        Assert.Equal([id, "W", "3", "client-1", "", "r1", "0", "{\"done\":true}", "{}"], broker.ReceiveMatching(1, "W", "3"));
+
+        broker.Send(id, "W", "2", "client-1", "echo", "", "r2", "\"fail\"", "{}");
+        Assert.Equal([id, "W", "3", "client-1", "", "r2", "-1", "\"bad\"", "{}"], broker.ReceiveMatching(1, "W", "3"));
+
+        broker.Send(id, "W", "2", "client-1", "echo", "", "r3", "\"options\"", "{\"timeout\":5,\"tenant\":\"acme\"}");
+        Assert.Equal("\"acme\"", broker.ReceiveMatching(1, "W", "3", "client-1", "", "r3")[7]);
+
+        broker.Send(id, "W", "2", "client-1", "echo", "", "r4", "\"other\"", "undefined");
+        Assert.Equal([id, "W", "7", "client-1", "", "r4", "0", "\"busy\""], broker.ReceiveMatching(1, "W", "7"));
+    }
+
+    [Fact]
+    public async Task Stop_SendsDisconnect()
+    {
+        using var broker = RawSocket.Router();
+        var worker = NewWorker(broker, (_, r, _) => r.EndAsync());
+        await worker.StartAsync();
+        var id = broker.ReceiveMatching(1, "W", "1")[0];
+
+        await worker.DisposeAsync();
+
+        Assert.Equal([id, "W", "5"], broker.ReceiveMatching(1, "W", "5"));
+    }
+
+    [Fact]
+    public async Task BrokerSilentThreePeriods_SendsDisconnectAndRegistersAgainUnderNewId()
+    {
+        using var broker = RawSocket.Router();
+        await using var worker = NewWorker(broker, (_, r, _) => r.EndAsync());
+        await worker.StartAsync();
+        var first = broker.ReceiveMatching(1, "W", "1")[0];
+
+        // The raw broker never answers: after 3 periods the worker gives up on this connection.
+        Assert.Equal(first, broker.ReceiveMatching(1, "W", "5")[0]);
+        var second = broker.ReceiveMatching(1, "W", "1", "echo");
+        Assert.NotEqual(first, second[0]);
+        Assert.StartsWith("wire-", second[0]);
+    }
+
+    [Fact]
+    public async Task DisconnectFromBroker_RegistersAgainAndRequestsGoInactive()
+    {
+        using var broker = RawSocket.Router();
+        var inactive = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var worker = NewWorker(broker, async (_, reply, _) =>
+        {
+            await Task.Delay(Timeout.Infinite, reply.CancellationToken).ContinueWith(_ => { });
+            inactive.TrySetResult();
+        });
+        var connected = 0;
+        worker.Connected += (_, _) => Interlocked.Increment(ref connected);
+        await worker.StartAsync();
+        var first = broker.ReceiveMatching(1, "W", "1")[0];
+        broker.Send(first, "W", "1");
+        broker.Send(first, "W", "2", "client-1", "echo", "", "r1", "null", "{}");
+        await Bounded.UntilAsync(() => Volatile.Read(ref connected) == 1, "the worker is connected");
+
+        broker.Send(first, "W", "5");
+
+        await inactive.Task.WithinAsync("the running request to go inactive");
+        var second = broker.ReceiveMatching(1, "W", "1", "echo")[0];
+        Assert.NotEqual(first, second);
+    }
+
+    [Fact]
+    public async Task RequestHeartbeats_KeepRequestActive_AndTheirAbsenceEndsIt()
+    {
+        using var broker = RawSocket.Router();
+        var observed = new TaskCompletionSource<(bool ActiveWhileHeartbeating, bool ActiveAfterSilence)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var heartbeating = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var worker = NewWorker(broker, async (_, reply, _) =>
+        {
+            await heartbeating.Task;
+            var activeWhileHeartbeating = reply.IsActive;
+            await Task.Delay(Timeout.Infinite, reply.CancellationToken).ContinueWith(_ => { });
+            observed.TrySetResult((activeWhileHeartbeating, reply.IsActive));
+        });
+        await worker.StartAsync();
+        var id = broker.ReceiveMatching(1, "W", "1")[0];
+        broker.Send(id, "W", "2", "client-1", "echo", "", "r1", "null", "{}");
+
+        // Eight periods with a request heartbeat each: more than the liveness of three.
+        for (var i = 0; i < 8; i++)
+        {
+            broker.Send(id, "W", "4");
+            broker.Send(id, "W", "4", "client-1", "", "r1");
+            await Task.Delay(FastHeartbeat);
+        }
+
+        heartbeating.SetResult();
+        broker.Send(id, "W", "4");
+        var (activeWhileHeartbeating, activeAfterSilence) = await observed.Task.WithinAsync("the request to go inactive without heartbeats");
+        Assert.True(activeWhileHeartbeating);
+        Assert.False(activeAfterSilence);
+    }
+}
