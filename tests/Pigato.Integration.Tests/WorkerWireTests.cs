@@ -8,8 +8,9 @@ public class WorkerWireTests
 {
     private static readonly TimeSpan FastHeartbeat = TimeSpan.FromMilliseconds(100);
 
-    private static Worker NewWorker(RawSocket broker, RequestHandler<JsonElement> handler, int concurrency = 7) =>
-        new(new WorkerOptions { Endpoint = broker.Endpoint, Service = "echo", Concurrency = concurrency, HeartbeatInterval = FastHeartbeat, Prefix = "wire" }, handler);
+    /// <summary>A worker on the raw broker; that broker answers no heartbeat, so the default liveness is large unless a test is about it.</summary>
+    private static Worker NewWorker(RawSocket broker, RequestHandler<JsonElement> handler, int liveness = 1000) =>
+        new(new WorkerOptions { Endpoint = broker.Endpoint, Service = "echo", Concurrency = 7, HeartbeatInterval = FastHeartbeat, Liveness = liveness, Prefix = "wire" }, handler);
 
     [Fact]
     public async Task Start_SendsReadyThenHeartbeatsCarryingConcurrency()
@@ -84,7 +85,7 @@ public class WorkerWireTests
     public async Task BrokerSilentThreePeriods_SendsDisconnectAndRegistersAgainUnderNewId()
     {
         using var broker = RawSocket.Router();
-        await using var worker = NewWorker(broker, (_, r, _) => r.EndAsync());
+        await using var worker = NewWorker(broker, (_, r, _) => r.EndAsync(), liveness: 3);
         await worker.StartAsync();
         var first = broker.ReceiveMatching(1, "W", "1")[0];
 
@@ -132,7 +133,7 @@ public class WorkerWireTests
             var activeWhileHeartbeating = reply.IsActive;
             await Task.Delay(Timeout.Infinite, reply.CancellationToken).ContinueWith(_ => { });
             observed.TrySetResult((activeWhileHeartbeating, reply.IsActive));
-        });
+        }, liveness: 3);
         await worker.StartAsync();
         var id = broker.ReceiveMatching(1, "W", "1")[0];
         broker.Send(id, "W", "2", "client-1", "echo", "", "r1", "null", "{}");
@@ -145,9 +146,16 @@ public class WorkerWireTests
             await Task.Delay(FastHeartbeat);
         }
 
+        // Then only broker heartbeats, so that the connection stays up and only the request goes quiet.
         heartbeating.SetResult();
-        broker.Send(id, "W", "4");
+        for (var i = 0; i < 100 && !observed.Task.IsCompleted; i++)
+        {
+            broker.Send(id, "W", "4");
+            await Task.Delay(FastHeartbeat);
+        }
+
         var (activeWhileHeartbeating, activeAfterSilence) = await observed.Task.WithinAsync("the request to go inactive without heartbeats");
+        Assert.Equal(id, worker.Id);
         Assert.True(activeWhileHeartbeating);
         Assert.False(activeAfterSilence);
     }
