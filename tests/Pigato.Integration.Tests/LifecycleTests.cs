@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using Pigato.Integration.Tests.Infrastructure;
+using Pigato.Protocol;
+
+namespace Pigato.Integration.Tests;
+
+/// <summary>Start, stop and restart of every actor, reconnection, lost workers, and resource leaks.</summary>
+public class LifecycleTests
+{
+    private static readonly TimeSpan Fast = TimeSpan.FromMilliseconds(100);
+
+    [Fact]
+    public async Task StartStopRestart_FireEvents_ForBrokerWorkerAndClient()
+    {
+        var events = new Dictionary<string, List<string>> { ["broker"] = [], ["worker"] = [], ["client"] = [] };
+        void Record(string actor, string e)
+        {
+            lock (events)
+            {
+                events[actor].Add(e);
+            }
+        }
+
+        await using var broker = new Broker(new BrokerOptions { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = null });
+        broker.Started += (_, _) => Record("broker", "started");
+        broker.Stopped += (_, _) => Record("broker", "stopped");
+        await broker.StartAsync();
+        var endpoint = broker.Endpoint!;
+        await using var worker = new Worker(new WorkerOptions { Endpoint = endpoint, Service = "echo" }, (d, r, _) => r.EndAsync(d));
+        worker.Started += (_, _) => Record("worker", "started");
+        worker.Connected += (_, _) => Record("worker", "connected");
+        worker.Stopped += (_, _) => Record("worker", "stopped");
+        await using var client = new Client(new ClientOptions { Endpoint = endpoint });
+        client.Started += (_, _) => Record("client", "started");
+        client.Connected += (_, _) => Record("client", "connected");
+        client.Stopped += (_, _) => Record("client", "stopped");
+
+        for (var round = 0; round < 2; round++)
+        {
+            await worker.StartAsync();
+            await client.StartAsync();
+            Assert.Equal("hi", await client.RequestAsync<string>("echo", "hi", cancellationToken: Bounded.Token()));
+            await Bounded.UntilAsync(() => client.IsConnected && worker.IsConnected, "client and worker are connected");
+            await client.StopAsync();
+            await worker.StopAsync();
+        }
+
+        await broker.StopAsync();
+        await broker.StartAsync();
+        Assert.True(broker.IsRunning);
+        await broker.StopAsync();
+
+        lock (events)
+        {
+            Assert.Equal(["started", "stopped", "started", "stopped"], events["broker"]);
+            Assert.Equal(["started", "connected", "stopped", "started", "connected", "stopped"], events["worker"]);
+            Assert.Equal(["started", "connected", "stopped", "started", "connected", "stopped"], events["client"]);
+        }
+    }
+
+    [Fact]
+    public async Task BrokerRestart_WorkerAndClientReconnect_AndServeAgain()
+    {
+        var broker = new Broker(new BrokerOptions { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = null, HeartbeatInterval = Fast });
+        await broker.StartAsync();
+        var endpoint = broker.Endpoint!;
+        await using var worker = new Worker(new WorkerOptions { Endpoint = endpoint, Service = "echo", HeartbeatInterval = Fast }, (d, r, _) => r.EndAsync(d));
+        await using var client = new Client(new ClientOptions { Endpoint = endpoint, HeartbeatInterval = Fast });
+        var workerConnections = 0;
+        worker.Connected += (_, _) => Interlocked.Increment(ref workerConnections);
+        await worker.StartAsync();
+        await client.StartAsync();
+        Assert.Equal("one", await client.RequestAsync<string>("echo", "one", cancellationToken: Bounded.Token()));
+
+        await broker.DisposeAsync();
+        await using var again = new Broker(new BrokerOptions { Endpoint = endpoint, InternalEndpoint = null, HeartbeatInterval = Fast });
+
+        // NetMQ closes a listener asynchronously: the port may stay taken for a moment after dispose.
+        await Bounded.UntilAsync(() => TryStart(again), "the port is free again");
+
+        await Bounded.UntilAsync(() => Volatile.Read(ref workerConnections) >= 2, "the worker registers with the new broker");
+        Assert.Equal("two", await client.RequestAsync<string>("echo", "two", new RequestOptions { Timeout = TimeSpan.FromSeconds(10) }, Bounded.Token()));
+    }
+
+    private static bool TryStart(Broker broker)
+    {
+        try
+        {
+            broker.StartAsync().GetAwaiter().GetResult();
+            return true;
+        }
+        catch (PigatoException e) when (e.Code == "ERR_BIND")
+        {
+            return false;
+        }
+    }
+
+    [Fact]
+    public async Task BrokerSilent_ClientReconnectsUnderNewIdentity()
+    {
+        using var silent = RawSocket.Router();
+        await using var client = new Client(new ClientOptions { Endpoint = silent.Endpoint, HeartbeatInterval = Fast, Prefix = "cli" });
+        await client.StartAsync();
+        var first = silent.ReceiveMatching(1, "C", "4")[0];
+        silent.Send(first, "C", "4");
+        await Bounded.UntilAsync(() => client.IsConnected, "the client is connected");
+        var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Disconnected += (_, _) => disconnected.TrySetResult();
+
+        await disconnected.Task.WithinAsync("the client to give up on the silent broker");
+
+        // Heartbeats of the old identity may still be queued: skip them (each receive is itself bounded).
+        var second = first;
+        for (var i = 0; i < 50 && second == first; i++)
+        {
+            second = silent.ReceiveMatching(1, "C", "4")[0];
+        }
+
+        Assert.NotEqual(first, second);
+
+        Assert.StartsWith("cli-", second);
+    }
+
+    [Fact]
+    public async Task BrokerStop_FailsHeldRequests_WithBrokerStopped()
+    {
+        var harness = await PigatoHarness.StartAsync();
+        await using var _ = harness;
+        var client = await harness.StartClientAsync();
+        var call = client.RequestAsync<string>("nobody", null, cancellationToken: Bounded.Token()).AsTask();
+        await Bounded.UntilAsync(() => harness.Broker.GetStatsAsync().Result.QueuedRequests == 1, "the request is queued");
+
+        await harness.Broker.StopAsync();
+
+        var error = await Assert.ThrowsAsync<PigatoReplyException>(() => call.WithinAsync("the failed request"));
+        Assert.Equal("ERR_BROKER_STOPPED", error.Code);
+    }
+
+    [Fact]
+    public async Task ClientStop_FailsPendingRequests()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        var client = await harness.StartClientAsync();
+        var call = client.RequestAsync<string>("nobody", null).AsTask();
+
+        await client.StopAsync();
+
+        var error = await Assert.ThrowsAsync<PigatoException>(() => call.WithinAsync("the failed request"));
+        Assert.Equal("ERR_CLIENT_STOPPED", error.Code);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => client.RequestAsync<string>("x", null).AsTask());
+    }
+
+    [Fact]
+    public async Task WorkerLostMidRequest_WithoutRetry_ClientGetsWorkerLostPromptly()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var worker = await harness.StartWorkerAsync("slow", async (_, reply, _) =>
+        {
+            started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, reply.CancellationToken).ContinueWith(_ => { });
+        });
+        var client = await harness.StartClientAsync();
+        var call = client.RequestAsync<string>("slow", null, cancellationToken: Bounded.Token()).AsTask();
+        await started.Task.WithinAsync("the request to start");
+
+        await worker.StopAsync();
+
+        var error = await Assert.ThrowsAsync<PigatoReplyException>(() => call.WithinAsync("the lost-worker error", TimeSpan.FromSeconds(5)));
+        Assert.Equal(PigatoErrorCodes.WorkerLost, error.Code);
+        Assert.Equal(0, (await harness.Broker.GetStatsAsync()).TrackedRequests);
+    }
+
+    [Fact]
+    public async Task WorkerLostMidRequest_WithRetry_AnotherWorkerAnswers()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = await harness.StartWorkerAsync("job", async (_, reply, _) =>
+        {
+            started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, reply.CancellationToken).ContinueWith(_ => { });
+        });
+        var client = await harness.StartClientAsync();
+        var call = client.RequestAsync<string>("job", null, new RequestOptions { Retry = true }, Bounded.Token()).AsTask();
+        await started.Task.WithinAsync("the request to start");
+
+        await harness.StartWorkerAsync("job", (_, reply, _) => reply.EndAsync("second"));
+        await first.StopAsync();
+
+        Assert.Equal("second", await call.WithinAsync("the retried request"));
+    }
+
+    [Fact]
+    public async Task FiveHundredClients_StartedAndStopped_LeakNoThreadsOrSockets()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        await StartStopClientsAsync(harness.Endpoint, 20);
+        var (threadsBefore, handlesBefore) = Resources();
+
+        await StartStopClientsAsync(harness.Endpoint, 500);
+
+        // Threads and file descriptors of stopped clients are released; allow the runtime's own jitter.
+        await Bounded.UntilAsync(() => Resources().Threads <= threadsBefore + 10, "threads return to their count");
+        var (threadsAfter, handlesAfter) = Resources();
+        Assert.True(handlesAfter <= handlesBefore + 40, $"file descriptors grew from {handlesBefore} to {handlesAfter}");
+        Assert.True(threadsAfter <= threadsBefore + 10, $"threads grew from {threadsBefore} to {threadsAfter}");
+
+        static async Task StartStopClientsAsync(string endpoint, int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                await using var client = new Client(new ClientOptions { Endpoint = endpoint });
+                await client.StartAsync();
+                await client.StopAsync();
+            }
+        }
+
+        static (int Threads, int Handles) Resources()
+        {
+            using var process = Process.GetCurrentProcess();
+            process.Refresh();
+            var handles = Directory.Exists("/proc/self/fd") ? Directory.GetFiles("/proc/self/fd").Length : process.HandleCount;
+            return (process.Threads.Count, handles);
+        }
+    }
+}
