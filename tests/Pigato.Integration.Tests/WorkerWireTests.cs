@@ -9,8 +9,8 @@ public class WorkerWireTests
     private static readonly TimeSpan FastHeartbeat = TimeSpan.FromMilliseconds(100);
 
     /// <summary>A worker on the raw broker; that broker answers no heartbeat, so the default liveness is large unless a test is about it.</summary>
-    private static Worker NewWorker(RawSocket broker, RequestHandler<JsonElement> handler, int liveness = 1000) =>
-        new(new WorkerOptions { Endpoint = broker.Endpoint, Service = "echo", Concurrency = 7, HeartbeatInterval = FastHeartbeat, Liveness = liveness, Prefix = "wire" }, handler);
+    private static Worker NewWorker(RawSocket broker, RequestHandler<JsonElement> handler, int liveness = 1000, TimeSpan? heartbeat = null) =>
+        new(new WorkerOptions { Endpoint = broker.Endpoint, Service = "echo", Concurrency = 7, HeartbeatInterval = heartbeat ?? FastHeartbeat, Liveness = liveness, Prefix = "wire" }, handler);
 
     [Fact]
     public async Task Start_SendsReadyThenHeartbeatsCarryingConcurrency()
@@ -124,6 +124,7 @@ public class WorkerWireTests
     [Fact]
     public async Task RequestHeartbeats_KeepRequestActive_AndTheirAbsenceEndsIt()
     {
+        var period = TimeSpan.FromMilliseconds(250);
         using var broker = RawSocket.Router();
         var observed = new TaskCompletionSource<(bool ActiveWhileHeartbeating, bool ActiveAfterSilence)>(TaskCreationOptions.RunContinuationsAsynchronously);
         var heartbeating = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -133,25 +134,26 @@ public class WorkerWireTests
             var activeWhileHeartbeating = reply.IsActive;
             await Task.Delay(Timeout.Infinite, reply.CancellationToken).ContinueWith(_ => { });
             observed.TrySetResult((activeWhileHeartbeating, reply.IsActive));
-        }, liveness: 3);
+        }, liveness: 3, heartbeat: period);
         await worker.StartAsync();
         var id = broker.ReceiveMatching(1, "W", "1")[0];
+        broker.Send(id, "W", "1");
         broker.Send(id, "W", "2", "client-1", "echo", "", "r1", "null", "{}");
 
-        // Eight periods with a request heartbeat each: more than the liveness of three.
-        for (var i = 0; i < 8; i++)
+        // Request heartbeats at twice the worker's rate for eight periods: well past the liveness of three.
+        for (var i = 0; i < 16; i++)
         {
             broker.Send(id, "W", "4");
             broker.Send(id, "W", "4", "client-1", "", "r1");
-            await Task.Delay(FastHeartbeat);
+            await Task.Delay(period / 2);
         }
 
         // Then only broker heartbeats, so that the connection stays up and only the request goes quiet.
         heartbeating.SetResult();
-        for (var i = 0; i < 100 && !observed.Task.IsCompleted; i++)
+        for (var i = 0; i < 200 && !observed.Task.IsCompleted; i++)
         {
             broker.Send(id, "W", "4");
-            await Task.Delay(FastHeartbeat);
+            await Task.Delay(period / 2);
         }
 
         var (activeWhileHeartbeating, activeAfterSilence) = await observed.Task.WithinAsync("the request to go inactive without heartbeats");
