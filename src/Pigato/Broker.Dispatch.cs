@@ -11,6 +11,7 @@ public sealed partial class Broker
 {
     private static readonly byte[] DirectoryTopic = "$dir "u8.ToArray();
     private readonly List<ServiceEntry> _dispatchList = [];
+    private readonly ServiceResolver _resolver = new();
     private readonly List<BrokerWorker> _candidates = [];
 
     private ServiceEntry ServiceFor(ReadOnlySpan<byte> name)
@@ -28,16 +29,44 @@ public sealed partial class Broker
     {
         var queue = request.Service.Queue;
         request.QueueNode = atHead ? queue.AddFirst(request) : queue.AddLast(request);
-        MarkForDispatch(request.Service);
+        MarkQueue(request.Service);
     }
 
     /// <summary>Notes that a queue may now be served; the work is done once per message in <see cref="DispatchPending"/>.</summary>
-    private void MarkForDispatch(ServiceEntry entry)
+    private void MarkQueue(ServiceEntry requested)
     {
-        if (!entry.DispatchPending && entry.Queue.Count > 0)
+        if (!requested.DispatchPending && requested.Queue.Count > 0)
         {
-            entry.DispatchPending = true;
-            _dispatchList.Add(entry);
+            requested.DispatchPending = true;
+            _dispatchList.Add(requested);
+        }
+    }
+
+    /// <summary>A worker of <paramref name="registered"/> may have room: mark every queue it serves.</summary>
+    private void MarkServedBy(ServiceEntry registered)
+    {
+        foreach (var requested in registered.Dependents)
+        {
+            MarkQueue(requested);
+        }
+    }
+
+    /// <summary>
+    /// A service gained its first worker or lost its last: every cached resolution is stale, and every
+    /// waiting queue gets a chance with the new set (so a request queued before a matching wildcard or
+    /// semver worker registered is served when it does).
+    /// </summary>
+    private void OnWorkerSetChanged(ServiceEntry registered)
+    {
+        if (!_resolver.Update(registered))
+        {
+            return;
+        }
+
+        foreach (var entry in _services.Values)
+        {
+            entry.Dependents.Clear();
+            MarkQueue(entry);
         }
     }
 
@@ -58,10 +87,10 @@ public sealed partial class Broker
     /// </summary>
     private void Dispatch(ServiceEntry entry)
     {
-        var workers = entry.Workers;
+        var candidates = _resolver.CandidatesFor(entry);
         var node = entry.Queue.First;
         var now = Stopwatch.GetTimestamp();
-        while (node is not null && workers.Count > 0)
+        while (node is not null && candidates.Count > 0)
         {
             var next = node.Next;
             var request = node.Value;
@@ -69,7 +98,7 @@ public sealed partial class Broker
             {
                 Expire(request);
             }
-            else if (Pick(workers, request) is { } worker)
+            else if (Pick(candidates, request) is { } worker)
             {
                 Unqueue(request);
                 if (!SendRequest(worker, request))
@@ -87,7 +116,21 @@ public sealed partial class Broker
         }
     }
 
-    private BrokerWorker? Pick(List<BrokerWorker> workers, BrokerRequest request)
+    /// <summary>The best worker of the first candidate service that has one available for this request.</summary>
+    private BrokerWorker? Pick(IReadOnlyList<ServiceEntry> candidates, BrokerRequest request)
+    {
+        foreach (var service in candidates)
+        {
+            if (PickIn(service.Workers, request) is { } worker)
+            {
+                return worker;
+            }
+        }
+
+        return null;
+    }
+
+    private BrokerWorker? PickIn(List<BrokerWorker> workers, BrokerRequest request)
     {
         if (Options.DispatchMode == DispatchMode.Rand)
         {
@@ -178,6 +221,10 @@ public sealed partial class Broker
         foreach (var entry in unused ?? [])
         {
             _services.Remove(entry.Name);
+            foreach (var candidate in entry.Candidates)
+            {
+                candidate.Dependents.Remove(entry);
+            }
         }
     }
 

@@ -43,8 +43,9 @@ public sealed partial class Broker
             return;
         }
 
+        OnWorkerSetChanged(entry);
         PublishDirectory();
-        MarkForDispatch(entry);
+        MarkServedBy(entry);
     }
 
     private void OnWorkerHeartbeat()
@@ -60,7 +61,7 @@ public sealed partial class Broker
         if (status.Concurrency is { } concurrency && concurrency != worker.Concurrency)
         {
             worker.Concurrency = concurrency;
-            MarkForDispatch(worker.Service);
+            MarkServedBy(worker.Service);
         }
 
         if (!SendToPeer(worker.Identity, PigatoEncoder.BrokerHeartbeat))
@@ -105,7 +106,7 @@ public sealed partial class Broker
             worker.InFlight.Remove(request.Rid);
             worker.Served++;
             _requests.Remove(request.Rid);
-            MarkForDispatch(worker.Service);
+            MarkServedBy(worker.Service);
         }
     }
 
@@ -121,7 +122,7 @@ public sealed partial class Broker
         (request.RejectedBy ??= new HashSet<string>(StringComparer.Ordinal)).Add(worker.Id);
         Log.Request(_logger, request.Rid, request.Service.Name, "rejected by " + worker.Id);
         Enqueue(request, atHead: true);
-        MarkForDispatch(worker.Service);
+        MarkServedBy(worker.Service);
     }
 
     private void OnWorkerDisconnect()
@@ -197,6 +198,7 @@ public sealed partial class Broker
         }
 
         worker.Service.Workers.Remove(worker);
+        OnWorkerSetChanged(worker.Service);
         int retried = 0, failed = 0;
         foreach (var request in worker.InFlight.Values)
         {

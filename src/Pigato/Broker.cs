@@ -200,13 +200,19 @@ public sealed partial class Broker : IAsyncDisposable
             FailToClient(request, "ERR_BROKER_STOPPED");
         }
 
-        foreach (var worker in _workers.Values.ToList())
+        foreach (var worker in _workers.Values)
         {
             SendDisconnect(worker.Identity);
         }
 
+        foreach (var worker in _workers.Values.ToList())
+        {
+            _workers.Remove(worker.Id);
+            worker.Service.Workers.Remove(worker);
+            _resolver.Update(worker.Service);
+        }
+
         _requests.Clear();
-        _workers.Clear();
         _services.Clear();
     }
 
