@@ -29,6 +29,7 @@ public sealed partial class Broker : IAsyncDisposable
     private RouterSocket? _router;
     private PublisherSocket? _publisher;
     private SocketFrameWriter? _writer;
+    private DirectoryService? _directory;
 
     /// <summary>Creates a broker; it does nothing until <see cref="StartAsync"/>.</summary>
     public Broker(BrokerOptions? options = null)
@@ -116,6 +117,18 @@ public sealed partial class Broker : IAsyncDisposable
             loop.Start("Pigato.Broker");
 
             Log.Started(_logger, Name, Endpoint, InternalEndpoint);
+            if (Options.EnableDirectory)
+            {
+                _directory = new DirectoryService(new DirectoryServiceOptions
+                {
+                    Endpoint = Connectable(Endpoint!),
+                    InternalEndpoint = Connectable(InternalEndpoint!),
+                    HeartbeatInterval = Options.HeartbeatInterval,
+                    LoggerFactory = Options.LoggerFactory,
+                });
+                await _directory.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             Started?.Invoke(this, EventArgs.Empty);
         }
         finally
@@ -136,6 +149,12 @@ public sealed partial class Broker : IAsyncDisposable
             if (_loop is not { } loop)
             {
                 return;
+            }
+
+            if (_directory is not null)
+            {
+                await _directory.DisposeAsync().ConfigureAwait(false);
+                _directory = null;
             }
 
             await loop.InvokeAsync(() =>
@@ -192,6 +211,10 @@ public sealed partial class Broker : IAsyncDisposable
             throw new PigatoException("ERR_BIND", $"Cannot bind '{endpoint}': {e.Message}", e);
         }
     }
+
+    /// <summary>The address an in-process peer connects to for a bound endpoint (a wildcard host becomes 127.0.0.1).</summary>
+    private static string Connectable(string bound) =>
+        bound.Replace("tcp://0.0.0.0:", "tcp://127.0.0.1:", StringComparison.Ordinal).Replace("tcp://*:", "tcp://127.0.0.1:", StringComparison.Ordinal);
 
     private void Shutdown()
     {

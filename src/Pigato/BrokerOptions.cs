@@ -18,6 +18,9 @@ public sealed record BrokerOptions
     /// <summary>The internal PUB channel of core services (<c>$dir</c>); null turns it off. Default <c>tcp://127.0.0.1:55550</c>.</summary>
     public string? InternalEndpoint { get; init; } = "tcp://127.0.0.1:55550";
 
+    /// <summary>Run the <c>$dir</c> directory service inside the broker's process (needs <see cref="InternalEndpoint"/>). Default false.</summary>
+    public bool EnableDirectory { get; init; }
+
     /// <summary>How often the broker checks worker liveness and expires queued requests. Default 2.5 s.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(2500);
 
@@ -46,5 +49,9 @@ public sealed record BrokerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Liveness, 1, nameof(Liveness));
         ArgumentOutOfRangeException.ThrowIfLessThan(SendHighWatermark, 0, nameof(SendHighWatermark));
         ArgumentOutOfRangeException.ThrowIfLessThan(SendTimeout, TimeSpan.Zero, nameof(SendTimeout));
+        if (EnableDirectory && InternalEndpoint is null)
+        {
+            throw new ArgumentException("The directory service needs the internal channel: set InternalEndpoint.", nameof(EnableDirectory));
+        }
     }
 }

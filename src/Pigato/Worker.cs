@@ -175,6 +175,16 @@ public sealed class Worker : IAsyncDisposable
 
     internal void SendHeartbeatSoon() => _loop?.Post(SendHeartbeat);
 
+    /// <summary>Core services only: a heartbeat with <c>update</c> makes the broker republish its directory.</summary>
+    internal void RequestDirectoryUpdate() => _loop?.Post(() =>
+    {
+        if (_writer is not null)
+        {
+            PigatoEncoder.WorkerHeartbeat(_writer, Encoding.UTF8.GetBytes($"{{\"concurrency\":{Concurrency},\"update\":true}}"));
+            _writer.EndMessage();
+        }
+    });
+
     /// <summary>Queues a partial reply, waiting for room when <see cref="WorkerOptions.MaxQueuedReplies"/> are queued.</summary>
     internal async ValueTask QueueReplyAsync(WorkerReply reply, ReplyKind kind, byte[] data, CancellationToken cancellationToken)
     {
