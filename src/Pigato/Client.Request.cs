@@ -95,17 +95,17 @@ public sealed partial class Client
         var json = Options.SerializerOptions;
         var dataFrame = JsonSerializer.SerializeToUtf8Bytes(data, data?.GetType() ?? typeof(object), json);
         var optionsFrame = (options ?? RequestOptions.Default).ToJson(request.Timeout, json);
-        var service = Encoding.UTF8.GetBytes(request.Service);
+        request.Frames = new RequestFrames(Encoding.UTF8.GetBytes(request.Service), dataFrame, optionsFrame, options?.Retry ?? false);
         _pending[request.Rid] = request;
         if (cancellationToken.CanBeCanceled)
         {
             request.Cancellation = cancellationToken.Register(() => Fail(request, new OperationCanceledException(cancellationToken)));
         }
 
-        loop.Post(() => SendRequest(request, service, dataFrame, optionsFrame));
+        loop.Post(() => SendRequest(request));
     }
 
-    private void SendRequest(PendingRequest request, byte[] service, byte[] data, byte[] options)
+    private void SendRequest(PendingRequest request)
     {
         if (request.IsCompleted)
         {
@@ -115,19 +115,56 @@ public sealed partial class Client
         if (_writer is null)
         {
             // Reconnecting: send once the new socket exists.
-            _waitingForSocket.Add(() => SendRequest(request, service, data, options));
+            _waitingForSocket.Add(() => SendRequest(request));
             return;
         }
 
-        PigatoEncoder.ClientRequest(_writer, service, Encoding.UTF8.GetBytes(request.Rid), data, options);
+        var frames = request.Frames!;
+        PigatoEncoder.ClientRequest(_writer, frames.Service, Encoding.UTF8.GetBytes(request.Rid), frames.Data, frames.Options);
         if (!_writer.EndMessage())
         {
             Fail(request, new PigatoException(PigatoErrorCodes.Unroutable, $"Request to '{request.Service}' could not be queued towards the broker."));
             return;
         }
 
+        request.SentOn = _connection;
         request.Touch();
         _nextDeadline = Math.Min(_nextDeadline, request.Deadline);
+    }
+
+    /// <summary>
+    /// The connection closed with requests sent on it: their replies would go to an identity that no longer
+    /// exists. A <c>retry</c> request is sent again under a new id (it may then run twice, as retry allows);
+    /// any other fails at once with <c>ERR_CLIENT_RECONNECTED</c> instead of waiting for its timeout.
+    /// </summary>
+    private void ResendOrFailSentRequests(int closedConnection)
+    {
+        foreach (var request in _pending.Values)
+        {
+            if (request.SentOn != closedConnection)
+            {
+                continue;
+            }
+
+            if (!request.Frames!.Retry)
+            {
+                Fail(request, new PigatoException(PigatoErrorCodes.ClientReconnected, $"The connection to the broker was lost while request to '{request.Service}' was pending."));
+            }
+            else if (_pending.TryRemove(request.Rid, out _))
+            {
+                request.RenewRid();
+                request.SentOn = 0;
+                _pending[request.Rid] = request;
+                if (request.IsCompleted)
+                {
+                    // Cancelled meanwhile, under the old id: do not leave the new id behind.
+                    _pending.TryRemove(request.Rid, out _);
+                    continue;
+                }
+
+                SendRequest(request);
+            }
+        }
     }
 
     private void SendWaitingRequests()

@@ -30,6 +30,7 @@ public sealed partial class Client : IAsyncDisposable
     private SocketFrameWriter? _writer;
     private NetMQTimer? _reconnectTimer;
     private int _liveness;
+    private int _connection;
     private long _nextDeadline = long.MaxValue;
 
     /// <summary>Creates a client; it does nothing until <see cref="StartAsync"/>.</summary>
@@ -150,6 +151,7 @@ public sealed partial class Client : IAsyncDisposable
 
     private void Connect()
     {
+        _connection++;
         Id = _prefix + "-" + Guid.NewGuid().ToString();
         var socket = new DealerSocket();
         socket.Options.Identity = Encoding.UTF8.GetBytes(Id);
@@ -245,6 +247,7 @@ public sealed partial class Client : IAsyncDisposable
             Log.Connection(_logger, "Client", Id!, "broker silent; reconnecting");
             var wasConnected = IsConnected;
             CloseSocket();
+            ResendOrFailSentRequests(_connection);
             _reconnectTimer!.EnableAndReset();
             if (wasConnected)
             {

@@ -78,7 +78,8 @@ public class LifecycleTests
         await Bounded.UntilAsync(() => TryStart(again), "the port is free again");
 
         await Bounded.UntilAsync(() => Volatile.Read(ref workerConnections) >= 2, "the worker registers with the new broker");
-        Assert.Equal("two", await client.RequestAsync<string>("echo", "two", new RequestOptions { Timeout = TimeSpan.FromSeconds(10) }, Bounded.Token()));
+        // Retry: should the client's connection still be cycling when it sends, the request is sent again.
+        Assert.Equal("two", await client.RequestAsync<string>("echo", "two", new RequestOptions { Timeout = TimeSpan.FromSeconds(10), Retry = true }, Bounded.Token()));
     }
 
     private static bool TryStart(Broker broker)
@@ -100,9 +101,18 @@ public class LifecycleTests
         using var silent = RawSocket.Router();
         await using var client = new Client(new ClientOptions { Endpoint = silent.Endpoint, HeartbeatInterval = TimeSpan.FromMilliseconds(250), Prefix = "cli" });
         await client.StartAsync();
-        var first = silent.ReceiveMatching(1, "C", "4")[0];
-        silent.Send(first, "C", "4");
+
+        // Answer heartbeats until the client counts as connected (on a loaded machine it may already have retried).
+        for (var i = 0; i < 100 && !client.IsConnected; i++)
+        {
+            if (silent.TryReceive(TimeSpan.FromMilliseconds(100)) is [var identity, "C", "4"])
+            {
+                silent.Send(identity, "C", "4");
+            }
+        }
+
         await Bounded.UntilAsync(() => client.IsConnected, "the client is connected");
+        var first = client.Id!;
         var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         client.Disconnected += (_, _) => disconnected.TrySetResult();
 
@@ -118,6 +128,33 @@ public class LifecycleTests
         Assert.NotEqual(first, second);
 
         Assert.StartsWith("cli-", second);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ClientReconnect_WithPendingRequest_FailsItOrResendsItWithRetry(bool retry)
+    {
+        using var silent = RawSocket.Router();
+        await using var client = new Client(new ClientOptions { Endpoint = silent.Endpoint, HeartbeatInterval = TimeSpan.FromMilliseconds(100) });
+        await client.StartAsync();
+        var call = client.RequestAsync<string>("svc", null, new RequestOptions { Retry = retry }, Bounded.Token()).AsTask();
+        var sent = silent.ReceiveMatching(1, "C", "2");
+
+        // The raw broker never answers, so the client reconnects under a new identity.
+        if (!retry)
+        {
+            var error = await Assert.ThrowsAsync<PigatoException>(() => call.WithinAsync("the request to fail"));
+            Assert.Equal(PigatoErrorCodes.ClientReconnected, error.Code);
+            return;
+        }
+
+        var resent = silent.ReceiveMatching(1, "C", "2", "svc");
+        Assert.NotEqual(sent[0], resent[0]);
+        Assert.NotEqual(sent[4], resent[4]);
+        silent.Send(resent[0], "C", "3", "", resent[4], "0", "\"again\"", "{}");
+        Assert.Equal("again", await call.WithinAsync("the resent request's reply"));
+        Assert.Equal(0, client.PendingCount);
     }
 
     [Fact]

@@ -14,7 +14,14 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
     private int _completed;
     private long _lastActivity = Stopwatch.GetTimestamp();
 
-    public string Rid { get; } = Guid.NewGuid().ToString();
+    /// <summary>The request id; renewed when the request is sent again after a reconnection.</summary>
+    public string Rid { get; private set; } = Guid.NewGuid().ToString();
+
+    /// <summary>The frames to send (kept so that a <c>retry</c> request can be sent again).</summary>
+    public RequestFrames? Frames { get; set; }
+
+    /// <summary>The client connection the request was sent on; 0 while not sent.</summary>
+    public int SentOn { get; set; }
 
     public string Service { get; } = service;
 
@@ -32,6 +39,9 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
     public bool IsCompleted => Volatile.Read(ref _completed) != 0;
 
     public void Touch() => Volatile.Write(ref _lastActivity, Stopwatch.GetTimestamp());
+
+    /// <summary>Takes a new request id, so that a resend is a new request to the broker (loop thread).</summary>
+    public void RenewRid() => Rid = Guid.NewGuid().ToString();
 
     /// <summary>Claims the right to end the request; false when another ending came first.</summary>
     public bool TryComplete()
@@ -60,6 +70,9 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
     protected static T? Deserialize<T>(ReadOnlySpan<byte> data, JsonSerializerOptions options) =>
         PigatoFrames.IsAbsent(data) ? default : JsonSerializer.Deserialize<T>(data, options);
 }
+
+/// <summary>The frames of a request other than its id.</summary>
+internal sealed record RequestFrames(byte[] Service, byte[] Data, byte[] Options, bool Retry);
 
 /// <summary>Awaited with <c>RequestAsync</c>: partials are ignored, the final reply completes the task.</summary>
 internal sealed class TaskRequest<T>(string service, TimeSpan timeout, JsonSerializerOptions json) : PendingRequest(service, timeout)

@@ -31,6 +31,9 @@ public static class PigatoErrorCodes
     /// </summary>
     public const string WorkerLost = "ERR_WORKER_LOST";
 
+    /// <summary>The client lost its connection to the broker while a request without <c>retry</c> was pending (its reply could no longer arrive).</summary>
+    public const string ClientReconnected = "ERR_CLIENT_RECONNECTED";
+
     /// <summary>Error value a worker sends when its handler failed unexpectedly (the exception is logged, not sent).</summary>
     public const string HandlerFailed = "ERR_WORKER_HANDLER";
 

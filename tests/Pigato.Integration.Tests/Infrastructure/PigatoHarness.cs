@@ -22,7 +22,7 @@ internal sealed class PigatoHarness : IAsyncDisposable
 
     public static async Task<PigatoHarness> StartAsync(BrokerOptions? options = null)
     {
-        var broker = new Broker((options ?? new BrokerOptions()) with { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = options?.InternalEndpoint });
+        var broker = new Broker((options ?? new BrokerOptions()) with { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = "tcp://127.0.0.1:0" });
         var harness = new PigatoHarness(broker);
         broker.Error += (_, e) =>
         {
@@ -35,7 +35,8 @@ internal sealed class PigatoHarness : IAsyncDisposable
         return harness;
     }
 
-    public WorkerOptions WorkerOptions(string service) => new() { Endpoint = Endpoint, Service = service };
+    /// <summary>Options of a worker of this broker, heartbeating at the broker's pace so that it is never purged by mistake.</summary>
+    public WorkerOptions WorkerOptions(string service) => new() { Endpoint = Endpoint, Service = service, HeartbeatInterval = Broker.Options.HeartbeatInterval };
 
     public async Task<Worker> StartWorkerAsync(string service, RequestHandler<JsonElement> handler, Func<WorkerOptions, WorkerOptions>? configure = null)
     {
@@ -54,7 +55,7 @@ internal sealed class PigatoHarness : IAsyncDisposable
 
     public async Task<Client> StartClientAsync(Func<ClientOptions, ClientOptions>? configure = null)
     {
-        var options = new ClientOptions { Endpoint = Endpoint };
+        var options = new ClientOptions { Endpoint = Endpoint, HeartbeatInterval = Broker.Options.HeartbeatInterval };
         var client = new Client(configure?.Invoke(options) ?? options);
         _clients.Add(client);
         await client.StartAsync();
