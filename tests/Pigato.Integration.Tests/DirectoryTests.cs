@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Pigato.Integration.Tests.Infrastructure;
+
+namespace Pigato.Integration.Tests;
+
+/// <summary>The <c>$dir</c> core service, run inside the broker's process.</summary>
+public class DirectoryTests
+{
+    private static Task<PigatoHarness> StartWithDirectoryAsync() =>
+        PigatoHarness.StartAsync(new BrokerOptions { EnableDirectory = true });
+
+    [Fact]
+    public async Task ServiceList_NamesExactlyItsWorkers()
+    {
+        await using var harness = await StartWithDirectoryAsync();
+        var echo = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            echo.Add((await harness.StartWorkerAsync("echo", (d, r, _) => r.EndAsync(d))).Id!);
+            await harness.StartWorkerAsync("other", (d, r, _) => r.EndAsync(d));
+        }
+
+        var client = await harness.StartClientAsync();
+
+        // The very first request already sees the current map (the original missed the first snapshot).
+        var listed = await client.RequestAsync<string[]>(DirectoryService.ServiceName, "echo", cancellationToken: Bounded.Token());
+        Assert.Equal(echo.Order(), listed!.Order());
+        Assert.Empty((await client.RequestAsync<string[]>(DirectoryService.ServiceName, "unknown", cancellationToken: Bounded.Token()))!);
+    }
+
+    [Fact]
+    public async Task WholeMap_ListsEveryServiceIncludingItself()
+    {
+        await using var harness = await StartWithDirectoryAsync();
+        var worker = await harness.StartWorkerAsync("echo", (d, r, _) => r.EndAsync(d));
+        var client = await harness.StartClientAsync();
+
+        var map = await client.RequestAsync<Dictionary<string, string[]>>(DirectoryService.ServiceName, null, cancellationToken: Bounded.Token());
+
+        Assert.Equal([worker.Id!], map!["echo"]);
+        Assert.Single(map[DirectoryService.ServiceName]);
+    }
+
+    [Fact]
+    public async Task Map_UpdatesWhenAWorkerLeaves()
+    {
+        await using var harness = await StartWithDirectoryAsync();
+        var staying = await harness.StartWorkerAsync("echo", (d, r, _) => r.EndAsync(d));
+        var leaving = await harness.StartWorkerAsync("echo", (d, r, _) => r.EndAsync(d));
+        var client = await harness.StartClientAsync();
+        Assert.Equal(2, (await client.RequestAsync<string[]>(DirectoryService.ServiceName, "echo", cancellationToken: Bounded.Token()))!.Length);
+
+        await leaving.StopAsync();
+
+        // The broker publishes the change asynchronously: ask again until it shows (bounded).
+        string[] listed = [];
+        for (var i = 0; i < 100; i++)
+        {
+            listed = (await client.RequestAsync<string[]>(DirectoryService.ServiceName, "echo", cancellationToken: Bounded.Token()))!;
+            if (listed.Length == 1)
+            {
+                break;
+            }
+
+            await Task.Delay(20);
+        }
+
+        Assert.Equal([staying.Id!], listed);
+    }
+
+    [Fact]
+    public void DirectoryWithoutInternalChannel_IsRefused() =>
+        Assert.Throws<ArgumentException>(() => new Broker(new BrokerOptions { EnableDirectory = true, InternalEndpoint = null }));
+}
