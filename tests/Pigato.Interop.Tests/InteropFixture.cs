@@ -1,0 +1,64 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Pigato.Interop.Tests;
+
+/// <summary>Helpers shared by the interop tests: free ports, .NET actors with bounded waits.</summary>
+internal static class Interop
+{
+    public static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+
+    public static CancellationToken Token() => new CancellationTokenSource(Bound).Token;
+
+    /// <summary>Skips the test outside CI when Node.js or the npm packages are missing (fails in CI).</summary>
+    public static void RequireNode()
+    {
+        var reason = NodePeer.Unavailable();
+        Skip.If(reason is not null, "Interop test skipped: " + reason + ".");
+    }
+
+    /// <summary>A TCP endpoint on 127.0.0.1 with a port that was free a moment ago (for the Node.js broker, which cannot report an ephemeral port).</summary>
+    public static string FreeEndpoint()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return $"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
+    }
+
+    public static async Task<Broker> StartBrokerAsync(bool directory = false)
+    {
+        var broker = new Broker(new BrokerOptions { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = "tcp://127.0.0.1:0", EnableDirectory = directory });
+        await broker.StartAsync();
+        return broker;
+    }
+
+    /// <summary>Waits until the broker has <paramref name="count"/> workers, so that requests reach them at once.</summary>
+    public static async Task WaitForWorkersAsync(Broker broker, int count)
+    {
+        using var timeout = new CancellationTokenSource(Bound);
+        while ((await broker.GetStatsAsync()).Workers < count)
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
+    public static async Task<Worker> StartWorkerAsync(string endpoint, string service, RequestHandler<System.Text.Json.JsonElement> handler)
+    {
+        var worker = new Worker(new WorkerOptions { Endpoint = endpoint, Service = service }, handler);
+        await worker.StartAsync();
+        using var timeout = new CancellationTokenSource(Bound);
+        while (!worker.IsConnected)
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+
+        return worker;
+    }
+
+    public static async Task<Client> StartClientAsync(string endpoint)
+    {
+        var client = new Client(new ClientOptions { Endpoint = endpoint });
+        await client.StartAsync();
+        return client;
+    }
+}

@@ -1,0 +1,130 @@
+'use strict';
+
+// One Node.js PIGATO 0.0.46 peer, driven by tests/Pigato.Interop.Tests through stdin/stdout JSON lines.
+//   node peer.js broker <endpoint> <intch>
+//   node peer.js worker <endpoint> <service> [mixed|reject|silent] [concurrency]
+//   node peer.js client <endpoint>
+// Each prints {"event":"ready",...} once usable; "stop" on stdin stops it cleanly and exits.
+
+// pigato 0.0.46 calls lodash 3's _.pluck, which its lodash 4 dependency removed (INTEROP-NOTES.md).
+const lodash = require(require.resolve('lodash', { paths: [require.resolve('pigato')] }));
+lodash.pluck = lodash.pluck || lodash.map;
+
+const PIGATO = require('pigato');
+const readline = require('readline');
+
+const [role, endpoint, ...rest] = process.argv.slice(2);
+const emit = (event) => process.stdout.write(JSON.stringify(event) + '\n');
+const commands = readline.createInterface({ input: process.stdin });
+let stop = () => process.exit(0);
+
+commands.on('line', (line) => {
+  if (line.trim() === 'stop') {
+    stop();
+  } else if (line.trim()) {
+    onCommand(JSON.parse(line));
+  }
+});
+commands.on('close', () => stop());
+process.on('uncaughtException', (err) => {
+  emit({ event: 'uncaught', error: String(err && err.stack || err) });
+});
+
+let onCommand = () => {};
+
+if (role === 'broker') {
+  const broker = new PIGATO.Broker(endpoint, { intch: rest[0] });
+  broker.on('error', (err) => emit({ event: 'error', error: String(err) }));
+  broker.on('start', () => emit({ event: 'ready' }));
+  broker.start();
+  stop = () => {
+    broker.stop();
+    setTimeout(() => process.exit(0), 50);
+  };
+} else if (role === 'worker') {
+  const [service, mode = 'mixed', concurrency = '100'] = rest;
+  const worker = new PIGATO.Worker(endpoint, service, { concurrency: Number(concurrency) });
+  worker.on('error', (err) => emit({ event: 'error', error: String(err) }));
+  worker.on('connect', () => emit({ event: 'ready', id: worker.socketId }));
+  worker.on('request', (data, reply, opts) => {
+    emit({ event: 'request', service: service, data: data === undefined ? null : data });
+    if (mode === 'reject') {
+      return reply.reject('busy');
+    }
+    if (mode === 'silent') {
+      return;
+    }
+    const op = data && typeof data === 'object' ? data.op : undefined;
+    if (op === 'partials') {
+      reply.write('p1');
+      reply.write('p2');
+      reply.write('p3');
+      return reply.end('final');
+    }
+    if (op === 'error') {
+      return reply.error(data.value === undefined ? 'E_NODE' : data.value);
+    }
+    if (op === 'options') {
+      return reply.end(opts);
+    }
+    if (op === 'whoami') {
+      return reply.end(worker.socketId);
+    }
+    reply.end(data);
+  });
+  worker.start();
+  stop = () => {
+    // A fast broker's DISCONNECT answer would make PIGATO restart the worker: stop listening first.
+    worker.socket && worker.socket.removeAllListeners('message');
+    worker.stop();
+    setTimeout(() => process.exit(0), 50);
+  };
+} else if (role === 'client') {
+  const client = new PIGATO.Client(endpoint, { heartbeat: 500 });
+  client.on('error', (err) => emit({ event: 'error', error: String(err) }));
+  client.start();
+  client.on('connect', () => emit({ event: 'ready' }));
+  // Whatever happens first: the broker's heartbeat answer, or a second to notice nothing answers.
+  stop = () => {
+    client.stop();
+    setTimeout(() => process.exit(0), 50);
+  };
+  onCommand = (command) => {
+    const { id, service, data, opts = {}, mode = 'stream', bulk } = command;
+    if (bulk) {
+      let ok = 0;
+      let failed = 0;
+      for (let i = 0; i < bulk; i++) {
+        client.request(service, i, undefined, (err, value) => {
+          if (err || value !== i) {
+            failed++;
+          } else {
+            ok++;
+          }
+          if (ok + failed === bulk) {
+            emit({ id, ok, failed });
+          }
+        }, opts);
+      }
+      return;
+    }
+    const partials = [];
+    if (mode === 'callback') {
+      client.request(service, data, (err, value) => partials.push(value), (err, value) => {
+        emit({ id, partials, final: value === undefined ? null : value, error: err || null });
+      }, opts);
+      return;
+    }
+    const stream = client.request(service, data, opts);
+    let error = null;
+    stream.on('data', (value) => partials.push(value));
+    stream.on('error', (err) => { error = err; });
+    stream.on('end', () => {
+      const final = partials.length > 0 ? partials.pop() : null;
+      emit({ id, partials, final: final === undefined ? null : final, error });
+    });
+  };
+} else {
+  process.stderr.write('usage: node peer.js broker|worker|client <endpoint> ...\n');
+  process.exit(2);
+}
