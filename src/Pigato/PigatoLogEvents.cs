@@ -26,4 +26,7 @@ public static class PigatoLogEvents
 
     /// <summary>A request handler threw.</summary>
     public const int HandlerFailed = 1009;
+
+    /// <summary>A worker is stopping gracefully: it takes no more requests and lets the running ones finish.</summary>
+    public const int Draining = 1010;
 }

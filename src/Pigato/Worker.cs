@@ -33,6 +33,9 @@ public sealed class Worker : IAsyncDisposable
     private int _concurrency;
     private int _liveness;
     private int _generation;
+    private int _running;
+    private volatile bool _draining;
+    private TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Creates a worker whose handler reads request data as a <see cref="JsonElement"/>.</summary>
     public Worker(WorkerOptions options, RequestHandler<JsonElement> handler)
@@ -131,15 +134,24 @@ public sealed class Worker : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends DISCONNECT and closes; requests still running go inactive and their replies are dropped.</summary>
+    /// <summary>
+    /// Stops: drains for <see cref="WorkerOptions.ShutdownGracePeriod"/> (if any), then sends DISCONNECT and
+    /// closes; requests still running then go inactive and their replies are dropped.
+    /// </summary>
+    /// <param name="cancellationToken">Cuts the grace period short.</param>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _lifecycle.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
             if (_loop is not { } loop)
             {
                 return;
+            }
+
+            if (Options.ShutdownGracePeriod > TimeSpan.Zero)
+            {
+                await DrainAsync(loop, cancellationToken).ConfigureAwait(false);
             }
 
             await loop.InvokeAsync(() =>
@@ -155,6 +167,7 @@ public sealed class Worker : IAsyncDisposable
             }).ConfigureAwait(false);
             loop.Dispose();
             _loop = null;
+            _draining = false;
             Id = null;
             Log.Stopped(_logger, "Worker " + Service);
             Stopped?.Invoke(this, EventArgs.Empty);
@@ -174,6 +187,43 @@ public sealed class Worker : IAsyncDisposable
     }
 
     internal void SendHeartbeatSoon() => _loop?.Post(SendHeartbeat);
+
+    /// <summary>Takes no more requests, lets the running ones finish within the grace period, rejects the rest.</summary>
+    private async Task DrainAsync(ActorLoop loop, CancellationToken cancellationToken)
+    {
+        _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _draining = true;
+        await loop.InvokeAsync(() =>
+        {
+            SendHeartbeat(); // concurrency 0: the broker dispatches nothing more here
+            return true;
+        }).ConfigureAwait(false);
+        if (Volatile.Read(ref _running) == 0)
+        {
+            _drained.TrySetResult();
+        }
+
+        var running = Volatile.Read(ref _running);
+        Log.Draining(_logger, Id ?? Service, running, Options.ShutdownGracePeriod);
+        try
+        {
+            await _drained.Task.WaitAsync(Options.ShutdownGracePeriod, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // Grace period over: what is still running is given back to the broker below.
+        }
+
+        await loop.InvokeAsync(() =>
+        {
+            foreach (var reply in _active.Values.ToList())
+            {
+                reply.TryReject();
+            }
+
+            return true;
+        }).ConfigureAwait(false);
+    }
 
     /// <summary>Core services only: a heartbeat with <c>update</c> makes the broker republish its directory.</summary>
     internal void RequestDirectoryUpdate() => _loop?.Post(() =>
@@ -324,9 +374,16 @@ public sealed class Worker : IAsyncDisposable
             rid.ToArray(),
             _generation,
             Options.Liveness);
+        _active[reply.RequestId] = reply;
+        if (_draining)
+        {
+            reply.TryReject();
+            return;
+        }
+
         var data = _frames.Optional(PigatoFrames.WorkerRequestData).ToArray();
         var options = JsonFrame.Parse(_frames.Optional(PigatoFrames.WorkerRequestOptions), keepInvalidAsText: false);
-        _active[reply.RequestId] = reply;
+        Interlocked.Increment(ref _running);
         _ = Task.Run(() => RunHandlerAsync(reply, data, options));
     }
 
@@ -347,6 +404,13 @@ public sealed class Worker : IAsyncDisposable
         {
             Log.HandlerFailed(_logger, Service, reply.RequestId, e);
             reply.TryFail(PigatoErrorCodes.HandlerFailed);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _running) == 0 && _draining)
+            {
+                _drained.TrySetResult();
+            }
         }
     }
 
@@ -417,7 +481,7 @@ public sealed class Worker : IAsyncDisposable
         }
     }
 
-    private byte[] StatusJson() => Encoding.UTF8.GetBytes($"{{\"concurrency\":{Concurrency}}}");
+    private byte[] StatusJson() => Encoding.UTF8.GetBytes($"{{\"concurrency\":{(_draining ? 0 : Concurrency)}}}");
 
     private void RaiseError(string code, string message, Exception? exception = null)
     {

@@ -31,6 +31,14 @@ public sealed record WorkerOptions
     /// <summary>Replies queued towards the socket before <see cref="WorkerReply.WriteAsync{T}"/> waits (back-pressure). Default 1,000.</summary>
     public int MaxQueuedReplies { get; init; } = 1000;
 
+    /// <summary>
+    /// How long <see cref="Worker.StopAsync"/> lets requests in flight finish: the worker first tells the
+    /// broker it takes no more (concurrency 0) and rejects any request that still arrives, then waits for
+    /// its handlers up to this long, rejects what is left (the broker hands it to another worker) and
+    /// disconnects. Default zero: stop at once (requests in flight are retried or failed by the broker).
+    /// </summary>
+    public TimeSpan ShutdownGracePeriod { get; init; } = TimeSpan.Zero;
+
     /// <summary>How request data and replies are (de)serialized. Default <see cref="JsonSerializerOptions.Web"/>.</summary>
     public JsonSerializerOptions SerializerOptions { get; init; } = JsonSerializerOptions.Web;
 
@@ -46,5 +54,6 @@ public sealed record WorkerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Liveness, 1, nameof(Liveness));
         ArgumentOutOfRangeException.ThrowIfLessThan(ReconnectDelay, TimeSpan.Zero, nameof(ReconnectDelay));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedReplies, 1, nameof(MaxQueuedReplies));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ShutdownGracePeriod, TimeSpan.Zero, nameof(ShutdownGracePeriod));
     }
 }

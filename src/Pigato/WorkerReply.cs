@@ -115,6 +115,15 @@ public sealed class WorkerReply
         _worker.QueueReply(this, ReplyKind.Error, Serialize(code));
     }
 
+    /// <summary>Gives the request back to the broker unless it already ended; used by a draining worker.</summary>
+    internal void TryReject()
+    {
+        if (TryMarkEnded())
+        {
+            _worker.QueueReply(this, ReplyKind.Reject, Serialize("ERR_WORKER_STOPPING"));
+        }
+    }
+
     /// <summary>Ends the request with no data unless it already ended; used when the handler returns.</summary>
     internal void TryEnd()
     {

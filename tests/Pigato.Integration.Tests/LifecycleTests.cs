@@ -208,6 +208,50 @@ public class LifecycleTests
     }
 
     [Fact]
+    public async Task GracefulStop_LetsTheRequestInFlightFinish()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var worker = await harness.StartWorkerAsync("job", async (_, reply, _) =>
+        {
+            started.TrySetResult();
+            await gate.Task;
+            await reply.EndAsync("finished");
+        }, o => o with { ShutdownGracePeriod = TimeSpan.FromSeconds(10) });
+        var client = await harness.StartClientAsync();
+        var call = client.RequestAsync<string>("job", null, cancellationToken: Bounded.Token()).AsTask();
+        await started.Task.WithinAsync("the request to start");
+
+        var stopping = worker.StopAsync();
+        Assert.False(stopping.IsCompleted);
+        gate.SetResult();
+
+        await stopping.WithinAsync("the worker to stop once its request finished");
+        Assert.Equal("finished", await call.WithinAsync("the finished request"));
+    }
+
+    [Fact]
+    public async Task GracefulStop_RejectsWhatOutlivesTheGracePeriod_AnotherWorkerAnswers()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stubborn = await harness.StartWorkerAsync("job", async (_, reply, _) =>
+        {
+            started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, reply.CancellationToken).ContinueWith(_ => { });
+        }, o => o with { ShutdownGracePeriod = TimeSpan.FromMilliseconds(200) });
+        var client = await harness.StartClientAsync();
+        var call = client.RequestAsync<string>("job", null, cancellationToken: Bounded.Token()).AsTask();
+        await started.Task.WithinAsync("the request to start");
+        await harness.StartWorkerAsync("job", (_, reply, _) => reply.EndAsync("other"));
+
+        await stubborn.StopAsync().WithinAsync("the worker to stop after its grace period");
+
+        Assert.Equal("other", await call.WithinAsync("the rejected request's new answer"));
+    }
+
+    [Fact]
     public async Task WorkerLostMidRequest_WithRetry_AnotherWorkerAnswers()
     {
         await using var harness = await PigatoHarness.StartAsync();

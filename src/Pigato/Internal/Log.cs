@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = PigatoLogEvents.HandlerFailed, EventName = "HandlerFailed", Level = LogLevel.Error, Message = "Handler of service {Service} failed on request {Rid}")]
     public static partial void HandlerFailed(ILogger logger, string service, string rid, Exception exception);
+
+    [LoggerMessage(EventId = PigatoLogEvents.Draining, EventName = "Draining", Level = LogLevel.Information, Message = "Worker {WorkerId} stopping: draining {Running} request(s) for up to {GracePeriod}")]
+    public static partial void Draining(ILogger logger, string workerId, int running, TimeSpan gracePeriod);
 }
