@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using NetMQ;
@@ -18,6 +19,8 @@ public sealed partial class Broker : IAsyncDisposable
 {
     private const int MaxFrames = 16;
     private const int MaxMessagesPerWakeup = 4096;
+    private static readonly TimeSpan ShutdownQuietPeriod = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan ShutdownDrainLimit = TimeSpan.FromMilliseconds(500);
 
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
@@ -87,7 +90,7 @@ public sealed partial class Broker : IAsyncDisposable
                 router.Options.MaxMsgSize = Options.MaxFrameSize;
                 router.Options.Linger = TimeSpan.FromMilliseconds(200);
                 Bind(router, Options.Endpoint);
-                if (Options.InternalEndpoint is { } intch)
+                if (Options.InternalEndpoint is { Length: > 0 } intch)
                 {
                     publisher = new PublisherSocket();
                     publisher.Options.Linger = TimeSpan.Zero;
@@ -218,6 +221,13 @@ public sealed partial class Broker : IAsyncDisposable
 
     private void Shutdown()
     {
+        // Replies already on their way (a worker that drained just before) still reach their clients.
+        var deadline = Stopwatch.GetTimestamp() + (long)(ShutdownDrainLimit.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline && _frames.TryReceive(_router!, ShutdownQuietPeriod))
+        {
+            HandleReceived();
+        }
+
         foreach (var request in _requests.Values.ToList())
         {
             FailToClient(request, "ERR_BROKER_STOPPED");
@@ -243,23 +253,29 @@ public sealed partial class Broker : IAsyncDisposable
     {
         for (var i = 0; i < MaxMessagesPerWakeup && _frames.TryReceive(_router!); i++)
         {
-            try
-            {
-                HandleMessage();
-            }
-#pragma warning disable CA1031 // One bad message must never stop the broker.
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                ReportError("ERR_INTERNAL", "Failed to handle a message: " + e.Message, null, e);
-            }
-            finally
-            {
-                _frames.Clear();
-            }
-
-            DispatchPending();
+            HandleReceived();
         }
+    }
+
+    /// <summary>Handles the message in <see cref="_frames"/>, then serves the queues it made ready.</summary>
+    private void HandleReceived()
+    {
+        try
+        {
+            HandleMessage();
+        }
+#pragma warning disable CA1031 // One bad message must never stop the broker.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            ReportError("ERR_INTERNAL", "Failed to handle a message: " + e.Message, null, e);
+        }
+        finally
+        {
+            _frames.Clear();
+        }
+
+        DispatchPending();
     }
 
     private void HandleMessage()

@@ -15,7 +15,7 @@ public sealed record BrokerOptions
     /// <summary>The broker's socket identity; default <c>B</c> + a uuid.</summary>
     public string? Name { get; init; }
 
-    /// <summary>The internal PUB channel of core services (<c>$dir</c>); null turns it off. Default <c>tcp://127.0.0.1:55550</c>.</summary>
+    /// <summary>The internal PUB channel of core services (<c>$dir</c>); null or empty turns it off. Default <c>tcp://127.0.0.1:55550</c>.</summary>
     public string? InternalEndpoint { get; init; } = "tcp://127.0.0.1:55550";
 
     /// <summary>Run the <c>$dir</c> directory service inside the broker's process (needs <see cref="InternalEndpoint"/>). Default false.</summary>
@@ -49,7 +49,7 @@ public sealed record BrokerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Liveness, 1, nameof(Liveness));
         ArgumentOutOfRangeException.ThrowIfLessThan(SendHighWatermark, 0, nameof(SendHighWatermark));
         ArgumentOutOfRangeException.ThrowIfLessThan(SendTimeout, TimeSpan.Zero, nameof(SendTimeout));
-        if (EnableDirectory && InternalEndpoint is null)
+        if (EnableDirectory && string.IsNullOrEmpty(InternalEndpoint))
         {
             throw new ArgumentException("The directory service needs the internal channel: set InternalEndpoint.", nameof(EnableDirectory));
         }

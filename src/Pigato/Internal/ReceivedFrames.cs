@@ -42,11 +42,11 @@ internal sealed class ReceivedFrames : IFrameSource, IDisposable
     /// <summary>A reference to the Msg at <paramref name="index"/> (relative to <see cref="Base"/>) so it can be sent on without a copy.</summary>
     public ref Msg Frame(int index) => ref _frames[index + Base];
 
-    /// <summary>Receives one whole message if one is waiting; false when none is.</summary>
-    public bool TryReceive(NetMQSocket socket)
+    /// <summary>Receives one whole message if one arrives within <paramref name="wait"/> (default: only one already waiting).</summary>
+    public bool TryReceive(NetMQSocket socket, TimeSpan wait = default)
     {
         Clear();
-        if (!socket.TryReceive(ref _frames[0], TimeSpan.Zero))
+        if (!socket.TryReceive(ref _frames[0], wait))
         {
             return false;
         }

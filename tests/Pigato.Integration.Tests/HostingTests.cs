@@ -1,0 +1,115 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Pigato.Hosting;
+using Pigato.Integration.Tests.Infrastructure;
+
+namespace Pigato.Integration.Tests;
+
+/// <summary>A generic host with a broker, a worker and a client registered through Pigato.Hosting.</summary>
+public class HostingTests
+{
+    /// <summary>Counts handled requests: a singleton the scoped handler receives by injection.</summary>
+    public sealed class Counter
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Add() => Interlocked.Increment(ref _count);
+    }
+
+    /// <summary>Gates the handler so that a test can hold a request in flight.</summary>
+    public sealed class Gate
+    {
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Enabled { get; set; }
+    }
+
+    public sealed class UpperHandler(Counter counter, Gate gate) : IPigatoHandler<string>
+    {
+        public async ValueTask HandleAsync(string? data, WorkerReply reply, JsonElement options)
+        {
+            counter.Add();
+            if (gate.Enabled)
+            {
+                gate.Started.TrySetResult();
+                await gate.Release.Task;
+            }
+
+            await reply.EndAsync(data?.ToUpperInvariant());
+        }
+    }
+
+    private static IHost BuildHost(string endpoint)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Pigato:Broker:Endpoint"] = endpoint,
+            ["Pigato:Broker:InternalEndpoint"] = "",
+            ["Pigato:Broker:HeartbeatInterval"] = "00:00:01",
+            ["Pigato:Worker:Endpoint"] = endpoint,
+            ["Pigato:Worker:Concurrency"] = "4",
+            ["Pigato:Worker:ShutdownGracePeriod"] = "00:00:10",
+            ["Pigato:Client:Endpoint"] = endpoint,
+        });
+        builder.Services.AddSingleton<Counter>();
+        builder.Services.AddSingleton<Gate>();
+        builder.Services.AddPigatoBroker(builder.Configuration.GetSection("Pigato:Broker"));
+        builder.Services.AddPigatoWorker<UpperHandler>("upper", builder.Configuration.GetSection("Pigato:Worker"));
+        builder.Services.AddPigatoClient(builder.Configuration.GetSection("Pigato:Client"));
+        return builder.Build();
+    }
+
+    private static string FreeEndpoint()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return $"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
+    }
+
+    [Fact]
+    public async Task Host_WithBrokerWorkerAndClient_AnswersThroughAScopedHandler()
+    {
+        using var host = BuildHost(FreeEndpoint());
+        await host.StartAsync(Bounded.Token());
+        var client = host.Services.GetRequiredService<Client>();
+
+        Assert.Equal("HELLO", await client.RequestAsync<string>("upper", "hello", cancellationToken: Bounded.Token()));
+        Assert.Equal(1, host.Services.GetRequiredService<Counter>().Count);
+        Assert.Equal(TimeSpan.FromSeconds(1), host.Services.GetRequiredService<Broker>().Options.HeartbeatInterval);
+
+        await host.StopAsync(Bounded.Token());
+    }
+
+    [Fact]
+    public async Task Host_Shutdown_FinishesTheRequestInFlight()
+    {
+        var endpoint = FreeEndpoint();
+        using var host = BuildHost(endpoint);
+        var gate = host.Services.GetRequiredService<Gate>();
+        gate.Enabled = true;
+        await host.StartAsync(Bounded.Token());
+        await using var outside = new Client(new ClientOptions { Endpoint = endpoint });
+        await outside.StartAsync();
+        var call = outside.RequestAsync<string>("upper", "late", cancellationToken: Bounded.Token()).AsTask();
+        await gate.Started.Task.WithinAsync("the request to start");
+
+        var stopping = host.StopAsync(Bounded.Token());
+        gate.Release.SetResult();
+
+        Assert.Equal("LATE", await call.WithinAsync("the request in flight to finish"));
+        await stopping.WithinAsync("the host to stop");
+    }
+
+    [Fact]
+    public void AddPigatoWorker_HandlerWithoutInterface_IsRefused() =>
+        Assert.Throws<ArgumentException>(() => new ServiceCollection().AddPigatoWorker<Counter>("x"));
+}
