@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace Pigato.Cli.Commands;
+
+/// <summary>Options and helpers shared by the commands.</summary>
+internal static partial class Cli
+{
+    public const string DefaultBroker = "tcp://127.0.0.1:55555";
+
+    public static Option<string> BrokerOption() => new("--broker", "-b")
+    {
+        Description = "Broker endpoint to connect to.",
+        DefaultValueFactory = _ => DefaultBroker,
+    };
+
+    /// <summary>A duration option: <c>2.5s</c>, <c>500ms</c>, <c>1m</c>, <c>1h</c> or <c>hh:mm:ss</c>.</summary>
+    public static Option<TimeSpan> DurationOption(string name, string description, TimeSpan defaultValue) => new(name)
+    {
+        Description = description + " (e.g. 500ms, 2.5s, 1m)",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = ParseDuration,
+    };
+
+    public static Option<bool> VerboseOption() => new("--verbose", "-v") { Description = "Log every request, not only workers joining and leaving." };
+
+    public static ILoggerFactory Logging(bool verbose) => LoggerFactory.Create(builder => builder
+        .AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.ColorBehavior = LoggerColorBehavior.Disabled;
+        })
+        .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information));
+
+    /// <summary>Waits for Ctrl+C or SIGTERM (the token System.CommandLine cancels).</summary>
+    public static async Task UntilCancelledAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The signal to stop.
+        }
+    }
+
+    private static TimeSpan ParseDuration(ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
+        var match = DurationPattern().Match(text);
+        if (match.Success)
+        {
+            var value = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+            var duration = match.Groups[2].Value switch
+            {
+                "ms" => TimeSpan.FromMilliseconds(value),
+                "s" => TimeSpan.FromSeconds(value),
+                "m" => TimeSpan.FromMinutes(value),
+                _ => TimeSpan.FromHours(value),
+            };
+            if (duration > TimeSpan.Zero)
+            {
+                return duration;
+            }
+        }
+        else if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span > TimeSpan.Zero)
+        {
+            return span;
+        }
+
+        result.AddError($"'{text}' is not a positive duration (examples: 500ms, 2.5s, 1m, 00:00:10).");
+        return default;
+    }
+
+    [GeneratedRegex(@"^(\d+(?:\.\d+)?)(ms|s|m|h)$")]
+    private static partial Regex DurationPattern();
+}

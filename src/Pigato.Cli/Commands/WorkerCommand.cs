@@ -1,0 +1,49 @@
+using System.CommandLine;
+using Pigato.Examples;
+
+namespace Pigato.Cli.Commands;
+
+/// <summary><c>pigato worker echo|stocks</c>: runs one of the example workers until Ctrl+C or SIGTERM.</summary>
+internal static class WorkerCommand
+{
+    public static Command Create()
+    {
+        var service = new Argument<string>("service") { Description = "The example to run: echo or stocks." };
+        service.AcceptOnlyFromAmong(EchoService.Name, StocksService.Name);
+        var broker = Cli.BrokerOption();
+        var concurrency = new Option<int>("--concurrency", "-c") { Description = "Requests handled at once (-1 = no limit).", DefaultValueFactory = _ => 100 };
+        concurrency.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < -1)
+            {
+                r.AddError("--concurrency must be -1 (no limit) or more.");
+            }
+        });
+        var verbose = Cli.VerboseOption();
+
+        var command = new Command("worker", "Run an example worker (echo, or stocks: daily quotes streamed as partial replies).") { service, broker, concurrency, verbose };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            using var logging = Cli.Logging(parse.GetValue(verbose));
+            var options = new WorkerOptions
+            {
+                Endpoint = parse.GetValue(broker)!,
+                Service = parse.GetValue(service)!,
+                Concurrency = parse.GetValue(concurrency),
+                LoggerFactory = logging,
+            };
+            await using var worker = options.Service == StocksService.Name
+                ? Worker.Create<QuoteQuery>(options, StocksService.HandleAsync)
+                : new Worker(options, EchoService.HandleAsync);
+            worker.Connected += (_, _) => output.WriteLine($"worker {worker.Id} offers '{worker.Service}' via {options.Endpoint}");
+            await worker.StartAsync(cancellationToken);
+            await output.WriteLineAsync($"worker for '{worker.Service}' started, connecting to {options.Endpoint}; Ctrl+C to stop");
+            await Cli.UntilCancelledAsync(cancellationToken);
+            await worker.StopAsync(CancellationToken.None);
+            await output.WriteLineAsync("worker stopped");
+            return 0;
+        });
+        return command;
+    }
+}

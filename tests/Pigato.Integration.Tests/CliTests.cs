@@ -1,0 +1,151 @@
+using System.Net;
+using System.Net.Sockets;
+using Pigato.Cli;
+using Pigato.Integration.Tests.Infrastructure;
+
+namespace Pigato.Integration.Tests;
+
+/// <summary>The <c>pigato</c> commands, run in-process with captured output.</summary>
+public class CliTests
+{
+    private sealed class Run
+    {
+        private readonly StringWriter _out = new();
+        private readonly StringWriter _err = new();
+
+        public Run() => (Out, Err) = (TextWriter.Synchronized(_out), TextWriter.Synchronized(_err));
+
+        public TextWriter Out { get; }
+
+        public TextWriter Err { get; }
+
+        // The synchronized writers lock on themselves: read under the same lock.
+        public string Output
+        {
+            get
+            {
+                lock (Out)
+                {
+                    return _out.ToString();
+                }
+            }
+        }
+
+        public string Errors
+        {
+            get
+            {
+                lock (Err)
+                {
+                    return _err.ToString();
+                }
+            }
+        }
+
+        public Task<int> StartAsync(CancellationToken cancellationToken, params string[] args) => PigatoCli.RunAsync(args, Out, Err, cancellationToken);
+
+        public Task<int> RunAsync(params string[] args) => PigatoCli.RunAsync(args, Out, Err, Bounded.Token());
+    }
+
+    private static string FreeEndpoint()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return $"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
+    }
+
+    [Theory]
+    [InlineData("frobnicate")]
+    [InlineData("request")]
+    [InlineData("broker", "--liveness", "0")]
+    [InlineData("broker", "--heartbeat", "soon")]
+    [InlineData("broker", "--dmode", "fastest")]
+    [InlineData("worker", "nosuch")]
+    [InlineData("request", "echo", "--option", "novalue")]
+    public async Task BadArguments_PrintUsage_AndExitWith2(params string[] args)
+    {
+        var run = new Run();
+
+        Assert.Equal(2, await run.RunAsync(args));
+        Assert.Contains("error:", run.Errors, StringComparison.Ordinal);
+        Assert.Contains("Usage:", run.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Request_PrintsPartialsThenFinal_AndDirPrintsTheTable()
+    {
+        await using var harness = await PigatoHarness.StartAsync(new BrokerOptions { EnableDirectory = true });
+        await harness.StartWorkerAsync(Worker.Create<Pigato.Examples.QuoteQuery>(harness.WorkerOptions("stocks"), Pigato.Examples.StocksService.HandleAsync));
+        var echo = await harness.StartWorkerAsync("echo", Pigato.Examples.EchoService.HandleAsync);
+
+        var request = new Run();
+        Assert.Equal(0, await request.RunAsync("request", "stocks", "{\"ticker\":\"MSFT\",\"from\":\"2015-01-05\",\"to\":\"2015-01-06\"}", "--broker", harness.Endpoint));
+        var lines = request.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("partial {\"ticker\":\"MSFT\",\"date\":\"2015-01-05\"", lines[0], StringComparison.Ordinal);
+        Assert.Equal("2", lines[2].Trim());
+
+        var options = new Run();
+        Assert.Equal(0, await options.RunAsync("request", "echo", "plain words", "-b", harness.Endpoint, "-o", "tenant=acme", "--worker", echo.Id!));
+        Assert.Equal("\"plain words\"", options.Output.Trim());
+
+        var dir = new Run();
+        Assert.Equal(0, await dir.RunAsync("dir", "--broker", harness.Endpoint));
+        Assert.Matches($@"(?m)^echo\s+{System.Text.RegularExpressions.Regex.Escape(echo.Id!)}$", dir.Output);
+        Assert.StartsWith("SERVICE", dir.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Request_ErrorReply_ExitsWith1AndSaysWhy()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        await harness.StartWorkerAsync("stocks", (_, r, _) => r.ErrorAsync("ERR_NO_TICKER"));
+        var run = new Run();
+
+        Assert.Equal(1, await run.RunAsync("request", "stocks", "{}", "--broker", harness.Endpoint));
+        Assert.Contains("answered with an error: \"ERR_NO_TICKER\"", run.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Request_UnreachableBroker_ClearMessageAfterTimeout_NoStackTrace()
+    {
+        var run = new Run();
+
+        Assert.Equal(1, await run.RunAsync("request", "echo", "1", "--timeout", "300ms", "--broker", FreeEndpoint()));
+        Assert.Contains("error: no reply from 'echo' within 0.3 s (C_TIMEOUT)", run.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Errors + run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BrokerAndWorkerCommands_ServeRequests_UntilCancelled()
+    {
+        var endpoint = FreeEndpoint();
+        using var stop = new CancellationTokenSource(Bounded.Timeout);
+        var broker = new Run();
+        var brokerExit = broker.StartAsync(stop.Token, "broker", "--bind", endpoint, "--intch", FreeEndpoint(), "--heartbeat", "1s");
+        await Bounded.UntilAsync(() => broker.Output.Contains("listening", StringComparison.Ordinal), "the broker command to listen");
+        var worker = new Run();
+        var workerExit = worker.StartAsync(stop.Token, "worker", "echo", "--broker", endpoint, "--concurrency", "5");
+        await Bounded.UntilAsync(() => worker.Output.Contains("offers 'echo'", StringComparison.Ordinal), "the worker command to register");
+
+        var request = new Run();
+        Assert.Equal(0, await request.RunAsync("request", "echo", "[1,2]", "--broker", endpoint));
+        Assert.Equal("[1,2]", request.Output.Trim());
+
+        await stop.CancelAsync();
+        Assert.Equal(0, await workerExit.WithinAsync("the worker command to stop"));
+        Assert.Equal(0, await brokerExit.WithinAsync("the broker command to stop"));
+        Assert.Contains("broker stopped", broker.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Demo_CompletesWithinBound()
+    {
+        var run = new Run();
+
+        Assert.Equal(0, await run.RunAsync("demo").WithinAsync("the demo", TimeSpan.FromSeconds(30)));
+        Assert.Contains("demo finished", run.Output, StringComparison.Ordinal);
+        Assert.Contains("C_TIMEOUT", run.Output, StringComparison.Ordinal);
+        Assert.Contains("$dir", run.Output, StringComparison.Ordinal);
+    }
+}
