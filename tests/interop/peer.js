@@ -90,7 +90,38 @@ if (role === 'broker') {
     setTimeout(() => process.exit(0), 50);
   };
   onCommand = (command) => {
-    const { id, service, data, opts = {}, mode = 'stream', bulk } = command;
+    const { id, service, data, opts = {}, mode = 'stream', bulk, flood } = command;
+    if (flood) {
+      // Benchmark load: `flood` requests with `window` in flight, payload of `size` bytes; latencies in µs.
+      const window = Math.min(command.window || 1, flood);
+      const payload = 'x'.repeat(command.size || 3);
+      const latencies = [];
+      const started = process.hrtime.bigint();
+      let sent = 0;
+      const one = () => {
+        if (sent >= flood) {
+          return;
+        }
+        sent++;
+        const t = process.hrtime.bigint();
+        client.request(service, payload, undefined, () => {
+          latencies.push(Number(process.hrtime.bigint() - t) / 1000);
+          if (latencies.length === flood) {
+            latencies.sort((a, b) => a - b);
+            emit({
+              id, requests: flood, seconds: Number(process.hrtime.bigint() - started) / 1e9,
+              p50Us: latencies[Math.floor(flood / 2)], p99Us: latencies[Math.floor(flood * 0.99)], maxUs: latencies[flood - 1],
+            });
+          } else {
+            one();
+          }
+        }, { timeout: 120000 });
+      };
+      for (let i = 0; i < window; i++) {
+        one();
+      }
+      return;
+    }
     if (bulk) {
       let ok = 0;
       let failed = 0;

@@ -1,0 +1,46 @@
+using NATS.Client.Core;
+
+namespace Pigato.Perf.Roles;
+
+/// <summary>NATS request/reply with a queue group (NATS.Net), for comparison.</summary>
+internal static class NatsRoles
+{
+    public static async Task<int> ResponderAsync(string url, string subject)
+    {
+        await using var nats = new NatsConnection(new NatsOpts { Url = url });
+        await nats.ConnectAsync();
+        using var stop = new CancellationTokenSource();
+        var serving = Task.Run(async () =>
+        {
+            await foreach (var msg in nats.SubscribeAsync<byte[]>(subject, queueGroup: "workers", cancellationToken: stop.Token))
+            {
+                await msg.ReplyAsync(msg.Data);
+            }
+        });
+        await nats.PingAsync();
+        RoleHost.Emit(new { @event = "ready" });
+        await RoleHost.ServeAsync();
+        await stop.CancelAsync();
+        await serving.ContinueWith(_ => { });
+        return 0;
+    }
+
+    public static async Task<int> ClientAsync(string url, string subject, string mode, int count, int inFlight, int size)
+    {
+        await using var nats = new NatsConnection(new NatsOpts { Url = url });
+        await nats.ConnectAsync();
+        var payload = new byte[size];
+        Func<Task> request = async () => await nats.RequestAsync<byte[], byte[]>(subject, payload);
+        await Load.ThroughputAsync(request, Math.Min(count, 5_000), Math.Min(inFlight, 100));
+        RoleHost.Emit(new { @event = "ready" });
+        await RoleHost.ServeAsync(async command =>
+        {
+            if (command == "go")
+            {
+                var result = mode == "latency" ? await Load.LatencyAsync(request, count) : await Load.ThroughputAsync(request, count, inFlight);
+                RoleHost.Emit(new { @event = "result", result });
+            }
+        });
+        return 0;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Text.Json;
+
+namespace Pigato.Perf.Roles;
+
+/// <summary>Pigato's own broker, worker and client as benchmark processes.</summary>
+internal static class PigatoRoles
+{
+    public static async Task<int> BrokerAsync(string endpoint)
+    {
+        await using var broker = new Broker(new BrokerOptions { Endpoint = endpoint, InternalEndpoint = null });
+        await broker.StartAsync();
+        RoleHost.Emit(new { @event = "ready", endpoint = broker.Endpoint });
+        await RoleHost.ServeAsync();
+        return 0;
+    }
+
+    /// <summary>Echoes; a request <c>{"stream":n,"size":s}</c> is answered with n partials of s bytes, then a final.</summary>
+    public static async Task<int> WorkerAsync(string endpoint, string service)
+    {
+        await using var worker = new Worker(new WorkerOptions { Endpoint = endpoint, Service = service, Concurrency = -1 }, async (data, reply, _) =>
+        {
+            if (data.ValueKind == JsonValueKind.Object && data.TryGetProperty("stream", out var count))
+            {
+                var chunk = new string('x', data.GetProperty("size").GetInt32());
+                for (var i = 0; i < count.GetInt32(); i++)
+                {
+                    await reply.WriteAsync(chunk);
+                }
+
+                await reply.EndAsync();
+                return;
+            }
+
+            await reply.EndAsync(data);
+        });
+        await worker.StartAsync();
+        while (!worker.IsConnected)
+        {
+            await Task.Delay(10);
+        }
+
+        RoleHost.Emit(new { @event = "ready", id = worker.Id });
+        await RoleHost.ServeAsync();
+        return 0;
+    }
+
+    /// <summary>Warms up, says ready, and on <c>go</c> runs the measured load and emits its result.</summary>
+    public static async Task<int> ClientAsync(string endpoint, string service, string mode, int count, int inFlight, int size)
+    {
+        await using var client = new Client(new ClientOptions { Endpoint = endpoint });
+        await client.StartAsync();
+        var payload = new string('x', size);
+        Func<Task> request = () => client.RequestAsync<string>(service, payload).AsTask();
+        await Load.ThroughputAsync(request, Math.Min(count, 5_000), Math.Min(inFlight, 100));
+        RoleHost.Emit(new { @event = "ready" });
+        await RoleHost.ServeAsync(async command =>
+        {
+            if (command != "go")
+            {
+                return;
+            }
+
+            var result = mode switch
+            {
+                "latency" => await Load.LatencyAsync(request, count),
+                "stream" => await StreamAsync(client, service, count, size),
+                _ => await Load.ThroughputAsync(request, count, inFlight),
+            };
+            RoleHost.Emit(new { @event = "result", result });
+        });
+        return 0;
+    }
+
+    private static async Task<LoadResult> StreamAsync(Client client, string service, int count, int size)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long messages = 0, bytes = 0;
+        await foreach (var reply in client.RequestStreamAsync<string>(service, new { stream = count, size }, new RequestOptions { Timeout = TimeSpan.FromMinutes(5) }))
+        {
+            messages++;
+            bytes += reply.Data?.Length ?? 0;
+        }
+
+        return new LoadResult(messages, clock.Elapsed.TotalSeconds, 0, 0, 0, bytes);
+    }
+}

@@ -1,0 +1,216 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Pigato.Perf.Runner;
+
+/// <summary>Starts the processes of one system for one scenario, measures the load, stops them all.</summary>
+internal static class Bench
+{
+    /// <summary>Why a system cannot run here, or null.</summary>
+    public static string? Unavailable(string system) => system switch
+    {
+        Scenario.NodeBroker or Scenario.NodeStack when InteropDirectory() is null => "Node.js PIGATO is not installed (run 'npm ci' in tests/interop)",
+        Scenario.NodeBroker or Scenario.NodeStack when !OnPath("node") => "node is not on PATH",
+        Scenario.Nats when !OnPath("nats-server") => "nats-server is not installed (apt-get install nats-server)",
+        _ => null,
+    };
+
+    public static async Task<Measurement> RunAsync(Scenario scenario, string system)
+    {
+        var children = new List<Child>();
+        try
+        {
+            var (broker, endpoint) = await StartBrokerAsync(system, children);
+            if (scenario.FleetServices > 0 || scenario.FleetQueued > 0)
+            {
+                var fleet = Add(children, Child.Role("fleet", "fleet", endpoint, scenario.FleetServices.ToString(), scenario.FleetQueued.ToString()));
+                await fleet.WaitForAsync("ready");
+                await WaitUntilBrokerSettledAsync(broker, children);
+            }
+
+            var workers = new List<Child>();
+            for (var i = 0; i < scenario.Workers; i++)
+            {
+                workers.Add(Add(children, StartWorker(system, endpoint)));
+            }
+
+            foreach (var worker in workers)
+            {
+                await worker.WaitForAsync("ready");
+            }
+
+            var clients = new List<Child>();
+            for (var i = 0; i < scenario.Clients; i++)
+            {
+                clients.Add(Add(children, StartClient(system, endpoint, scenario)));
+            }
+
+            foreach (var client in clients)
+            {
+                await client.WaitForAsync("ready");
+                if (system == Scenario.NodeStack)
+                {
+                    await NodeFloodAsync(client, scenario, warmUp: true);
+                }
+            }
+
+            var brokerStats = system is Scenario.Pigato or Scenario.Forwarder ? await broker.StatsAsync() : (JsonElement?)null;
+            var cpuBefore = children.ToDictionary(c => c, c => c.Cpu);
+            var results = await Task.WhenAll(clients.Select(c => RunLoadAsync(c, system, scenario)));
+            var cpuAfter = children.ToDictionary(c => c, c => c.Cpu);
+            var brokerStatsAfter = brokerStats is null ? (JsonElement?)null : await broker.StatsAsync();
+
+            double Cpu(IEnumerable<Child> of) => of.Sum(c => (cpuAfter[c] - cpuBefore[c]).TotalSeconds);
+            return new Measurement(
+                scenario.Name,
+                system,
+                results.Sum(r => r.GetProperty("requests").GetInt64()),
+                results.Max(r => r.GetProperty("seconds").GetDouble()),
+                results.Average(r => r.GetProperty("p50Us").GetDouble()),
+                results.Max(r => r.GetProperty("p99Us").GetDouble()),
+                results.Max(r => r.GetProperty("maxUs").GetDouble()),
+                Cpu([broker]),
+                Cpu(workers),
+                Cpu(clients),
+                brokerStats is null ? null : brokerStatsAfter!.Value.GetProperty("alloc").GetInt64() - brokerStats.Value.GetProperty("alloc").GetInt64(),
+                brokerStats is null ? null : Gcs(brokerStatsAfter!.Value) - Gcs(brokerStats.Value),
+                results.Sum(r => r.TryGetProperty("bytes", out var b) ? b.GetInt64() : 0));
+        }
+        finally
+        {
+            for (var i = children.Count - 1; i >= 0; i--)
+            {
+                await children[i].DisposeAsync();
+            }
+        }
+    }
+
+    private static int Gcs(JsonElement stats) => stats.GetProperty("gc0").GetInt32() + stats.GetProperty("gc1").GetInt32() + stats.GetProperty("gc2").GetInt32();
+
+    private static Child Add(List<Child> children, Child child)
+    {
+        children.Add(child);
+        return child;
+    }
+
+    private static async Task<(Child Broker, string Endpoint)> StartBrokerAsync(string system, List<Child> children)
+    {
+        switch (system)
+        {
+            case Scenario.Pigato or Scenario.Forwarder:
+                var role = Add(children, Child.Role(system + " broker", system == Scenario.Pigato ? "broker-pigato" : "broker-forwarder", "tcp://127.0.0.1:0"));
+                return (role, (await role.WaitForAsync("ready")).GetProperty("endpoint").GetString()!);
+            case Scenario.NodeBroker or Scenario.NodeStack:
+                var endpoint = $"tcp://127.0.0.1:{FreePort()}";
+                var node = Add(children, Child.Start("node broker", "node", ["peer.js", "broker", endpoint, $"tcp://127.0.0.1:{FreePort()}"], InteropDirectory()));
+                await node.WaitForAsync("ready");
+                return (node, endpoint);
+            default:
+                var port = FreePort();
+                var nats = Add(children, Child.Start("nats-server", "nats-server", ["-a", "127.0.0.1", "-p", port.ToString()], null));
+                await WaitForPortAsync(port);
+                return (nats, $"nats://127.0.0.1:{port}");
+        }
+    }
+
+    private static Child StartWorker(string system, string endpoint) => system switch
+    {
+        Scenario.NodeStack => Child.Start("node worker", "node", ["peer.js", "worker", endpoint, "echo"], InteropDirectory()),
+        Scenario.Nats => Child.Role("nats responder", "nats-responder", endpoint, "echo"),
+        _ => Child.Role("pigato worker", "worker-pigato", endpoint, "echo"),
+    };
+
+    private static Child StartClient(string system, string endpoint, Scenario s)
+    {
+        string[] load = [s.Mode, (s.Count / s.Clients).ToString(), Math.Max(1, s.InFlight / s.Clients).ToString(), s.Size.ToString()];
+        return system switch
+        {
+            Scenario.NodeStack => Child.Start("node client", "node", ["peer.js", "client", endpoint], InteropDirectory()),
+            Scenario.Nats => Child.Role("nats client", ["nats-client", endpoint, "echo", .. load]),
+            _ => Child.Role("pigato client", ["client-pigato", endpoint, "echo", .. load]),
+        };
+    }
+
+    private static async Task<JsonElement> RunLoadAsync(Child client, string system, Scenario scenario)
+    {
+        if (system == Scenario.NodeStack)
+        {
+            return await NodeFloodAsync(client, scenario, warmUp: false);
+        }
+
+        client.Send("go");
+        return (await client.WaitForAsync("result")).GetProperty("result");
+    }
+
+    private static int _nodeCommand;
+
+    private static async Task<JsonElement> NodeFloodAsync(Child client, Scenario s, bool warmUp)
+    {
+        var id = Interlocked.Increment(ref _nodeCommand);
+        var count = warmUp ? Math.Min(s.Count / s.Clients, 2000) : s.Count / s.Clients;
+        var window = s.Mode == "latency" ? 1 : Math.Max(1, s.InFlight / s.Clients);
+        client.Send(JsonSerializer.Serialize(new { id, service = "echo", flood = count, window, size = s.Size }));
+        return await client.WaitForAsync(null, id);
+    }
+
+    /// <summary>Lets the broker absorb the fleet (registrations, queued requests) before measuring.</summary>
+    private static async Task WaitUntilBrokerSettledAsync(Child broker, List<Child> children)
+    {
+        TimeSpan? previous = null;
+        for (var i = 0; i < 100; i++)
+        {
+            await Task.Delay(100);
+            var cpu = broker.Cpu;
+            if (cpu - previous < TimeSpan.FromMilliseconds(5))
+            {
+                return;
+            }
+
+            previous = cpu;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task WaitForPortAsync(int port)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(25);
+            }
+        }
+
+        throw new InvalidOperationException($"nothing listens on port {port}");
+    }
+
+    private static string? InteropDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "tests", "interop");
+            if (File.Exists(Path.Combine(candidate, "peer.js")) && Directory.Exists(Path.Combine(candidate, "node_modules", "pigato")))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool OnPath(string command) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(dir => File.Exists(Path.Combine(dir, command)));
+}

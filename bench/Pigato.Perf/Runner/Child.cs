@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace Pigato.Perf.Runner;
+
+/// <summary>One benchmark process (a role of this program, node, nats-server): JSON lines out, commands in, CPU time.</summary>
+internal sealed class Child : IAsyncDisposable
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromMinutes(5);
+    private readonly Process _process;
+    private readonly Channel<JsonElement> _events = Channel.CreateUnbounded<JsonElement>();
+    private readonly List<string> _errors = [];
+
+    private Child(string name, Process process)
+    {
+        Name = name;
+        _process = process;
+    }
+
+    public string Name { get; }
+
+    /// <summary>CPU time used so far (user + system).</summary>
+    public TimeSpan Cpu
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.HasExited ? TimeSpan.Zero : _process.TotalProcessorTime;
+        }
+    }
+
+    /// <summary>Starts a role of this program in a process of its own.</summary>
+    public static Child Role(string name, params string[] args)
+    {
+        var self = Environment.ProcessPath!;
+        var isDotnetHost = Path.GetFileNameWithoutExtension(self) == "dotnet";
+        string[] prefix = isDotnetHost ? [typeof(Child).Assembly.Location, "role"] : ["role"];
+        return Start(name, self, [.. prefix, .. args], null);
+    }
+
+    public static Child Start(string name, string file, IEnumerable<string> args, string? workingDirectory)
+    {
+        var start = new ProcessStartInfo(file)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
+        var child = new Child(name, Process.Start(start) ?? throw new InvalidOperationException("cannot start " + file));
+        child._process.OutputDataReceived += (_, e) => child.OnLine(e.Data);
+        child._process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (child._errors)
+                {
+                    child._errors.Add(e.Data);
+                }
+            }
+        };
+        child._process.BeginOutputReadLine();
+        child._process.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>Waits for a JSON line whose <c>event</c> (or, when <paramref name="id"/> is given, <c>id</c>) matches.</summary>
+    public async Task<JsonElement> WaitForAsync(string? eventName, int? id = null)
+    {
+        using var timeout = new CancellationTokenSource(Bound);
+        try
+        {
+            while (true)
+            {
+                var e = await _events.Reader.ReadAsync(timeout.Token);
+                if (id is { } wanted ? e.TryGetProperty("id", out var got) && got.GetInt32() == wanted
+                    : e.TryGetProperty("event", out var ev) && ev.GetString() == eventName)
+                {
+                    return e;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
+        {
+            throw new InvalidOperationException($"{Name}: no '{eventName ?? "id " + id}' line. Its stderr:\n{string.Join('\n', _errors.TakeLast(20))}");
+        }
+    }
+
+    public void Send(string line) => _process.StandardInput.WriteLine(line);
+
+    public async Task<JsonElement> StatsAsync()
+    {
+        Send("stats");
+        return await WaitForAsync("stats");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            try
+            {
+                Send("stop");
+                await _process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process.Dispose();
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            _events.Writer.TryComplete();
+            return;
+        }
+
+        if (line.StartsWith('{'))
+        {
+            try
+            {
+                _events.Writer.TryWrite(JsonDocument.Parse(line).RootElement.Clone());
+            }
+            catch (JsonException)
+            {
+                // not ours
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+namespace Pigato.Perf.Runner;
+
+/// <summary>One run of one scenario on one system.</summary>
+internal sealed record Measurement(
+    string Scenario,
+    string System,
+    long Requests,
+    double Seconds,
+    double P50Us,
+    double P99Us,
+    double MaxUs,
+    double BrokerCpuSeconds,
+    double WorkersCpuSeconds,
+    double ClientsCpuSeconds,
+    double? BrokerAllocatedBytes,
+    int? BrokerGcs,
+    long Bytes)
+{
+    public double Rate => Seconds > 0 ? Requests / Seconds : 0;
+
+    public double BrokerUsPerRequest => Requests > 0 ? BrokerCpuSeconds * 1e6 / Requests : 0;
+}

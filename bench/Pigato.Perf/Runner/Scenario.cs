@@ -1,0 +1,41 @@
+namespace Pigato.Perf.Runner;
+
+/// <summary>One benchmark scenario.</summary>
+/// <param name="Name">Shown in the table.</param>
+/// <param name="Mode">throughput, latency or stream.</param>
+/// <param name="Count">Requests in total (stream: partial replies).</param>
+/// <param name="InFlight">Requests outstanding at once, over all clients.</param>
+/// <param name="Size">Payload bytes.</param>
+/// <param name="Clients">Client processes.</param>
+/// <param name="Workers">Worker processes.</param>
+/// <param name="Systems">Which systems run it.</param>
+/// <param name="FleetServices">Idle workers on services of their own (broker-scale scenario).</param>
+/// <param name="FleetQueued">Requests queued for a service nobody offers (broker-scale scenario).</param>
+internal sealed record Scenario(string Name, string Mode, int Count, int InFlight, int Size, int Clients, int Workers, string[] Systems, int FleetServices = 0, int FleetQueued = 0)
+{
+    public const string Pigato = "pigato";
+    public const string Forwarder = "forwarder";
+    public const string NodeBroker = "node-broker";
+    public const string NodeStack = "node";
+    public const string Nats = "nats";
+
+    /// <summary>Every scenario of the issue; <paramref name="scale"/> divides the counts (quick and smoke modes).</summary>
+    public static List<Scenario> All(int scale)
+    {
+        string[] brokers = [Forwarder, Pigato, NodeBroker];
+        string[] everyone = [Forwarder, Pigato, NodeBroker, NodeStack, Nats];
+        int N(int n) => Math.Max(n / scale, 100);
+        return
+        [
+            new("1 throughput 3 B", "throughput", N(100_000), 1000, 3, 1, 1, everyone),
+            new("1 throughput 1 KiB", "throughput", N(100_000), 1000, 1024, 1, 1, [Forwarder, Pigato, NodeBroker, Nats]),
+            new("2 latency 3 B", "latency", N(5_000), 1, 3, 1, 1, everyone),
+            new("3 4 clients x 2 workers", "throughput", N(100_000), 1000, 3, 4, 2, [Forwarder, Pigato, NodeBroker, Nats]),
+            new("4 stream 1 KiB partials", "stream", N(100_000), 1, 1024, 1, 1, [Pigato, NodeBroker]),
+            new("5 scale: 1 service", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato]),
+            new("5 scale: +100 services/workers", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato], FleetServices: 100),
+            new("5 scale: +1000 services/workers", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato], FleetServices: 1000),
+            new("5 scale: +10000 queued", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato], FleetQueued: 10_000),
+        ];
+    }
+}
