@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using NetMQ;
 
 namespace Pigato.Internal;
@@ -9,21 +10,29 @@ namespace Pigato.Internal;
 internal sealed class ActorLoop : IDisposable
 {
     private readonly NetMQPoller _poller = new();
-    private readonly NetMQQueue<Action> _commands = new();
+    private readonly ConcurrentQueue<Action> _commands = new();
+    private readonly NetMQQueue<bool> _wakeup = new();
     private readonly Action<Exception> _onError;
     private Thread? _thread;
+    private int _wakeupPending;
 
     public ActorLoop(Action<Exception> onError)
     {
         _onError = onError;
-        _commands.ReceiveReady += (_, _) =>
+        _wakeup.ReceiveReady += (_, _) =>
         {
-            while (_commands.TryDequeue(out var command, TimeSpan.Zero))
+            while (_wakeup.TryDequeue(out _, TimeSpan.Zero))
+            {
+            }
+
+            // Cleared before draining: a command posted from here on wakes the loop again.
+            Volatile.Write(ref _wakeupPending, 0);
+            while (_commands.TryDequeue(out var command))
             {
                 Guard(command);
             }
         };
-        _poller.Add(_commands);
+        _poller.Add(_wakeup);
     }
 
     /// <summary>True on the loop's own thread.</summary>
@@ -52,7 +61,18 @@ internal sealed class ActorLoop : IDisposable
     }
 
     /// <summary>Runs <paramref name="command"/> on the loop (in order with other posts).</summary>
-    public void Post(Action command) => _commands.Enqueue(command);
+    /// <remarks>
+    /// Waking the poller costs a message through NetMQ, so a burst of posts shares one wake-up: only the
+    /// first post after the loop started draining sends it.
+    /// </remarks>
+    public void Post(Action command)
+    {
+        _commands.Enqueue(command);
+        if (Interlocked.Exchange(ref _wakeupPending, 1) == 0)
+        {
+            _wakeup.Enqueue(true);
+        }
+    }
 
     /// <summary>Runs <paramref name="function"/> on the loop and returns its result.</summary>
     public Task<T> InvokeAsync<T>(Func<T> function)
@@ -106,6 +126,6 @@ internal sealed class ActorLoop : IDisposable
     {
         Stop();
         _poller.Dispose();
-        _commands.Dispose();
+        _wakeup.Dispose();
     }
 }
