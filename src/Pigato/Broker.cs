@@ -117,7 +117,7 @@ public sealed partial class Broker : IAsyncDisposable
             loop.Add(router);
             loop.Add(timer);
             _loop = loop;
-            loop.Start("Pigato.Broker");
+            await loop.StartAsync("Pigato.Broker").ConfigureAwait(false);
 
             Log.Started(_logger, Name, Endpoint, InternalEndpoint);
             if (Options.EnableDirectory)

@@ -9,6 +9,7 @@ namespace Pigato;
 public sealed partial class Client
 {
     private readonly List<Action> _waitingForSocket = [];
+    private byte[]? _defaultOptionsFrame;
 
     /// <summary>Sends a request and returns its final reply's data; partial replies are ignored.</summary>
     /// <typeparam name="TResult">The type the final reply's JSON data is read as.</typeparam>
@@ -94,7 +95,9 @@ public sealed partial class Client
         var loop = _loop ?? throw new InvalidOperationException("The client is not started.");
         var json = Options.SerializerOptions;
         var dataFrame = JsonSerializer.SerializeToUtf8Bytes(data, data?.GetType() ?? typeof(object), json);
-        var optionsFrame = (options ?? RequestOptions.Default).ToJson(request.Timeout, json);
+        var optionsFrame = options is null || options == RequestOptions.Default
+            ? _defaultOptionsFrame ??= RequestOptions.Default.ToJson(Options.DefaultTimeout, json)
+            : options.ToJson(request.Timeout, json);
         request.Frames = new RequestFrames(Encoding.UTF8.GetBytes(request.Service), dataFrame, optionsFrame, options?.Retry ?? false);
         _pending[request.Rid] = request;
         if (cancellationToken.CanBeCanceled)

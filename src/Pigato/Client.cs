@@ -95,7 +95,7 @@ public sealed partial class Client : IAsyncDisposable
             loop.Add(timeouts);
             loop.Add(_reconnectTimer);
             _loop = loop;
-            loop.Start("Pigato.Client");
+            await loop.StartAsync("Pigato.Client").ConfigureAwait(false);
             await loop.InvokeAsync(() =>
             {
                 Connect();
@@ -241,7 +241,6 @@ public sealed partial class Client : IAsyncDisposable
         {
             return;
         }
-
         if (--_liveness <= 0)
         {
             Log.Connection(_logger, "Client", Id!, "broker silent; reconnecting");

@@ -75,7 +75,7 @@ public sealed class DirectoryService : IAsyncDisposable
             loop.Add(subscriber);
             _subscriber = subscriber;
             _loop = loop;
-            loop.Start("Pigato.Directory");
+            await loop.StartAsync("Pigato.Directory").ConfigureAwait(false);
 
             await _worker.StartAsync(cancellationToken).ConfigureAwait(false);
             _stopping = new CancellationTokenSource();

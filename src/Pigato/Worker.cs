@@ -120,7 +120,7 @@ public sealed class Worker : IAsyncDisposable
             loop.Add(heartbeat);
             loop.Add(_reconnectTimer);
             _loop = loop;
-            loop.Start("Pigato.Worker");
+            await loop.StartAsync("Pigato.Worker").ConfigureAwait(false);
             await loop.InvokeAsync(() =>
             {
                 Connect();

@@ -10,10 +10,11 @@ namespace Pigato;
 public sealed class WorkerReply
 {
     private readonly Worker _worker;
-    private readonly CancellationTokenSource _inactive = new();
     private readonly Lock _gate = new();
+    private CancellationTokenSource? _inactive;
     private int _liveness;
     private bool _ended;
+    private bool _deactivated;
 
     internal WorkerReply(Worker worker, string service, string requestId, byte[] clientId, byte[] rid, int generation, int liveness)
     {
@@ -48,10 +49,34 @@ public sealed class WorkerReply
     /// False once the reply ended, or the request went inactive: no request heartbeat from the client for
     /// <see cref="WorkerOptions.Liveness"/> periods, the broker lost, or the worker stopping.
     /// </summary>
-    public bool IsActive => !Ended && !_inactive.IsCancellationRequested;
+    public bool IsActive
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return !_ended && !_deactivated;
+            }
+        }
+    }
 
     /// <summary>Trips when the request goes inactive (not when it ends normally): stop long work then.</summary>
-    public CancellationToken CancellationToken => _inactive.Token;
+    /// <remarks>Made on first use: most handlers never ask for it.</remarks>
+    public CancellationToken CancellationToken
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_deactivated && _inactive is null)
+                {
+                    return new CancellationToken(canceled: true);
+                }
+
+                return (_inactive ??= new CancellationTokenSource()).Token;
+            }
+        }
+    }
 
     internal byte[] ClientId { get; }
 
@@ -148,9 +173,21 @@ public sealed class WorkerReply
     /// <summary>Trips the token off the worker's thread so that user callbacks never run on it.</summary>
     internal void Deactivate()
     {
-        if (!_inactive.IsCancellationRequested)
+        CancellationTokenSource? inactive;
+        lock (_gate)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static cts => cts.Cancel(), _inactive, preferLocal: false);
+            if (_deactivated)
+            {
+                return;
+            }
+
+            _deactivated = true;
+            inactive = _inactive;
+        }
+
+        if (inactive is not null)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static cts => cts.Cancel(), inactive, preferLocal: false);
         }
     }
 

@@ -46,18 +46,17 @@ internal sealed class ActorLoop : IDisposable
 
     public void Remove(ISocketPollable pollable) => _poller.Remove(pollable);
 
-    /// <summary>Starts the loop on a background thread of its own.</summary>
-    public void Start(string name)
+    /// <summary>Starts the loop on a background thread of its own; completes once it runs.</summary>
+    public Task StartAsync(string name)
     {
-        var started = new ManualResetEventSlim();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Post(() =>
         {
             _thread = Thread.CurrentThread;
-            started.Set();
+            started.SetResult();
         });
         _poller.RunAsync(name, true);
-        started.Wait();
-        started.Dispose();
+        return started.Task;
     }
 
     /// <summary>Runs <paramref name="command"/> on the loop (in order with other posts).</summary>
