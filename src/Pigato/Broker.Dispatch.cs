@@ -176,7 +176,7 @@ public sealed partial class Broker
 
         request.Worker = worker;
         worker.InFlight.Add(request.Rid, request);
-        Log.Request(_logger, request.Rid, request.Service.Name, "dispatched to " + worker.Id);
+        Log.Request(_logger, request.Rid, request.Service.Name, "dispatched to", worker.Id);
         return true;
     }
 

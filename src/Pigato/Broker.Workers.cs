@@ -120,7 +120,7 @@ public sealed partial class Broker
         worker.InFlight.Remove(request.Rid);
         request.Worker = null;
         (request.RejectedBy ??= new HashSet<string>(StringComparer.Ordinal)).Add(worker.Id);
-        Log.Request(_logger, request.Rid, request.Service.Name, "rejected by " + worker.Id);
+        Log.Request(_logger, request.Rid, request.Service.Name, "rejected by", worker.Id);
         Enqueue(request, atHead: true);
         MarkServedBy(worker.Service);
     }

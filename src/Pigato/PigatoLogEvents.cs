@@ -29,4 +29,7 @@ public static class PigatoLogEvents
 
     /// <summary>A worker is stopping gracefully: it takes no more requests and lets the running ones finish.</summary>
     public const int Draining = 1010;
+
+    /// <summary>Per-request trace naming a worker (dispatched to, rejected by), at Debug level.</summary>
+    public const int RequestRouted = 1011;
 }

@@ -23,6 +23,9 @@ internal static partial class Log
     [LoggerMessage(EventId = PigatoLogEvents.Request, EventName = "Request", Level = LogLevel.Debug, Message = "Request {Rid} for {Service}: {What}")]
     public static partial void Request(ILogger logger, string rid, string service, string what);
 
+    [LoggerMessage(EventId = PigatoLogEvents.RequestRouted, EventName = "RequestRouted", Level = LogLevel.Debug, Message = "Request {Rid} for {Service}: {What} {WorkerId}")]
+    public static partial void Request(ILogger logger, string rid, string service, string what, string workerId);
+
     [LoggerMessage(EventId = PigatoLogEvents.Connection, EventName = "Connection", Level = LogLevel.Information, Message = "{Actor} {Id}: {What}")]
     public static partial void Connection(ILogger logger, string actor, string id, string what);
 
