@@ -40,6 +40,6 @@ public class CodecBenchmarks
     {
         public int Frames { get; private set; }
 
-        public void Write(ReadOnlySpan<byte> frame, bool more) => Frames += frame.Length > 0 ? 1 : 0;
+        public void Write(ReadOnlyMemory<byte> frame, bool more) => Frames += frame.Length > 0 ? 1 : 0;
     }
 }

@@ -23,7 +23,7 @@ public sealed partial class Broker
         if (service.IsEmpty)
         {
             ReportError(PigatoErrorCodes.MessageLength, "READY without a service name.", PeerId());
-            SendDisconnect(_frames.Raw(0));
+            SendToSender(PigatoEncoder.WorkerDisconnect);
             return;
         }
 
@@ -88,7 +88,7 @@ public sealed partial class Broker
         writer.Write(request.ClientId, true);
         writer.Write(PigatoFrames.Client, true);
         writer.Forward(ref _frames.Frame(PigatoFrames.Type), true);
-        writer.Write([], true);
+        writer.Write(ReadOnlyMemory<byte>.Empty, true);
         writer.Forward(ref _frames.Frame(PigatoFrames.WorkerReplyRid), true);
         var last = _frames.Count - 1;
         for (var i = PigatoFrames.WorkerReplyStatus; i <= last; i++)
@@ -175,7 +175,7 @@ public sealed partial class Broker
     private void UnknownWorker()
     {
         ReportError(PigatoErrorCodes.WorkerProtocol, "Message from an unregistered worker; sent DISCONNECT.", PeerId());
-        SendDisconnect(_frames.Raw(0));
+        SendToSender(PigatoEncoder.WorkerDisconnect);
     }
 
     private void ProtocolViolation(BrokerWorker worker, string what)

@@ -293,7 +293,7 @@ public sealed partial class Broker : IAsyncDisposable
                 OnClientRequest();
                 break;
             case PigatoMessageKind.ClientHeartbeat:
-                SendToPeer(_frames.Raw(0), PigatoEncoder.ClientHeartbeat);
+                SendToSender(PigatoEncoder.ClientHeartbeat);
                 break;
             case PigatoMessageKind.ClientRequestHeartbeat:
                 OnClientRequestHeartbeat();
@@ -353,14 +353,24 @@ public sealed partial class Broker : IAsyncDisposable
     private delegate void Encode(IFrameWriter writer);
 
     /// <summary>Sends a message to a peer by identity; false when it could not be delivered.</summary>
-    private bool SendToPeer(ReadOnlySpan<byte> identity, Encode encode)
+    private bool SendToPeer(byte[] identity, Encode encode)
     {
-        _writer!.Write(identity, true);
-        encode(_writer);
-        return _writer.EndMessage();
+        var writer = _writer!;
+        writer.Write(identity, true);
+        encode(writer);
+        return writer.EndMessage();
     }
 
-    private void SendDisconnect(ReadOnlySpan<byte> identity) => SendToPeer(identity, PigatoEncoder.WorkerDisconnect);
+    /// <summary>Answers the sender of the message being handled, reusing its identity frame.</summary>
+    private bool SendToSender(Encode encode)
+    {
+        var writer = _writer!;
+        writer.Forward(ref _frames.RawFrame(0), true);
+        encode(writer);
+        return writer.EndMessage();
+    }
+
+    private void SendDisconnect(byte[] identity) => SendToPeer(identity, PigatoEncoder.WorkerDisconnect);
 }
 
 /// <summary>What a broker holds at one moment.</summary>

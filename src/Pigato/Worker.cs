@@ -18,6 +18,7 @@ namespace Pigato;
 /// </remarks>
 public sealed class Worker : IAsyncDisposable
 {
+    private static readonly byte[] NoOptions = "{}"u8.ToArray();
     private readonly Func<byte[], WorkerReply, JsonElement, ValueTask> _handler;
     private readonly ILogger _logger;
     private readonly string _prefix;
@@ -432,10 +433,10 @@ public sealed class Worker : IAsyncDisposable
         {
             case ReplyKind.Partial:
             case ReplyKind.Final:
-                PigatoEncoder.WorkerReply(_writer, kind == ReplyKind.Final, reply.ClientId, reply.Rid, PigatoFrames.StatusOk, data, "{}"u8);
+                PigatoEncoder.WorkerReply(_writer, kind == ReplyKind.Final, reply.ClientId, reply.Rid, PigatoFrames.StatusOk, data, NoOptions);
                 break;
             case ReplyKind.Error:
-                PigatoEncoder.WorkerReply(_writer, final: true, reply.ClientId, reply.Rid, PigatoFrames.StatusError, data, "{}"u8);
+                PigatoEncoder.WorkerReply(_writer, final: true, reply.ClientId, reply.Rid, PigatoFrames.StatusError, data, NoOptions);
                 break;
             default:
                 PigatoEncoder.WorkerReject(_writer, reply.ClientId, reply.Rid, data);

@@ -22,7 +22,7 @@ internal sealed class FrameList : IFrameWriter, IFrameSource
 
     public ReadOnlySpan<byte> this[int index] => _frames[index];
 
-    public void Write(ReadOnlySpan<byte> frame, bool more)
+    public void Write(ReadOnlyMemory<byte> frame, bool more)
     {
         _frames.Add(frame.ToArray());
         _more.Add(more);

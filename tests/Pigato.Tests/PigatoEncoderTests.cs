@@ -87,7 +87,7 @@ public class PigatoEncoderTests
     [InlineData(MessageType.ReplyReject, "7")]
     public void TypeFrame_RoundTrips(MessageType type, string frame)
     {
-        Assert.Equal(frame, Encoding.UTF8.GetString(PigatoFrames.TypeFrame(type)));
+        Assert.Equal(frame, Encoding.UTF8.GetString(PigatoFrames.TypeFrame(type).Span));
         Assert.True(PigatoFrames.TryParseType(B(frame), out var parsed));
         Assert.Equal(type, parsed);
     }

@@ -42,6 +42,9 @@ internal sealed class ReceivedFrames : IFrameSource, IDisposable
     /// <summary>A reference to the Msg at <paramref name="index"/> (relative to <see cref="Base"/>) so it can be sent on without a copy.</summary>
     public ref Msg Frame(int index) => ref _frames[index + Base];
 
+    /// <summary>A reference to the Msg at absolute position <paramref name="index"/> (routing frames included).</summary>
+    public ref Msg RawFrame(int index) => ref _frames[index];
+
     /// <summary>Receives one whole message if one arrives within <paramref name="wait"/> (default: only one already waiting).</summary>
     public bool TryReceive(NetMQSocket socket, TimeSpan wait = default)
     {

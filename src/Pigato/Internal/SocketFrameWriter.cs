@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using NetMQ;
 using Pigato.Protocol;
 
@@ -15,17 +16,22 @@ internal sealed class SocketFrameWriter(NetMQSocket socket, TimeSpan sendTimeout
     private bool _failed;
 
     /// <inheritdoc />
-    public void Write(ReadOnlySpan<byte> frame, bool more)
+    /// <remarks>An array-backed frame is sent as it is (no copy, no buffer taken from the pool).</remarks>
+    public void Write(ReadOnlyMemory<byte> frame, bool more)
     {
         var msg = new Msg();
         if (frame.IsEmpty)
         {
             msg.InitEmpty();
         }
+        else if (MemoryMarshal.TryGetArray(frame, out var array))
+        {
+            msg.InitGC(array.Array!, array.Offset, array.Count);
+        }
         else
         {
             msg.InitPool(frame.Length);
-            frame.CopyTo(msg.Slice());
+            frame.Span.CopyTo(msg.Slice());
         }
 
         Send(ref msg, more);

@@ -4,7 +4,8 @@ namespace Pigato.Protocol;
 public interface IFrameWriter
 {
     /// <summary>Writes one frame; <paramref name="more"/> is false on the last frame of the message.</summary>
-    void Write(ReadOnlySpan<byte> frame, bool more);
+    /// <remarks>The frame's memory must not change afterwards: a socket may send it later without copying it.</remarks>
+    void Write(ReadOnlyMemory<byte> frame, bool more);
 }
 
 /// <summary>The frames of one received message.</summary>

@@ -90,20 +90,20 @@ public static class PigatoDecoder
             return IsHeader(header) ? DecodedMessage.Fail(PigatoErrorCodes.MessageType) : DecodedMessage.Fail(PigatoErrorCodes.MessageHeader);
         }
 
-        if (header.SequenceEqual(PigatoFrames.Client))
+        if (header.SequenceEqual(PigatoFrames.Client.Span))
         {
             return type switch
             {
                 MessageType.Request => Need(frames, PigatoFrames.RequestRid + 1, PigatoMessageKind.ClientRequest),
                 MessageType.Heartbeat when frames.Count == 2 => DecodedMessage.Of(PigatoMessageKind.ClientHeartbeat),
                 MessageType.Heartbeat when frames.Count > PigatoFrames.ClientRequestHeartbeatRid
-                    && frames[2].SequenceEqual(PigatoFrames.RequestHeartbeatTag) => DecodedMessage.Of(PigatoMessageKind.ClientRequestHeartbeat),
+                    && frames[2].SequenceEqual(PigatoFrames.RequestHeartbeatTag.Span) => DecodedMessage.Of(PigatoMessageKind.ClientRequestHeartbeat),
                 MessageType.Heartbeat => DecodedMessage.Fail(PigatoErrorCodes.MessageLength),
                 _ => DecodedMessage.Fail(PigatoErrorCodes.MessageType),
             };
         }
 
-        if (header.SequenceEqual(PigatoFrames.Worker))
+        if (header.SequenceEqual(PigatoFrames.Worker.Span))
         {
             return type switch
             {
@@ -124,7 +124,7 @@ public static class PigatoDecoder
     public static DecodedMessage ForClient<TFrames>(TFrames frames)
         where TFrames : IFrameSource, allows ref struct
     {
-        if (frames.Count == 0 || !frames[PigatoFrames.Header].SequenceEqual(PigatoFrames.Client))
+        if (frames.Count == 0 || !frames[PigatoFrames.Header].SequenceEqual(PigatoFrames.Client.Span))
         {
             return DecodedMessage.Fail(PigatoErrorCodes.MessageHeader);
         }
@@ -152,7 +152,7 @@ public static class PigatoDecoder
     public static DecodedMessage ForWorker<TFrames>(TFrames frames)
         where TFrames : IFrameSource, allows ref struct
     {
-        if (frames.Count == 0 || !frames[PigatoFrames.Header].SequenceEqual(PigatoFrames.Worker))
+        if (frames.Count == 0 || !frames[PigatoFrames.Header].SequenceEqual(PigatoFrames.Worker.Span))
         {
             return DecodedMessage.Fail(PigatoErrorCodes.MessageHeader);
         }
@@ -179,10 +179,10 @@ public static class PigatoDecoder
     }
 
     /// <summary>Reads a decimal status frame (<c>0</c>, <c>-1</c>); anything else counts as an error status.</summary>
-    public static bool IsOkStatus(ReadOnlySpan<byte> status) => status.SequenceEqual(PigatoFrames.StatusOk);
+    public static bool IsOkStatus(ReadOnlySpan<byte> status) => status.SequenceEqual(PigatoFrames.StatusOk.Span);
 
     private static bool IsHeader(ReadOnlySpan<byte> frame) =>
-        frame.SequenceEqual(PigatoFrames.Client) || frame.SequenceEqual(PigatoFrames.Worker);
+        frame.SequenceEqual(PigatoFrames.Client.Span) || frame.SequenceEqual(PigatoFrames.Worker.Span);
 
     private static DecodedMessage Need<TFrames>(TFrames frames, int count, PigatoMessageKind kind)
         where TFrames : IFrameSource, allows ref struct =>

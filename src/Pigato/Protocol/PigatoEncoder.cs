@@ -8,7 +8,7 @@ namespace Pigato.Protocol;
 public static class PigatoEncoder
 {
     /// <summary>Client → broker request: <c>C, 2, service, rid, data, opts</c>.</summary>
-    public static void ClientRequest(IFrameWriter w, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options)
+    public static void ClientRequest(IFrameWriter w, ReadOnlyMemory<byte> service, ReadOnlyMemory<byte> rid, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options)
     {
         ArgumentNullException.ThrowIfNull(w);
         Head(w, PigatoFrames.Client, MessageType.Request);
@@ -22,7 +22,7 @@ public static class PigatoEncoder
     public static void ClientHeartbeat(IFrameWriter w) => Bare(w, PigatoFrames.Client, MessageType.Heartbeat);
 
     /// <summary>Client → broker request heartbeat: <c>C, 4, request, rid</c>.</summary>
-    public static void ClientRequestHeartbeat(IFrameWriter w, ReadOnlySpan<byte> rid)
+    public static void ClientRequestHeartbeat(IFrameWriter w, ReadOnlyMemory<byte> rid)
     {
         ArgumentNullException.ThrowIfNull(w);
         Head(w, PigatoFrames.Client, MessageType.Heartbeat);
@@ -31,11 +31,11 @@ public static class PigatoEncoder
     }
 
     /// <summary>Broker → client partial or final reply: <c>C, 6|3, empty, rid, status, data, opts</c>.</summary>
-    public static void ClientReply(IFrameWriter w, bool final, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options)
+    public static void ClientReply(IFrameWriter w, bool final, ReadOnlyMemory<byte> rid, ReadOnlyMemory<byte> status, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options)
     {
         ArgumentNullException.ThrowIfNull(w);
         Head(w, PigatoFrames.Client, final ? MessageType.Reply : MessageType.ReplyPartial);
-        w.Write([], true);
+        w.Write(ReadOnlyMemory<byte>.Empty, true);
         w.Write(rid, true);
         w.Write(status, true);
         w.Write(data, true);
@@ -47,7 +47,7 @@ public static class PigatoEncoder
     /// The status frame is a Pigato for .NET extension so that the broker knows the worker's limit before its
     /// first heartbeat; the Node.js broker reads frames by position and ignores it.
     /// </remarks>
-    public static void WorkerReady(IFrameWriter w, ReadOnlySpan<byte> service, ReadOnlySpan<byte> status = default)
+    public static void WorkerReady(IFrameWriter w, ReadOnlyMemory<byte> service, ReadOnlyMemory<byte> status = default)
     {
         ArgumentNullException.ThrowIfNull(w);
         Head(w, PigatoFrames.Worker, MessageType.Ready);
@@ -62,11 +62,11 @@ public static class PigatoEncoder
     public static void WorkerReadyAnswer(IFrameWriter w) => Bare(w, PigatoFrames.Worker, MessageType.Ready);
 
     /// <summary>Worker → broker heartbeat: <c>W, 4, empty, opts</c> (opts = <c>{"concurrency":n}</c>).</summary>
-    public static void WorkerHeartbeat(IFrameWriter w, ReadOnlySpan<byte> options)
+    public static void WorkerHeartbeat(IFrameWriter w, ReadOnlyMemory<byte> options)
     {
         ArgumentNullException.ThrowIfNull(w);
         Head(w, PigatoFrames.Worker, MessageType.Heartbeat);
-        w.Write([], true);
+        w.Write(ReadOnlyMemory<byte>.Empty, true);
         w.Write(options, false);
     }
 
@@ -77,35 +77,35 @@ public static class PigatoEncoder
     public static void WorkerDisconnect(IFrameWriter w) => Bare(w, PigatoFrames.Worker, MessageType.Disconnect);
 
     /// <summary>Broker → worker request: <c>W, 2, clientId, service, empty, rid, data, opts</c>.</summary>
-    public static void WorkerRequest(IFrameWriter w, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options)
+    public static void WorkerRequest(IFrameWriter w, ReadOnlyMemory<byte> clientId, ReadOnlyMemory<byte> service, ReadOnlyMemory<byte> rid, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options)
     {
         ArgumentNullException.ThrowIfNull(w);
         Head(w, PigatoFrames.Worker, MessageType.Request);
         w.Write(clientId, true);
         w.Write(service, true);
-        w.Write([], true);
+        w.Write(ReadOnlyMemory<byte>.Empty, true);
         w.Write(rid, true);
         w.Write(data, true);
         w.Write(options, false);
     }
 
     /// <summary>Broker → worker request heartbeat: <c>W, 4, clientId, empty, rid</c>.</summary>
-    public static void WorkerRequestHeartbeat(IFrameWriter w, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid)
+    public static void WorkerRequestHeartbeat(IFrameWriter w, ReadOnlyMemory<byte> clientId, ReadOnlyMemory<byte> rid)
     {
         ArgumentNullException.ThrowIfNull(w);
         Head(w, PigatoFrames.Worker, MessageType.Heartbeat);
         w.Write(clientId, true);
-        w.Write([], true);
+        w.Write(ReadOnlyMemory<byte>.Empty, true);
         w.Write(rid, false);
     }
 
     /// <summary>Worker → broker partial (<c>6</c>) or final (<c>3</c>) reply: <c>W, type, clientId, empty, rid, status, data, opts</c>.</summary>
-    public static void WorkerReply(IFrameWriter w, bool final, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options)
+    public static void WorkerReply(IFrameWriter w, bool final, ReadOnlyMemory<byte> clientId, ReadOnlyMemory<byte> rid, ReadOnlyMemory<byte> status, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options)
     {
         ArgumentNullException.ThrowIfNull(w);
         Head(w, PigatoFrames.Worker, final ? MessageType.Reply : MessageType.ReplyPartial);
         w.Write(clientId, true);
-        w.Write([], true);
+        w.Write(ReadOnlyMemory<byte>.Empty, true);
         w.Write(rid, true);
         w.Write(status, true);
         w.Write(data, true);
@@ -113,24 +113,24 @@ public static class PigatoEncoder
     }
 
     /// <summary>Worker → broker reject: <c>W, 7, clientId, empty, rid, 0, reason</c>.</summary>
-    public static void WorkerReject(IFrameWriter w, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> reason)
+    public static void WorkerReject(IFrameWriter w, ReadOnlyMemory<byte> clientId, ReadOnlyMemory<byte> rid, ReadOnlyMemory<byte> reason)
     {
         ArgumentNullException.ThrowIfNull(w);
         Head(w, PigatoFrames.Worker, MessageType.ReplyReject);
         w.Write(clientId, true);
-        w.Write([], true);
+        w.Write(ReadOnlyMemory<byte>.Empty, true);
         w.Write(rid, true);
         w.Write(PigatoFrames.StatusOk, true);
         w.Write(reason, false);
     }
 
-    private static void Head(IFrameWriter w, ReadOnlySpan<byte> side, MessageType type)
+    private static void Head(IFrameWriter w, ReadOnlyMemory<byte> side, MessageType type)
     {
         w.Write(side, true);
         w.Write(PigatoFrames.TypeFrame(type), true);
     }
 
-    private static void Bare(IFrameWriter w, ReadOnlySpan<byte> side, MessageType type)
+    private static void Bare(IFrameWriter w, ReadOnlyMemory<byte> side, MessageType type)
     {
         ArgumentNullException.ThrowIfNull(w);
         w.Write(side, true);

@@ -8,25 +8,25 @@ namespace Pigato.Protocol;
 public static class PigatoFrames
 {
     /// <summary>The side header of client messages.</summary>
-    public static ReadOnlySpan<byte> Client => "C"u8;
+    public static ReadOnlyMemory<byte> Client { get; } = "C"u8.ToArray();
 
     /// <summary>The side header of worker messages.</summary>
-    public static ReadOnlySpan<byte> Worker => "W"u8;
+    public static ReadOnlyMemory<byte> Worker { get; } = "W"u8.ToArray();
 
     /// <summary>The status frame of a successful reply.</summary>
-    public static ReadOnlySpan<byte> StatusOk => "0"u8;
+    public static ReadOnlyMemory<byte> StatusOk { get; } = "0"u8.ToArray();
 
     /// <summary>The status frame of an error reply.</summary>
-    public static ReadOnlySpan<byte> StatusError => "-1"u8;
+    public static ReadOnlyMemory<byte> StatusError { get; } = "-1"u8.ToArray();
 
     /// <summary>The third frame of a client's request heartbeat.</summary>
-    public static ReadOnlySpan<byte> RequestHeartbeatTag => "request"u8;
+    public static ReadOnlyMemory<byte> RequestHeartbeatTag { get; } = "request"u8.ToArray();
 
     /// <summary>The data frame of a reply without a value (<c>JSON.stringify(null)</c>).</summary>
-    public static ReadOnlySpan<byte> Null => "null"u8;
+    public static ReadOnlyMemory<byte> Null { get; } = "null"u8.ToArray();
 
     /// <summary>The options frame the original sends for an absent value (<c>String(undefined)</c>).</summary>
-    public static ReadOnlySpan<byte> Undefined => "undefined"u8;
+    public static ReadOnlyMemory<byte> Undefined { get; } = "undefined"u8.ToArray();
 
     /// <summary>Position of the side header.</summary>
     public const int Header = 0;
@@ -103,18 +103,13 @@ public static class PigatoFrames
     /// <summary>Worker reply: the options.</summary>
     public const int WorkerReplyOptions = 7;
 
+    // Frames are arrays (behind read-only memory) so that a socket can send them without a copy.
+    private static readonly ReadOnlyMemory<byte>[] TypeFrames = [.. "1234567"u8.ToArray().Select(digit => (ReadOnlyMemory<byte>)new[] { digit })];
+
     /// <summary>The single-byte frame that encodes a message type.</summary>
-    public static ReadOnlySpan<byte> TypeFrame(MessageType type) => type switch
-    {
-        MessageType.Ready => "1"u8,
-        MessageType.Request => "2"u8,
-        MessageType.Reply => "3"u8,
-        MessageType.Heartbeat => "4"u8,
-        MessageType.Disconnect => "5"u8,
-        MessageType.ReplyPartial => "6"u8,
-        MessageType.ReplyReject => "7"u8,
-        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Not a PIGATO message type."),
-    };
+    public static ReadOnlyMemory<byte> TypeFrame(MessageType type) => type is >= MessageType.Ready and <= MessageType.ReplyReject
+        ? TypeFrames[(int)type - 1]
+        : throw new ArgumentOutOfRangeException(nameof(type), type, "Not a PIGATO message type.");
 
     /// <summary>Reads a type frame; false when it is not one digit from 1 to 7.</summary>
     public static bool TryParseType(ReadOnlySpan<byte> frame, out MessageType type)
@@ -130,5 +125,5 @@ public static class PigatoFrames
     }
 
     /// <summary>True when a data or options frame holds no value: missing, empty, or <c>undefined</c>.</summary>
-    public static bool IsAbsent(ReadOnlySpan<byte> frame) => frame.IsEmpty || frame.SequenceEqual(Undefined);
+    public static bool IsAbsent(ReadOnlySpan<byte> frame) => frame.IsEmpty || frame.SequenceEqual(Undefined.Span);
 }
