@@ -19,6 +19,9 @@ if (args is ["role", var role, .. var rest])
         "nats-responder" => await NatsRoles.ResponderAsync(rest[0], rest[1]),
         "nats-client" => await NatsRoles.ClientAsync(rest[0], rest[1], rest[2], I(3), I(4), I(5)),
         "fleet" => await FleetRole.RunAsync(rest[0], I(1), I(2)),
+        "broker-lean" => await LeanForwarderRole.RunAsync(rest[0]),
+        "worker-raw" => await RawRoles.WorkerAsync(rest[0], rest[1]),
+        "client-raw" => await RawRoles.ClientAsync(rest[0], rest[1], rest[2], I(3), I(4), I(5)),
         _ => throw new ArgumentException("unknown role " + role),
     };
 }
@@ -27,7 +30,7 @@ var quick = new Option<bool>("--quick") { Description = "Counts divided by 10, o
 var smoke = new Option<bool>("--smoke") { Description = "Tiny counts, Pigato and the forwarder only: proves the benchmark works (CI)." };
 var repeat = new Option<int>("--repeat") { Description = "Repetitions, interleaved between systems.", DefaultValueFactory = _ => 3 };
 var only = new Option<string[]>("--only") { Description = "Run only scenarios whose name contains one of these (e.g. --only latency throughput)." , AllowMultipleArgumentsPerToken = true };
-var systems = new Option<string[]>("--systems") { Description = "Systems to include: forwarder pigato node-broker node nats.", AllowMultipleArgumentsPerToken = true };
+var systems = new Option<string[]>("--systems") { Description = "Systems to include: forwarder pigato node-broker node nats forwarder-raw lean-raw.", AllowMultipleArgumentsPerToken = true };
 var json = new Option<FileInfo?>("--json") { Description = "Also write every run as JSON to this file." };
 var root = new RootCommand("Pigato's benchmark: Pigato against the transport ceiling, PIGATO for Node.js and NATS, in one run.")
 {

@@ -55,7 +55,7 @@ internal static class Bench
                 }
             }
 
-            var brokerStats = system is Scenario.Pigato or Scenario.Forwarder ? await broker.StatsAsync() : (JsonElement?)null;
+            var brokerStats = system is Scenario.Pigato or Scenario.Forwarder or Scenario.ForwarderRaw or Scenario.LeanRaw ? await broker.StatsAsync() : (JsonElement?)null;
             var cpuBefore = children.ToDictionary(c => c, c => c.Cpu);
             var results = await Task.WhenAll(clients.Select(c => RunLoadAsync(c, system, scenario)));
             var cpuAfter = children.ToDictionary(c => c, c => c.Cpu);
@@ -98,8 +98,14 @@ internal static class Bench
     {
         switch (system)
         {
-            case Scenario.Pigato or Scenario.Forwarder:
-                var role = Add(children, Child.Role(system + " broker", system == Scenario.Pigato ? "broker-pigato" : "broker-forwarder", "tcp://127.0.0.1:0"));
+            case Scenario.Pigato or Scenario.Forwarder or Scenario.ForwarderRaw or Scenario.LeanRaw:
+                var name = system switch
+                {
+                    Scenario.Pigato => "broker-pigato",
+                    Scenario.LeanRaw => "broker-lean",
+                    _ => "broker-forwarder",
+                };
+                var role = Add(children, Child.Role(system + " broker", name, "tcp://127.0.0.1:0"));
                 return (role, (await role.WaitForAsync("ready")).GetProperty("endpoint").GetString()!);
             case Scenario.NodeBroker or Scenario.NodeStack:
                 var endpoint = $"tcp://127.0.0.1:{FreePort()}";
@@ -118,6 +124,8 @@ internal static class Bench
     {
         Scenario.NodeStack => Child.Start("node worker", "node", ["peer.js", "worker", endpoint, "echo"], InteropDirectory()),
         Scenario.Nats => Child.Role("nats responder", "nats-responder", endpoint, "echo"),
+        Scenario.ForwarderRaw => Child.Role("raw worker", "worker-raw", endpoint, "pigato"),
+        Scenario.LeanRaw => Child.Role("raw worker", "worker-raw", endpoint, "lean"),
         _ => Child.Role("pigato worker", "worker-pigato", endpoint, "echo"),
     };
 
@@ -128,6 +136,8 @@ internal static class Bench
         {
             Scenario.NodeStack => Child.Start("node client", "node", ["peer.js", "client", endpoint], InteropDirectory()),
             Scenario.Nats => Child.Role("nats client", ["nats-client", endpoint, "echo", .. load]),
+            Scenario.ForwarderRaw => Child.Role("raw client", ["client-raw", endpoint, "pigato", .. load]),
+            Scenario.LeanRaw => Child.Role("raw client", ["client-raw", endpoint, "lean", .. load]),
             _ => Child.Role("pigato client", ["client-pigato", endpoint, "echo", .. load]),
         };
     }

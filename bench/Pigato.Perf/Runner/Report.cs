@@ -9,6 +9,9 @@ internal static class Report
     /// <summary>Frames each process moves per request with PIGATO's format (client → broker 6, broker → worker 8, back 8 and 7; the broker's ROUTER adds an identity frame each way).</summary>
     public const int BrokerFramesPerRequest = 7 + 9 + 9 + 8;
 
+    /// <summary>The same for the lean prototype: in [client, body], out [worker, client, body], in [worker, client, body], out [client, body].</summary>
+    public const int LeanBrokerFramesPerRequest = 2 + 3 + 3 + 2;
+
     public static string Table(IReadOnlyList<Measurement> runs, IReadOnlyList<string> notes)
     {
         var rows = new List<string[]>
@@ -31,8 +34,12 @@ internal static class Report
                 isStream ? "" : $"{Median(group, r => r.MaxUs):0}",
                 $"{Median(group, r => r.BrokerCpuSeconds):0.00}/{Median(group, r => r.WorkersCpuSeconds):0.00}/{Median(group, r => r.ClientsCpuSeconds):0.00}",
                 $"{Median(group, r => r.BrokerUsPerRequest):0.0}",
-                group.Key.System is Scenario.Pigato or Scenario.Forwarder or Scenario.NodeBroker or Scenario.NodeStack
-                    ? $"{Median(group, r => r.BrokerUsPerRequest) * 1000 / BrokerFramesPerRequest:0}" : "",
+                group.Key.System switch
+                {
+                    Scenario.Nats => "",
+                    Scenario.LeanRaw => $"{Median(group, r => r.BrokerUsPerRequest) * 1000 / LeanBrokerFramesPerRequest:0}",
+                    _ => $"{Median(group, r => r.BrokerUsPerRequest) * 1000 / BrokerFramesPerRequest:0}",
+                },
                 group.All(r => r.BrokerAllocatedBytes is not null) ? $"{Median(group, r => r.BrokerAllocatedBytes!.Value / r.Requests):0}" : "",
                 group.All(r => r.BrokerGcs is not null) ? $"{Median(group, r => r.BrokerGcs!.Value):0}" : "",
             ]);

@@ -19,16 +19,21 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
     public const string NodeStack = "node";
     public const string Nats = "nats";
 
+    /// <summary>The minimal forwarder driven by raw-socket PIGATO peers: the ceiling of PIGATO's framing.</summary>
+    public const string ForwarderRaw = "forwarder-raw";
+
+    /// <summary>The lean-framing prototype (one body frame) with raw peers: what a leaner format would gain.</summary>
+    public const string LeanRaw = "lean-raw";
+
     /// <summary>Every scenario of the issue; <paramref name="scale"/> divides the counts (quick and smoke modes).</summary>
     public static List<Scenario> All(int scale)
     {
-        string[] brokers = [Forwarder, Pigato, NodeBroker];
-        string[] everyone = [Forwarder, Pigato, NodeBroker, NodeStack, Nats];
+        string[] everyone = [Forwarder, Pigato, NodeBroker, NodeStack, Nats, ForwarderRaw, LeanRaw];
         int N(int n) => Math.Max(n / scale, 100);
         return
         [
             new("1 throughput 3 B", "throughput", N(100_000), 1000, 3, 1, 1, everyone),
-            new("1 throughput 1 KiB", "throughput", N(100_000), 1000, 1024, 1, 1, [Forwarder, Pigato, NodeBroker, Nats]),
+            new("1 throughput 1 KiB", "throughput", N(100_000), 1000, 1024, 1, 1, [Forwarder, Pigato, NodeBroker, Nats, ForwarderRaw, LeanRaw]),
             new("2 latency 3 B", "latency", N(5_000), 1, 3, 1, 1, everyone),
             new("3 4 clients x 2 workers", "throughput", N(100_000), 1000, 3, 4, 2, [Forwarder, Pigato, NodeBroker, Nats]),
             new("4 stream 1 KiB partials", "stream", N(100_000), 1, 1024, 1, 1, [Pigato, NodeBroker]),
