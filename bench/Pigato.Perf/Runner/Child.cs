@@ -30,12 +30,24 @@ internal sealed class Child : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a role of this program in a process of its own.</summary>
+    /// <summary>Starts a role of the benchmark in a process of its own.</summary>
+    /// <remarks>
+    /// From the benchmark's own executable it starts itself; hosted by another program (<c>pigato bench</c>)
+    /// it runs Pigato.Perf.dll with the host's runtime configuration and dependencies, which include it.
+    /// </remarks>
     public static Child Role(string name, params string[] args)
     {
         var self = Environment.ProcessPath!;
+        var perf = typeof(Child).Assembly;
+        var entry = System.Reflection.Assembly.GetEntryAssembly();
+        if (entry is not null && entry != perf)
+        {
+            string[] exec = ["exec", "--runtimeconfig", Path.ChangeExtension(entry.Location, ".runtimeconfig.json"), "--depsfile", Path.ChangeExtension(entry.Location, ".deps.json"), perf.Location, "role"];
+            return Start(name, "dotnet", [.. exec, .. args], null);
+        }
+
         var isDotnetHost = Path.GetFileNameWithoutExtension(self) == "dotnet";
-        string[] prefix = isDotnetHost ? [typeof(Child).Assembly.Location, "role"] : ["role"];
+        string[] prefix = isDotnetHost ? [perf.Location, "role"] : ["role"];
         return Start(name, self, [.. prefix, .. args], null);
     }
 

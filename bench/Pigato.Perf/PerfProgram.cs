@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Text.Json;
+using Pigato.Perf.Roles;
+using Pigato.Perf.Runner;
+
+namespace Pigato.Perf;
+
+/// <summary>The benchmark's entry: <c>role ...</c> runs one child process, anything else runs the benchmark.</summary>
+public static class PerfProgram
+{
+    private static readonly JsonSerializerOptions Indented = new(JsonSerializerOptions.Web) { WriteIndented = true };
+
+    /// <summary>Runs the benchmark (or a child role) with these arguments; returns the exit code.</summary>
+    public static async Task<int> MainAsync(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+
+        // NetMQ's latency halves when socket completions run inline (NETMQ-NOTES.md): set before any socket exists.
+        Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+
+        if (args is ["role", var role, .. var rest])
+        {
+
+            int I(int i) => int.Parse(rest[i], System.Globalization.CultureInfo.InvariantCulture);
+            return role switch
+            {
+                "broker-pigato" => await PigatoRoles.BrokerAsync(rest[0]),
+                "broker-forwarder" => await ForwarderRole.RunAsync(rest[0]),
+                "worker-pigato" => await PigatoRoles.WorkerAsync(rest[0], rest[1]),
+                "client-pigato" => await PigatoRoles.ClientAsync(rest[0], rest[1], rest[2], I(3), I(4), I(5)),
+                "nats-responder" => await NatsRoles.ResponderAsync(rest[0], rest[1]),
+                "nats-client" => await NatsRoles.ClientAsync(rest[0], rest[1], rest[2], I(3), I(4), I(5)),
+                "fleet" => await FleetRole.RunAsync(rest[0], I(1), I(2)),
+                "broker-lean" => await LeanForwarderRole.RunAsync(rest[0]),
+                "worker-raw" => await RawRoles.WorkerAsync(rest[0], rest[1]),
+                "client-raw" => await RawRoles.ClientAsync(rest[0], rest[1], rest[2], I(3), I(4), I(5)),
+                _ => throw new ArgumentException("unknown role " + role),
+            };
+        }
+
+        var quick = new Option<bool>("--quick") { Description = "Counts divided by 10, one repetition: a few minutes." };
+        var smoke = new Option<bool>("--smoke") { Description = "Tiny counts, Pigato and the forwarder only: proves the benchmark works (CI)." };
+        var repeat = new Option<int>("--repeat") { Description = "Repetitions, interleaved between systems.", DefaultValueFactory = _ => 3 };
+        var only = new Option<string[]>("--only") { Description = "Run only scenarios whose name contains one of these (e.g. --only latency throughput)." , AllowMultipleArgumentsPerToken = true };
+        var systems = new Option<string[]>("--systems") { Description = "Systems to include: forwarder pigato node-broker node nats forwarder-raw lean-raw.", AllowMultipleArgumentsPerToken = true };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write every run as JSON to this file." };
+        var root = new RootCommand("Pigato's benchmark: Pigato against the transport ceiling, PIGATO for Node.js and NATS, in one run.")
+        {
+            quick, smoke, repeat, only, systems, json,
+        };
+        root.SetAction(async parse =>
+        {
+            var isSmoke = parse.GetValue(smoke);
+            var scale = isSmoke ? 200 : parse.GetValue(quick) ? 10 : 1;
+            var repetitions = isSmoke || parse.GetValue(quick) ? 1 : Math.Max(1, parse.GetValue(repeat));
+            var wanted = parse.GetValue(systems) is { Length: > 0 } s ? s : isSmoke ? [Scenario.Forwarder, Scenario.Pigato] : null;
+            var filter = parse.GetValue(only) ?? [];
+            var scenarios = Scenario.All(scale).Where(sc => filter.Length == 0 || filter.Any(f => sc.Name.Contains(f, StringComparison.OrdinalIgnoreCase))).ToList();
+
+            var notes = new List<string> { $"{Environment.ProcessorCount} CPUs, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; {repetitions} repetition(s), counts / {scale}" };
+            var skipped = new HashSet<string>();
+            var plan = new List<(Scenario Scenario, string System)>();
+            for (var r = 0; r < repetitions; r++)
+            {
+                foreach (var scenario in scenarios)
+                {
+                    foreach (var system in scenario.Systems.Where(x => wanted is null || wanted.Contains(x)))
+                    {
+                        if (Bench.Unavailable(system) is { } reason)
+                        {
+                            if (skipped.Add(system))
+                            {
+                                notes.Add($"{system} skipped: {reason}");
+                            }
+
+                            continue;
+                        }
+
+                        plan.Add((scenario, system));
+                    }
+                }
+            }
+
+            var runs = new List<Measurement>();
+            for (var i = 0; i < plan.Count; i++)
+            {
+                var (scenario, system) = plan[i];
+                Console.Error.Write($"[{i + 1}/{plan.Count}] {scenario.Name} · {system} … ");
+                try
+                {
+                    var run = await Bench.RunAsync(scenario, system);
+                    runs.Add(run);
+                    Console.Error.WriteLine($"{run.Rate:N0}/s, broker {run.BrokerUsPerRequest:0.0} µs/req");
+                }
+                catch (Exception e)
+                {
+                    Console.Error.WriteLine("failed: " + e.Message);
+                    notes.Add($"{scenario.Name} · {system} failed: {e.Message.Split('\n')[0]}");
+                }
+            }
+
+            Console.WriteLine(Report.Table(runs, notes));
+            if (parse.GetValue(json) is { } file)
+            {
+                await File.WriteAllTextAsync(file.FullName, JsonSerializer.Serialize(new { runs, notes }, Indented));
+            }
+
+            return runs.Count > 0 && runs.Count == plan.Count ? 0 : 1;
+        });
+        return await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = Console.Out, Error = Console.Error });
+    }
+}
