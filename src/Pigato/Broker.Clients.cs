@@ -42,7 +42,8 @@ public sealed partial class Broker
             PigatoEncoder.WorkerRequestHeartbeat(_writer, request.ClientId, request.RidBytes);
             if (!_writer.EndMessage())
             {
-                LoseWorker(worker, "unreachable");
+                // Request heartbeats are advisory: a failed one never costs the worker its requests.
+                ReportError(PigatoErrorCodes.Unroutable, $"Request heartbeat for {request.Rid} could not reach its worker.", worker.Id);
             }
         }
     }

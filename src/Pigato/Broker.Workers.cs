@@ -64,10 +64,11 @@ public sealed partial class Broker
             MarkServedBy(worker.Service);
         }
 
+        // An answer that cannot be sent is not a reason to drop the worker and fail its requests: NetMQ has
+        // been seen refusing a send to a live peer now and then (see README). A gone worker is purged by liveness.
         if (!SendToPeer(worker.Identity, PigatoEncoder.BrokerHeartbeat))
         {
-            LoseWorker(worker, "unreachable");
-            return;
+            ReportError(PigatoErrorCodes.Unroutable, "Heartbeat answer could not be sent.", worker.Id);
         }
 
         if (status.Update && worker.Service.Name.StartsWith('$'))

@@ -7,7 +7,8 @@ namespace Pigato.Integration.Tests;
 /// <summary>How the broker picks workers: load and rand, reject, retry, expiry and workerId.</summary>
 public class RoutingTests
 {
-    private static readonly BrokerOptions FastBroker = new() { HeartbeatInterval = TimeSpan.FromMilliseconds(100) };
+    // Fast enough to purge a killed worker within a second, slow enough for a loaded two-core CI machine.
+    private static readonly BrokerOptions FastBroker = new() { HeartbeatInterval = TimeSpan.FromMilliseconds(250) };
 
     /// <summary>A worker that answers with its own worker id.</summary>
     internal static async Task<Worker> StartSelfNamingAsync(PigatoHarness harness, string service, int concurrency = 100)
@@ -114,10 +115,12 @@ public class RoutingTests
     public async Task WorkerDiesMidRequest_WithRetry_AnotherWorkerAnswers(bool sendsDisconnect)
     {
         await using var harness = await PigatoHarness.StartAsync(FastBroker);
+        var client = await harness.StartClientAsync();
+
+        // The raw worker sends no heartbeat: register it only now, so that the broker cannot purge it before the request.
         var dying = RawSocket.Dealer(harness.Endpoint, "dying");
         dying.Send("W", "1", "job", "{\"concurrency\":1}");
         dying.ReceiveMatching(0, "W", "1");
-        var client = await harness.StartClientAsync();
         var call = client.RequestAsync<string>("job", null, new RequestOptions { Retry = true }, Bounded.Token()).AsTask();
         dying.ReceiveMatching(0, "W", "2");
         var survivor = await StartSelfNamingAsync(harness, "job");
@@ -138,10 +141,10 @@ public class RoutingTests
     public async Task WorkerDiesMidRequest_WithoutRetry_ClientGetsWorkerLost(bool sendsDisconnect)
     {
         await using var harness = await PigatoHarness.StartAsync(FastBroker);
+        var client = await harness.StartClientAsync();
         var dying = RawSocket.Dealer(harness.Endpoint, "dying");
         dying.Send("W", "1", "job");
         dying.ReceiveMatching(0, "W", "1");
-        var client = await harness.StartClientAsync();
         var call = client.RequestAsync<string>("job", null, cancellationToken: Bounded.Token()).AsTask();
         dying.ReceiveMatching(0, "W", "2");
 
@@ -185,7 +188,7 @@ public class RoutingTests
         var call = client.RequestAsync<string>("later", "x", new RequestOptions { Timeout = Timeout.InfiniteTimeSpan }, Bounded.Token()).AsTask();
         await Bounded.UntilAsync(() => harness.Broker.GetStatsAsync().Result.QueuedRequests == 1, "the request is queued");
 
-        // Several sweeps pass (100 ms each) before a worker shows up.
+        // Sweeps pass (250 ms each) before a worker shows up.
         await Task.Delay(500);
         await harness.StartWorkerAsync("later", (d, r, _) => r.EndAsync(d));
 

@@ -15,6 +15,9 @@ internal sealed class PigatoHarness : IAsyncDisposable
 
     public Broker Broker { get; }
 
+    /// <summary>Everything the broker logged (Debug and up): per-request traces, workers joining and leaving.</summary>
+    public ListLogger BrokerLog { get; private init; } = new();
+
     public string Endpoint => Broker.Endpoint!;
 
     /// <summary>Errors the broker reported, in order.</summary>
@@ -22,8 +25,9 @@ internal sealed class PigatoHarness : IAsyncDisposable
 
     public static async Task<PigatoHarness> StartAsync(BrokerOptions? options = null)
     {
-        var broker = new Broker((options ?? new BrokerOptions()) with { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = "tcp://127.0.0.1:0" });
-        var harness = new PigatoHarness(broker);
+        var log = new ListLogger();
+        var broker = new Broker((options ?? new BrokerOptions()) with { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = "tcp://127.0.0.1:0", LoggerFactory = new Microsoft.Extensions.Logging.LoggerFactory([log]) });
+        var harness = new PigatoHarness(broker) { BrokerLog = log };
         broker.Error += (_, e) =>
         {
             lock (harness.BrokerErrors)
