@@ -124,7 +124,7 @@ public class WorkerWireTests
     [Fact]
     public async Task RequestHeartbeats_KeepRequestActive_AndTheirAbsenceEndsIt()
     {
-        var period = TimeSpan.FromMilliseconds(250);
+        var period = TimeSpan.FromMilliseconds(400);
         using var broker = RawSocket.Router();
         var observed = new TaskCompletionSource<(bool ActiveWhileHeartbeating, bool ActiveAfterSilence)>(TaskCreationOptions.RunContinuationsAsynchronously);
         var heartbeating = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
