@@ -101,7 +101,7 @@ public class RoutingTests
         var client = await harness.StartClientAsync();
         var call = client.RequestAsync<string>("job", null, cancellationToken: Bounded.Token()).AsTask();
         await Bounded.UntilAsync(() => Volatile.Read(ref rejections) == 2, "both workers rejected the request");
-        Assert.Equal(1, (await harness.Broker.GetStatsAsync()).QueuedRequests);
+        await Bounded.UntilAsync(() => harness.Broker.GetStatsAsync().Result.QueuedRequests == 1, "the broker queues the request again");
 
         var late = await StartSelfNamingAsync(harness, "job");
 
@@ -155,8 +155,8 @@ public class RoutingTests
 
         dying.Dispose();
 
-        var error = await Assert.ThrowsAsync<PigatoReplyException>(() => call.WithinAsync("the lost-worker error", TimeSpan.FromSeconds(5)));
-        Assert.Equal(PigatoErrorCodes.WorkerLost, error.Code);
+        var error = await Assert.ThrowsAnyAsync<PigatoException>(() => call.WithinAsync("the lost-worker error", TimeSpan.FromSeconds(5)));
+        Assert.True(error.Code == PigatoErrorCodes.WorkerLost, $"{error.Code}: {error.Message}; broker log:\n{string.Join("\n", harness.BrokerLog.Lines)}");
     }
 
     [Fact]

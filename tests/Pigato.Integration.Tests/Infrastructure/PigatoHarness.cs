@@ -39,8 +39,11 @@ internal sealed class PigatoHarness : IAsyncDisposable
         return harness;
     }
 
-    /// <summary>Options of a worker of this broker, heartbeating at the broker's pace so that it is never purged by mistake.</summary>
-    public WorkerOptions WorkerOptions(string service) => new() { Endpoint = Endpoint, Service = service, HeartbeatInterval = Broker.Options.HeartbeatInterval };
+    /// <summary>
+    /// Options of a worker of this broker, heartbeating at the broker's pace so that it is never purged by
+    /// mistake, and patient with the broker (liveness 6): a loaded CI machine must not make it reconnect.
+    /// </summary>
+    public WorkerOptions WorkerOptions(string service) => new() { Endpoint = Endpoint, Service = service, HeartbeatInterval = Broker.Options.HeartbeatInterval, Liveness = 6 };
 
     public async Task<Worker> StartWorkerAsync(string service, RequestHandler<JsonElement> handler, Func<WorkerOptions, WorkerOptions>? configure = null)
     {
@@ -59,7 +62,7 @@ internal sealed class PigatoHarness : IAsyncDisposable
 
     public async Task<Client> StartClientAsync(Func<ClientOptions, ClientOptions>? configure = null)
     {
-        var options = new ClientOptions { Endpoint = Endpoint, HeartbeatInterval = Broker.Options.HeartbeatInterval };
+        var options = new ClientOptions { Endpoint = Endpoint, HeartbeatInterval = Broker.Options.HeartbeatInterval, Liveness = 6 };
         var client = new Client(configure?.Invoke(options) ?? options);
         _clients.Add(client);
         await client.StartAsync();
