@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Pigato.Cli;
 using Pigato.Integration.Tests.Infrastructure;
 
@@ -47,12 +45,6 @@ public class CliTests
         public Task<int> RunAsync(params string[] args) => PigatoCli.RunAsync(args, Out, Err, Bounded.Token());
     }
 
-    private static string FreeEndpoint()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return $"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
-    }
 
     [Theory]
     [InlineData("frobnicate")]
@@ -111,7 +103,7 @@ public class CliTests
     {
         var run = new Run();
 
-        Assert.Equal(1, await run.RunAsync("request", "echo", "1", "--timeout", "300ms", "--broker", FreeEndpoint()));
+        Assert.Equal(1, await run.RunAsync("request", "echo", "1", "--timeout", "300ms", "--broker", Ports.FreeEndpoint()));
         Assert.Contains("error: no reply from 'echo' within 0.3 s (C_TIMEOUT)", run.Errors, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", run.Errors + run.Output, StringComparison.Ordinal);
     }
@@ -119,10 +111,10 @@ public class CliTests
     [Fact]
     public async Task BrokerAndWorkerCommands_ServeRequests_UntilCancelled()
     {
-        var endpoint = FreeEndpoint();
+        var endpoint = Ports.FreeEndpoint();
         using var stop = new CancellationTokenSource(Bounded.Timeout);
         var broker = new Run();
-        var brokerExit = broker.StartAsync(stop.Token, "broker", "--bind", endpoint, "--intch", FreeEndpoint(), "--heartbeat", "1s");
+        var brokerExit = broker.StartAsync(stop.Token, "broker", "--bind", endpoint, "--intch", Ports.FreeEndpoint(), "--heartbeat", "1s");
         await Bounded.UntilAsync(() => broker.Output.Contains("listening", StringComparison.Ordinal), "the broker command to listen");
         var worker = new Run();
         var workerExit = worker.StartAsync(stop.Token, "worker", "echo", "--broker", endpoint, "--concurrency", "5");

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -68,17 +66,11 @@ public class HostingTests
         return builder.Build();
     }
 
-    private static string FreeEndpoint()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return $"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
-    }
 
     [Fact]
     public async Task Host_WithBrokerWorkerAndClient_AnswersThroughAScopedHandler()
     {
-        using var host = BuildHost(FreeEndpoint());
+        using var host = BuildHost(Ports.FreeEndpoint());
         await host.StartAsync(Bounded.Token());
         var client = host.Services.GetRequiredService<Client>();
 
@@ -92,7 +84,7 @@ public class HostingTests
     [Fact]
     public async Task Host_Shutdown_FinishesTheRequestInFlight()
     {
-        var endpoint = FreeEndpoint();
+        var endpoint = Ports.FreeEndpoint();
         using var host = BuildHost(endpoint);
         var gate = host.Services.GetRequiredService<Gate>();
         gate.Enabled = true;

@@ -5,31 +5,6 @@ namespace Pigato.Interop.Tests;
 /// <summary>Through a .NET broker: Node.js PIGATO workers serve .NET clients, .NET workers serve Node.js PIGATO clients.</summary>
 public class DotnetBrokerTests(ITestOutputHelper output)
 {
-    private static ValueTask DotnetHandler(JsonElement data, WorkerReply reply, JsonElement options)
-    {
-        var op = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("op", out var o) ? o.GetString() : null;
-        return op switch
-        {
-            "partials" => Partials(reply),
-            "error" => reply.ErrorAsync("E_DOTNET"),
-            "options" => reply.EndAsync(options),
-            "silent" => Silent(reply),
-            _ => reply.EndAsync(data),
-        };
-
-        // A handler that returns ends its request: stay silent until the request goes inactive.
-        static async ValueTask Silent(WorkerReply reply) =>
-            await Task.Delay(Timeout.Infinite, reply.CancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
-
-        static async ValueTask Partials(WorkerReply reply)
-        {
-            await reply.WriteAsync("p1");
-            await reply.WriteAsync("p2");
-            await reply.WriteAsync("p3");
-            await reply.EndAsync("final");
-        }
-    }
-
     [SkippableFact]
     public async Task NodeWorker_ServesDotnetClient_StringJsonAndNull()
     {
@@ -185,7 +160,7 @@ public class DotnetBrokerTests(ITestOutputHelper output)
     {
         Interop.RequireNode();
         await using var broker = await Interop.StartBrokerAsync();
-        await using var worker = await Interop.StartWorkerAsync(broker.Endpoint!, "echo", DotnetHandler);
+        await using var worker = await Interop.StartWorkerAsync(broker.Endpoint!, "echo", Interop.DotnetHandler);
         await using var client = await NodePeer.StartAsync(output, "client", broker.Endpoint!);
 
         Assert.Equal("hello", (await client.RequestAsync(new { service = "echo", data = "hello" })).GetProperty("final").GetString());
@@ -212,7 +187,7 @@ public class DotnetBrokerTests(ITestOutputHelper output)
     {
         Interop.RequireNode();
         await using var broker = await Interop.StartBrokerAsync();
-        await using var worker = await Interop.StartWorkerAsync(broker.Endpoint!, "echo", DotnetHandler);
+        await using var worker = await Interop.StartWorkerAsync(broker.Endpoint!, "echo", Interop.DotnetHandler);
         await using var client = await NodePeer.StartAsync(output, "client", broker.Endpoint!);
 
         var result = await client.RequestAsync(new { service = "echo", bulk = 1000 });
@@ -226,7 +201,7 @@ public class DotnetBrokerTests(ITestOutputHelper output)
     {
         Interop.RequireNode();
         await using var broker = await Interop.StartBrokerAsync();
-        await using var worker = await Interop.StartWorkerAsync(broker.Endpoint!, "quiet", DotnetHandler);
+        await using var worker = await Interop.StartWorkerAsync(broker.Endpoint!, "quiet", Interop.DotnetHandler);
         await using var client = await NodePeer.StartAsync(output, "client", broker.Endpoint!);
 
         var none = await client.RequestAsync(new { service = "nobody", data = 1, opts = new { timeout = 300 }, mode = "callback" });
@@ -240,8 +215,8 @@ public class DotnetBrokerTests(ITestOutputHelper output)
     {
         Interop.RequireNode();
         await using var broker = await Interop.StartBrokerAsync(directory: true);
-        await using var first = await Interop.StartWorkerAsync(broker.Endpoint!, "echo", DotnetHandler);
-        await using var second = await Interop.StartWorkerAsync(broker.Endpoint!, "echo", DotnetHandler);
+        await using var first = await Interop.StartWorkerAsync(broker.Endpoint!, "echo", Interop.DotnetHandler);
+        await using var second = await Interop.StartWorkerAsync(broker.Endpoint!, "echo", Interop.DotnetHandler);
         await using var client = await NodePeer.StartAsync(output, "client", broker.Endpoint!);
 
         var listed = await client.RequestAsync(new { service = "$dir", data = "echo", mode = "callback" });

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Net;
 using System.Net.Sockets;
 
@@ -60,5 +61,31 @@ internal static class Interop
         var client = new Client(new ClientOptions { Endpoint = endpoint });
         await client.StartAsync();
         return client;
+    }
+
+    /// <summary>The .NET worker of the interop tests: echo, or by <c>op</c>: partials (3 then a final), error, options, silent.</summary>
+    public static ValueTask DotnetHandler(JsonElement data, WorkerReply reply, JsonElement options)
+    {
+        var op = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("op", out var o) ? o.GetString() : null;
+        return op switch
+        {
+            "partials" => Partials(reply),
+            "error" => reply.ErrorAsync("E_DOTNET"),
+            "options" => reply.EndAsync(options),
+            "silent" => Silent(reply),
+            _ => reply.EndAsync(data),
+        };
+
+        // A handler that returns ends its request: stay silent until the request goes inactive.
+        static async ValueTask Silent(WorkerReply reply) =>
+            await Task.Delay(Timeout.Infinite, reply.CancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+
+        static async ValueTask Partials(WorkerReply reply)
+        {
+            await reply.WriteAsync("p1");
+            await reply.WriteAsync("p2");
+            await reply.WriteAsync("p3");
+            await reply.EndAsync("final");
+        }
     }
 }

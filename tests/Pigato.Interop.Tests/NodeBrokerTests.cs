@@ -6,26 +6,6 @@ namespace Pigato.Interop.Tests;
 /// <remarks>Only plain, partial, error and JSON exchanges: the Node broker's reject, load-order and request-heartbeat paths have known bugs.</remarks>
 public class NodeBrokerTests(ITestOutputHelper output)
 {
-    private static async ValueTask DotnetHandler(JsonElement data, WorkerReply reply, JsonElement options)
-    {
-        var op = data.ValueKind == JsonValueKind.Object && data.TryGetProperty("op", out var o) ? o.GetString() : null;
-        if (op == "partials")
-        {
-            await reply.WriteAsync("p1");
-            await reply.WriteAsync("p2");
-            await reply.WriteAsync("p3");
-            await reply.EndAsync("final");
-        }
-        else if (op == "error")
-        {
-            await reply.ErrorAsync("E_DOTNET");
-        }
-        else
-        {
-            await reply.EndAsync(data);
-        }
-    }
-
     private async Task<NodePeer> StartNodeBrokerAsync(string endpoint) =>
         await NodePeer.StartAsync(output, "broker", endpoint, Interop.FreeEndpoint());
 
@@ -35,7 +15,7 @@ public class NodeBrokerTests(ITestOutputHelper output)
         Interop.RequireNode();
         var endpoint = Interop.FreeEndpoint();
         await using var broker = await StartNodeBrokerAsync(endpoint);
-        await using var worker = await Interop.StartWorkerAsync(endpoint, "echo", DotnetHandler);
+        await using var worker = await Interop.StartWorkerAsync(endpoint, "echo", Interop.DotnetHandler);
         await using var client = await NodePeer.StartAsync(output, "client", endpoint);
 
         Assert.Equal("plain", (await client.RequestAsync(new { service = "echo", data = "plain", mode = "callback" })).GetProperty("final").GetString());

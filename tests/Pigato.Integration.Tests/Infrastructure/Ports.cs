@@ -1,0 +1,16 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Pigato.Integration.Tests.Infrastructure;
+
+/// <summary>Ports for tests that must name an endpoint before binding it (commands, hosts).</summary>
+internal static class Ports
+{
+    /// <summary>A tcp endpoint on 127.0.0.1 whose port was free a moment ago.</summary>
+    public static string FreeEndpoint()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return $"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
+    }
+}
