@@ -110,7 +110,7 @@ public sealed partial class Broker : IAsyncDisposable
             InternalEndpoint = publisher?.Options.LastEndpoint;
             _writer = new SocketFrameWriter(router, Options.SendTimeout);
 
-            var loop = new ActorLoop(e => ReportError("ERR_INTERNAL", "Broker loop error: " + e.Message, null, e));
+            var loop = new ActorLoop(e => ReportError(PigatoErrorCodes.Internal, "Broker loop error: " + e.Message, null, e));
             router.ReceiveReady += (_, _) => OnRouterReady();
             var timer = new NetMQTimer(Options.HeartbeatInterval);
             timer.Elapsed += (_, _) => loop.Guard(OnHeartbeatTick);
@@ -211,7 +211,7 @@ public sealed partial class Broker : IAsyncDisposable
         }
         catch (Exception e) when (e is NetMQException or ArgumentException)
         {
-            throw new PigatoException("ERR_BIND", $"Cannot bind '{endpoint}': {e.Message}", e);
+            throw new PigatoException(PigatoErrorCodes.Bind, $"Cannot bind '{endpoint}': {e.Message}", e);
         }
     }
 
@@ -230,7 +230,7 @@ public sealed partial class Broker : IAsyncDisposable
 
         foreach (var request in _requests.Values.ToList())
         {
-            FailToClient(request, "ERR_BROKER_STOPPED");
+            FailToClient(request, PigatoErrorCodes.BrokerStopped);
         }
 
         foreach (var worker in _workers.Values)
@@ -268,7 +268,7 @@ public sealed partial class Broker : IAsyncDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            ReportError("ERR_INTERNAL", "Failed to handle a message: " + e.Message, null, e);
+            ReportError(PigatoErrorCodes.Internal, "Failed to handle a message: " + e.Message, null, e);
         }
         finally
         {

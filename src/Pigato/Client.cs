@@ -80,7 +80,7 @@ public sealed partial class Client : IAsyncDisposable
                 return;
             }
 
-            var loop = new ActorLoop(e => RaiseError("ERR_INTERNAL", "Client loop error: " + e.Message, e));
+            var loop = new ActorLoop(e => RaiseError(PigatoErrorCodes.Internal, "Client loop error: " + e.Message, e));
             var heartbeat = new NetMQTimer(Options.HeartbeatInterval);
             heartbeat.Elapsed += (_, _) => loop.Guard(OnHeartbeatTick);
             var timeouts = new NetMQTimer(TimeoutResolution);
@@ -129,7 +129,7 @@ public sealed partial class Client : IAsyncDisposable
             _loop = null;
             foreach (var request in _pending.Values)
             {
-                Fail(request, new PigatoException("ERR_CLIENT_STOPPED", $"The client stopped before request to '{request.Service}' ended."));
+                Fail(request, new PigatoException(PigatoErrorCodes.ClientStopped, $"The client stopped before request to '{request.Service}' ended."));
             }
 
             Id = null;

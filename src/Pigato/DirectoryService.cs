@@ -4,6 +4,8 @@ using NetMQ;
 using NetMQ.Sockets;
 using Pigato.Internal;
 
+using Pigato.Protocol;
+
 namespace Pigato;
 
 /// <summary>
@@ -154,7 +156,7 @@ public sealed class DirectoryService : IAsyncDisposable
         }
         catch (TimeoutException e)
         {
-            throw new PigatoException("ERR_DIRECTORY_UNAVAILABLE", "No directory snapshot from the broker's internal channel yet.", e);
+            throw new PigatoException(PigatoErrorCodes.DirectoryUnavailable, "No directory snapshot from the broker's internal channel yet.", e);
         }
 
         var snapshot = Snapshot;

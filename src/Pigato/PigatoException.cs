@@ -25,7 +25,7 @@ public sealed class PigatoTimeoutException(string service, TimeSpan timeout)
 /// <summary>A worker (or the broker on its behalf) answered with an error reply (status <c>-1</c>).</summary>
 /// <remarks><see cref="PigatoException.Code"/> is the error value when it is a string, else <c>ERR_REPLY</c>.</remarks>
 public sealed class PigatoReplyException(string service, JsonElement error)
-    : PigatoException(error.ValueKind == JsonValueKind.String ? error.GetString()! : "ERR_REPLY", $"Request to '{service}' failed: {(error.ValueKind == JsonValueKind.Undefined ? "(no error value)" : error.GetRawText())}")
+    : PigatoException(error.ValueKind == JsonValueKind.String ? error.GetString()! : PigatoErrorCodes.Reply, $"Request to '{service}' failed: {(error.ValueKind == JsonValueKind.Undefined ? "(no error value)" : error.GetRawText())}")
 {
     /// <summary>The service that was asked.</summary>
     public string Service { get; } = service;

@@ -109,7 +109,7 @@ public sealed class Worker : IAsyncDisposable
                 return;
             }
 
-            var loop = new ActorLoop(e => RaiseError("ERR_INTERNAL", "Worker loop error: " + e.Message, e));
+            var loop = new ActorLoop(e => RaiseError(PigatoErrorCodes.Internal, "Worker loop error: " + e.Message, e));
             var heartbeat = new NetMQTimer(Options.HeartbeatInterval);
             heartbeat.Elapsed += (_, _) => loop.Guard(OnHeartbeatTick);
             _reconnectTimer = new NetMQTimer(Options.ReconnectDelay < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : Options.ReconnectDelay) { Enable = false };

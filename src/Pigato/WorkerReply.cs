@@ -2,6 +2,8 @@ using System.Text;
 using System.Text.Json;
 using Pigato.Internal;
 
+using Pigato.Protocol;
+
 namespace Pigato;
 
 /// <summary>The answer channel of one request, given to a worker's handler.</summary>
@@ -145,7 +147,7 @@ public sealed class WorkerReply
     {
         if (TryMarkEnded())
         {
-            _worker.QueueReply(this, ReplyKind.Reject, Serialize("ERR_WORKER_STOPPING"));
+            _worker.QueueReply(this, ReplyKind.Reject, Serialize(PigatoErrorCodes.WorkerStopping));
         }
     }
 

@@ -161,7 +161,7 @@ internal sealed class CallbackRequest<T>(
     public override void OnFinal(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data) => Invoke(onFinal, status, data);
 
     public override void OnFailed(Exception exception) =>
-        onFinal(exception as PigatoException ?? new PigatoException("ERR_CLIENT", exception.Message, exception), default);
+        onFinal(exception as PigatoException ?? new PigatoException(PigatoErrorCodes.Client, exception.Message, exception), default);
 
     private void Invoke(Action<PigatoException?, T?> callback, ReadOnlySpan<byte> status, ReadOnlySpan<byte> data)
     {

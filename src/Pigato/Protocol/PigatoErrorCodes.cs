@@ -39,4 +39,28 @@ public static class PigatoErrorCodes
 
     /// <summary>The request data could not be read as the handler's data type.</summary>
     public const string InvalidData = "ERR_INVALID_DATA";
+
+    /// <summary>The broker stopped while it held the request (error value of the broker's final reply).</summary>
+    public const string BrokerStopped = "ERR_BROKER_STOPPED";
+
+    /// <summary>The client stopped while the request was pending.</summary>
+    public const string ClientStopped = "ERR_CLIENT_STOPPED";
+
+    /// <summary>The client failed a request for another reason (the inner exception says which).</summary>
+    public const string Client = "ERR_CLIENT";
+
+    /// <summary>Reason of the rejection a stopping worker sends for requests it could not finish.</summary>
+    public const string WorkerStopping = "ERR_WORKER_STOPPING";
+
+    /// <summary>An error reply whose error value is not a string.</summary>
+    public const string Reply = "ERR_REPLY";
+
+    /// <summary>The broker cannot bind one of its endpoints.</summary>
+    public const string Bind = "ERR_BIND";
+
+    /// <summary>An unexpected failure inside an actor's loop; the actor keeps running.</summary>
+    public const string Internal = "ERR_INTERNAL";
+
+    /// <summary>The directory service has no snapshot from the broker yet.</summary>
+    public const string DirectoryUnavailable = "ERR_DIRECTORY_UNAVAILABLE";
 }
