@@ -3,7 +3,6 @@ using System.Text.Json;
 using NetMQ;
 using NetMQ.Sockets;
 using Pigato.Internal;
-
 using Pigato.Protocol;
 
 namespace Pigato;

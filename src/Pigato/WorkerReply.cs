@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Pigato.Internal;
-
 using Pigato.Protocol;
 
 namespace Pigato;
