@@ -29,6 +29,7 @@ public sealed partial class Broker
             options.ToArray(),
             BrokerRequestOptions.Parse(options));
         _requests.Add(request.Rid, request);
+        _metrics?.Received();
         Enqueue(request, atHead: false);
     }
 
@@ -51,6 +52,7 @@ public sealed partial class Broker
     /// <summary>Sends a final error reply for <paramref name="request"/> on the broker's behalf.</summary>
     private void FailToClient(BrokerRequest request, string error)
     {
+        _metrics?.Failed();
         Log.Request(_logger, request.Rid, request.Service.Name, error);
         _writer!.Write(request.ClientId, true);
         PigatoEncoder.ClientReply(_writer, final: true, request.RidBytes, PigatoFrames.StatusError, JsonString(error), PigatoFrames.Null);

@@ -191,6 +191,7 @@ public sealed partial class Broker
     {
         Unqueue(request);
         _requests.Remove(request.Rid);
+        _metrics?.Expired();
         Log.Request(_logger, request.Rid, request.Service.Name, "expired in queue");
     }
 

@@ -107,6 +107,7 @@ public sealed partial class Broker
             worker.InFlight.Remove(request.Rid);
             worker.Served++;
             _requests.Remove(request.Rid);
+            _metrics?.Completed();
             MarkServedBy(worker.Service);
         }
     }
@@ -121,6 +122,7 @@ public sealed partial class Broker
         worker.InFlight.Remove(request.Rid);
         request.Worker = null;
         (request.RejectedBy ??= new HashSet<string>(StringComparer.Ordinal)).Add(worker.Id);
+        _metrics?.Rejected();
         Log.Request(_logger, request.Rid, request.Service.Name, "rejected by", worker.Id);
         Enqueue(request, atHead: true);
         MarkServedBy(worker.Service);

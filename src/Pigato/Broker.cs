@@ -13,7 +13,8 @@ namespace Pigato;
 /// </summary>
 /// <remarks>
 /// All state lives on one thread that owns the sockets; public members are safe from any thread.
-/// Event handlers run on that thread: keep them short.
+/// Event handlers run on that thread: keep them short. Metrics are published on the <c>Pigato</c> meter
+/// (see <see cref="MeterName"/>).
 /// </remarks>
 public sealed partial class Broker : IAsyncDisposable
 {
@@ -33,6 +34,10 @@ public sealed partial class Broker : IAsyncDisposable
     private PublisherSocket? _publisher;
     private SocketFrameWriter? _writer;
     private DirectoryService? _directory;
+    private BrokerMetrics? _metrics;
+
+    /// <summary>The last snapshot taken at a heartbeat tick, for the metric gauges (read from other threads).</summary>
+    private BrokerStats _tickStats = new(0, 0, 0, 0, 0);
 
     /// <summary>Creates a broker; it does nothing until <see cref="StartAsync"/>.</summary>
     public Broker(BrokerOptions? options = null)
@@ -42,6 +47,9 @@ public sealed partial class Broker : IAsyncDisposable
         Name = Options.Name ?? "B" + Guid.NewGuid().ToString("N");
         _logger = Options.LoggerFactory.CreateLogger<Broker>();
     }
+
+    /// <summary>The name of the System.Diagnostics.Metrics meter the broker reports on: request counters by outcome, worker and request gauges.</summary>
+    public const string MeterName = BrokerMetrics.MeterName;
 
     /// <summary>The options this broker runs with.</summary>
     public BrokerOptions Options { get; }
@@ -106,6 +114,7 @@ public sealed partial class Broker : IAsyncDisposable
 
             _router = router;
             _publisher = publisher;
+            _metrics = new BrokerMetrics(Name, () => Volatile.Read(ref _tickStats));
             Endpoint = router.Options.LastEndpoint;
             InternalEndpoint = publisher?.Options.LastEndpoint;
             _writer = new SocketFrameWriter(router, Options.SendTimeout);
@@ -168,6 +177,8 @@ public sealed partial class Broker : IAsyncDisposable
             loop.Dispose();
             _router!.Dispose();
             _publisher?.Dispose();
+            _metrics?.Dispose();
+            _metrics = null;
             _loop = null;
             _router = null;
             _publisher = null;
@@ -187,13 +198,16 @@ public sealed partial class Broker : IAsyncDisposable
     public Task<BrokerStats> GetStatsAsync()
     {
         var loop = _loop ?? throw new InvalidOperationException("The broker is not running.");
-        return loop.InvokeAsync(() => new BrokerStats(
-            _workers.Count,
-            _services.Count,
-            _services.Values.Sum(s => s.Queue.Count),
-            _workers.Values.Sum(w => w.InFlight.Count),
-            _requests.Count));
+        return loop.InvokeAsync(Snapshot);
     }
+
+    /// <summary>Counts what the broker holds (loop thread only).</summary>
+    private BrokerStats Snapshot() => new(
+        _workers.Count,
+        _services.Count,
+        _services.Values.Sum(s => s.Queue.Count),
+        _workers.Values.Sum(w => w.InFlight.Count),
+        _requests.Count);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -339,6 +353,7 @@ public sealed partial class Broker : IAsyncDisposable
 
         ExpireQueuedRequests();
         DispatchPending();
+        Volatile.Write(ref _tickStats, Snapshot());
     }
 
     private string PeerId() => Utf8.Decode(_frames.Raw(0));

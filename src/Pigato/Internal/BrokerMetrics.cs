@@ -1,0 +1,47 @@
+using System.Diagnostics.Metrics;
+
+namespace Pigato.Internal;
+
+/// <summary>
+/// The broker's instruments on the <c>Pigato</c> meter (System.Diagnostics.Metrics): counters of requests by
+/// outcome and gauges of what the broker holds, tagged with the broker's name. Cheap when nobody listens.
+/// </summary>
+internal sealed class BrokerMetrics : IDisposable
+{
+    /// <summary>The meter name to listen to (dotnet-counters, OpenTelemetry's AddMeter).</summary>
+    public const string MeterName = "Pigato";
+
+    private readonly Meter _meter;
+    private readonly KeyValuePair<string, object?> _broker;
+    private readonly Counter<long> _received;
+    private readonly Counter<long> _completed;
+    private readonly Counter<long> _failed;
+    private readonly Counter<long> _expired;
+    private readonly Counter<long> _rejected;
+
+    public BrokerMetrics(string brokerName, Func<BrokerStats> snapshot)
+    {
+        _meter = new Meter(MeterName, typeof(BrokerMetrics).Assembly.GetName().Version?.ToString());
+        _broker = new("pigato.broker", brokerName);
+        _received = _meter.CreateCounter<long>("pigato.broker.requests.received", "{request}", "Requests received from clients.");
+        _completed = _meter.CreateCounter<long>("pigato.broker.requests.completed", "{request}", "Requests answered with a final reply by a worker.");
+        _failed = _meter.CreateCounter<long>("pigato.broker.requests.failed", "{request}", "Requests the broker failed itself (worker lost without retry, broker stopping).");
+        _expired = _meter.CreateCounter<long>("pigato.broker.requests.expired", "{request}", "Queued requests dropped when their timeout passed.");
+        _rejected = _meter.CreateCounter<long>("pigato.broker.requests.rejected", "{rejection}", "Rejections by workers (the request is offered to another worker).");
+        _meter.CreateObservableGauge("pigato.broker.workers", () => new Measurement<int>(snapshot().Workers, _broker), "{worker}", "Registered workers.");
+        _meter.CreateObservableGauge("pigato.broker.requests.queued", () => new Measurement<int>(snapshot().QueuedRequests, _broker), "{request}", "Requests waiting for a worker.");
+        _meter.CreateObservableGauge("pigato.broker.requests.in_flight", () => new Measurement<int>(snapshot().InFlightRequests, _broker), "{request}", "Requests a worker holds.");
+    }
+
+    public void Received() => _received.Add(1, _broker);
+
+    public void Completed() => _completed.Add(1, _broker);
+
+    public void Failed() => _failed.Add(1, _broker);
+
+    public void Expired() => _expired.Add(1, _broker);
+
+    public void Rejected() => _rejected.Add(1, _broker);
+
+    public void Dispose() => _meter.Dispose();
+}
