@@ -123,7 +123,7 @@ public sealed partial class Client
         }
 
         var frames = request.Frames!;
-        PigatoEncoder.ClientRequest(_writer, frames.Service, Encoding.UTF8.GetBytes(request.Rid), frames.Data, frames.Options);
+        PigatoEncoder.ClientRequest(_writer, frames.Service, request.RidFrame, frames.Data, frames.Options);
         if (!_writer.EndMessage())
         {
             Fail(request, new PigatoException(PigatoErrorCodes.Unroutable, $"Request to '{request.Service}' could not be queued towards the broker."));

@@ -265,7 +265,7 @@ public sealed partial class Client : IAsyncDisposable
             {
                 if (request.SentAt < threshold)
                 {
-                    PigatoEncoder.ClientRequestHeartbeat(_writer, Encoding.UTF8.GetBytes(request.Rid));
+                    PigatoEncoder.ClientRequestHeartbeat(_writer, request.RidFrame);
                     _writer.EndMessage();
                 }
             }

@@ -187,7 +187,7 @@ public sealed class Worker : IAsyncDisposable
         _lifecycle.Dispose();
     }
 
-    internal void SendHeartbeatSoon() => _loop?.Post(SendHeartbeat);
+    internal void SendHeartbeatSoon() => _loop?.Post(() => SendHeartbeat());
 
     /// <summary>Takes no more requests, lets the running ones finish within the grace period, rejects the rest.</summary>
     private async Task DrainAsync(ActorLoop loop, CancellationToken cancellationToken)
@@ -227,14 +227,7 @@ public sealed class Worker : IAsyncDisposable
     }
 
     /// <summary>Core services only: a heartbeat with <c>update</c> makes the broker republish its directory.</summary>
-    internal void RequestDirectoryUpdate() => _loop?.Post(() =>
-    {
-        if (_writer is not null)
-        {
-            PigatoEncoder.WorkerHeartbeat(_writer, Encoding.UTF8.GetBytes($"{{\"concurrency\":{Concurrency},\"update\":true}}"));
-            _writer.EndMessage();
-        }
-    });
+    internal void RequestDirectoryUpdate() => _loop?.Post(() => SendHeartbeat(update: true));
 
     /// <summary>Queues a partial reply, waiting for room when <see cref="WorkerOptions.MaxQueuedReplies"/> are queued.</summary>
     internal async ValueTask QueueReplyAsync(WorkerReply reply, ReplyKind kind, byte[] data, CancellationToken cancellationToken)
@@ -473,16 +466,18 @@ public sealed class Worker : IAsyncDisposable
         }
     }
 
-    private void SendHeartbeat()
+    private void SendHeartbeat(bool update = false)
     {
         if (_writer is not null)
         {
-            PigatoEncoder.WorkerHeartbeat(_writer, StatusJson());
+            PigatoEncoder.WorkerHeartbeat(_writer, StatusJson(update));
             _writer.EndMessage();
         }
     }
 
-    private byte[] StatusJson() => Encoding.UTF8.GetBytes($"{{\"concurrency\":{(_draining ? 0 : Concurrency)}}}");
+    /// <summary>The status frame: <c>{"concurrency":n}</c> (0 while draining), with <c>"update":true</c> when a core service asks for the directory.</summary>
+    private byte[] StatusJson(bool update = false) =>
+        Encoding.UTF8.GetBytes($"{{\"concurrency\":{(_draining ? 0 : Concurrency)}{(update ? ",\"update\":true" : "")}}}");
 
     private void RaiseError(string code, string message, Exception? exception = null)
     {

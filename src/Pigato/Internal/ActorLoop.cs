@@ -13,7 +13,6 @@ internal sealed class ActorLoop : IDisposable
     private readonly ConcurrentQueue<Action> _commands = new();
     private readonly NetMQQueue<bool> _wakeup = new();
     private readonly Action<Exception> _onError;
-    private Thread? _thread;
     private int _wakeupPending;
 
     public ActorLoop(Action<Exception> onError)
@@ -35,11 +34,6 @@ internal sealed class ActorLoop : IDisposable
         _poller.Add(_wakeup);
     }
 
-    /// <summary>True on the loop's own thread.</summary>
-    public bool IsOnLoop => Thread.CurrentThread == _thread;
-
-    public bool IsRunning => _poller.IsRunning;
-
     public void Add(ISocketPollable pollable) => _poller.Add(pollable);
 
     public void Add(NetMQTimer timer) => _poller.Add(timer);
@@ -50,11 +44,7 @@ internal sealed class ActorLoop : IDisposable
     public Task StartAsync(string name)
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(() =>
-        {
-            _thread = Thread.CurrentThread;
-            started.SetResult();
-        });
+        Post(started.SetResult);
         _poller.RunAsync(name, true);
         return started.Task;
     }

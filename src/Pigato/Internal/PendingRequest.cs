@@ -13,9 +13,13 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
 {
     private int _completed;
     private long _lastActivity = Stopwatch.GetTimestamp();
+    private byte[]? _ridFrame;
 
     /// <summary>The request id; renewed when the request is sent again after a reconnection.</summary>
     public string Rid { get; private set; } = Guid.NewGuid().ToString();
+
+    /// <summary>The request id as its frame, made once per id.</summary>
+    public byte[] RidFrame => _ridFrame ??= System.Text.Encoding.UTF8.GetBytes(Rid);
 
     /// <summary>The frames to send (kept so that a <c>retry</c> request can be sent again).</summary>
     public RequestFrames? Frames { get; set; }
@@ -41,7 +45,11 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
     public void Touch() => Volatile.Write(ref _lastActivity, Stopwatch.GetTimestamp());
 
     /// <summary>Takes a new request id, so that a resend is a new request to the broker (loop thread).</summary>
-    public void RenewRid() => Rid = Guid.NewGuid().ToString();
+    public void RenewRid()
+    {
+        Rid = Guid.NewGuid().ToString();
+        _ridFrame = null;
+    }
 
     /// <summary>Claims the right to end the request; false when another ending came first.</summary>
     public bool TryComplete()

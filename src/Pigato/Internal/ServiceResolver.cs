@@ -17,9 +17,6 @@ internal sealed class ServiceResolver
     private readonly HashSet<ServiceEntry> _live = [];
     private int _version;
 
-    /// <summary>Services with at least one worker.</summary>
-    public IReadOnlyCollection<ServiceEntry> Live => _live;
-
     /// <summary>Records that <paramref name="service"/> gained its first worker or lost its last; false when nothing changed.</summary>
     public bool Update(ServiceEntry service)
     {
