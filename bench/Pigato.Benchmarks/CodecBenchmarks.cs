@@ -1,3 +1,4 @@
+using Pigato.Routing;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Pigato.Internal;
@@ -17,7 +18,7 @@ public class CodecBenchmarks
     private readonly CountingWriter _writer = new();
 
     [Benchmark(Baseline = true)]
-    public DecodedMessage DecodeClientRequest() => PigatoDecoder.ForBroker(_request);
+    public bool DecodeClientRequest() => PigatoDecoder.ForBroker(_request).IsValid;
 
     [Benchmark]
     public long ParseRequestOptions() => BrokerRequestOptions.Parse(Options).Timeout;

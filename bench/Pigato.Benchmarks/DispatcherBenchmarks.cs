@@ -1,3 +1,4 @@
+using Pigato.Routing;
 using BenchmarkDotNet.Attributes;
 using Pigato.Internal;
 
@@ -46,7 +47,7 @@ public class DispatcherBenchmarks
     private ServiceEntry Live(string name)
     {
         var entry = new ServiceEntry(name);
-        entry.Workers.Add(new BrokerWorker("w-" + name, [], entry, 3));
+        entry.Workers.Add(new BrokerWorker("w-" + name, [], entry, 3, 1));
         _resolver.Update(entry);
         return entry;
     }

@@ -39,6 +39,9 @@ public sealed record BrokerOptions
     /// <summary>Largest frame accepted from a peer, in bytes; a peer that sends a larger one is disconnected by the transport. Default 64 MiB; -1 for no limit.</summary>
     public long MaxFrameSize { get; init; } = 64L * 1024 * 1024;
 
+    /// <summary>The clock of heartbeats, liveness and expiry (a fake one in tests). Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>Where log lines go. Default: nowhere.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 

@@ -7,6 +7,9 @@ namespace Pigato;
 /// <summary>Settings of a <see cref="Client"/>. Immutable: change them with <c>with</c>.</summary>
 public sealed record ClientOptions
 {
+    /// <summary>The defaults.</summary>
+    public static readonly ClientOptions Default = new();
+
     /// <summary>The broker to connect to. Default <c>tcp://127.0.0.1:55555</c>.</summary>
     public string Endpoint { get; init; } = "tcp://127.0.0.1:55555";
 

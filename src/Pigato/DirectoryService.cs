@@ -1,9 +1,9 @@
 using System.Collections.Frozen;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using NetMQ;
 using NetMQ.Sockets;
 using Pigato.Internal;
-using Pigato.Protocol;
 
 namespace Pigato;
 
@@ -27,19 +27,19 @@ public sealed class DirectoryService : IAsyncDisposable
 
     private readonly DirectoryServiceOptions _options;
     private readonly Worker _worker;
-    private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private readonly ILogger _logger;
+    private readonly ActorLifecycle _lifecycle = new(nameof(DirectoryService));
     private TaskCompletionSource _firstSnapshot = NewSignal();
     private FrozenDictionary<string, string[]> _snapshot = FrozenDictionary<string, string[]>.Empty;
     private ActorLoop? _loop;
     private SubscriberSocket? _subscriber;
-    private CancellationTokenSource? _stopping;
-    private Task? _updates;
 
     /// <summary>Creates the service; it does nothing until <see cref="StartAsync"/>.</summary>
     public DirectoryService(DirectoryServiceOptions? options = null)
     {
-        _options = options ?? new DirectoryServiceOptions();
+        _options = options ?? DirectoryServiceOptions.Default;
         ArgumentException.ThrowIfNullOrWhiteSpace(_options.InternalEndpoint, nameof(DirectoryServiceOptions.InternalEndpoint));
+        _logger = _options.LoggerFactory.CreateLogger<DirectoryService>();
         _worker = new Worker(
             new WorkerOptions
             {
@@ -56,82 +56,55 @@ public sealed class DirectoryService : IAsyncDisposable
     public IReadOnlyDictionary<string, string[]> Snapshot => Volatile.Read(ref _snapshot);
 
     /// <summary>Subscribes to the internal channel, registers <c>$dir</c> and asks the broker for a snapshot.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken = default)
-    {
-        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_loop is not null)
-            {
-                return;
-            }
-
-            _firstSnapshot = NewSignal();
-            var loop = new ActorLoop(_ => { });
-            var subscriber = new SubscriberSocket();
-            subscriber.Options.Linger = TimeSpan.Zero;
-            subscriber.ReceiveReady += (_, _) => loop.Guard(OnPublished);
-            subscriber.Subscribe(Topic);
-            subscriber.Connect(_options.InternalEndpoint);
-            loop.Add(subscriber);
-            _subscriber = subscriber;
-            _loop = loop;
-            await loop.StartAsync("Pigato.Directory").ConfigureAwait(false);
-
-            await _worker.StartAsync(cancellationToken).ConfigureAwait(false);
-            _stopping = new CancellationTokenSource();
-            _updates = RequestSnapshotAsync(_stopping.Token);
-        }
-        finally
-        {
-            _lifecycle.Release();
-        }
-    }
+    public Task StartAsync(CancellationToken cancellationToken = default) => _lifecycle.StartAsync(StartCoreAsync, ReleaseAsync, cancellationToken);
 
     /// <summary>Unregisters <c>$dir</c> and closes the subscription.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken = default)
-    {
-        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_loop is not { } loop)
-            {
-                return;
-            }
-
-            await _stopping!.CancelAsync().ConfigureAwait(false);
-            await _updates!.ConfigureAwait(false);
-            _stopping.Dispose();
-            await _worker.StopAsync(cancellationToken).ConfigureAwait(false);
-            loop.Dispose();
-            _subscriber!.Dispose();
-            _loop = null;
-            _subscriber = null;
-        }
-        finally
-        {
-            _lifecycle.Release();
-        }
-    }
+    public Task StopAsync(CancellationToken cancellationToken = default) => _lifecycle.StopAsync(() => StopCoreAsync(cancellationToken));
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync().ConfigureAwait(false);
-        await _worker.DisposeAsync().ConfigureAwait(false);
-        _lifecycle.Dispose();
-    }
+    public ValueTask DisposeAsync() => _lifecycle.DisposeAsync(() => StopCoreAsync(CancellationToken.None));
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>PUB/SUB joins late: ask again until the first snapshot arrives.</summary>
-    private async Task RequestSnapshotAsync(CancellationToken stopping)
+    private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
-        while (!_firstSnapshot.Task.IsCompleted && !stopping.IsCancellationRequested)
+        _firstSnapshot = NewSignal();
+        var loop = _loop = new ActorLoop(nameof(DirectoryService), e => Log.PeerError(_logger, PigatoErrorCodes.Internal, ServiceName, "Directory loop error: " + e.Message, e));
+        var subscriber = _subscriber = SocketFactory.Subscriber();
+        subscriber.ReceiveReady += (_, _) => loop.Guard(OnPublished);
+        subscriber.Subscribe(Topic);
+        subscriber.Connect(_options.InternalEndpoint);
+        loop.Add(subscriber);
+
+        // PUB/SUB joins late: ask the broker for its directory again and again until the first snapshot arrives.
+        NetMQTimer? retry = null;
+        retry = loop.Timer(UpdateRetry, () =>
         {
+            if (_firstSnapshot.Task.IsCompleted)
+            {
+                retry!.Enable = false;
+                return;
+            }
+
             _worker.RequestDirectoryUpdate();
-            await Task.WhenAny(_firstSnapshot.Task, Task.Delay(UpdateRetry, stopping)).ConfigureAwait(false);
-        }
+        });
+        await loop.StartAsync().ConfigureAwait(false);
+        await _worker.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task StopCoreAsync(CancellationToken cancellationToken)
+    {
+        await _worker.StopAsync(cancellationToken).ConfigureAwait(false);
+        await ReleaseAsync().ConfigureAwait(false);
+    }
+
+    private Task ReleaseAsync()
+    {
+        _loop?.Dispose();
+        _subscriber?.Dispose();
+        _loop = null;
+        _subscriber = null;
+        return Task.CompletedTask;
     }
 
     private void OnPublished()

@@ -6,6 +6,9 @@ namespace Pigato;
 /// <summary>Settings of a <see cref="DirectoryService"/>. Immutable: change them with <c>with</c>.</summary>
 public sealed record DirectoryServiceOptions
 {
+    /// <summary>The defaults.</summary>
+    public static readonly DirectoryServiceOptions Default = new();
+
     /// <summary>The broker to register with. Default <c>tcp://127.0.0.1:55555</c>.</summary>
     public string Endpoint { get; init; } = "tcp://127.0.0.1:55555";
 

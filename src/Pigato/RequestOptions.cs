@@ -70,9 +70,3 @@ public sealed record RequestOptions
         return buffer.WrittenSpan.ToArray();
     }
 }
-
-/// <summary>One reply of a streamed request: a partial, or the final one.</summary>
-/// <typeparam name="T">The reply data type.</typeparam>
-/// <param name="Data">The data the worker sent (default when it sent none).</param>
-/// <param name="IsFinal">True for the final reply, which ends the stream.</param>
-public readonly record struct PigatoReply<T>(T? Data, bool IsFinal);

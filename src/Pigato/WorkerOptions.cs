@@ -7,6 +7,9 @@ namespace Pigato;
 /// <summary>Settings of a <see cref="Worker"/>. Immutable: change them with <c>with</c>.</summary>
 public sealed record WorkerOptions
 {
+    /// <summary>The defaults.</summary>
+    public static readonly WorkerOptions Default = new();
+
     /// <summary>The broker to connect to. Default <c>tcp://127.0.0.1:55555</c>.</summary>
     public string Endpoint { get; init; } = "tcp://127.0.0.1:55555";
 
@@ -28,7 +31,7 @@ public sealed record WorkerOptions
     /// <summary>Pause before reconnecting after the broker went silent. Default 100 ms.</summary>
     public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Replies queued towards the socket before <see cref="WorkerReply.WriteAsync{T}"/> waits (back-pressure). Default 1,000.</summary>
+    /// <summary>Replies queued towards the socket before <see cref="WorkerReply.WriteAsync{T}(T, CancellationToken)"/> waits (back-pressure). Default 1,000.</summary>
     public int MaxQueuedReplies { get; init; } = 1000;
 
     /// <summary>

@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using Pigato.Internal;
 using Pigato.Protocol;
 
@@ -17,14 +19,15 @@ public sealed class WorkerReply
     private bool _ended;
     private bool _deactivated;
 
-    internal WorkerReply(Worker worker, string service, string requestId, byte[] clientId, byte[] rid, int generation, int liveness)
+    internal WorkerReply(Worker worker, string service, string requestId, byte[] clientId, byte[] rid, BrokerConnection connection, int liveness)
     {
         _worker = worker;
         Service = service;
         RequestId = requestId;
         ClientId = clientId;
         Rid = rid;
-        Generation = generation;
+        Connection = connection;
+        Generation = connection.Generation;
         _liveness = liveness;
     }
 
@@ -79,22 +82,45 @@ public sealed class WorkerReply
         }
     }
 
+    /// <summary>
+    /// The options object sent with every reply from now on (the caller reads it as <see cref="PigatoReply{T}.Options"/>);
+    /// null sends <c>{}</c>. Set it before the reply that should carry it.
+    /// </summary>
+    public JsonObject? ReplyOptions { get; set; }
+
     internal byte[] ClientId { get; }
 
     internal byte[] Rid { get; }
 
-    /// <summary>The worker connection this request arrived on; replies for an older one are dropped.</summary>
+    /// <summary>The broker connection this request arrived on.</summary>
+    internal BrokerConnection Connection { get; }
+
+    /// <summary>The connection's generation when the request arrived; replies for an older one are dropped.</summary>
     internal int Generation { get; }
 
     /// <summary>Sends a partial reply; waits when too many replies are queued (back-pressure).</summary>
     public ValueTask WriteAsync<T>(T data, CancellationToken cancellationToken = default) =>
         SendAsync(ReplyKind.Partial, Serialize(data), cancellationToken);
 
+    /// <summary>Sends a partial reply written with source-generated type info (trimming and AOT safe).</summary>
+    public ValueTask WriteAsync<T>(T data, JsonTypeInfo<T> dataType, CancellationToken cancellationToken = default) =>
+        SendAsync(ReplyKind.Partial, JsonSerializer.SerializeToUtf8Bytes(data, dataType), cancellationToken);
+
+    /// <summary>Sends bytes as a partial reply's data frame, unchanged.</summary>
+    public ValueTask WriteRawAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+        SendAsync(ReplyKind.Partial, data.ToArray(), cancellationToken);
+
     /// <summary>Sends the final reply with data.</summary>
     public ValueTask EndAsync<T>(T data) => SendAsync(ReplyKind.Final, Serialize(data), default);
 
+    /// <summary>Sends the final reply written with source-generated type info (trimming and AOT safe).</summary>
+    public ValueTask EndAsync<T>(T data, JsonTypeInfo<T> dataType) => SendAsync(ReplyKind.Final, JsonSerializer.SerializeToUtf8Bytes(data, dataType), default);
+
+    /// <summary>Sends bytes as the final reply's data frame, unchanged.</summary>
+    public ValueTask EndRawAsync(ReadOnlyMemory<byte> data) => SendAsync(ReplyKind.Final, data.ToArray(), default);
+
     /// <summary>Sends the final reply without data (the data frame is <c>null</c>).</summary>
-    public ValueTask EndAsync() => SendAsync(ReplyKind.Final, "null"u8.ToArray(), default);
+    public ValueTask EndAsync() => SendAsync(ReplyKind.Final, PigatoFrames.Null, default);
 
     /// <summary>Sends an error reply (status -1) carrying <paramref name="error"/>, which the client receives as <see cref="PigatoReplyException.Error"/>.</summary>
     public ValueTask ErrorAsync<T>(T error) => SendAsync(ReplyKind.Error, Serialize(error), default);
@@ -138,7 +164,7 @@ public sealed class WorkerReply
             return;
         }
 
-        _worker.QueueReply(this, ReplyKind.Error, Serialize(code));
+        _worker.QueueReply(this, ReplyKind.Error, Serialize(code), OptionsFrame());
     }
 
     /// <summary>Gives the request back to the broker unless it already ended; used by a draining worker.</summary>
@@ -146,7 +172,7 @@ public sealed class WorkerReply
     {
         if (TryMarkEnded())
         {
-            _worker.QueueReply(this, ReplyKind.Reject, Serialize(PigatoErrorCodes.WorkerStopping));
+            _worker.QueueReply(this, ReplyKind.Reject, Serialize(PigatoErrorCodes.WorkerStopping), PigatoFrames.EmptyObject);
         }
     }
 
@@ -155,7 +181,7 @@ public sealed class WorkerReply
     {
         if (TryMarkEnded())
         {
-            _worker.QueueReply(this, ReplyKind.Final, "null"u8.ToArray());
+            _worker.QueueReply(this, ReplyKind.Final, PigatoFrames.Null, OptionsFrame());
         }
     }
 
@@ -192,12 +218,12 @@ public sealed class WorkerReply
         }
     }
 
-    private async ValueTask SendAsync(ReplyKind kind, byte[] data, CancellationToken cancellationToken)
+    private async ValueTask SendAsync(ReplyKind kind, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         if (kind == ReplyKind.Partial)
         {
             ThrowIfEnded();
-            await _worker.QueueReplyAsync(this, kind, data, cancellationToken).ConfigureAwait(false);
+            await _worker.QueueReplyAsync(this, kind, data, OptionsFrame(), cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -206,7 +232,7 @@ public sealed class WorkerReply
             ThrowIfEnded();
         }
 
-        _worker.QueueReply(this, kind, data);
+        _worker.QueueReply(this, kind, data, OptionsFrame());
     }
 
     private bool TryMarkEnded()
@@ -230,6 +256,10 @@ public sealed class WorkerReply
             throw new InvalidOperationException($"The reply to request {RequestId} has already ended: nothing more can be sent.");
         }
     }
+
+    /// <summary>The options frame of the reply being queued (made on the caller's thread, as <see cref="ReplyOptions"/> is now).</summary>
+    internal ReadOnlyMemory<byte> OptionsFrame() =>
+        ReplyOptions is { } options ? JsonSerializer.SerializeToUtf8Bytes(options, JsonObjectContext.Default.JsonObject) : PigatoFrames.EmptyObject;
 
     private byte[] Serialize<T>(T value) =>
         JsonSerializer.SerializeToUtf8Bytes(value, _worker.Options.SerializerOptions);

@@ -100,7 +100,7 @@ public class BrokerWireTests
         worker.Send("W", "3", "raw-client", "", "not-held", "0", "null", "{}");
 
         Assert.Equal(["W", "5"], worker.ReceiveMatching(0, "W", "5"));
-        Assert.Equal(["C", "3", "", "held", "-1", $"\"{PigatoErrorCodes.WorkerLost}\"", "null"], client.ReceiveMatching(0, "C", "3"));
+        Assert.Equal(["C", "3", "", "held", "-1", $"\"{PigatoErrorCodes.WorkerLost}\"", "{\"origin\":\"broker\"}"], client.ReceiveMatching(0, "C", "3"));
         var stats = await harness.Broker.GetStatsAsync();
         Assert.Equal((0, 0), (stats.Workers, stats.TrackedRequests));
     }

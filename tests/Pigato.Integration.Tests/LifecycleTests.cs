@@ -168,7 +168,7 @@ public class LifecycleTests
 
         await harness.Broker.StopAsync();
 
-        var error = await Assert.ThrowsAsync<PigatoReplyException>(() => call.WithinAsync("the failed request"));
+        var error = await Assert.ThrowsAsync<PigatoBrokerException>(() => call.WithinAsync("the failed request"));
         Assert.Equal("ERR_BROKER_STOPPED", error.Code);
     }
 
@@ -183,7 +183,8 @@ public class LifecycleTests
 
         var error = await Assert.ThrowsAsync<PigatoException>(() => call.WithinAsync("the failed request"));
         Assert.Equal("ERR_CLIENT_STOPPED", error.Code);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => client.RequestAsync<string>("x", null).AsTask());
+        var late = await Assert.ThrowsAsync<PigatoException>(() => client.RequestAsync<string>("x", null).AsTask());
+        Assert.Equal(PigatoErrorCodes.NotRunning, late.Code);
     }
 
     [Fact]
@@ -202,7 +203,7 @@ public class LifecycleTests
 
         await worker.StopAsync();
 
-        var error = await Assert.ThrowsAsync<PigatoReplyException>(() => call.WithinAsync("the lost-worker error", TimeSpan.FromSeconds(5)));
+        var error = await Assert.ThrowsAsync<PigatoBrokerException>(() => call.WithinAsync("the lost-worker error", TimeSpan.FromSeconds(5)));
         Assert.Equal(PigatoErrorCodes.WorkerLost, error.Code);
         Assert.Equal(0, (await harness.Broker.GetStatsAsync()).TrackedRequests);
     }

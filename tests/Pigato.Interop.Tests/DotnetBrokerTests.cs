@@ -131,7 +131,7 @@ public class DotnetBrokerTests(ITestOutputHelper output)
 
         await worker.DisposeAsync();
 
-        var error = await Assert.ThrowsAsync<PigatoReplyException>(() => call);
+        var error = await Assert.ThrowsAsync<PigatoBrokerException>(() => call);
         Assert.Equal("ERR_WORKER_LOST", error.Code);
         Assert.Equal(0, (await broker.GetStatsAsync()).Workers);
     }

@@ -1,3 +1,4 @@
+using Pigato.Routing;
 using System.Text;
 using System.Text.Json;
 using Pigato.Internal;

@@ -85,8 +85,9 @@ public class PigatoEncoderTests
     [InlineData(MessageType.Disconnect, "5")]
     [InlineData(MessageType.ReplyPartial, "6")]
     [InlineData(MessageType.ReplyReject, "7")]
-    public void TypeFrame_RoundTrips(MessageType type, string frame)
+    public void TypeFrame_RoundTrips(object boxed, string frame)
     {
+        var type = (MessageType)boxed;
         Assert.Equal(frame, Encoding.UTF8.GetString(PigatoFrames.TypeFrame(type).Span));
         Assert.True(PigatoFrames.TryParseType(B(frame), out var parsed));
         Assert.Equal(type, parsed);

@@ -1,3 +1,4 @@
+using Pigato.Routing;
 using Pigato.Internal;
 
 namespace Pigato.Tests;
@@ -9,7 +10,7 @@ public class ServiceResolverTests
     private ServiceEntry Live(string name)
     {
         var entry = new ServiceEntry(name);
-        entry.Workers.Add(new BrokerWorker("w-" + name, [], entry, 3));
+        entry.Workers.Add(new BrokerWorker("w-" + name, [], entry, 3, 1));
         _resolver.Update(entry);
         return entry;
     }

@@ -47,7 +47,7 @@ internal static class RequestCommand
             }
             catch (PigatoTimeoutException)
             {
-                await error.WriteLineAsync($"error: no reply from '{name}' within {wait.TotalSeconds:0.###} s ({Protocol.PigatoErrorCodes.Timeout}): is a broker running at {endpoint}, with a worker for '{name}'?");
+                await error.WriteLineAsync($"error: no reply from '{name}' within {wait.TotalSeconds:0.###} s ({PigatoErrorCodes.Timeout}): is a broker running at {endpoint}, with a worker for '{name}'?");
             }
             catch (PigatoReplyException e)
             {

@@ -7,16 +7,25 @@ namespace Pigato.Internal;
 /// The one thread that owns an actor's sockets: a <see cref="NetMQPoller"/> plus a command queue through
 /// which any other thread reaches it. Every callback runs guarded so that no exception can end the loop.
 /// </summary>
+/// <remarks>
+/// A command is either run or failed, never dropped: after <see cref="Dispose"/>, <see cref="Post"/> throws
+/// and <see cref="InvokeAsync{T}"/> fails at once with <see cref="PigatoErrorCodes.NotRunning"/>, and
+/// calls still queued when the loop stops fail the same way.
+/// </remarks>
 internal sealed class ActorLoop : IDisposable
 {
     private readonly NetMQPoller _poller = new();
-    private readonly ConcurrentQueue<Action> _commands = new();
+    private readonly ConcurrentQueue<Command> _commands = new();
     private readonly NetMQQueue<bool> _wakeup = new();
+    private readonly Lock _gate = new();
     private readonly Action<Exception> _onError;
+    private readonly string _actor;
     private int _wakeupPending;
+    private bool _disposed;
 
-    public ActorLoop(Action<Exception> onError)
+    public ActorLoop(string actor, Action<Exception> onError)
     {
+        _actor = actor;
         _onError = onError;
         _wakeup.ReceiveReady += (_, _) =>
         {
@@ -28,7 +37,7 @@ internal sealed class ActorLoop : IDisposable
             Volatile.Write(ref _wakeupPending, 0);
             while (_commands.TryDequeue(out var command))
             {
-                Guard(command);
+                Guard(command.Run);
             }
         };
         _poller.Add(_wakeup);
@@ -40,52 +49,68 @@ internal sealed class ActorLoop : IDisposable
 
     public void Remove(ISocketPollable pollable) => _poller.Remove(pollable);
 
+    public void Remove(NetMQTimer timer) => _poller.Remove(timer);
+
+    /// <summary>Makes a timer whose callback runs guarded on the loop.</summary>
+    public NetMQTimer Timer(TimeSpan interval, Action onElapsed, bool enabled = true)
+    {
+        var timer = new NetMQTimer(interval < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : interval) { Enable = enabled };
+        timer.Elapsed += (_, _) => Guard(onElapsed);
+        _poller.Add(timer);
+        return timer;
+    }
+
     /// <summary>Starts the loop on a background thread of its own; completes once it runs.</summary>
-    public Task StartAsync(string name)
+    public Task StartAsync()
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Post(started.SetResult);
-        _poller.RunAsync(name, true);
+        _poller.RunAsync("Pigato." + _actor, true);
         return started.Task;
     }
 
     /// <summary>Runs <paramref name="command"/> on the loop (in order with other posts).</summary>
+    /// <exception cref="PigatoException">The loop has stopped (<see cref="PigatoErrorCodes.NotRunning"/>).</exception>
     /// <remarks>
     /// Waking the poller costs a message through NetMQ, so a burst of posts shares one wake-up: only the
     /// first post after the loop started draining sends it.
     /// </remarks>
-    public void Post(Action command)
-    {
-        _commands.Enqueue(command);
-        if (Interlocked.Exchange(ref _wakeupPending, 1) == 0)
-        {
-            _wakeup.Enqueue(true);
-        }
-    }
+    public void Post(Action command) => Enqueue(new Command(command, null));
 
-    /// <summary>Runs <paramref name="function"/> on the loop and returns its result.</summary>
+    /// <summary>Runs <paramref name="function"/> on the loop and returns its result; fails when the loop stops first.</summary>
     public Task<T> InvokeAsync<T>(Func<T> function)
     {
         var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_poller.IsRunning)
+        try
         {
-            result.SetException(new InvalidOperationException("The actor is not running."));
-            return result.Task;
+            Enqueue(new Command(
+                () =>
+                {
+                    try
+                    {
+                        result.TrySetResult(function());
+                    }
+                    catch (Exception e)
+                    {
+                        result.TrySetException(e);
+                    }
+                },
+                e => result.TrySetException(e)));
+        }
+        catch (PigatoException e)
+        {
+            result.TrySetException(e);
         }
 
-        Post(() =>
-        {
-            try
-            {
-                result.SetResult(function());
-            }
-            catch (Exception e)
-            {
-                result.SetException(e);
-            }
-        });
         return result.Task;
     }
+
+    /// <summary>Runs <paramref name="action"/> on the loop; fails when the loop stops first.</summary>
+    public Task InvokeAsync(Action action) => InvokeAsync(() =>
+    {
+        action();
+        return true;
+    });
 
     /// <summary>Runs a callback, reporting instead of throwing.</summary>
     public void Guard(Action action)
@@ -98,23 +123,72 @@ internal sealed class ActorLoop : IDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            _onError(e);
+            Report(e);
         }
     }
 
-    /// <summary>Stops the loop and waits for its thread to leave it (call from another thread).</summary>
-    public void Stop()
+    /// <summary>Reports a failure of a callback (for hot paths that catch themselves rather than allocate a delegate).</summary>
+    public void Report(Exception exception)
     {
+        try
+        {
+            _onError(exception);
+        }
+#pragma warning disable CA1031 // Not even a failing error handler (user code in an Error event) may end the loop.
+        catch
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    /// <summary>Stops the loop, waits for its thread to leave it, and fails every call still queued (call from another thread).</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
         if (_poller.IsRunning)
         {
             _poller.Stop();
         }
-    }
 
-    public void Dispose()
-    {
-        Stop();
+        var stopped = NotRunning();
+        while (_commands.TryDequeue(out var command))
+        {
+            command.Fail?.Invoke(stopped);
+        }
+
         _poller.Dispose();
         _wakeup.Dispose();
     }
+
+    private void Enqueue(Command command)
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                throw NotRunning();
+            }
+
+            _commands.Enqueue(command);
+
+            // Inside the gate, so that Dispose never closes the wake-up queue under a post.
+            if (Interlocked.Exchange(ref _wakeupPending, 1) == 0)
+            {
+                _wakeup.Enqueue(true);
+            }
+        }
+    }
+
+    private PigatoException NotRunning() => new(PigatoErrorCodes.NotRunning, $"The {_actor.ToLowerInvariant()} is not running.");
+
+    private readonly record struct Command(Action Run, Action<Exception>? Fail);
 }

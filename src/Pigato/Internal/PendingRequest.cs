@@ -5,6 +5,9 @@ using Pigato.Protocol;
 
 namespace Pigato.Internal;
 
+/// <summary>Reads a reply's data frame as <typeparamref name="T"/> (JSON with options or type info, or raw bytes).</summary>
+internal delegate T? ReplyReader<T>(ReadOnlySpan<byte> data);
+
 /// <summary>
 /// A request a client waits on. Replies arrive on the client's loop thread; <see cref="TryComplete"/>
 /// makes sure exactly one ending (final reply, error, timeout, cancellation, stop) wins.
@@ -24,8 +27,8 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
     /// <summary>The frames to send (kept so that a <c>retry</c> request can be sent again).</summary>
     public RequestFrames? Frames { get; set; }
 
-    /// <summary>The client connection the request was sent on; 0 while not sent.</summary>
-    public int SentOn { get; set; }
+    /// <summary>The <see cref="BrokerConnection.Generation"/> it was sent on; 0 while not sent.</summary>
+    public int Generation { get; set; }
 
     public string Service { get; } = service;
 
@@ -64,46 +67,56 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
     }
 
     /// <summary>A partial reply arrived (loop thread).</summary>
-    public abstract void OnPartial(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data);
+    public abstract void OnPartial(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options);
 
     /// <summary>The request ended with a final reply (loop thread, after <see cref="TryComplete"/>).</summary>
-    public abstract void OnFinal(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data);
+    public abstract void OnFinal(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options);
 
     /// <summary>The request ended without a reply: timeout, cancellation, stop (any thread, after <see cref="TryComplete"/>).</summary>
     public abstract void OnFailed(Exception exception);
 
-    /// <summary>The exception for an error reply: status -1, data = the error value.</summary>
-    protected PigatoException ReplyError(ReadOnlySpan<byte> data) => new PigatoReplyException(Service, JsonFrame.Parse(data, keepInvalidAsText: true));
+    /// <summary>
+    /// The exception for an error reply (status -1, data = the error value): the broker's own outcome when its
+    /// options frame carries the broker's mark (which a .NET broker never relays from a worker), else the worker's.
+    /// </summary>
+    protected PigatoException ReplyError(ReadOnlySpan<byte> data, ReadOnlySpan<byte> options)
+    {
+        var error = JsonFrame.Parse(data, keepInvalidAsText: true);
+        return options.SequenceEqual(PigatoFrames.BrokerOrigin.Span) && error.ValueKind == JsonValueKind.String
+            ? new PigatoBrokerException(Service, error.GetString()!)
+            : new PigatoReplyException(Service, error);
+    }
 
-    protected static T? Deserialize<T>(ReadOnlySpan<byte> data, JsonSerializerOptions options) =>
-        PigatoFrames.IsAbsent(data) ? default : JsonSerializer.Deserialize<T>(data, options);
+    /// <summary>The reply's options frame as JSON (undefined when absent or not JSON).</summary>
+    protected static JsonElement ReplyOptions(ReadOnlySpan<byte> options) =>
+        options.IsEmpty || options.SequenceEqual(PigatoFrames.EmptyObject.Span) ? default : JsonFrame.Parse(options, keepInvalidAsText: false);
 }
 
 /// <summary>The frames of a request other than its id.</summary>
 internal sealed record RequestFrames(byte[] Service, byte[] Data, byte[] Options, bool Retry);
 
 /// <summary>Awaited with <c>RequestAsync</c>: partials are ignored, the final reply completes the task.</summary>
-internal sealed class TaskRequest<T>(string service, TimeSpan timeout, JsonSerializerOptions json) : PendingRequest(service, timeout)
+internal sealed class TaskRequest<T>(string service, TimeSpan timeout, ReplyReader<T> reader) : PendingRequest(service, timeout)
 {
-    private readonly TaskCompletionSource<T?> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<PigatoReply<T>> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Task<T?> Task => _result.Task;
+    public Task<PigatoReply<T>> Task => _result.Task;
 
-    public override void OnPartial(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data)
+    public override void OnPartial(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options)
     {
     }
 
-    public override void OnFinal(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data)
+    public override void OnFinal(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options)
     {
         if (!PigatoDecoder.IsOkStatus(status))
         {
-            _result.TrySetException(ReplyError(data));
+            _result.TrySetException(ReplyError(data, options));
             return;
         }
 
         try
         {
-            _result.TrySetResult(Deserialize<T>(data, json));
+            _result.TrySetResult(new PigatoReply<T>(reader(data), true, ReplyOptions(options)));
         }
         catch (JsonException e)
         {
@@ -115,29 +128,29 @@ internal sealed class TaskRequest<T>(string service, TimeSpan timeout, JsonSeria
 }
 
 /// <summary>Consumed as an async stream: every reply is queued for the reader; an error ends the stream with an exception.</summary>
-internal sealed class StreamRequest<T>(string service, TimeSpan timeout, JsonSerializerOptions json) : PendingRequest(service, timeout)
+internal sealed class StreamRequest<T>(string service, TimeSpan timeout, ReplyReader<T> reader) : PendingRequest(service, timeout)
 {
     private readonly Channel<PigatoReply<T>> _replies = Channel.CreateUnbounded<PigatoReply<T>>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
 
     public ChannelReader<PigatoReply<T>> Replies => _replies.Reader;
 
-    public override void OnPartial(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data) => Write(status, data, final: false);
+    public override void OnPartial(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options) => Write(status, data, options, final: false);
 
-    public override void OnFinal(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data) => Write(status, data, final: true);
+    public override void OnFinal(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options) => Write(status, data, options, final: true);
 
     public override void OnFailed(Exception exception) => _replies.Writer.TryComplete(exception);
 
-    private void Write(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, bool final)
+    private void Write(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, bool final)
     {
         if (!PigatoDecoder.IsOkStatus(status))
         {
-            _replies.Writer.TryComplete(ReplyError(data));
+            _replies.Writer.TryComplete(ReplyError(data, options));
             return;
         }
 
         try
         {
-            _replies.Writer.TryWrite(new PigatoReply<T>(Deserialize<T>(data, json), final));
+            _replies.Writer.TryWrite(new PigatoReply<T>(reader(data), final, ReplyOptions(options)));
             if (final)
             {
                 _replies.Writer.TryComplete();
@@ -154,35 +167,35 @@ internal sealed class StreamRequest<T>(string service, TimeSpan timeout, JsonSer
 internal sealed class CallbackRequest<T>(
     string service,
     TimeSpan timeout,
-    JsonSerializerOptions json,
+    ReplyReader<T> reader,
     Action<PigatoException?, T?>? onPartial,
     Action<PigatoException?, T?> onFinal) : PendingRequest(service, timeout)
 {
-    public override void OnPartial(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data)
+    public override void OnPartial(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options)
     {
         if (onPartial is not null)
         {
-            Invoke(onPartial, status, data);
+            Invoke(onPartial, status, data, options);
         }
     }
 
-    public override void OnFinal(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data) => Invoke(onFinal, status, data);
+    public override void OnFinal(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options) => Invoke(onFinal, status, data, options);
 
     public override void OnFailed(Exception exception) =>
         onFinal(exception as PigatoException ?? new PigatoException(PigatoErrorCodes.Client, exception.Message, exception), default);
 
-    private void Invoke(Action<PigatoException?, T?> callback, ReadOnlySpan<byte> status, ReadOnlySpan<byte> data)
+    private void Invoke(Action<PigatoException?, T?> callback, ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options)
     {
         if (!PigatoDecoder.IsOkStatus(status))
         {
-            callback(ReplyError(data), default);
+            callback(ReplyError(data, options), default);
             return;
         }
 
         T? value;
         try
         {
-            value = Deserialize<T>(data, json);
+            value = reader(data);
         }
         catch (JsonException e)
         {

@@ -1,7 +1,7 @@
 namespace Pigato.Protocol;
 
 /// <summary>Receives the frames of one outgoing message, in order.</summary>
-public interface IFrameWriter
+internal interface IFrameWriter
 {
     /// <summary>Writes one frame; <paramref name="more"/> is false on the last frame of the message.</summary>
     /// <remarks>The frame's memory must not change afterwards: a socket may send it later without copying it.</remarks>
@@ -9,7 +9,7 @@ public interface IFrameWriter
 }
 
 /// <summary>The frames of one received message.</summary>
-public interface IFrameSource
+internal interface IFrameSource
 {
     /// <summary>How many frames the message has.</summary>
     int Count { get; }

@@ -1,7 +1,7 @@
 namespace Pigato.Protocol;
 
 /// <summary>The PIGATO message types, sent as one decimal digit in the second frame.</summary>
-public enum MessageType : byte
+internal enum MessageType : byte
 {
     /// <summary>Worker registration (<c>1</c>).</summary>
     Ready = 1,

@@ -1,7 +1,7 @@
 namespace Pigato.Protocol;
 
 /// <summary>What a received message is, once its header, type and length have been checked.</summary>
-public enum PigatoMessageKind
+internal enum PigatoMessageKind
 {
     /// <summary>Not a valid message for the receiving side; see <see cref="DecodedMessage.Error"/>.</summary>
     Invalid,
@@ -58,7 +58,7 @@ public enum PigatoMessageKind
 /// <summary>The outcome of decoding a message: its kind, or an error code from <see cref="PigatoErrorCodes"/>.</summary>
 /// <param name="Kind">The kind of message.</param>
 /// <param name="Error">The error code when <paramref name="Kind"/> is <see cref="PigatoMessageKind.Invalid"/>.</param>
-public readonly record struct DecodedMessage(PigatoMessageKind Kind, string? Error)
+internal readonly record struct DecodedMessage(PigatoMessageKind Kind, string? Error)
 {
     /// <summary>True when the message can be handled.</summary>
     public bool IsValid => Kind != PigatoMessageKind.Invalid;
@@ -73,7 +73,7 @@ public readonly record struct DecodedMessage(PigatoMessageKind Kind, string? Err
 /// Frames are indexed as a DEALER sees them (see <see cref="PigatoFrames"/>). Data and options frames
 /// may be missing: they are optional for every message that carries them.
 /// </remarks>
-public static class PigatoDecoder
+internal static class PigatoDecoder
 {
     /// <summary>Decodes a message received by a broker (the identity frame already removed).</summary>
     public static DecodedMessage ForBroker<TFrames>(TFrames frames)

@@ -5,7 +5,7 @@ namespace Pigato.Protocol;
 /// Messages are written as a DEALER sends them. A broker writes the peer identity frame first
 /// (with <c>more: true</c>) and then the same frames.
 /// </remarks>
-public static class PigatoEncoder
+internal static class PigatoEncoder
 {
     /// <summary>Client → broker request: <c>C, 2, service, rid, data, opts</c>.</summary>
     public static void ClientRequest(IFrameWriter w, ReadOnlyMemory<byte> service, ReadOnlyMemory<byte> rid, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options)

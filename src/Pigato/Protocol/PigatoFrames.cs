@@ -5,7 +5,7 @@ namespace Pigato.Protocol;
 /// Positions are as a DEALER sees a message (first frame = side header). A broker's ROUTER sees
 /// the peer identity as an extra first frame: add 1.
 /// </remarks>
-public static class PigatoFrames
+internal static class PigatoFrames
 {
     /// <summary>The side header of client messages.</summary>
     public static ReadOnlyMemory<byte> Client { get; } = "C"u8.ToArray();
@@ -27,6 +27,15 @@ public static class PigatoFrames
 
     /// <summary>The options frame the original sends for an absent value (<c>String(undefined)</c>).</summary>
     public static ReadOnlyMemory<byte> Undefined { get; } = "undefined"u8.ToArray();
+
+    /// <summary>
+    /// The options frame of an error reply the broker makes itself (worker lost, broker stopped...). A .NET broker
+    /// never relays this exact frame from a worker, so a client can tell the broker's outcomes from a worker's error values.
+    /// </summary>
+    public static ReadOnlyMemory<byte> BrokerOrigin { get; } = "{\"origin\":\"broker\"}"u8.ToArray();
+
+    /// <summary>An empty JSON object, the options frame of replies that carry no options.</summary>
+    public static ReadOnlyMemory<byte> EmptyObject { get; } = "{}"u8.ToArray();
 
     /// <summary>Position of the side header.</summary>
     public const int Header = 0;

@@ -1,4 +1,4 @@
-namespace Pigato.Protocol;
+namespace Pigato;
 
 /// <summary>The stable error codes of PIGATO, as strings that travel on the wire or in error events.</summary>
 public static class PigatoErrorCodes
@@ -60,6 +60,9 @@ public static class PigatoErrorCodes
 
     /// <summary>An unexpected failure inside an actor's loop; the actor keeps running.</summary>
     public const string Internal = "ERR_INTERNAL";
+
+    /// <summary>A call reached an actor (broker, client, worker) that is not running: not started yet, or stopped.</summary>
+    public const string NotRunning = "ERR_NOT_RUNNING";
 
     /// <summary>The directory service has no snapshot from the broker yet.</summary>
     public const string DirectoryUnavailable = "ERR_DIRECTORY_UNAVAILABLE";

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Pigato.Internal;
+namespace Pigato.Routing;
 
 /// <summary>What a worker's heartbeat (or READY extension frame) tells the broker: <c>{"concurrency": n, "update": true}</c>.</summary>
 /// <param name="Concurrency">The worker's current limit (-1 = none), when given.</param>

@@ -1,6 +1,6 @@
 using Semver;
 
-namespace Pigato.Internal;
+namespace Pigato.Routing;
 
 /// <summary>
 /// Finds the registered services that may serve a requested name, best first, and caches the answer on

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Pigato.Internal;
+namespace Pigato.Routing;
 
 /// <summary>The request options a broker acts on, read from the options frame without building a DOM.</summary>
 /// <param name="Timeout">Milliseconds from arrival before a queued request expires; -1 never.</param>

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace Pigato.Internal;
+namespace Pigato.Routing;
 
 /// <summary>
 /// The broker's instruments on the <c>Pigato</c> meter (System.Diagnostics.Metrics): counters of requests by

@@ -1,0 +1,9 @@
+namespace Pigato;
+
+/// <summary>What a broker holds at one moment.</summary>
+/// <param name="Workers">Registered workers.</param>
+/// <param name="Services">Known service names (requested or registered).</param>
+/// <param name="QueuedRequests">Requests waiting for a worker.</param>
+/// <param name="InFlightRequests">Requests a worker holds.</param>
+/// <param name="TrackedRequests">Every request the broker remembers; equals queued + in flight unless something leaked.</param>
+public sealed record BrokerStats(int Workers, int Services, int QueuedRequests, int InFlightRequests, int TrackedRequests);

@@ -1,0 +1,126 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json.Serialization.Metadata;
+using Pigato.Internal;
+using Pigato.Protocol;
+
+namespace Pigato;
+
+/// <summary>The client's request API: awaited, streamed, with callbacks, typed by JSON options or type info, or raw.</summary>
+public sealed partial class Client
+{
+    private byte[]? _defaultOptionsFrame;
+
+    /// <inheritdoc />
+    public async ValueTask<TResult?> RequestAsync<TResult>(string service, object? data, RequestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var request = new TaskRequest<TResult>(service, ResolveTimeout(service, options), Serialization.Reader<TResult>(Options.SerializerOptions));
+        Send(request, Serialization.ToFrame(data, Options.SerializerOptions), options, cancellationToken);
+        return (await request.Task.ConfigureAwait(false)).Data;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<TResult?> RequestAsync<TRequest, TResult>(
+        string service, TRequest data, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResult> resultType, RequestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requestType);
+        ArgumentNullException.ThrowIfNull(resultType);
+        var request = new TaskRequest<TResult>(service, ResolveTimeout(service, options), Serialization.Reader(resultType));
+        Send(request, Serialization.ToFrame(data, requestType), options, cancellationToken);
+        return (await request.Task.ConfigureAwait(false)).Data;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<PigatoReply<ReadOnlyMemory<byte>>> RequestRawAsync(string service, ReadOnlyMemory<byte> data, RequestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var request = new TaskRequest<ReadOnlyMemory<byte>>(service, ResolveTimeout(service, options), Serialization.Raw);
+        Send(request, data.ToArray(), options, cancellationToken);
+        return new ValueTask<PigatoReply<ReadOnlyMemory<byte>>>(request.Task);
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<PigatoReply<TResult>> RequestStreamAsync<TResult>(string service, object? data, RequestOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var timeout = ResolveTimeout(service, options);
+        return StreamAsync(new StreamRequest<TResult>(service, timeout, Serialization.Reader<TResult>(Options.SerializerOptions)), data, options, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public string Request<TResult>(string service, object? data, Action<PigatoException?, TResult?>? onPartial, Action<PigatoException?, TResult?> onFinal, RequestOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(onFinal);
+        var request = new CallbackRequest<TResult>(service, ResolveTimeout(service, options), Serialization.Reader<TResult>(Options.SerializerOptions), onPartial, onFinal);
+        Send(request, Serialization.ToFrame(data, Options.SerializerOptions), options, CancellationToken.None);
+        return request.Rid;
+    }
+
+    /// <inheritdoc />
+    public void SendRequestHeartbeat(string requestId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(requestId);
+        var loop = _loop ?? throw NotRunning();
+        var rid = Encoding.UTF8.GetBytes(requestId);
+        loop.Post(() => Route()?.Send(rid, static (w, r) => PigatoEncoder.ClientRequestHeartbeat(w, r)));
+    }
+
+    private static PigatoException NotRunning() => new(PigatoErrorCodes.NotRunning, "The client is not running: start it first.");
+
+    private TimeSpan ResolveTimeout(string service, RequestOptions? options)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(service);
+        var timeout = options?.Timeout ?? Options.DefaultTimeout;
+        RequestOptions.ValidateTimeout(timeout, nameof(RequestOptions.Timeout));
+        return timeout;
+    }
+
+    private async IAsyncEnumerable<PigatoReply<TResult>> StreamAsync<TResult>(
+        StreamRequest<TResult> request, object? data, RequestOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Send(request, Serialization.ToFrame(data, Options.SerializerOptions), options, cancellationToken);
+        try
+        {
+            while (await request.Replies.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (request.Replies.TryRead(out var reply))
+                {
+                    yield return reply;
+                }
+            }
+        }
+        finally
+        {
+            Fail(request, new OperationCanceledException("The reply stream was abandoned."));
+        }
+    }
+
+    /// <summary>Registers the request and hands it to the loop; a client that is not running fails it at once.</summary>
+    private void Send(PendingRequest request, byte[] dataFrame, RequestOptions? options, CancellationToken cancellationToken)
+    {
+        var optionsFrame = options is null || options == RequestOptions.Default
+            ? _defaultOptionsFrame ??= RequestOptions.Default.ToJson(Options.DefaultTimeout, Options.SerializerOptions)
+            : options.ToJson(request.Timeout, Options.SerializerOptions);
+        request.Frames = new RequestFrames(Encoding.UTF8.GetBytes(request.Service), dataFrame, optionsFrame, options?.Retry ?? false);
+        if (_loop is not { } loop)
+        {
+            request.TryComplete();
+            request.OnFailed(NotRunning());
+            return;
+        }
+
+        _pending[request.Rid] = request;
+        if (cancellationToken.CanBeCanceled)
+        {
+            request.Cancellation = cancellationToken.Register(() => Fail(request, new OperationCanceledException(cancellationToken)));
+        }
+
+        try
+        {
+            loop.Post(() => SendRequest(request));
+        }
+        catch (PigatoException e)
+        {
+            // Stopped in the meantime: the request fails now rather than never.
+            Fail(request, e);
+        }
+    }
+}

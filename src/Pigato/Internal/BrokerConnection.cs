@@ -1,0 +1,218 @@
+using Microsoft.Extensions.Logging;
+using NetMQ.Sockets;
+using Pigato.Protocol;
+
+namespace Pigato.Internal;
+
+/// <summary>
+/// A client's or worker's connection to one broker endpoint: a DEALER with an identity <c>prefix-uuid</c>
+/// renewed at every (re)connection, liveness from the broker's messages, reconnection after a pause, and
+/// bounded draining. Loop thread only.
+/// </summary>
+/// <remarks>
+/// The broker knows a peer by its identity, so a new identity is a new peer: whatever the broker held for
+/// the old one is gone. <see cref="Generation"/> counts the identities, so that work tied to one of them
+/// (a request sent, a request received) can tell when it belongs to a connection that no longer exists.
+/// </remarks>
+internal sealed class BrokerConnection : IDisposable
+{
+    private const int MaxMessagesPerWakeup = 4096;
+
+    private readonly ActorLoop _loop;
+    private readonly IBrokerConnectionOwner _owner;
+    private readonly ConnectionSettings _settings;
+    private readonly ILogger _logger;
+    private readonly ReceivedFrames _frames = new(16);
+    private readonly NetMQ.NetMQTimer _reconnect;
+    private DealerSocket? _socket;
+    private SocketFrameWriter? _writer;
+    private int _liveness;
+
+    public BrokerConnection(string endpoint, ConnectionSettings settings, ActorLoop loop, IBrokerConnectionOwner owner, ILogger logger)
+    {
+        Endpoint = endpoint;
+        _settings = settings;
+        _loop = loop;
+        _owner = owner;
+        _logger = logger;
+        _reconnect = loop.Timer(settings.ReconnectDelay, Reconnect, enabled: false);
+    }
+
+    /// <summary>The broker endpoint.</summary>
+    public string Endpoint { get; }
+
+    /// <summary>The current identity, or null while closed.</summary>
+    public string? Id { get; private set; }
+
+    /// <summary>Counts identities: 1 for the first connection, one more at every reconnection.</summary>
+    public int Generation { get; private set; }
+
+    /// <summary>True while a socket exists (connected or trying to).</summary>
+    public bool IsOpen => _socket is not null;
+
+    /// <summary>True once the broker has sent something on the current identity.</summary>
+    public bool IsConnected { get; private set; }
+
+    /// <summary>Where to write a message; null while closed. End each message with <see cref="SocketFrameWriter.EndMessage"/>.</summary>
+    public SocketFrameWriter? Writer => _writer;
+
+    /// <summary>Opens a socket under a new identity and lets the owner greet the broker.</summary>
+    public void Open()
+    {
+        Generation++;
+        Id = _settings.Prefix + "-" + Guid.NewGuid().ToString();
+        var socket = SocketFactory.Dealer(Id, _settings.Linger, _settings.SendHighWatermark);
+        socket.ReceiveReady += (_, _) => _loop.Guard(ReceiveWaiting);
+        socket.Connect(Endpoint);
+        _socket = socket;
+        _writer = new SocketFrameWriter(socket, _settings.SendTimeout);
+        _loop.Add(socket);
+        _liveness = _settings.Liveness;
+        IsConnected = false;
+        _owner.OnOpened(this);
+    }
+
+    /// <summary>Sends a message; false when it could not be queued (or the connection is closed).</summary>
+    public bool Send<TState>(TState state, Action<IFrameWriter, TState> encode)
+    {
+        if (_writer is null)
+        {
+            return false;
+        }
+
+        encode(_writer, state);
+        return _writer.EndMessage();
+    }
+
+    /// <summary>
+    /// One heartbeat period passed. False when the broker has been silent for the whole liveness: the
+    /// connection is then closed (the owner told) and reopens after the reconnect delay.
+    /// </summary>
+    public bool Tick()
+    {
+        if (_socket is null)
+        {
+            return false;
+        }
+
+        if (--_liveness > 0)
+        {
+            return true;
+        }
+
+        Log.Connection(_logger, _settings.Actor, Id!, "broker silent; reconnecting");
+        Lose();
+        _reconnect.EnableAndReset();
+        return false;
+    }
+
+    /// <summary>The broker told us to register again (DISCONNECT): a new identity at once.</summary>
+    public void Restart()
+    {
+        Lose();
+        Open();
+    }
+
+    /// <summary>Closes the socket for good (the owner is stopping); the owner is told when the connection was open.</summary>
+    public void Close()
+    {
+        _reconnect.Enable = false;
+        if (_socket is not null)
+        {
+            Lose();
+        }
+    }
+
+    /// <summary>Closes (telling the owner) and releases the buffers; loop thread.</summary>
+    public void Dispose()
+    {
+        Close();
+        _frames.Dispose();
+    }
+
+    /// <summary>Releases the socket without a word to anyone: the loop is already gone (a failed start).</summary>
+    public void Abandon()
+    {
+        _socket?.Dispose();
+        _socket = null;
+        _writer = null;
+        _frames.Dispose();
+    }
+
+    private void Reconnect()
+    {
+        _reconnect.Enable = false;
+        Open();
+    }
+
+    /// <summary>Lets the owner say goodbye and settle what the identity held, then closes the socket.</summary>
+    private void Lose()
+    {
+        var wasConnected = IsConnected;
+        _owner.OnClosing(this);
+        _loop.Remove(_socket!);
+        _socket!.Dispose();
+        _socket = null;
+        _writer = null;
+        IsConnected = false;
+        _owner.OnClosed(this, wasConnected);
+    }
+
+    private void ReceiveWaiting()
+    {
+        for (var i = 0; i < MaxMessagesPerWakeup && _socket is not null && _frames.TryReceive(_socket); i++)
+        {
+            _liveness = _settings.Liveness;
+            try
+            {
+                if (!IsConnected)
+                {
+                    IsConnected = true;
+                    Log.Connection(_logger, _settings.Actor, Id!, "connected to " + Endpoint);
+                    _owner.OnConnected(this);
+                }
+
+                _owner.OnMessage(this, _frames);
+            }
+#pragma warning disable CA1031 // One bad message (or a failing user event handler) must never end the loop.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                _loop.Report(e);
+            }
+            finally
+            {
+                _frames.Clear();
+            }
+        }
+    }
+}
+
+/// <summary>What a <see cref="BrokerConnection"/> tells its owner (a client or a worker), on the loop thread.</summary>
+internal interface IBrokerConnectionOwner
+{
+    /// <summary>A socket was opened under a new identity: greet the broker (READY, heartbeat) and send what waits.</summary>
+    void OnOpened(BrokerConnection connection);
+
+    /// <summary>The first message from the broker on this identity arrived.</summary>
+    void OnConnected(BrokerConnection connection);
+
+    /// <summary>A message from the broker (valid or not: decode it).</summary>
+    void OnMessage(BrokerConnection connection, ReceivedFrames frames);
+
+    /// <summary>The socket is about to close: the last chance to send on it (a worker's DISCONNECT).</summary>
+    void OnClosing(BrokerConnection connection);
+
+    /// <summary>The socket closed; what was tied to its <see cref="BrokerConnection.Generation"/> is gone at the broker.</summary>
+    void OnClosed(BrokerConnection connection, bool wasConnected);
+}
+
+/// <summary>How a <see cref="BrokerConnection"/> behaves.</summary>
+/// <param name="Actor">"Client" or "Worker", for logs.</param>
+/// <param name="Prefix">Identity prefix.</param>
+/// <param name="Liveness">Heartbeat periods without a message before the broker counts as lost.</param>
+/// <param name="ReconnectDelay">Pause before reconnecting.</param>
+/// <param name="SendTimeout">How long a send may wait for room before it counts as undeliverable.</param>
+/// <param name="SendHighWatermark">Messages queued towards the broker before sends wait.</param>
+/// <param name="Linger">How long unsent messages may delay closing.</param>
+internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, TimeSpan SendTimeout, int SendHighWatermark, TimeSpan Linger);

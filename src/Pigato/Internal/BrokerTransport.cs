@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using NetMQ;
+using Pigato.Protocol;
+using Pigato.Routing;
+
+namespace Pigato.Internal;
+
+/// <summary>
+/// The broker's sockets: receives from the ROUTER into reused frames, decodes each message and hands it to
+/// the <see cref="BrokerCore"/>; turns the core's decisions into frames. Loop thread only.
+/// </summary>
+internal sealed class BrokerTransport : IBrokerOutput, IDisposable
+{
+    private const int MaxFrames = 16;
+    private const int MaxMessagesPerWakeup = 4096;
+
+    private readonly NetMQSocket _router;
+    private readonly NetMQSocket? _publisher;
+    private readonly SocketFrameWriter _writer;
+    private readonly ReceivedFrames _frames = new(MaxFrames) { Base = 1 };
+    private readonly Action<string, string, string?, Exception?> _reportError;
+
+    public BrokerTransport(NetMQSocket router, NetMQSocket? publisher, TimeSpan sendTimeout, Action<string, string, string?, Exception?> reportError)
+    {
+        _router = router;
+        _publisher = publisher;
+        _writer = new SocketFrameWriter(router, sendTimeout);
+        _reportError = reportError;
+    }
+
+    /// <summary>Set once by the broker, before the loop runs.</summary>
+    public BrokerCore Core { get; set; } = null!;
+
+    /// <summary>Handles the messages waiting on the ROUTER (a bounded number per wake-up, so timers and commands keep their turn).</summary>
+    public void ReceiveWaiting()
+    {
+        for (var i = 0; i < MaxMessagesPerWakeup && _frames.TryReceive(_router); i++)
+        {
+            HandleReceived();
+        }
+    }
+
+    /// <summary>Handles what still arrives (up to <paramref name="limit"/>, until <paramref name="quiet"/> passes with nothing).</summary>
+    public void Drain(TimeSpan limit, TimeSpan quiet)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline && _frames.TryReceive(_router, quiet))
+        {
+            HandleReceived();
+        }
+    }
+
+    public void Dispose() => _frames.Dispose();
+
+    public bool SendRequest(BrokerWorker worker, BrokerRequest request)
+    {
+        _writer.Write(worker.Identity, true);
+        PigatoEncoder.WorkerRequest(_writer, request.ClientId, request.Service.NameBytes, request.RidBytes, request.Data, request.Options);
+        return _writer.EndMessage();
+    }
+
+    /// <summary>Relays from the status frame on, unchanged and without copying: C, type, empty, rid, status, data, opts.</summary>
+    public bool RelayReply(BrokerRequest request)
+    {
+        var writer = _writer;
+        writer.Write(request.ClientId, true);
+        writer.Write(PigatoFrames.Client, true);
+        writer.Forward(ref _frames.Frame(PigatoFrames.Type), true);
+        writer.Write(ReadOnlyMemory<byte>.Empty, true);
+        writer.Forward(ref _frames.Frame(PigatoFrames.WorkerReplyRid), true);
+        var last = _frames.Count - 1;
+        for (var i = PigatoFrames.WorkerReplyStatus; i <= last; i++)
+        {
+            if (i == PigatoFrames.WorkerReplyOptions && _frames[i].SequenceEqual(PigatoFrames.BrokerOrigin.Span))
+            {
+                // A worker may not pass its error off as the broker's own outcome.
+                writer.Write(PigatoFrames.EmptyObject, i < last);
+                continue;
+            }
+
+            writer.Forward(ref _frames.Frame(i), i < last);
+        }
+
+        return writer.EndMessage();
+    }
+
+    public bool SendError(BrokerRequest request, string code)
+    {
+        _writer.Write(request.ClientId, true);
+        PigatoEncoder.ClientReply(_writer, final: true, request.RidBytes, PigatoFrames.StatusError, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(code), PigatoFrames.BrokerOrigin);
+        return _writer.EndMessage();
+    }
+
+    public bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request)
+    {
+        _writer.Write(worker.Identity, true);
+        PigatoEncoder.WorkerRequestHeartbeat(_writer, request.ClientId, request.RidBytes);
+        return _writer.EndMessage();
+    }
+
+    public bool SendReadyAnswer(BrokerWorker worker) => SendTo(worker.Identity, PigatoEncoder.WorkerReadyAnswer);
+
+    public bool SendWorkerHeartbeat(BrokerWorker worker) => SendTo(worker.Identity, PigatoEncoder.BrokerHeartbeat);
+
+    public bool SendClientHeartbeat(ReadOnlySpan<byte> clientId) => SendToSender(clientId, PigatoEncoder.ClientHeartbeat);
+
+    public void SendDisconnect(ReadOnlySpan<byte> identity) => SendToSender(identity, PigatoEncoder.WorkerDisconnect);
+
+    public void PublishDirectory(byte[] frame) => _publisher?.SendFrame(frame);
+
+    public void ReportError(string code, string message, string? peerId) => _reportError(code, message, peerId, null);
+
+    private void HandleReceived()
+    {
+        try
+        {
+            Handle();
+        }
+#pragma warning disable CA1031 // One bad message must never stop the broker.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _reportError(PigatoErrorCodes.Internal, "Failed to handle a message: " + e.Message, Utf8.Decode(_frames.Raw(0)), e);
+        }
+        finally
+        {
+            _frames.Clear();
+        }
+    }
+
+    private void Handle()
+    {
+        var sender = _frames.Raw(0);
+        if (_frames.Truncated)
+        {
+            ReportError(PigatoErrorCodes.MessageLength, $"Message with more than {MaxFrames} frames discarded.", Utf8.Decode(sender));
+            return;
+        }
+
+        var core = Core;
+        var decoded = PigatoDecoder.ForBroker(_frames);
+        switch (decoded.Kind)
+        {
+            case PigatoMessageKind.ClientRequest:
+                core.ClientRequest(sender, _frames[PigatoFrames.RequestService], _frames[PigatoFrames.RequestRid], _frames.Optional(PigatoFrames.RequestData), _frames.Optional(PigatoFrames.RequestOptions));
+                break;
+            case PigatoMessageKind.ClientHeartbeat:
+                core.ClientHeartbeat(sender);
+                break;
+            case PigatoMessageKind.ClientRequestHeartbeat:
+                core.ClientRequestHeartbeat(sender, _frames[PigatoFrames.ClientRequestHeartbeatRid]);
+                break;
+            case PigatoMessageKind.WorkerReady:
+                core.WorkerReady(sender, _frames[PigatoFrames.ReadyService], _frames.Optional(PigatoFrames.ReadyService + 1));
+                break;
+            case PigatoMessageKind.WorkerHeartbeat:
+                core.WorkerHeartbeat(sender, _frames.Optional(PigatoFrames.WorkerHeartbeatOptions));
+                break;
+            case PigatoMessageKind.WorkerPartialReply:
+            case PigatoMessageKind.WorkerFinalReply:
+                core.WorkerReply(sender, _frames[PigatoFrames.WorkerReplyClient], _frames[PigatoFrames.WorkerReplyRid], decoded.Kind == PigatoMessageKind.WorkerFinalReply);
+                break;
+            case PigatoMessageKind.WorkerReject:
+                core.WorkerReject(sender, _frames[PigatoFrames.WorkerReplyClient], _frames[PigatoFrames.WorkerReplyRid]);
+                break;
+            case PigatoMessageKind.WorkerDisconnect:
+                core.WorkerDisconnect(sender);
+                break;
+            default:
+                core.InvalidMessage(sender, decoded.Error!);
+                break;
+        }
+    }
+
+    private delegate void Encode(IFrameWriter writer);
+
+    private bool SendTo(byte[] identity, Encode encode)
+    {
+        _writer.Write(identity, true);
+        encode(_writer);
+        return _writer.EndMessage();
+    }
+
+    /// <summary>Answers a peer known only by the identity it sent from (heartbeat answers, DISCONNECT: rare, so a copy is fine).</summary>
+    private bool SendToSender(ReadOnlySpan<byte> identity, Encode encode)
+    {
+        _writer.Write(identity.ToArray(), true);
+        encode(_writer);
+        return _writer.EndMessage();
+    }
+}

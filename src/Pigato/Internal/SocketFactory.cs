@@ -1,0 +1,48 @@
+using System.Text;
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace Pigato.Internal;
+
+/// <summary>Every socket Pigato makes is made here, so that socket-wide settings (limits, security) apply to all of them.</summary>
+internal static class SocketFactory
+{
+    /// <summary>The broker's ROUTER: RouterMandatory so that no message to a gone or full peer is lost unnoticed.</summary>
+    public static RouterSocket Router(BrokerOptions options, string name)
+    {
+        var router = new RouterSocket();
+        router.Options.Identity = Encoding.UTF8.GetBytes(name);
+        router.Options.RouterMandatory = true;
+        router.Options.SendHighWatermark = options.SendHighWatermark;
+        router.Options.ReceiveHighWatermark = options.SendHighWatermark;
+        router.Options.MaxMsgSize = options.MaxFrameSize;
+        router.Options.Linger = TimeSpan.FromMilliseconds(200);
+        return router;
+    }
+
+    /// <summary>The broker's internal PUB channel for core services.</summary>
+    public static PublisherSocket Publisher()
+    {
+        var publisher = new PublisherSocket();
+        publisher.Options.Linger = TimeSpan.Zero;
+        return publisher;
+    }
+
+    /// <summary>A core service's subscription to the broker's internal channel.</summary>
+    public static SubscriberSocket Subscriber()
+    {
+        var subscriber = new SubscriberSocket();
+        subscriber.Options.Linger = TimeSpan.Zero;
+        return subscriber;
+    }
+
+    /// <summary>A client's or worker's DEALER towards one broker.</summary>
+    public static DealerSocket Dealer(string identity, TimeSpan linger, int sendHighWatermark)
+    {
+        var dealer = new DealerSocket();
+        dealer.Options.Identity = Encoding.UTF8.GetBytes(identity);
+        dealer.Options.Linger = linger;
+        dealer.Options.SendHighWatermark = sendHighWatermark;
+        return dealer;
+    }
+}

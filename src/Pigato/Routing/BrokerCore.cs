@@ -1,0 +1,443 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Pigato.Internal;
+
+namespace Pigato.Routing;
+
+/// <summary>
+/// The broker's rules without sockets: it is driven by the messages peers send (already decoded) and by
+/// heartbeat ticks, reads time from a <see cref="TimeProvider"/>, and acts through an <see cref="IBrokerOutput"/>.
+/// One thread at a time (the broker's loop).
+/// </summary>
+internal sealed class BrokerCore
+{
+    /// <summary>
+    /// Concurrency assumed for a worker until its first heartbeat says otherwise. .NET workers send
+    /// their limit in an extra READY frame; the Node.js original only in heartbeats.
+    /// </summary>
+    public const int DefaultWorkerConcurrency = 100;
+
+    private static readonly byte[] DirectoryTopic = "$dir "u8.ToArray();
+
+    private readonly BrokerOptions _options;
+    private readonly IBrokerOutput _output;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly BrokerMetrics? _metrics;
+    private readonly Dispatcher _dispatcher;
+    private readonly RequestTable _requests;
+    private readonly WorkerRegistry _workers;
+    private readonly List<BrokerWorker> _quiet = [];
+
+    public BrokerCore(BrokerOptions options, IBrokerOutput output, TimeProvider time, ILogger logger, BrokerMetrics? metrics = null, Random? random = null)
+    {
+        _options = options;
+        _output = output;
+        _time = time;
+        _logger = logger;
+        _metrics = metrics;
+        _dispatcher = new Dispatcher(options.DispatchMode, random ?? Random.Shared);
+        _requests = new RequestTable(_dispatcher);
+        _workers = new WorkerRegistry(options.Liveness);
+    }
+
+    /// <summary>Counts what the broker holds.</summary>
+    public BrokerStats Stats()
+    {
+        int queued = 0, inFlight = 0;
+        foreach (var entry in _dispatcher.Services)
+        {
+            queued += entry.Queue.Count;
+        }
+
+        foreach (var worker in _workers.All)
+        {
+            inFlight += worker.InFlight.Count;
+        }
+
+        return new BrokerStats(_workers.Count, _dispatcher.Services.Count, queued, inFlight, _requests.Count);
+    }
+
+    public void ClientRequest(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options)
+    {
+        if (rid.IsEmpty || service.IsEmpty)
+        {
+            _output.ReportError(PigatoErrorCodes.RequestInvalid, "Request without a service or a request id.", Utf8.Decode(clientId));
+            return;
+        }
+
+        if (_requests.Contains(clientId, rid))
+        {
+            _output.ReportError(PigatoErrorCodes.RequestInvalid, $"Request id {Utf8.Decode(rid)} is already in progress; duplicate ignored.", Utf8.Decode(clientId));
+            return;
+        }
+
+        _requests.Create(clientId, rid, _dispatcher.ServiceFor(service), data, options, _time.GetTimestamp());
+        _metrics?.Received();
+        DispatchPending();
+    }
+
+    public void ClientHeartbeat(ReadOnlySpan<byte> clientId) => _output.SendClientHeartbeat(clientId);
+
+    /// <summary>Forwarded to the worker holding the request (the original compares with 'req' and never forwards); only the request's own client is heard.</summary>
+    public void ClientRequestHeartbeat(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid)
+    {
+        if (_requests.TryGet(clientId, rid, out var request) && request.Worker is { } worker
+            && !_output.ForwardRequestHeartbeat(worker, request))
+        {
+            // Advisory: a failed one never costs the worker its requests.
+            _output.ReportError(PigatoErrorCodes.Unroutable, $"Request heartbeat for {request.Rid} could not reach its worker.", worker.Id);
+        }
+    }
+
+    public void WorkerReady(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> service, ReadOnlySpan<byte> status)
+    {
+        if (_workers.TryGet(identity, out var existing))
+        {
+            ProtocolViolation(existing, "READY from a worker already registered");
+            DispatchPending();
+            return;
+        }
+
+        if (service.IsEmpty)
+        {
+            _output.ReportError(PigatoErrorCodes.MessageLength, "READY without a service name.", Utf8.Decode(identity));
+            _output.SendDisconnect(identity);
+            return;
+        }
+
+        var entry = _dispatcher.ServiceFor(service);
+        var worker = _workers.Add(identity, entry, WorkerStatus.Parse(status).Concurrency ?? DefaultWorkerConcurrency);
+        Log.WorkerJoined(_logger, worker.Id, entry.Name, worker.Concurrency);
+        if (!_output.SendReadyAnswer(worker))
+        {
+            RemoveWorker(worker, "unreachable", sendDisconnect: false);
+            return;
+        }
+
+        _dispatcher.OnWorkerSetChanged(entry);
+        PublishDirectory();
+        _dispatcher.MarkServedBy(entry);
+        DispatchPending();
+    }
+
+    public void WorkerHeartbeat(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> status)
+    {
+        if (!_workers.TryGet(identity, out var worker))
+        {
+            UnknownWorker(identity);
+            return;
+        }
+
+        _workers.Touch(worker);
+        var parsed = WorkerStatus.Parse(status);
+        if (parsed.Concurrency is { } concurrency && concurrency != worker.Concurrency)
+        {
+            worker.Concurrency = concurrency;
+            _dispatcher.MarkServedBy(worker.Service);
+        }
+
+        // An answer that cannot be sent is not a reason to drop the worker and fail its requests: a gone
+        // worker is purged by liveness.
+        if (!_output.SendWorkerHeartbeat(worker))
+        {
+            _output.ReportError(PigatoErrorCodes.Unroutable, "Heartbeat answer could not be sent.", worker.Id);
+        }
+
+        if (parsed.Update && worker.Service.Name.StartsWith('$'))
+        {
+            PublishDirectory();
+        }
+
+        DispatchPending();
+    }
+
+    /// <summary>A partial or final reply from a worker: relayed to the request's client; a final one ends the request.</summary>
+    public void WorkerReply(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, bool final)
+    {
+        if (!TryGetRequestOfWorker(identity, clientId, rid, out var worker, out var request))
+        {
+            DispatchPending();
+            return;
+        }
+
+        if (!_output.RelayReply(request))
+        {
+            _output.ReportError(PigatoErrorCodes.Unroutable, $"Reply for request {request.Rid} could not reach its client.", Utf8.Decode(request.ClientId));
+        }
+
+        if (final)
+        {
+            worker.Served++;
+            _requests.End(request);
+            _metrics?.Completed();
+            _dispatcher.MarkServedBy(worker.Service);
+            DispatchPending();
+        }
+    }
+
+    /// <summary>A worker gave a request back: it goes to the head of its queue and never to this worker again.</summary>
+    public void WorkerReject(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid)
+    {
+        if (TryGetRequestOfWorker(identity, clientId, rid, out var worker, out var request))
+        {
+            (request.RejectedBy ??= new HashSet<string>(StringComparer.Ordinal)).Add(worker.Key);
+            _metrics?.Rejected();
+            Log.Request(_logger, request.Rid, request.Service.Name, "rejected by", worker.Id);
+            _requests.Requeue(request);
+            _dispatcher.MarkServedBy(worker.Service);
+        }
+
+        DispatchPending();
+    }
+
+    public void WorkerDisconnect(ReadOnlySpan<byte> identity)
+    {
+        if (_workers.TryGet(identity, out var worker))
+        {
+            RemoveWorker(worker, "disconnected", sendDisconnect: false);
+            DispatchPending();
+        }
+    }
+
+    /// <summary>A message that failed decoding: a registered worker sending it is disconnected; anyone else is reported.</summary>
+    public void InvalidMessage(ReadOnlySpan<byte> identity, string code)
+    {
+        if (_workers.TryGet(identity, out var worker))
+        {
+            ProtocolViolation(worker, "malformed message (" + code + ")");
+            DispatchPending();
+            return;
+        }
+
+        _output.ReportError(code, "Malformed message ignored.", Utf8.Decode(identity));
+    }
+
+    /// <summary>One heartbeat period: purge silent workers, heartbeat quiet ones, expire queued requests, forget unused names.</summary>
+    public void Tick()
+    {
+        _quiet.Clear();
+        foreach (var worker in _workers.Tick(_quiet))
+        {
+            RemoveWorker(worker, "purged after missing heartbeats", sendDisconnect: true);
+        }
+
+        foreach (var worker in _quiet)
+        {
+            _output.SendWorkerHeartbeat(worker);
+        }
+
+        ExpireQueuedRequests();
+        _dispatcher.ForgetUnused();
+        DispatchPending();
+    }
+
+    /// <summary>The broker stops: every request held gets <c>ERR_BROKER_STOPPED</c>, every worker a DISCONNECT.</summary>
+    public void Shutdown()
+    {
+        foreach (var request in _requests.All.ToList())
+        {
+            Fail(request, PigatoErrorCodes.BrokerStopped);
+        }
+
+        foreach (var worker in _workers.All.ToList())
+        {
+            _output.SendDisconnect(worker.Identity);
+            _workers.Remove(worker);
+        }
+
+        _requests.Clear();
+        _dispatcher.Clear();
+    }
+
+    /// <summary>Hands queued requests, oldest first, to available workers, for every queue marked since the last call.</summary>
+    private void DispatchPending()
+    {
+        while (_dispatcher.TryTakePending(out var entry))
+        {
+            Dispatch(entry);
+        }
+    }
+
+    /// <summary>
+    /// A request that only some workers may take (workerId, earlier rejections) is skipped, not waited on,
+    /// so it never blocks the rest of its queue.
+    /// </summary>
+    private void Dispatch(ServiceEntry entry)
+    {
+        var candidates = _dispatcher.CandidatesFor(entry);
+        var node = entry.Queue.First;
+        var now = _time.GetTimestamp();
+        while (node is not null && candidates.Count > 0)
+        {
+            var next = node.Next;
+            var request = node.Value;
+            if (request.IsExpired(_time, now))
+            {
+                Expire(request);
+            }
+            else if (_dispatcher.Pick(candidates, request) is { } worker)
+            {
+                _requests.Assign(request, worker);
+                if (_output.SendRequest(worker, request))
+                {
+                    Log.Request(_logger, request.Rid, request.Service.Name, "dispatched to", worker.Id);
+                }
+                else
+                {
+                    // The request goes back to the head of its queue when the worker's requests are sorted out.
+                    RemoveWorker(worker, "unreachable", sendDisconnect: false, undelivered: request);
+                }
+            }
+            else if (!request.IsConstrained)
+            {
+                break;
+            }
+
+            node = next;
+        }
+    }
+
+    private void ExpireQueuedRequests()
+    {
+        var now = _time.GetTimestamp();
+        foreach (var entry in _dispatcher.Services)
+        {
+            for (var node = entry.Queue.First; node is not null;)
+            {
+                var next = node.Next;
+                if (node.Value.IsExpired(_time, now))
+                {
+                    Expire(node.Value);
+                }
+
+                node = next;
+            }
+        }
+    }
+
+    /// <summary>Drops a queued request whose timeout has passed; its client fails it with C_TIMEOUT on its own.</summary>
+    private void Expire(BrokerRequest request)
+    {
+        _requests.End(request);
+        _metrics?.Expired();
+        Log.Request(_logger, request.Rid, request.Service.Name, "expired in queue");
+    }
+
+    /// <summary>Ends a request with the broker's own error reply.</summary>
+    private void Fail(BrokerRequest request, string code)
+    {
+        _requests.End(request);
+        _metrics?.Failed();
+        Log.Request(_logger, request.Rid, request.Service.Name, code);
+        if (!_output.SendError(request, code))
+        {
+            _output.ReportError(PigatoErrorCodes.Unroutable, $"Error reply {code} for request {request.Rid} could not reach its client.", Utf8.Decode(request.ClientId));
+        }
+    }
+
+    private bool TryGetRequestOfWorker(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, out BrokerWorker worker, out BrokerRequest request)
+    {
+        request = null!;
+        if (!_workers.TryGet(identity, out worker))
+        {
+            UnknownWorker(identity);
+            return false;
+        }
+
+        _workers.Touch(worker);
+        if (!PeerKey.TryGet(worker.InFlight, clientId, rid, out request))
+        {
+            ProtocolViolation(worker, $"reply for request {Utf8.Decode(rid)} that it does not hold");
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>A message from a worker that is not registered: tell it to register again.</summary>
+    private void UnknownWorker(ReadOnlySpan<byte> identity)
+    {
+        _output.ReportError(PigatoErrorCodes.WorkerProtocol, "Message from an unregistered worker; sent DISCONNECT.", Utf8.Decode(identity));
+        _output.SendDisconnect(identity);
+    }
+
+    private void ProtocolViolation(BrokerWorker worker, string what)
+    {
+        _output.ReportError(PigatoErrorCodes.WorkerProtocol, $"Worker disconnected: {what}.", worker.Id);
+        RemoveWorker(worker, "protocol violation", sendDisconnect: true);
+    }
+
+    /// <summary>
+    /// Forgets a worker. Its requests with <c>retry</c> (and <paramref name="undelivered"/>, which it never
+    /// received) go back to the head of their queue; the others get the error reply
+    /// <see cref="PigatoErrorCodes.WorkerLost"/> (the original dropped them silently).
+    /// </summary>
+    private void RemoveWorker(BrokerWorker worker, string reason, bool sendDisconnect, BrokerRequest? undelivered = null)
+    {
+        if (!_workers.Remove(worker))
+        {
+            return;
+        }
+
+        _dispatcher.OnWorkerSetChanged(worker.Service);
+        int retried = 0, failed = 0;
+        foreach (var request in worker.InFlight.Values.ToList())
+        {
+            if (request == undelivered || request.Parsed.Retry)
+            {
+                _requests.Requeue(request);
+                retried++;
+            }
+            else
+            {
+                Fail(request, PigatoErrorCodes.WorkerLost);
+                failed++;
+            }
+        }
+
+        if (sendDisconnect)
+        {
+            _output.SendDisconnect(worker.Identity);
+        }
+
+        Log.WorkerLeft(_logger, worker.Id, worker.Service.Name, reason, retried, failed);
+        PublishDirectory();
+    }
+
+    /// <summary>Publishes <c>$dir {service: [workerIds]}</c> on the internal channel for core services.</summary>
+    private void PublishDirectory()
+    {
+        if (string.IsNullOrEmpty(_options.InternalEndpoint))
+        {
+            return;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>();
+        buffer.Write(DirectoryTopic);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            foreach (var entry in _dispatcher.Services)
+            {
+                if (!entry.Registered)
+                {
+                    continue;
+                }
+
+                json.WriteStartArray(entry.Name);
+                foreach (var worker in entry.Workers)
+                {
+                    json.WriteStringValue(worker.Id);
+                }
+
+                json.WriteEndArray();
+            }
+
+            json.WriteEndObject();
+        }
+
+        _output.PublishDirectory(buffer.WrittenSpan.ToArray());
+    }
+}

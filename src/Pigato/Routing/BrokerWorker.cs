@@ -1,0 +1,32 @@
+namespace Pigato.Routing;
+
+/// <summary>A registered worker as the broker sees it; kept by <see cref="WorkerRegistry"/>.</summary>
+internal sealed class BrokerWorker(string key, byte[] identity, ServiceEntry service, int liveness, int concurrency)
+{
+    /// <summary>The identity as a registry key (one char per byte, so that binary identities never collide).</summary>
+    public string Key { get; } = key;
+
+    /// <summary>The worker id as text (directory listings, <c>workerId</c> targeting, logs).</summary>
+    public string Id { get; } = Internal.Utf8.Decode(identity);
+
+    public byte[] Identity { get; } = identity;
+
+    /// <summary>The service it registered as.</summary>
+    public ServiceEntry Service { get; } = service;
+
+    /// <summary>Most requests in flight at once; -1 for no limit.</summary>
+    public int Concurrency { get; set; } = concurrency;
+
+    /// <summary>Heartbeat ticks left before the worker is purged; refreshed by every message from it.</summary>
+    public int Liveness { get; set; } = liveness;
+
+    /// <summary>True when the worker sent something since the last heartbeat tick.</summary>
+    public bool HeardSinceTick { get; set; } = true;
+
+    /// <summary>Requests it holds, by request key.</summary>
+    public Dictionary<string, BrokerRequest> InFlight { get; } = new(StringComparer.Ordinal);
+
+    public long Served { get; set; }
+
+    public bool IsAvailable => Concurrency < 0 || InFlight.Count < Concurrency;
+}

@@ -1,0 +1,38 @@
+namespace Pigato.Routing;
+
+/// <summary>
+/// What the broker core sends, as decisions: the socket side turns each into frames. A send that returns
+/// false could not be delivered (the peer is gone or its queue is full).
+/// </summary>
+internal interface IBrokerOutput
+{
+    /// <summary>Hands a request to a worker.</summary>
+    bool SendRequest(BrokerWorker worker, BrokerRequest request);
+
+    /// <summary>Relays the reply being handled (partial or final) to the request's client, unchanged.</summary>
+    bool RelayReply(BrokerRequest request);
+
+    /// <summary>Ends a request with the broker's own error reply carrying <paramref name="code"/>.</summary>
+    bool SendError(BrokerRequest request, string code);
+
+    /// <summary>Forwards a client's request heartbeat to the worker holding the request.</summary>
+    bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request);
+
+    /// <summary>Answers a worker's READY.</summary>
+    bool SendReadyAnswer(BrokerWorker worker);
+
+    /// <summary>Sends a heartbeat to a worker.</summary>
+    bool SendWorkerHeartbeat(BrokerWorker worker);
+
+    /// <summary>Answers a client's heartbeat.</summary>
+    bool SendClientHeartbeat(ReadOnlySpan<byte> clientId);
+
+    /// <summary>Tells a peer (registered or not) to register again.</summary>
+    void SendDisconnect(ReadOnlySpan<byte> identity);
+
+    /// <summary>Publishes the directory (one <c>$dir {json}</c> frame) on the internal channel.</summary>
+    void PublishDirectory(byte[] frame);
+
+    /// <summary>Reports bad input or an undeliverable message; the broker keeps running.</summary>
+    void ReportError(string code, string message, string? peerId);
+}

@@ -1,0 +1,88 @@
+namespace Pigato.Routing;
+
+/// <summary>
+/// Every request the broker holds, by client and rid. The one place that creates a request, moves it
+/// between its service queue and a worker, and ends it: nothing else touches those links.
+/// </summary>
+internal sealed class RequestTable(Dispatcher dispatcher)
+{
+    private readonly Dictionary<string, BrokerRequest> _requests = new(StringComparer.Ordinal);
+
+    public int Count => _requests.Count;
+
+    public IEnumerable<BrokerRequest> All => _requests.Values;
+
+    public bool Contains(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid) => PeerKey.TryGet(_requests, clientId, rid, out _);
+
+    public bool TryGet(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, out BrokerRequest request) =>
+        PeerKey.TryGet(_requests, clientId, rid, out request);
+
+    /// <summary>Creates a request and queues it at the tail of its service's queue.</summary>
+    public BrokerRequest Create(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, ServiceEntry service, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, long now)
+    {
+        var request = new BrokerRequest(
+            PeerKey.Of(clientId, rid), rid.ToArray(), clientId.ToArray(), service, data.ToArray(), options.ToArray(), BrokerRequestOptions.Parse(options), now);
+        _requests.Add(request.Key, request);
+        Enqueue(request, atHead: false);
+        return request;
+    }
+
+    /// <summary>Puts a request that no worker holds into its service's queue and marks the queue for dispatch.</summary>
+    public void Enqueue(BrokerRequest request, bool atHead)
+    {
+        var queue = request.Service.Queue;
+        request.QueueNode = atHead ? queue.AddFirst(request) : queue.AddLast(request);
+        dispatcher.Mark(request.Service);
+    }
+
+    /// <summary>Moves a queued request to a worker.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Every move of a request goes through the table, by design.")]
+    public void Assign(BrokerRequest request, BrokerWorker worker)
+    {
+        Unqueue(request);
+        request.Worker = worker;
+        worker.InFlight.Add(request.Key, request);
+    }
+
+    /// <summary>Takes a request back from its worker (rejected, or the worker lost) and queues it at the head again.</summary>
+    public void Requeue(BrokerRequest request)
+    {
+        Release(request);
+        Enqueue(request, atHead: true);
+    }
+
+    /// <summary>Forgets a request wherever it is (queue or worker).</summary>
+    public void End(BrokerRequest request)
+    {
+        Unqueue(request);
+        Release(request);
+        _requests.Remove(request.Key);
+    }
+
+    /// <summary>Forgets every request (the broker is stopping; their clients were answered).</summary>
+    public void Clear()
+    {
+        foreach (var request in _requests.Values.ToList())
+        {
+            End(request);
+        }
+    }
+
+    private static void Unqueue(BrokerRequest request)
+    {
+        if (request.QueueNode is { } node)
+        {
+            request.Service.Queue.Remove(node);
+            request.QueueNode = null;
+        }
+    }
+
+    private static void Release(BrokerRequest request)
+    {
+        if (request.Worker is { } worker)
+        {
+            worker.InFlight.Remove(request.Key);
+            request.Worker = null;
+        }
+    }
+}

@@ -1,0 +1,67 @@
+namespace Pigato.Routing;
+
+/// <summary>The registered workers, by identity, and the liveness rules that keep or purge them.</summary>
+internal sealed class WorkerRegistry(int liveness)
+{
+    private readonly Dictionary<string, BrokerWorker> _workers = new(StringComparer.Ordinal);
+
+    public int Count => _workers.Count;
+
+    public IReadOnlyCollection<BrokerWorker> All => _workers.Values;
+
+    public bool TryGet(ReadOnlySpan<byte> identity, out BrokerWorker worker) => PeerKey.TryGet(_workers, identity, out worker);
+
+    /// <summary>Registers a worker under <paramref name="service"/>.</summary>
+    public BrokerWorker Add(ReadOnlySpan<byte> identity, ServiceEntry service, int concurrency)
+    {
+        var worker = new BrokerWorker(PeerKey.Of(identity), identity.ToArray(), service, liveness, concurrency);
+        _workers.Add(worker.Key, worker);
+        service.Registered = true;
+        service.Workers.Add(worker);
+        return worker;
+    }
+
+    /// <summary>Forgets a worker; false when it was not registered (already removed).</summary>
+    public bool Remove(BrokerWorker worker)
+    {
+        if (!_workers.Remove(worker.Key))
+        {
+            return false;
+        }
+
+        worker.Service.Workers.Remove(worker);
+        return true;
+    }
+
+    /// <summary>Any message from the worker proves it alive.</summary>
+    public void Touch(BrokerWorker worker)
+    {
+        worker.Liveness = liveness;
+        worker.HeardSinceTick = true;
+    }
+
+    /// <summary>
+    /// One heartbeat period passed: every worker loses one liveness. Returns those whose liveness ran out
+    /// (to purge) and fills <paramref name="quiet"/> with the live ones that sent nothing (to heartbeat).
+    /// </summary>
+    public List<BrokerWorker> Tick(List<BrokerWorker> quiet)
+    {
+        var expired = new List<BrokerWorker>();
+        foreach (var worker in _workers.Values)
+        {
+            worker.Liveness--;
+            if (worker.Liveness < 0)
+            {
+                expired.Add(worker);
+            }
+            else if (!worker.HeardSinceTick)
+            {
+                quiet.Add(worker);
+            }
+
+            worker.HeardSinceTick = false;
+        }
+
+        return expired;
+    }
+}

@@ -1,0 +1,171 @@
+using System.Text.Json;
+using Pigato.Internal;
+using Pigato.Protocol;
+
+namespace Pigato;
+
+/// <summary>The worker's requests: running their handlers on the thread pool, sending their replies, draining at stop.</summary>
+public sealed partial class Worker
+{
+    private readonly SemaphoreSlim _replyCredits;
+    private readonly Dictionary<string, WorkerReply> _active = new(StringComparer.Ordinal);
+    private int _running;
+    private volatile bool _draining;
+    private TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Queues a partial reply, waiting for room when <see cref="WorkerOptions.MaxQueuedReplies"/> are queued.</summary>
+    internal async ValueTask QueueReplyAsync(WorkerReply reply, ReplyKind kind, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options, CancellationToken cancellationToken)
+    {
+        await _replyCredits.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!TryPost(() =>
+        {
+            _replyCredits.Release();
+            SendReply(reply, kind, data, options);
+        }))
+        {
+            _replyCredits.Release();
+        }
+    }
+
+    /// <summary>Queues an ending reply (final, error, reject): those never wait, so a request always ends.</summary>
+    internal void QueueReply(WorkerReply reply, ReplyKind kind, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options) => TryPost(() => SendReply(reply, kind, data, options));
+
+    /// <summary>Runs on the loop; false when the worker has stopped (the reply is moot: the broker already settled the request).</summary>
+    private bool TryPost(Action command)
+    {
+        try
+        {
+            if (_loop is { } loop)
+            {
+                loop.Post(command);
+                return true;
+            }
+        }
+        catch (PigatoException)
+        {
+            // Stopped meanwhile.
+        }
+
+        return false;
+    }
+
+    private void OnRequest(BrokerConnection connection, ReceivedFrames frames)
+    {
+        var rid = frames[PigatoFrames.WorkerRequestRid];
+        var reply = new WorkerReply(
+            this,
+            Utf8.Decode(frames[PigatoFrames.WorkerRequestService]),
+            Utf8.Decode(rid),
+            frames[PigatoFrames.WorkerRequestClient].ToArray(),
+            rid.ToArray(),
+            connection,
+            Options.Liveness);
+        _active[reply.RequestId] = reply;
+        if (_draining)
+        {
+            reply.TryReject();
+            return;
+        }
+
+        var data = frames.Optional(PigatoFrames.WorkerRequestData).ToArray();
+        var options = JsonFrame.Parse(frames.Optional(PigatoFrames.WorkerRequestOptions), keepInvalidAsText: false);
+        Interlocked.Increment(ref _running);
+        _ = Task.Run(() => RunHandlerAsync(reply, data, options));
+    }
+
+    private async Task RunHandlerAsync(WorkerReply reply, byte[] data, JsonElement options)
+    {
+        try
+        {
+            await _handler(data, reply, options).ConfigureAwait(false);
+            reply.TryEnd();
+        }
+        catch (PigatoException e)
+        {
+            reply.TryFail(e.Code);
+        }
+#pragma warning disable CA1031 // A handler's failure becomes an error reply, never a crash.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.HandlerFailed(_logger, Service, reply.RequestId, e);
+            reply.TryFail(PigatoErrorCodes.HandlerFailed);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _running) == 0 && _draining)
+            {
+                _drained.TrySetResult();
+            }
+        }
+    }
+
+    private void SendReply(WorkerReply reply, ReplyKind kind, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options)
+    {
+        if (kind != ReplyKind.Partial)
+        {
+            _active.Remove(reply.RequestId);
+        }
+
+        var connection = reply.Connection;
+        if (reply.Generation != connection.Generation || !connection.IsOpen)
+        {
+            // The broker no longer knows this request (it was retried or failed when this worker left).
+            Log.Request(_logger, reply.RequestId, reply.Service, "reply dropped: connection to the broker was lost meanwhile");
+            return;
+        }
+
+        var sent = connection.Send((reply, kind, data, options), static (w, s) =>
+        {
+            var (reply, kind, data, options) = s;
+            switch (kind)
+            {
+                case ReplyKind.Partial:
+                case ReplyKind.Final:
+                    PigatoEncoder.WorkerReply(w, kind == ReplyKind.Final, reply.ClientId, reply.Rid, PigatoFrames.StatusOk, data, options);
+                    break;
+                case ReplyKind.Error:
+                    PigatoEncoder.WorkerReply(w, final: true, reply.ClientId, reply.Rid, PigatoFrames.StatusError, data, options);
+                    break;
+                default:
+                    PigatoEncoder.WorkerReject(w, reply.ClientId, reply.Rid, data);
+                    break;
+            }
+        });
+        if (!sent)
+        {
+            RaiseError(PigatoErrorCodes.Unroutable, $"Reply to request {reply.RequestId} could not be queued towards the broker.");
+        }
+    }
+
+    /// <summary>Takes no more requests, lets the running ones finish within the grace period, rejects the rest.</summary>
+    private async Task DrainAsync(ActorLoop loop, CancellationToken cancellationToken)
+    {
+        _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _draining = true;
+        await loop.InvokeAsync(() => SendHeartbeats()).ConfigureAwait(false); // concurrency 0: the broker dispatches nothing more here
+        var running = Volatile.Read(ref _running);
+        if (running == 0)
+        {
+            _drained.TrySetResult();
+        }
+
+        Log.Draining(_logger, Id ?? Service, running, Options.ShutdownGracePeriod);
+        try
+        {
+            await _drained.Task.WaitAsync(Options.ShutdownGracePeriod, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // Grace period over: what is still running is given back to the broker below.
+        }
+
+        await loop.InvokeAsync(() =>
+        {
+            foreach (var reply in _active.Values.ToList())
+            {
+                reply.TryReject();
+            }
+        }).ConfigureAwait(false);
+    }
+}
