@@ -1,0 +1,52 @@
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Pigato.Routing;
+
+namespace Pigato.Tests.Routing;
+
+/// <summary>A <see cref="BrokerCore"/> with a fake clock and a recording output, and short-hands for peers' messages.</summary>
+internal sealed class CoreHarness
+{
+    public CoreHarness(BrokerOptions? options = null, int seed = 1)
+    {
+        Options = options ?? new BrokerOptions { Liveness = 3 };
+        Core = new BrokerCore(Options, Output, Time, NullLogger.Instance, random: new Random(seed));
+    }
+
+    public BrokerOptions Options { get; }
+
+    public FakeTimeProvider Time { get; } = new();
+
+    public RecordingOutput Output { get; } = new();
+
+    public BrokerCore Core { get; }
+
+    public void Ready(string worker, string service, int? concurrency = null) =>
+        Core.WorkerReady(B(worker), B(service), concurrency is { } n ? B($"{{\"concurrency\":{n}}}") : []);
+
+    public void Heartbeat(string worker, int? concurrency = null) =>
+        Core.WorkerHeartbeat(B(worker), concurrency is { } n ? B($"{{\"concurrency\":{n}}}") : []);
+
+    public void Request(string client, string service, string rid, string options = "{}") =>
+        Core.ClientRequest(B(client), B(service), B(rid), B("null"), B(options));
+
+    public void Final(string worker, string client, string rid) => Core.WorkerReply(B(worker), B(client), B(rid), final: true);
+
+    public void Partial(string worker, string client, string rid) => Core.WorkerReply(B(worker), B(client), B(rid), final: false);
+
+    public void Reject(string worker, string client, string rid) => Core.WorkerReject(B(worker), B(client), B(rid));
+
+    /// <summary>Lets one heartbeat period pass.</summary>
+    public void Tick()
+    {
+        Time.Advance(Options.HeartbeatInterval);
+        Core.Tick();
+    }
+
+    /// <summary>The worker that got the request <paramref name="rid"/>, or null.</summary>
+    public string? WorkerOf(string rid) =>
+        Output.Of("request ").Select(line => line.Split(' ')).LastOrDefault(parts => parts[2] == rid)?[1];
+
+    public static byte[] B(string text) => Encoding.UTF8.GetBytes(text);
+}

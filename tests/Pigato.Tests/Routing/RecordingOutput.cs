@@ -1,0 +1,53 @@
+using System.Text;
+using Pigato.Routing;
+
+namespace Pigato.Tests.Routing;
+
+/// <summary>An <see cref="IBrokerOutput"/> that records every decision as a line of text, and can refuse sends to chosen peers.</summary>
+internal sealed class RecordingOutput : IBrokerOutput
+{
+    public List<string> Sent { get; } = [];
+
+    public List<string> Errors { get; } = [];
+
+    public List<string> Directories { get; } = [];
+
+    /// <summary>Peers whose sends fail (gone, or their queue full).</summary>
+    public HashSet<string> Unreachable { get; } = [];
+
+    /// <summary>The recorded lines starting with <paramref name="prefix"/>.</summary>
+    public string[] Of(string prefix) => Sent.Where(s => s.StartsWith(prefix, StringComparison.Ordinal)).ToArray();
+
+    public bool SendRequest(BrokerWorker worker, BrokerRequest request) => Record(worker.Id, $"request {worker.Id} {request.Rid}");
+
+    public bool RelayReply(BrokerRequest request) => Record(Id(request.ClientId), $"relay {Id(request.ClientId)} {request.Rid}");
+
+    public bool SendError(BrokerRequest request, string code) => Record(Id(request.ClientId), $"error {Id(request.ClientId)} {request.Rid} {code}");
+
+    public bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request) => Record(worker.Id, $"request-heartbeat {worker.Id} {request.Rid}");
+
+    public bool SendReadyAnswer(BrokerWorker worker) => Record(worker.Id, $"ready {worker.Id}");
+
+    public bool SendWorkerHeartbeat(BrokerWorker worker) => Record(worker.Id, $"heartbeat {worker.Id}");
+
+    public bool SendClientHeartbeat(ReadOnlySpan<byte> clientId) => Record(Id(clientId), $"client-heartbeat {Id(clientId)}");
+
+    public void SendDisconnect(ReadOnlySpan<byte> identity) => Record(Id(identity), $"disconnect {Id(identity)}");
+
+    public void PublishDirectory(byte[] frame) => Directories.Add(Encoding.UTF8.GetString(frame));
+
+    public void ReportError(string code, string message, string? peerId) => Errors.Add($"{code} {peerId}");
+
+    private static string Id(ReadOnlySpan<byte> identity) => Encoding.UTF8.GetString(identity);
+
+    private bool Record(string peer, string line)
+    {
+        if (Unreachable.Contains(peer))
+        {
+            return false;
+        }
+
+        Sent.Add(line);
+        return true;
+    }
+}
