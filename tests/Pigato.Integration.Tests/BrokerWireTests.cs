@@ -11,7 +11,7 @@ public class BrokerWireTests
         var worker = RawSocket.Dealer(harness.Endpoint, id);
         worker.Send("W", "1", service, concurrency);
         Assert.Equal(["W", "1"], worker.ReceiveMatching(0, "W", "1"));
-        await Bounded.UntilAsync(() => harness.Broker.GetStatsAsync().Result.Workers > 0, "the broker registered the worker");
+        await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()).Workers > 0, "the broker registered the worker");
         return worker;
     }
 
@@ -125,7 +125,8 @@ public class BrokerWireTests
         client.Send("C", "2", "echo", "r1", "null", "{}");
         client.Send("C", "2", "echo", "r2", "null", "{}");
         worker.ReceiveMatching(0, "W", "2", "raw-client", "echo", "", "r1");
-        Assert.Null(worker.TryReceive(TimeSpan.FromMilliseconds(200)));
+        await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()) is { InFlightRequests: 1, QueuedRequests: 1 }, "the broker holds r2 back");
+        Assert.Null(worker.TryReceive(TimeSpan.Zero));
 
         worker.Send("W", "4", "", "{\"concurrency\":2}");
 

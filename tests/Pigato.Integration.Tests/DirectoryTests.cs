@@ -54,16 +54,9 @@ public class DirectoryTests
 
         // The broker publishes the change asynchronously: ask again until it shows (bounded).
         string[] listed = [];
-        for (var i = 0; i < 100; i++)
-        {
-            listed = (await client.RequestAsync<string[]>(DirectoryService.ServiceName, "echo", cancellationToken: Bounded.Token()))!;
-            if (listed.Length == 1)
-            {
-                break;
-            }
-
-            await Task.Delay(20);
-        }
+        await Bounded.UntilAsync(
+            async () => (listed = (await client.RequestAsync<string[]>(DirectoryService.ServiceName, "echo", cancellationToken: Bounded.Token()))!).Length == 1,
+            "the directory lists one worker");
 
         Assert.Equal([staying.Id!], listed);
     }

@@ -164,7 +164,7 @@ public class LifecycleTests
         await using var _ = harness;
         var client = await harness.StartClientAsync();
         var call = client.RequestAsync<string>("nobody", null, cancellationToken: Bounded.Token()).AsTask();
-        await Bounded.UntilAsync(() => harness.Broker.GetStatsAsync().Result.QueuedRequests == 1, "the request is queued");
+        await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()).QueuedRequests == 1, "the request is queued");
 
         await harness.Broker.StopAsync();
 
@@ -317,4 +317,73 @@ public class LeakTests
                 return false; // the thread ended while we looked
             }
         });
+}
+
+/// <summary>Calls racing a stop: every one of them ends, with a result or a typed error, never hanging.</summary>
+public class StopRaceTests
+{
+    [Fact]
+    public async Task RequestsRacingClientStop_EveryOneEnds_WithAnAnswerOrAPigatoException()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        await harness.StartWorkerAsync("echo", (data, reply, _) => reply.EndAsync(data), o => o with { Concurrency = -1 });
+        int answered = 0, refused = 0;
+        for (var round = 0; round < 25; round++)
+        {
+            await using var client = await harness.StartClientAsync();
+            var calls = Enumerable.Range(0, 40)
+                .Select(i => Task.Run(() => client.RequestAsync<string>("echo", "x" + i).AsTask()))
+                .ToArray();
+            var stats = Task.Run(() => harness.Broker.GetStatsAsync());
+            await client.StopAsync().WithinAsync("the client's stop");
+            foreach (var call in calls)
+            {
+                try
+                {
+                    Assert.StartsWith("x", await call.WithinAsync("a request racing the stop"));
+                    answered++;
+                }
+                catch (PigatoException e)
+                {
+                    Assert.Contains(e.Code, (string[])[PigatoErrorCodes.ClientStopped, PigatoErrorCodes.NotRunning]);
+                    refused++;
+                }
+            }
+
+            await stats.WithinAsync("the broker's stats");
+        }
+
+        Assert.Equal(25 * 40, answered + refused);
+    }
+
+    [Fact]
+    public async Task CallsRacingBrokerStop_EveryOneEnds()
+    {
+        for (var round = 0; round < 10; round++)
+        {
+            var harness = await PigatoHarness.StartAsync();
+            var client = await harness.StartClientAsync();
+            var requests = Enumerable.Range(0, 20).Select(_ => client.RequestAsync<string>("nobody", null).AsTask()).ToArray();
+            var stats = Enumerable.Range(0, 20).Select(_ => Task.Run(() => harness.Broker.GetStatsAsync())).ToArray();
+            await harness.Broker.StopAsync().WithinAsync("the broker's stop");
+            foreach (var call in stats)
+            {
+                try
+                {
+                    await call.WithinAsync("a stats call racing the stop");
+                }
+                catch (PigatoException e)
+                {
+                    Assert.Equal(PigatoErrorCodes.NotRunning, e.Code);
+                }
+            }
+
+            await harness.DisposeAsync();
+            foreach (var call in requests)
+            {
+                // Held by the broker when it stopped (ERR_BROKER_STOPPED), or failed by the client's stop.
+                await Assert.ThrowsAnyAsync<PigatoException>(() => call.WithinAsync("a request racing the broker's stop"));
+            }
+        }
+    }
 }

@@ -155,20 +155,22 @@ public class RequestReplyTests
     public async Task WorkerWithConcurrency1_SerialisesRequests()
     {
         await using var harness = await PigatoHarness.StartAsync();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var running = 0;
         var maxRunning = 0;
         await harness.StartWorkerAsync("narrow", async (_, reply, _) =>
         {
-            var now = Interlocked.Increment(ref running);
-            InterlockedMax(ref maxRunning, now);
-            await Task.Yield();
-            await Task.Delay(5);
+            InterlockedMax(ref maxRunning, Interlocked.Increment(ref running));
+            await gate.Task;
             Interlocked.Decrement(ref running);
             await reply.EndAsync();
         }, o => o with { Concurrency = 1 });
         var client = await harness.StartClientAsync();
 
-        await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => client.RequestAsync<string>("narrow", null, cancellationToken: Bounded.Token()).AsTask()));
+        var calls = Enumerable.Range(0, 10).Select(_ => client.RequestAsync<string>("narrow", null, cancellationToken: Bounded.Token()).AsTask()).ToArray();
+        await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()) is { InFlightRequests: 1, QueuedRequests: 9 }, "one request runs and nine wait");
+        gate.SetResult();
+        await Task.WhenAll(calls);
 
         Assert.Equal(1, maxRunning);
     }
@@ -192,7 +194,7 @@ public class RequestReplyTests
         await using var harness = await PigatoHarness.StartAsync();
         var client = await harness.StartClientAsync();
         var call = client.RequestAsync<string>("late", "x", cancellationToken: Bounded.Token()).AsTask();
-        await Bounded.UntilAsync(() => harness.Broker.GetStatsAsync().Result.QueuedRequests == 1, "the request is queued");
+        await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()).QueuedRequests == 1, "the request is queued");
 
         await harness.StartWorkerAsync("late", Echo);
 

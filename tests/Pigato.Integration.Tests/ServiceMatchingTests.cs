@@ -50,7 +50,7 @@ public class ServiceMatchingTests
         await using var harness = await PigatoHarness.StartAsync();
         var client = await harness.StartClientAsync();
         var call = AskAsync(client, "report-daily");
-        await Bounded.UntilAsync(() => harness.Broker.GetStatsAsync().Result.QueuedRequests == 1, "the request is queued");
+        await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()).QueuedRequests == 1, "the request is queued");
 
         await StartAsync(harness, "report*");
 
@@ -86,7 +86,7 @@ public class ServiceMatchingTests
         await StartAsync(harness, "svc@1.2.3");
         var client = await harness.StartClientAsync();
         var held = client.RequestAsync<string>("svc@^1.0.0", null, cancellationToken: Bounded.Token()).AsTask();
-        await Bounded.UntilAsync(() => harness.Broker.GetStatsAsync().Result.InFlightRequests == 1, "the highest version holds a request");
+        await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()).InFlightRequests == 1, "the highest version holds a request");
 
         Assert.Equal("svc@1.2.3|svc@^1.0.0", await AskAsync(client, "svc@^1.0.0"));
 
@@ -105,7 +105,7 @@ public class ServiceMatchingTests
             client.RequestAsync<string>("svc@^3.0.0", null, new RequestOptions { Timeout = TimeSpan.FromMilliseconds(300) }).AsTask().WithinAsync("the timeout"));
 
         var waiting = AskAsync(client, "svc@^3.0.0");
-        await Bounded.UntilAsync(() => harness.Broker.GetStatsAsync().Result.QueuedRequests >= 1, "the request is queued");
+        await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()).QueuedRequests >= 1, "the request is queued");
         await StartAsync(harness, "svc@3.1.0");
         Assert.Equal("svc@3.1.0|svc@^3.0.0", await waiting.WithinAsync("the new version's answer"));
     }

@@ -140,20 +140,21 @@ public class WorkerWireTests
         broker.Send(id, "W", "1");
         broker.Send(id, "W", "2", "client-1", "echo", "", "r1", "null", "{}");
 
-        // Request heartbeats at twice the worker's rate for eight periods: well past the liveness of three.
-        for (var i = 0; i < 16; i++)
+        // Paced by the worker's own heartbeats (one per period): a request heartbeat answers each, for eight
+        // periods, well past the liveness of three.
+        for (var i = 0; i < 8; i++)
         {
+            broker.ReceiveMatching(1, "W", "4");
             broker.Send(id, "W", "4");
             broker.Send(id, "W", "4", "client-1", "", "r1");
-            await Task.Delay(period / 2);
         }
 
         // Then only broker heartbeats, so that the connection stays up and only the request goes quiet.
         heartbeating.SetResult();
-        for (var i = 0; i < 200 && !observed.Task.IsCompleted; i++)
+        for (var i = 0; i < 100 && !observed.Task.IsCompleted; i++)
         {
+            broker.ReceiveMatching(1, "W", "4");
             broker.Send(id, "W", "4");
-            await Task.Delay(period / 2);
         }
 
         var (activeWhileHeartbeating, activeAfterSilence) = await observed.Task.WithinAsync("the request to go inactive without heartbeats");
