@@ -9,9 +9,17 @@ internal static class PigatoCli
     /// <summary>Exit code of a command line that could not be parsed.</summary>
     public const int UsageError = 2;
 
-    public static RootCommand Build()
+    /// <remarks>
+    /// A plain command named <c>pigato</c> rather than a <see cref="RootCommand"/>, whose name is the assembly's
+    /// (<c>Pigato.Cli</c>) and would show in every usage line.
+    /// </remarks>
+    public static Command Build()
     {
-        var root = new RootCommand("pigato: PIGATO request/reply microservices on ZeroMQ, for .NET.");
+        var root = new Command("pigato", "pigato: PIGATO request/reply microservices on ZeroMQ, for .NET.")
+        {
+            new System.CommandLine.Help.HelpOption(),
+            new VersionOption(),
+        };
         root.Subcommands.Add(BrokerCommand.Create());
         root.Subcommands.Add(WorkerCommand.Create());
         root.Subcommands.Add(RequestCommand.Create());

@@ -53,11 +53,12 @@ public static class PigatoServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Registers a singleton <see cref="Client"/>, started and stopped with the host.</summary>
+    /// <summary>Registers a singleton <see cref="Client"/> (also as <see cref="IPigatoClient"/>), started and stopped with the host.</summary>
     public static IServiceCollection AddPigatoClient(this IServiceCollection services, IConfiguration? configuration = null, Func<ClientOptions, ClientOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddSingleton(sp => new Client(Configure(new ClientOptions(), configuration, configure) with { LoggerFactory = LoggerFactory(sp) }));
+        services.AddSingleton<IPigatoClient>(sp => sp.GetRequiredService<Client>());
         services.AddSingleton<IHostedService>(sp => new ClientHostedService(sp.GetRequiredService<Client>()));
         return services;
     }

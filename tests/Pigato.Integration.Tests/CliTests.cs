@@ -64,6 +64,24 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Usage_NamesTheCommandPigato()
+    {
+        var run = new Run();
+
+        Assert.Equal(2, await run.RunAsync("request"));
+        Assert.Contains("pigato request <service>", run.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("Pigato.Cli", run.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bench_FindsTheBenchmarkInTheCheckout_WithoutLinkingIt()
+    {
+        Assert.NotNull(Cli.Commands.BenchCommand.Find(AppContext.BaseDirectory));
+        Assert.Null(Cli.Commands.BenchCommand.Find(Path.GetTempPath()));
+        Assert.DoesNotContain(typeof(PigatoCli).Assembly.GetReferencedAssemblies(), a => a.Name == "Pigato.Perf");
+    }
+
+    [Fact]
     public async Task Request_PrintsPartialsThenFinal_AndDirPrintsTheTable()
     {
         await using var harness = await PigatoHarness.StartAsync(new BrokerOptions { EnableDirectory = true });

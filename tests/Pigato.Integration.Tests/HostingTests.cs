@@ -72,7 +72,8 @@ public class HostingTests
     {
         using var host = BuildHost(Ports.FreeEndpoint());
         await host.StartAsync(Bounded.Token());
-        var client = host.Services.GetRequiredService<Client>();
+        var client = host.Services.GetRequiredService<IPigatoClient>();
+        Assert.Same(host.Services.GetRequiredService<Client>(), client);
 
         Assert.Equal("HELLO", await client.RequestAsync<string>("upper", "hello", cancellationToken: Bounded.Token()));
         Assert.Equal(1, host.Services.GetRequiredService<Counter>().Count);
