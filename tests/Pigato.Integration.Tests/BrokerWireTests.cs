@@ -16,6 +16,37 @@ public class BrokerWireTests
     }
 
     [Fact]
+    public async Task PeerReconnectingUnderTheSameIdentity_IsHeardAtOnce()
+    {
+        // A TCP session that drops and comes back under the same identity (a DEALER reconnecting) must take the
+        // identity over at once: without RouterHandover, NetMQ ignores the new connection as a duplicate until the
+        // old pipe has finished terminating, and sends to the identity meanwhile fail with HostUnreachable.
+        await using var harness = await PigatoHarness.StartAsync();
+        using var first = RawSocket.Dealer(harness.Endpoint, "same-id");
+        first.Send("C", "4");
+        Assert.Equal(["C", "4"], first.ReceiveMatching(0, "C", "4"));
+
+        using var second = RawSocket.Dealer(harness.Endpoint, "same-id");
+        second.Send("C", "4");
+
+        Assert.Equal(["C", "4"], second.ReceiveMatching(0, "C", "4"));
+    }
+
+    [Fact]
+    public async Task WorkerReplyCarryingTheBrokersMark_IsRelayedWithoutIt()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        using var worker = await RegisterRawWorkerAsync(harness, "raw-worker", "echo");
+        using var client = RawSocket.Dealer(harness.Endpoint, "raw-client");
+        client.Send("C", "2", "echo", "rid-1", "null", "{}");
+        worker.ReceiveMatching(0, "W", "2");
+
+        worker.Send("W", "3", "raw-client", "", "rid-1", "-1", $"\"{PigatoErrorCodes.BrokerStopped}\"", "{\"origin\":\"broker\"}");
+
+        Assert.Equal(["C", "3", "", "rid-1", "-1", $"\"{PigatoErrorCodes.BrokerStopped}\"", "{}"], client.ReceiveMatching(0, "C", "3"));
+    }
+
+    [Fact]
     public async Task Request_IsRelayedFrameForFrame_BothWays()
     {
         await using var harness = await PigatoHarness.StartAsync();

@@ -13,6 +13,11 @@ internal static class SocketFactory
         var router = new RouterSocket();
         router.Options.Identity = Encoding.UTF8.GetBytes(name);
         router.Options.RouterMandatory = true;
+
+        // A peer whose TCP session drops reconnects under the same identity. Without handover NetMQ ignores the new
+        // connection as a duplicate until the old pipe has terminated, and meanwhile fails sends to that identity
+        // with HostUnreachable although the peer is back (README: "NetMQ and a reconnecting peer").
+        router.Options.RouterHandover = true;
         router.Options.SendHighWatermark = options.SendHighWatermark;
         router.Options.ReceiveHighWatermark = options.SendHighWatermark;
         router.Options.MaxMsgSize = options.MaxFrameSize;

@@ -282,7 +282,10 @@ internal sealed class BrokerCore
                 _requests.Assign(request, worker);
                 if (_output.SendRequest(worker, request))
                 {
-                    Log.Request(_logger, request.Rid, request.Service.Name, "dispatched to", worker.Id);
+                    if (_logger.IsEnabled(LogLevel.Debug))
+                    {
+                        Log.Request(_logger, request.Rid, request.Service.Name, "dispatched to", worker.Id);
+                    }
                 }
                 else
                 {

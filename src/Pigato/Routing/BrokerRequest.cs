@@ -6,8 +6,10 @@ internal sealed class BrokerRequest(string key, byte[] rid, byte[] clientId, Ser
     /// <summary>The request's key in the table: its client and its rid (two clients may use the same rid).</summary>
     public string Key { get; } = key;
 
-    /// <summary>The rid as text, for logs.</summary>
-    public string Rid { get; } = Internal.Utf8.Decode(rid);
+    private string? _rid;
+
+    /// <summary>The rid as text, for logs and errors (made on first use: the hot path never needs it).</summary>
+    public string Rid => _rid ??= Internal.Utf8.Decode(RidBytes);
 
     public byte[] RidBytes { get; } = rid;
 
