@@ -83,13 +83,7 @@ public sealed class Broker : IAsyncDisposable
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        var stopped = false;
-        await _lifecycle.StopAsync(async () =>
-        {
-            await StopCoreAsync(cancellationToken).ConfigureAwait(false);
-            stopped = true;
-        }).ConfigureAwait(false);
-        if (stopped)
+        if (await _lifecycle.StopAsync(() => StopCoreAsync(cancellationToken)).ConfigureAwait(false))
         {
             Stopped?.Invoke(this, EventArgs.Empty);
         }

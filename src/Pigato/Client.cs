@@ -76,13 +76,7 @@ public sealed partial class Client : IPigatoClient
     /// <summary>Disconnects; every pending request fails with <c>ERR_CLIENT_STOPPED</c>.</summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        var stopped = false;
-        await _lifecycle.StopAsync(async () =>
-        {
-            await StopCoreAsync().ConfigureAwait(false);
-            stopped = true;
-        }).ConfigureAwait(false);
-        if (stopped)
+        if (await _lifecycle.StopAsync(() => StopCoreAsync()).ConfigureAwait(false))
         {
             Stopped?.Invoke(this, EventArgs.Empty);
         }

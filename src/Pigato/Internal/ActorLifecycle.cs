@@ -43,19 +43,20 @@ internal sealed class ActorLifecycle(string actor)
         }
     }
 
-    /// <summary>Runs <paramref name="stop"/> once if running.</summary>
-    public async Task StopAsync(Func<Task> stop)
+    /// <summary>Runs <paramref name="stop"/> once if running; true when this call stopped the actor.</summary>
+    public async Task<bool> StopAsync(Func<Task> stop)
     {
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
             if (!_running)
             {
-                return;
+                return false;
             }
 
             Volatile.Write(ref _running, false);
             await stop().ConfigureAwait(false);
+            return true;
         }
         finally
         {
