@@ -69,7 +69,7 @@ public sealed class DirectoryService : IAsyncDisposable
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
         _firstSnapshot = NewSignal();
-        var loop = _loop = new ActorLoop(nameof(DirectoryService), e => Log.PeerError(_logger, PigatoErrorCodes.Internal, ServiceName, "Directory loop error: " + e.Message, e));
+        var loop = _loop = new ActorLoop(nameof(DirectoryService), e => Log.PeerError(_logger, PigatoErrorCodes.Internal, ServiceName, e.Message, e));
         var subscriber = _subscriber = SocketFactory.Subscriber();
         subscriber.ReceiveReady += (_, _) => loop.Guard(OnPublished);
         subscriber.Subscribe(Topic);

@@ -32,4 +32,10 @@ public static class PigatoLogEvents
 
     /// <summary>Per-request trace naming a worker (dispatched to, rejected by), at Debug level.</summary>
     public const int RequestRouted = 1011;
+
+    /// <summary>A worker stopped.</summary>
+    public const int WorkerStopped = 1012;
+
+    /// <summary>A worker's or client's connection heard from its broker for the first time.</summary>
+    public const int Connected = 1013;
 }

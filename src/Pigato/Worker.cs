@@ -173,7 +173,7 @@ public sealed partial class Worker : IAsyncDisposable
 
         await _connections.StopAsync(_loop).ConfigureAwait(false);
         await ReleaseAsync().ConfigureAwait(false);
-        Log.Stopped(_logger, "Worker " + Service);
+        Log.WorkerStopped(_logger, Service);
     }
 
     /// <summary>Closes whatever a start made (also after a failed start).</summary>

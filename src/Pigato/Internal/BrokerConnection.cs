@@ -168,7 +168,7 @@ internal sealed class BrokerConnection : IDisposable
                 if (!IsConnected)
                 {
                     IsConnected = true;
-                    Log.Connection(_logger, _settings.Actor, Id!, "connected to " + Endpoint);
+                    Log.Connected(_logger, _settings.Actor, Id!, Endpoint);
                     _owner.OnConnected(this);
                 }
 

@@ -26,6 +26,12 @@ internal static partial class Log
     [LoggerMessage(EventId = PigatoLogEvents.RequestRouted, EventName = "RequestRouted", Level = LogLevel.Debug, Message = "Request {Rid} for {Service}: {What} {WorkerId}")]
     public static partial void Request(ILogger logger, string rid, string service, string what, string workerId);
 
+    [LoggerMessage(EventId = PigatoLogEvents.WorkerStopped, EventName = "WorkerStopped", Level = LogLevel.Information, Message = "Worker of service {Service} stopped")]
+    public static partial void WorkerStopped(ILogger logger, string service);
+
+    [LoggerMessage(EventId = PigatoLogEvents.Connected, EventName = "Connected", Level = LogLevel.Information, Message = "{Actor} {Id}: connected to {Endpoint}")]
+    public static partial void Connected(ILogger logger, string actor, string id, string endpoint);
+
     [LoggerMessage(EventId = PigatoLogEvents.Connection, EventName = "Connection", Level = LogLevel.Information, Message = "{Actor} {Id}: {What}")]
     public static partial void Connection(ILogger logger, string actor, string id, string what);
 

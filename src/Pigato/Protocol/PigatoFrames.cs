@@ -97,8 +97,6 @@ internal static class PigatoFrames
     /// <summary>Worker reply or reject <c>W, 3|6|7, clientId, empty, rid, status, data, opts</c>: the client id.</summary>
     public const int WorkerReplyClient = 2;
 
-    /// <summary>Worker reply: the empty frame.</summary>
-    public const int WorkerReplyEmpty = 3;
 
     /// <summary>Worker reply: the request id.</summary>
     public const int WorkerReplyRid = 4;
@@ -106,8 +104,6 @@ internal static class PigatoFrames
     /// <summary>Worker reply: the status; the frames from here on are relayed to the client unchanged.</summary>
     public const int WorkerReplyStatus = 5;
 
-    /// <summary>Worker reply: the data (the reason, for a reject).</summary>
-    public const int WorkerReplyData = 6;
 
     /// <summary>Worker reply: the options.</summary>
     public const int WorkerReplyOptions = 7;
