@@ -117,7 +117,7 @@ public sealed class Broker : IAsyncDisposable
         Endpoint = _router.Options.LastEndpoint;
         InternalEndpoint = _publisher?.Options.LastEndpoint;
         _metrics = new BrokerMetrics(Name, () => Volatile.Read(ref _tickStats));
-        _transport = new BrokerTransport(_router, _publisher, Options.SendTimeout, ReportError);
+        _transport = new BrokerTransport(_router, _publisher, Options, ReportError);
         _core = new BrokerCore(Options, _transport, Options.TimeProvider, _logger, _metrics);
         _transport.Core = _core;
 
@@ -131,6 +131,9 @@ public sealed class Broker : IAsyncDisposable
             core.Tick();
             Volatile.Write(ref _tickStats, core.Stats());
         });
+
+        // Directory changes are published at most this often, however many workers come and go meanwhile.
+        loop.Timer(BrokerCore.DirectoryPeriod, core.PublishDirectoryIfChanged);
         await loop.StartAsync().ConfigureAwait(false);
 
         Log.Started(_logger, Name, Endpoint, InternalEndpoint);

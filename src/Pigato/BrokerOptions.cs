@@ -36,8 +36,33 @@ public sealed record BrokerOptions
     /// <summary>How long a send may wait for a full peer queue before the message counts as undeliverable. Default 200 ms.</summary>
     public TimeSpan SendTimeout { get; init; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Largest frame accepted from a peer, in bytes; a peer that sends a larger one is disconnected by the transport. Default 64 MiB; -1 for no limit.</summary>
-    public long MaxFrameSize { get; init; } = 64L * 1024 * 1024;
+    /// <summary>
+    /// Largest message accepted from a peer (all its frames), in bytes. A larger request is refused with
+    /// <c>ERR_MSG_TOO_LARGE</c>; a worker sending a larger message is disconnected. A single frame over this size plus
+    /// 64 KiB is cut by the transport, which closes that connection before anything is allocated. Default 4 MiB.
+    /// </summary>
+    public int MaxMessageSize { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Longest service name, in bytes (UTF-8); a longer one is refused with <c>ERR_FRAME_TOO_LONG</c>. Default 255.</summary>
+    public int MaxServiceNameLength { get; init; } = 255;
+
+    /// <summary>Longest request id, in bytes; a longer one is refused with <c>ERR_FRAME_TOO_LONG</c>. Default 255.</summary>
+    public int MaxRidLength { get; init; } = 255;
+
+    /// <summary>
+    /// Bytes the broker may hold for requests (queued or in flight: data, options, ids) before it refuses new ones
+    /// with <c>ERR_BROKER_FULL</c>; nothing already accepted is dropped. Default 256 MiB.
+    /// </summary>
+    public long MaxHeldBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>Requests one client may have in the broker at once before more are refused with <c>ERR_CLIENT_PENDING_LIMIT</c>. Default 10,000.</summary>
+    public int MaxPendingPerClient { get; init; } = 10_000;
+
+    /// <summary>Bytes one client's requests may hold in the broker before more are refused with <c>ERR_CLIENT_BYTES_LIMIT</c>. Default 64 MiB.</summary>
+    public long MaxBytesPerClient { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Requests one service's queue may hold before more are refused with <c>ERR_SERVICE_QUEUE_FULL</c>. Default 100,000.</summary>
+    public int MaxQueuedPerService { get; init; } = 100_000;
 
     /// <summary>The clock of heartbeats, liveness and expiry (a fake one in tests). Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
@@ -52,6 +77,13 @@ public sealed record BrokerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Liveness, 1, nameof(Liveness));
         ArgumentOutOfRangeException.ThrowIfLessThan(SendHighWatermark, 0, nameof(SendHighWatermark));
         ArgumentOutOfRangeException.ThrowIfLessThan(SendTimeout, TimeSpan.Zero, nameof(SendTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageSize, 1024, nameof(MaxMessageSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxServiceNameLength, 1, nameof(MaxServiceNameLength));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxRidLength, 1, nameof(MaxRidLength));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxHeldBytes, 1, nameof(MaxHeldBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxPendingPerClient, 1, nameof(MaxPendingPerClient));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBytesPerClient, 1, nameof(MaxBytesPerClient));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedPerService, 1, nameof(MaxQueuedPerService));
         if (EnableDirectory && string.IsNullOrEmpty(InternalEndpoint))
         {
             throw new ArgumentException("The directory service needs the internal channel: set InternalEndpoint.", nameof(EnableDirectory));

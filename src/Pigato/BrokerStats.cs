@@ -6,4 +6,6 @@ namespace Pigato;
 /// <param name="QueuedRequests">Requests waiting for a worker.</param>
 /// <param name="InFlightRequests">Requests a worker holds.</param>
 /// <param name="TrackedRequests">Every request the broker remembers; equals queued + in flight unless something leaked.</param>
-public sealed record BrokerStats(int Workers, int Services, int QueuedRequests, int InFlightRequests, int TrackedRequests);
+/// <param name="HeldBytes">The bytes those requests hold, counted against <see cref="BrokerOptions.MaxHeldBytes"/>.</param>
+/// <param name="Clients">Clients with requests in the broker.</param>
+public sealed record BrokerStats(int Workers, int Services, int QueuedRequests, int InFlightRequests, int TrackedRequests, long HeldBytes = 0, int Clients = 0);

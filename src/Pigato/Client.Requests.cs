@@ -42,7 +42,11 @@ public sealed partial class Client
     public IAsyncEnumerable<PigatoReply<TResult>> RequestStreamAsync<TResult>(string service, object? data, RequestOptions? options = null, CancellationToken cancellationToken = default)
     {
         var timeout = ResolveTimeout(service, options);
-        return StreamAsync(new StreamRequest<TResult>(service, timeout, Serialization.Reader<TResult>(Options.SerializerOptions)), data, options, cancellationToken);
+        var request = new StreamRequest<TResult>(service, timeout, Serialization.Reader<TResult>(Options.SerializerOptions), Options.MaxBufferedReplies)
+        {
+            SlowConsumer = r => Fail(r, new PigatoException(PigatoErrorCodes.SlowConsumer, $"The reader of the reply stream of '{r.Service}' fell {Options.MaxBufferedReplies} replies behind (ClientOptions.MaxBufferedReplies); the request was abandoned.")),
+        };
+        return StreamAsync(request, data, options, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -61,6 +65,24 @@ public sealed partial class Client
         var loop = _loop ?? throw NotRunning();
         var rid = Encoding.UTF8.GetBytes(requestId);
         loop.Post(() => Route()?.Send(rid, static (w, r) => PigatoEncoder.ClientRequestHeartbeat(w, r)));
+    }
+
+    /// <summary>Why the client refuses a request locally (too large, too many pending), or null.</summary>
+    private PigatoException? Refusal(PendingRequest request)
+    {
+        var frames = request.Frames!;
+        var size = 2 + frames.Service.Length + request.RidFrame.Length + frames.Data.Length + frames.Options.Length;
+        if (size > Options.MaxMessageSize)
+        {
+            return new PigatoException(PigatoErrorCodes.MessageTooLarge, $"Request to '{request.Service}' is {size} bytes; the client sends at most {Options.MaxMessageSize} (ClientOptions.MaxMessageSize).");
+        }
+
+        if (_pending.Count >= Options.MaxPendingRequests)
+        {
+            return new PigatoException(PigatoErrorCodes.ClientBusy, $"The client has {_pending.Count} requests pending (ClientOptions.MaxPendingRequests); request to '{request.Service}' refused.");
+        }
+
+        return null;
     }
 
     private static PigatoException NotRunning() => new(PigatoErrorCodes.NotRunning, "The client is not running: start it first.");
@@ -100,6 +122,13 @@ public sealed partial class Client
             ? _defaultOptionsFrame ??= RequestOptions.Default.ToJson(Options.DefaultTimeout, Options.SerializerOptions)
             : options.ToJson(request.Timeout, Options.SerializerOptions);
         request.Frames = new RequestFrames(Encoding.UTF8.GetBytes(request.Service), dataFrame, optionsFrame, options?.Retry ?? false);
+        if (Refusal(request) is { } refusal)
+        {
+            request.TryComplete();
+            request.OnFailed(refusal);
+            return;
+        }
+
         if (_loop is not { } loop)
         {
             request.TryComplete();

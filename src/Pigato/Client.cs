@@ -35,8 +35,9 @@ public sealed partial class Client : IPigatoClient
             Options.Liveness,
             Options.ReconnectDelay,
             SendTimeout: Options.HeartbeatInterval,
-            SendHighWatermark: 0,
-            Linger: TimeSpan.Zero);
+            SendHighWatermark: Options.MaxPendingRequests + 1000,
+            Linger: TimeSpan.Zero,
+            MaxMessageSize: Options.MaxMessageSize);
     }
 
     /// <summary>The options this client runs with.</summary>

@@ -34,6 +34,21 @@ public sealed record ClientOptions
     /// </summary>
     public bool HeartbeatRequests { get; init; } = true;
 
+    /// <summary>
+    /// Requests pending at once; one more fails at once with <c>ERR_CLIENT_BUSY</c> (a <see cref="PigatoException"/>), so
+    /// that a producer faster than its services learns it instead of growing the client's memory. Default 100,000.
+    /// </summary>
+    public int MaxPendingRequests { get; init; } = 100_000;
+
+    /// <summary>Largest request (all frames) the client sends, and largest reply it reads; a larger request fails at once with <c>ERR_MSG_TOO_LARGE</c>. Default 4 MiB.</summary>
+    public int MaxMessageSize { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Replies a streamed request (<see cref="Client.RequestStreamAsync{TResult}"/>) buffers for a reader that is behind;
+    /// one more ends the stream with <c>ERR_SLOW_CONSUMER</c> and abandons the request. Default 10,000.
+    /// </summary>
+    public int MaxBufferedReplies { get; init; } = 10_000;
+
     /// <summary>How request data and replies are (de)serialized. Default <see cref="JsonSerializerOptions.Web"/>.</summary>
     public JsonSerializerOptions SerializerOptions { get; init; } = JsonSerializerOptions.Web;
 
@@ -47,5 +62,8 @@ public sealed record ClientOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Liveness, 1, nameof(Liveness));
         ArgumentOutOfRangeException.ThrowIfLessThan(ReconnectDelay, TimeSpan.Zero, nameof(ReconnectDelay));
         RequestOptions.ValidateTimeout(DefaultTimeout, nameof(DefaultTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxPendingRequests, 1, nameof(MaxPendingRequests));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageSize, 1024, nameof(MaxMessageSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBufferedReplies, 1, nameof(MaxBufferedReplies));
     }
 }

@@ -14,8 +14,9 @@ namespace Pigato;
 /// <remarks>
 /// A request with a service name as data answers that service's worker ids (an array, empty when
 /// unknown); a request with no data answers the whole map (an object of arrays), <c>$dir</c> included.
-/// Unlike the original, it asks the broker for a snapshot when it starts and answers no request before
-/// it has one, so even the first answer is current.
+/// Unlike the original, every answer is current: for each request it asks the broker for a fresh snapshot
+/// (the broker publishes its directory at most every 50 ms, however many workers come and go) and answers from
+/// it, or from the last one when none arrives in time; it answers nothing before its first snapshot.
 /// </remarks>
 public sealed class DirectoryService : IAsyncDisposable
 {
@@ -29,7 +30,10 @@ public sealed class DirectoryService : IAsyncDisposable
     private readonly Worker _worker;
     private readonly ILogger _logger;
     private readonly ActorLifecycle _lifecycle = new(nameof(DirectoryService));
+    private static readonly TimeSpan FreshSnapshotWait = TimeSpan.FromSeconds(1);
+
     private TaskCompletionSource _firstSnapshot = NewSignal();
+    private TaskCompletionSource _nextSnapshot = NewSignal();
     private FrozenDictionary<string, string[]> _snapshot = FrozenDictionary<string, string[]>.Empty;
     private ActorLoop? _loop;
     private SubscriberSocket? _subscriber;
@@ -116,6 +120,7 @@ public sealed class DirectoryService : IAsyncDisposable
                 var map = JsonSerializer.Deserialize<Dictionary<string, string[]>>(frame.AsSpan(Topic.Length)) ?? [];
                 Volatile.Write(ref _snapshot, map.ToFrozenDictionary(StringComparer.Ordinal));
                 _firstSnapshot.TrySetResult();
+                Interlocked.Exchange(ref _nextSnapshot, NewSignal()).TrySetResult();
             }
         }
     }
@@ -129,6 +134,18 @@ public sealed class DirectoryService : IAsyncDisposable
         catch (TimeoutException e)
         {
             throw new PigatoException(PigatoErrorCodes.DirectoryUnavailable, "No directory snapshot from the broker's internal channel yet.", e);
+        }
+
+        // A snapshot published after this request arrived reflects every registration before it.
+        var fresh = Volatile.Read(ref _nextSnapshot).Task;
+        _worker.RequestDirectoryUpdate();
+        try
+        {
+            await fresh.WaitAsync(FreshSnapshotWait, reply.CancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The broker is slow to publish: the last snapshot is the best answer there is.
         }
 
         var snapshot = Snapshot;

@@ -64,6 +64,36 @@ public static class PigatoErrorCodes
     /// <summary>A call reached an actor (broker, client, worker) that is not running: not started yet, or stopped.</summary>
     public const string NotRunning = "ERR_NOT_RUNNING";
 
+    /// <summary>The broker refused a request: it holds <see cref="BrokerOptions.MaxHeldBytes"/> for requests already.</summary>
+    public const string BrokerFull = "ERR_BROKER_FULL";
+
+    /// <summary>The broker refused a request: its client has <see cref="BrokerOptions.MaxPendingPerClient"/> requests in the broker already.</summary>
+    public const string ClientPendingLimit = "ERR_CLIENT_PENDING_LIMIT";
+
+    /// <summary>The broker refused a request: its client's requests hold <see cref="BrokerOptions.MaxBytesPerClient"/> in the broker already.</summary>
+    public const string ClientBytesLimit = "ERR_CLIENT_BYTES_LIMIT";
+
+    /// <summary>The broker refused a request: its service's queue holds <see cref="BrokerOptions.MaxQueuedPerService"/> requests already.</summary>
+    public const string ServiceQueueFull = "ERR_SERVICE_QUEUE_FULL";
+
+    /// <summary>A message is larger than the receiver's maximum message size (broker: <see cref="BrokerOptions.MaxMessageSize"/>; client: <see cref="ClientOptions.MaxMessageSize"/>).</summary>
+    public const string MessageTooLarge = "ERR_MSG_TOO_LARGE";
+
+    /// <summary>A service name or request id is longer than the broker accepts (<see cref="BrokerOptions.MaxServiceNameLength"/>, <see cref="BrokerOptions.MaxRidLength"/>).</summary>
+    public const string FrameTooLong = "ERR_FRAME_TOO_LONG";
+
+    /// <summary>The request's client went silent for the broker's liveness: the broker dropped its queued requests.</summary>
+    public const string ClientLost = "ERR_CLIENT_LOST";
+
+    /// <summary>A request stayed at its worker past its timeout plus a grace period without a final reply: the broker freed the worker's slot.</summary>
+    public const string WorkerTimeout = "ERR_WORKER_TIMEOUT";
+
+    /// <summary>The client refused a request locally: it has <see cref="ClientOptions.MaxPendingRequests"/> pending already.</summary>
+    public const string ClientBusy = "ERR_CLIENT_BUSY";
+
+    /// <summary>A streamed request's reader fell <see cref="ClientOptions.MaxBufferedReplies"/> replies behind: the stream ends with this error.</summary>
+    public const string SlowConsumer = "ERR_SLOW_CONSUMER";
+
     /// <summary>The directory service has no snapshot from the broker yet.</summary>
     public const string DirectoryUnavailable = "ERR_DIRECTORY_UNAVAILABLE";
 }

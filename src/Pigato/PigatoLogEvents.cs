@@ -38,4 +38,10 @@ public static class PigatoLogEvents
 
     /// <summary>A worker's or client's connection heard from its broker for the first time.</summary>
     public const int Connected = 1013;
+
+    /// <summary>The broker refused requests (limits, message size); at most one line a second per code.</summary>
+    public const int Refused = 1014;
+
+    /// <summary>The broker dropped requests whose client went silent, or that a worker kept past their timeout.</summary>
+    public const int Abandoned = 1015;
 }

@@ -49,7 +49,8 @@ public sealed partial class Worker : IAsyncDisposable
             options.ReconnectDelay,
             SendTimeout: options.HeartbeatInterval,
             SendHighWatermark: 1000,
-            Linger: TimeSpan.FromMilliseconds(100));
+            Linger: TimeSpan.FromMilliseconds(100),
+            MaxMessageSize: -1);
     }
 
     /// <summary>The options this worker runs with.</summary>

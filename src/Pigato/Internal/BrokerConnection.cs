@@ -61,7 +61,7 @@ internal sealed class BrokerConnection : IDisposable
     {
         Generation++;
         Id = _settings.Prefix + "-" + Guid.NewGuid().ToString();
-        var socket = SocketFactory.Dealer(Id, _settings.Linger, _settings.SendHighWatermark);
+        var socket = SocketFactory.Dealer(Id, _settings);
         socket.ReceiveReady += (_, _) => _loop.Guard(ReceiveWaiting);
         socket.Connect(Endpoint);
         _socket = socket;
@@ -215,4 +215,5 @@ internal interface IBrokerConnectionOwner
 /// <param name="SendTimeout">How long a send may wait for room before it counts as undeliverable.</param>
 /// <param name="SendHighWatermark">Messages queued towards the broker before sends wait.</param>
 /// <param name="Linger">How long unsent messages may delay closing.</param>
-internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, TimeSpan SendTimeout, int SendHighWatermark, TimeSpan Linger);
+/// <param name="MaxMessageSize">Largest message read from the broker (a larger frame closes the connection in the transport); -1 for no limit.</param>
+internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, TimeSpan SendTimeout, int SendHighWatermark, TimeSpan Linger, int MaxMessageSize);

@@ -19,12 +19,14 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     private readonly SocketFrameWriter _writer;
     private readonly ReceivedFrames _frames = new(MaxFrames) { Base = 1 };
     private readonly Action<string, string, string?, Exception?> _reportError;
+    private readonly int _maxMessageSize;
 
-    public BrokerTransport(NetMQSocket router, NetMQSocket? publisher, TimeSpan sendTimeout, Action<string, string, string?, Exception?> reportError)
+    public BrokerTransport(NetMQSocket router, NetMQSocket? publisher, BrokerOptions options, Action<string, string, string?, Exception?> reportError)
     {
         _router = router;
         _publisher = publisher;
-        _writer = new SocketFrameWriter(router, sendTimeout);
+        _writer = new SocketFrameWriter(router, options.SendTimeout);
+        _maxMessageSize = options.MaxMessageSize;
         _reportError = reportError;
     }
 
@@ -84,10 +86,10 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         return writer.EndMessage();
     }
 
-    public bool SendError(BrokerRequest request, string code)
+    public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code)
     {
-        _writer.Write(request.ClientId, true);
-        PigatoEncoder.ClientReply(_writer, final: true, request.RidBytes, PigatoFrames.StatusError, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(code), PigatoFrames.BrokerOrigin);
+        _writer.Write(clientId.ToArray(), true);
+        PigatoEncoder.ClientReply(_writer, final: true, rid.ToArray(), PigatoFrames.StatusError, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(code), PigatoFrames.BrokerOrigin);
         return _writer.EndMessage();
     }
 
@@ -139,10 +141,16 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 
         var core = Core;
         var decoded = PigatoDecoder.ForBroker(_frames);
+        if (_frames.Size > _maxMessageSize && decoded.Kind != PigatoMessageKind.ClientRequest)
+        {
+            HandleOversized(decoded.Kind);
+            return;
+        }
+
         switch (decoded.Kind)
         {
             case PigatoMessageKind.ClientRequest:
-                core.ClientRequest(sender, _frames[PigatoFrames.RequestService], _frames[PigatoFrames.RequestRid], _frames.Optional(PigatoFrames.RequestData), _frames.Optional(PigatoFrames.RequestOptions));
+                core.ClientRequest(sender, _frames[PigatoFrames.RequestService], _frames[PigatoFrames.RequestRid], _frames.Optional(PigatoFrames.RequestData), _frames.Optional(PigatoFrames.RequestOptions), _frames.Size);
                 break;
             case PigatoMessageKind.ClientHeartbeat:
                 core.ClientHeartbeat(sender);
@@ -168,6 +176,24 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
                 break;
             default:
                 core.InvalidMessage(sender, decoded.Error!);
+                break;
+        }
+    }
+
+    /// <summary>A message over the size limit that is not a request (a request is refused by the core with an answer).</summary>
+    private void HandleOversized(PigatoMessageKind kind)
+    {
+        var sender = _frames.Raw(0);
+        switch (kind)
+        {
+            case PigatoMessageKind.WorkerPartialReply or PigatoMessageKind.WorkerFinalReply or PigatoMessageKind.WorkerReject:
+                Core.WorkerOversized(sender, _frames[PigatoFrames.WorkerReplyClient], _frames[PigatoFrames.WorkerReplyRid], _frames.Size);
+                break;
+            case PigatoMessageKind.WorkerReady or PigatoMessageKind.WorkerHeartbeat or PigatoMessageKind.WorkerDisconnect:
+                Core.WorkerOversized(sender, [], [], _frames.Size);
+                break;
+            default:
+                Core.Oversized(sender, _frames.Size);
                 break;
         }
     }

@@ -20,6 +20,12 @@ internal static partial class Log
     [LoggerMessage(EventId = PigatoLogEvents.PeerError, EventName = "PeerError", Level = LogLevel.Warning, Message = "{Code} from {PeerId}: {Detail}")]
     public static partial void PeerError(ILogger logger, string code, string? peerId, string detail, Exception? exception);
 
+    [LoggerMessage(EventId = PigatoLogEvents.Refused, EventName = "Refused", Level = LogLevel.Warning, Message = "{Code}: refused a request from {PeerId}: {Detail} ({Suppressed} more refused with this code in the last second, not logged)")]
+    public static partial void Refused(ILogger logger, string code, string peerId, string detail, int suppressed);
+
+    [LoggerMessage(EventId = PigatoLogEvents.Abandoned, EventName = "Abandoned", Level = LogLevel.Warning, Message = "{Code}: dropped {Count} request(s) of {PeerId}: {Detail}")]
+    public static partial void Abandoned(ILogger logger, string code, string peerId, int count, string detail);
+
     [LoggerMessage(EventId = PigatoLogEvents.Request, EventName = "Request", Level = LogLevel.Debug, Message = "Request {Rid} for {Service}: {What}")]
     public static partial void Request(ILogger logger, string rid, string service, string what);
 

@@ -128,11 +128,19 @@ internal sealed class TaskRequest<T>(string service, TimeSpan timeout, ReplyRead
 }
 
 /// <summary>Consumed as an async stream: every reply is queued for the reader; an error ends the stream with an exception.</summary>
-internal sealed class StreamRequest<T>(string service, TimeSpan timeout, ReplyReader<T> reader) : PendingRequest(service, timeout)
+/// <remarks>
+/// The buffer is bounded: replies arrive on the client's one thread, which must never wait for a slow reader, so a
+/// reader <paramref name="capacity"/> replies behind ends the stream with <c>ERR_SLOW_CONSUMER</c> instead.
+/// </remarks>
+internal sealed class StreamRequest<T>(string service, TimeSpan timeout, ReplyReader<T> reader, int capacity) : PendingRequest(service, timeout)
 {
-    private readonly Channel<PigatoReply<T>> _replies = Channel.CreateUnbounded<PigatoReply<T>>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
+    private readonly Channel<PigatoReply<T>> _replies = Channel.CreateBounded<PigatoReply<T>>(
+        new BoundedChannelOptions(capacity) { SingleWriter = true, SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     public ChannelReader<PigatoReply<T>> Replies => _replies.Reader;
+
+    /// <summary>Called (loop thread) when the buffer overflowed, so that the client forgets the request.</summary>
+    public Action<PendingRequest>? SlowConsumer { get; init; }
 
     public override void OnPartial(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options) => Write(status, data, options, final: false);
 
@@ -150,7 +158,13 @@ internal sealed class StreamRequest<T>(string service, TimeSpan timeout, ReplyRe
 
         try
         {
-            _replies.Writer.TryWrite(new PigatoReply<T>(reader(data), final, ReplyOptions(options)));
+            if (!_replies.Writer.TryWrite(new PigatoReply<T>(reader(data), final, ReplyOptions(options))))
+            {
+                SlowConsumer?.Invoke(this);
+                _replies.Writer.TryComplete(new PigatoException(PigatoErrorCodes.SlowConsumer, $"The reader of the reply stream of '{Service}' fell {capacity} replies behind; the request was abandoned."));
+                return;
+            }
+
             if (final)
             {
                 _replies.Writer.TryComplete();

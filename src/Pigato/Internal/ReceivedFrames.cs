@@ -33,6 +33,9 @@ internal sealed class ReceivedFrames : IFrameSource, IDisposable
     /// <inheritdoc />
     public ReadOnlySpan<byte> this[int index] => _frames[index + Base].Slice();
 
+    /// <summary>The bytes of every frame after the routing frames (what a peer sent), discarded frames included.</summary>
+    public int Size { get; private set; }
+
     /// <summary>A frame by absolute position, routing frames included.</summary>
     public ReadOnlySpan<byte> Raw(int index) => _frames[index].Slice();
 
@@ -55,6 +58,7 @@ internal sealed class ReceivedFrames : IFrameSource, IDisposable
         }
 
         _count = 1;
+        var size = Base == 0 ? _frames[0].Size : 0;
         var more = _frames[0].HasMore;
         var overflow = new Msg();
         while (more)
@@ -63,6 +67,7 @@ internal sealed class ReceivedFrames : IFrameSource, IDisposable
             {
                 socket.TryReceive(ref _frames[_count], SendReceiveConstants.InfiniteTimeout);
                 more = _frames[_count].HasMore;
+                size += _count >= Base ? _frames[_count].Size : 0;
                 _count++;
             }
             else
@@ -71,10 +76,13 @@ internal sealed class ReceivedFrames : IFrameSource, IDisposable
                 overflow.InitEmpty();
                 socket.TryReceive(ref overflow, SendReceiveConstants.InfiniteTimeout);
                 more = overflow.HasMore;
+                size += overflow.Size;
                 overflow.Close();
                 Truncated = true;
             }
         }
+
+        Size = size;
 
         return true;
     }
@@ -89,6 +97,7 @@ internal sealed class ReceivedFrames : IFrameSource, IDisposable
         }
 
         _count = 0;
+        Size = 0;
         Truncated = false;
     }
 

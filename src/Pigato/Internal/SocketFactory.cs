@@ -7,6 +7,9 @@ namespace Pigato.Internal;
 /// <summary>Every socket Pigato makes is made here, so that socket-wide settings (limits, security) apply to all of them.</summary>
 internal static class SocketFactory
 {
+    /// <summary>How far over <see cref="BrokerOptions.MaxMessageSize"/> one frame may be and still be read (and answered).</summary>
+    public const int TransportSlack = 64 * 1024;
+
     /// <summary>The broker's ROUTER: RouterMandatory so that no message to a gone or full peer is lost unnoticed.</summary>
     public static RouterSocket Router(BrokerOptions options, string name)
     {
@@ -20,7 +23,9 @@ internal static class SocketFactory
         router.Options.RouterHandover = true;
         router.Options.SendHighWatermark = options.SendHighWatermark;
         router.Options.ReceiveHighWatermark = options.SendHighWatermark;
-        router.Options.MaxMsgSize = options.MaxFrameSize;
+        // Frames a little over the message limit are still read, so that the sender gets an answer; a frame far
+        // over it closes that connection in the transport before anything is allocated for it.
+        router.Options.MaxMsgSize = options.MaxMessageSize + TransportSlack;
         router.Options.Linger = TimeSpan.FromMilliseconds(200);
         return router;
     }
@@ -42,12 +47,17 @@ internal static class SocketFactory
     }
 
     /// <summary>A client's or worker's DEALER towards one broker.</summary>
-    public static DealerSocket Dealer(string identity, TimeSpan linger, int sendHighWatermark)
+    public static DealerSocket Dealer(string identity, ConnectionSettings settings)
     {
         var dealer = new DealerSocket();
         dealer.Options.Identity = Encoding.UTF8.GetBytes(identity);
-        dealer.Options.Linger = linger;
-        dealer.Options.SendHighWatermark = sendHighWatermark;
+        dealer.Options.Linger = settings.Linger;
+        dealer.Options.SendHighWatermark = settings.SendHighWatermark;
+        if (settings.MaxMessageSize > 0)
+        {
+            dealer.Options.MaxMsgSize = settings.MaxMessageSize + TransportSlack;
+        }
+
         return dealer;
     }
 }

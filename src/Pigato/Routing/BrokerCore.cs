@@ -18,6 +18,9 @@ internal sealed class BrokerCore
     /// </summary>
     public const int DefaultWorkerConcurrency = 100;
 
+    /// <summary>Directory publications are at most this frequent: a burst of joins and leaves costs one per period.</summary>
+    public static readonly TimeSpan DirectoryPeriod = TimeSpan.FromMilliseconds(50);
+
     private static readonly byte[] DirectoryTopic = "$dir "u8.ToArray();
 
     private readonly BrokerOptions _options;
@@ -29,6 +32,10 @@ internal sealed class BrokerCore
     private readonly RequestTable _requests;
     private readonly WorkerRegistry _workers;
     private readonly List<BrokerWorker> _quiet = [];
+    private readonly RefusalLog _refusals;
+    private readonly TimeSpan _clientSilence;
+    private bool _directoryChanged;
+    private long _directoryPublishedAt;
 
     public BrokerCore(BrokerOptions options, IBrokerOutput output, TimeProvider time, ILogger logger, BrokerMetrics? metrics = null, Random? random = null)
     {
@@ -40,7 +47,12 @@ internal sealed class BrokerCore
         _dispatcher = new Dispatcher(options.DispatchMode, random ?? Random.Shared);
         _requests = new RequestTable(_dispatcher);
         _workers = new WorkerRegistry(options.Liveness);
+        _refusals = new RefusalLog(logger, time);
+        _clientSilence = options.HeartbeatInterval * options.Liveness;
     }
+
+    /// <summary>How long past its timeout a request may stay at a worker without a sign of life before its slot is freed.</summary>
+    public TimeSpan InFlightGrace => _clientSilence;
 
     /// <summary>Counts what the broker holds.</summary>
     public BrokerStats Stats()
@@ -56,14 +68,27 @@ internal sealed class BrokerCore
             inFlight += worker.InFlight.Count;
         }
 
-        return new BrokerStats(_workers.Count, _dispatcher.Services.Count, queued, inFlight, _requests.Count);
+        return new BrokerStats(_workers.Count, _dispatcher.Services.Count, queued, inFlight, _requests.Count, _requests.HeldBytes, _requests.Clients.Count);
     }
 
-    public void ClientRequest(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options)
+    /// <summary>A client's request; <paramref name="messageSize"/> is the size of all its frames. Refused with an error reply when over a limit.</summary>
+    public void ClientRequest(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, int messageSize)
     {
         if (rid.IsEmpty || service.IsEmpty)
         {
             _output.ReportError(PigatoErrorCodes.RequestInvalid, "Request without a service or a request id.", Utf8.Decode(clientId));
+            return;
+        }
+
+        if (rid.Length > _options.MaxRidLength || service.Length > _options.MaxServiceNameLength)
+        {
+            Refuse(clientId, rid, PigatoErrorCodes.FrameTooLong, $"service name of {service.Length} bytes or request id of {rid.Length} bytes (at most {_options.MaxServiceNameLength} and {_options.MaxRidLength})");
+            return;
+        }
+
+        if (messageSize > _options.MaxMessageSize)
+        {
+            Refuse(clientId, rid, PigatoErrorCodes.MessageTooLarge, $"message of {messageSize} bytes (at most {_options.MaxMessageSize})");
             return;
         }
 
@@ -73,18 +98,34 @@ internal sealed class BrokerCore
             return;
         }
 
+        if (Admit(clientId, _dispatcher.ServiceFor(service), BrokerRequest.Overhead + clientId.Length + rid.Length + data.Length + options.Length) is { } refusal)
+        {
+            Refuse(clientId, rid, refusal.Code, refusal.Detail);
+            return;
+        }
+
         _requests.Create(clientId, rid, _dispatcher.ServiceFor(service), data, options, _time.GetTimestamp());
         _metrics?.Received();
         DispatchPending();
     }
 
-    public void ClientHeartbeat(ReadOnlySpan<byte> clientId) => _output.SendClientHeartbeat(clientId);
+    public void ClientHeartbeat(ReadOnlySpan<byte> clientId)
+    {
+        Heard(clientId);
+        _output.SendClientHeartbeat(clientId);
+    }
 
     /// <summary>Forwarded to the worker holding the request (the original compares with 'req' and never forwards); only the request's own client is heard.</summary>
     public void ClientRequestHeartbeat(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid)
     {
-        if (_requests.TryGet(clientId, rid, out var request) && request.Worker is { } worker
-            && !_output.ForwardRequestHeartbeat(worker, request))
+        Heard(clientId);
+        if (!_requests.TryGet(clientId, rid, out var request) || request.Worker is not { } worker)
+        {
+            return;
+        }
+
+        request.LastActivity = _time.GetTimestamp();
+        if (!_output.ForwardRequestHeartbeat(worker, request))
         {
             // Advisory: a failed one never costs the worker its requests.
             _output.ReportError(PigatoErrorCodes.Unroutable, $"Request heartbeat for {request.Rid} could not reach its worker.", worker.Id);
@@ -117,7 +158,7 @@ internal sealed class BrokerCore
         }
 
         _dispatcher.OnWorkerSetChanged(entry);
-        PublishDirectory();
+        DirectoryChanged();
         _dispatcher.MarkServedBy(entry);
         DispatchPending();
     }
@@ -147,7 +188,7 @@ internal sealed class BrokerCore
 
         if (parsed.Update && worker.Service.Name.StartsWith('$'))
         {
-            PublishDirectory();
+            DirectoryChanged();
         }
 
         DispatchPending();
@@ -162,6 +203,7 @@ internal sealed class BrokerCore
             return;
         }
 
+        request.LastActivity = _time.GetTimestamp();
         if (!_output.RelayReply(request))
         {
             _output.ReportError(PigatoErrorCodes.Unroutable, $"Reply for request {request.Rid} could not reach its client.", Utf8.Decode(request.ClientId));
@@ -229,8 +271,164 @@ internal sealed class BrokerCore
         }
 
         ExpireQueuedRequests();
+        DropRequestsOfSilentClients();
+        FreeAbandonedSlots();
         _dispatcher.ForgetUnused();
         DispatchPending();
+    }
+
+    /// <summary>Publishes the directory if a change is waiting (the broker calls it every <see cref="DirectoryPeriod"/>).</summary>
+    public void PublishDirectoryIfChanged()
+    {
+        if (_directoryChanged)
+        {
+            PublishDirectory();
+        }
+    }
+
+    /// <summary>
+    /// The directory changed: published at once when the last publication is a period old (so that a lone change is
+    /// seen at once), else by the next <see cref="PublishDirectoryIfChanged"/> (so that a flood costs one per period).
+    /// </summary>
+    private void DirectoryChanged()
+    {
+        if (_time.GetElapsedTime(_directoryPublishedAt) >= DirectoryPeriod)
+        {
+            PublishDirectory();
+        }
+        else
+        {
+            _directoryChanged = true;
+        }
+    }
+
+    /// <summary>A worker sent a message larger than <see cref="BrokerOptions.MaxMessageSize"/>: it is disconnected, and a reply too large to relay fails its request.</summary>
+    public void WorkerOversized(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, int messageSize)
+    {
+        if (!_workers.TryGet(identity, out var worker))
+        {
+            UnknownWorker(identity);
+            return;
+        }
+
+        if (!clientId.IsEmpty && PeerKey.TryGet(worker.InFlight, clientId, rid, out var request))
+        {
+            Fail(request, PigatoErrorCodes.MessageTooLarge);
+        }
+
+        _output.ReportError(PigatoErrorCodes.MessageTooLarge, $"Worker disconnected: message of {messageSize} bytes (at most {_options.MaxMessageSize}).", worker.Id);
+        RemoveWorker(worker, "message too large", sendDisconnect: true);
+        DispatchPending();
+    }
+
+    /// <summary>A message too large from a peer that is not a registered worker and cannot be answered: reported.</summary>
+    public void Oversized(ReadOnlySpan<byte> identity, int messageSize) =>
+        _output.ReportError(PigatoErrorCodes.MessageTooLarge, $"Message of {messageSize} bytes discarded (at most {_options.MaxMessageSize}).", Utf8.Decode(identity));
+
+    /// <summary>Refuses a request on arrival with the broker's own error reply.</summary>
+    public void Refuse(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, string detail)
+    {
+        _metrics?.Refused(code);
+        var peer = Utf8.Decode(clientId);
+        _refusals.Refused(code, peer, detail);
+        if (!_output.SendError(clientId, rid, code))
+        {
+            _output.ReportError(PigatoErrorCodes.Unroutable, $"Refusal {code} could not reach its client.", peer);
+        }
+    }
+
+    /// <summary>Checks the memory budget and the per-client and per-service limits; the refusal, or null to admit.</summary>
+    private (string Code, string Detail)? Admit(ReadOnlySpan<byte> clientId, ServiceEntry service, long size)
+    {
+        if (_requests.HeldBytes + size > _options.MaxHeldBytes)
+        {
+            return (PigatoErrorCodes.BrokerFull, $"the broker holds {_requests.HeldBytes} bytes for requests (at most {_options.MaxHeldBytes})");
+        }
+
+        if (_requests.TryGetClient(clientId, out var client))
+        {
+            if (client.Pending >= _options.MaxPendingPerClient)
+            {
+                return (PigatoErrorCodes.ClientPendingLimit, $"the client has {client.Pending} requests in the broker (at most {_options.MaxPendingPerClient})");
+            }
+
+            if (client.Bytes + size > _options.MaxBytesPerClient)
+            {
+                return (PigatoErrorCodes.ClientBytesLimit, $"the client's requests hold {client.Bytes} bytes (at most {_options.MaxBytesPerClient})");
+            }
+        }
+
+        if (service.Queue.Count >= _options.MaxQueuedPerService)
+        {
+            return (PigatoErrorCodes.ServiceQueueFull, $"service '{service.Name}' has {service.Queue.Count} requests queued (at most {_options.MaxQueuedPerService})");
+        }
+
+        return null;
+    }
+
+    private void Heard(ReadOnlySpan<byte> clientId)
+    {
+        if (_requests.TryGetClient(clientId, out var client))
+        {
+            client.LastHeard = _time.GetTimestamp();
+        }
+    }
+
+    /// <summary>
+    /// A client silent for the liveness (PIGATO clients heartbeat every period) is gone: its queued requests would
+    /// only ever be answered to nobody, so they are dropped. Those at a worker finish (or expire) there.
+    /// </summary>
+    private void DropRequestsOfSilentClients()
+    {
+        var now = _time.GetTimestamp();
+        List<BrokerRequest>? dropped = null;
+        foreach (var request in _requests.All)
+        {
+            if (request.QueueNode is not null && _time.GetElapsedTime(request.Client.LastHeard, now) > _clientSilence)
+            {
+                (dropped ??= []).Add(request);
+            }
+        }
+
+        foreach (var group in (dropped ?? []).GroupBy(r => r.Client))
+        {
+            foreach (var request in group)
+            {
+                _requests.End(request);
+                _metrics?.Abandoned(PigatoErrorCodes.ClientLost);
+            }
+
+            Log.Abandoned(_logger, PigatoErrorCodes.ClientLost, Utf8.Decode(group.First().ClientId), group.Count(), $"client silent for more than {_clientSilence.TotalSeconds:0.#} s; its queued requests dropped");
+        }
+    }
+
+    /// <summary>
+    /// A request at a worker that has shown no sign of life for longer than its timeout plus a grace period: its
+    /// client has given up (C_TIMEOUT), so the worker's slot and the entry are freed; a late reply is then dropped.
+    /// </summary>
+    private void FreeAbandonedSlots()
+    {
+        var now = _time.GetTimestamp();
+        foreach (var worker in _workers.All)
+        {
+            List<BrokerRequest>? abandoned = null;
+            foreach (var request in worker.InFlight.Values)
+            {
+                if (request.IsAbandonedAtWorker(_time, now, InFlightGrace))
+                {
+                    (abandoned ??= []).Add(request);
+                }
+            }
+
+            foreach (var request in abandoned ?? [])
+            {
+                worker.RememberAbandoned(request.Key);
+                _requests.End(request);
+                _metrics?.Abandoned(PigatoErrorCodes.WorkerTimeout);
+                Log.Abandoned(_logger, PigatoErrorCodes.WorkerTimeout, worker.Id, 1, $"request {request.Rid} held past its timeout plus {InFlightGrace.TotalSeconds:0.#} s; the worker's slot is freed");
+                _dispatcher.MarkServedBy(worker.Service);
+            }
+        }
     }
 
     /// <summary>The broker stops: every request held gets <c>ERR_BROKER_STOPPED</c>, every worker a DISCONNECT.</summary>
@@ -334,7 +532,7 @@ internal sealed class BrokerCore
         _requests.End(request);
         _metrics?.Failed();
         Log.Request(_logger, request.Rid, request.Service.Name, code);
-        if (!_output.SendError(request, code))
+        if (!_output.SendError(request.ClientId, request.RidBytes, code))
         {
             _output.ReportError(PigatoErrorCodes.Unroutable, $"Error reply {code} for request {request.Rid} could not reach its client.", Utf8.Decode(request.ClientId));
         }
@@ -352,6 +550,13 @@ internal sealed class BrokerCore
         _workers.Touch(worker);
         if (!PeerKey.TryGet(worker.InFlight, clientId, rid, out request))
         {
+            if (worker.ForgetAbandoned(clientId, rid))
+            {
+                // The broker gave up on it past its timeout: a late reply, not a protocol violation.
+                _output.ReportError(PigatoErrorCodes.WorkerTimeout, $"Late reply for request {Utf8.Decode(rid)} dropped: the broker freed it past its timeout.", worker.Id);
+                return false;
+            }
+
             ProtocolViolation(worker, $"reply for request {Utf8.Decode(rid)} that it does not hold");
             return false;
         }
@@ -406,12 +611,14 @@ internal sealed class BrokerCore
         }
 
         Log.WorkerLeft(_logger, worker.Id, worker.Service.Name, reason, retried, failed);
-        PublishDirectory();
+        DirectoryChanged();
     }
 
     /// <summary>Publishes <c>$dir {service: [workerIds]}</c> on the internal channel for core services.</summary>
     private void PublishDirectory()
     {
+        _directoryChanged = false;
+        _directoryPublishedAt = _time.GetTimestamp();
         if (string.IsNullOrEmpty(_options.InternalEndpoint))
         {
             return;

@@ -18,6 +18,8 @@ internal sealed class BrokerMetrics : IDisposable
     private readonly Counter<long> _failed;
     private readonly Counter<long> _expired;
     private readonly Counter<long> _rejected;
+    private readonly Counter<long> _refused;
+    private readonly Counter<long> _abandoned;
 
     public BrokerMetrics(string brokerName, Func<BrokerStats> snapshot)
     {
@@ -28,6 +30,10 @@ internal sealed class BrokerMetrics : IDisposable
         _failed = _meter.CreateCounter<long>("pigato.broker.requests.failed", "{request}", "Requests the broker failed itself (worker lost without retry, broker stopping).");
         _expired = _meter.CreateCounter<long>("pigato.broker.requests.expired", "{request}", "Queued requests dropped when their timeout passed.");
         _rejected = _meter.CreateCounter<long>("pigato.broker.requests.rejected", "{rejection}", "Rejections by workers (the request is offered to another worker).");
+        _refused = _meter.CreateCounter<long>("pigato.broker.requests.refused", "{request}", "Requests refused on arrival, by error code (limits, message size).");
+        _abandoned = _meter.CreateCounter<long>("pigato.broker.requests.abandoned", "{request}", "Requests dropped because their client went silent (queued) or their worker kept them past their timeout (in flight), by reason.");
+        _meter.CreateObservableGauge("pigato.broker.held_bytes", () => new Measurement<long>(snapshot().HeldBytes, _broker), "By", "Bytes held for requests (the memory budget's use).");
+        _meter.CreateObservableGauge("pigato.broker.clients", () => new Measurement<int>(snapshot().Clients, _broker), "{client}", "Clients with requests in the broker.");
         _meter.CreateObservableGauge("pigato.broker.workers", () => new Measurement<int>(snapshot().Workers, _broker), "{worker}", "Registered workers.");
         _meter.CreateObservableGauge("pigato.broker.requests.queued", () => new Measurement<int>(snapshot().QueuedRequests, _broker), "{request}", "Requests waiting for a worker.");
         _meter.CreateObservableGauge("pigato.broker.requests.in_flight", () => new Measurement<int>(snapshot().InFlightRequests, _broker), "{request}", "Requests a worker holds.");
@@ -42,6 +48,10 @@ internal sealed class BrokerMetrics : IDisposable
     public void Expired() => _expired.Add(1, _broker);
 
     public void Rejected() => _rejected.Add(1, _broker);
+
+    public void Refused(string code) => _refused.Add(1, _broker, new KeyValuePair<string, object?>("pigato.error.code", code));
+
+    public void Abandoned(string reason) => _abandoned.Add(1, _broker, new KeyValuePair<string, object?>("pigato.error.code", reason));
 
     public void Dispose() => _meter.Dispose();
 }

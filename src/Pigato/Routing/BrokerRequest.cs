@@ -1,8 +1,11 @@
 namespace Pigato.Routing;
 
 /// <summary>A request the broker holds, from arrival to its end; created, moved and ended only by <see cref="RequestTable"/>.</summary>
-internal sealed class BrokerRequest(string key, byte[] rid, byte[] clientId, ServiceEntry service, byte[] data, byte[] options, BrokerRequestOptions parsed, long arrivedAt)
+internal sealed class BrokerRequest(string key, BrokerClient client, byte[] rid, byte[] clientId, ServiceEntry service, byte[] data, byte[] options, BrokerRequestOptions parsed, long arrivedAt)
 {
+    /// <summary>What a request costs beyond its frames (objects, dictionary entries), counted in the memory budget.</summary>
+    public const int Overhead = 256;
+
     /// <summary>The request's key in the table: its client and its rid (two clients may use the same rid).</summary>
     public string Key { get; } = key;
 
@@ -12,6 +15,15 @@ internal sealed class BrokerRequest(string key, byte[] rid, byte[] clientId, Ser
     public string Rid => _rid ??= Internal.Utf8.Decode(RidBytes);
 
     public byte[] RidBytes { get; } = rid;
+
+    /// <summary>The client that owns it.</summary>
+    public BrokerClient Client { get; } = client;
+
+    /// <summary>The bytes it holds in the broker, counted against the budgets.</summary>
+    public long HeldBytes { get; } = Overhead + rid.Length + clientId.Length + data.Length + options.Length;
+
+    /// <summary>Its last sign of life at a worker (dispatch, a partial reply, a request heartbeat), as a timestamp.</summary>
+    public long LastActivity { get; set; } = arrivedAt;
 
     public byte[] ClientId { get; } = clientId;
 
@@ -39,8 +51,13 @@ internal sealed class BrokerRequest(string key, byte[] rid, byte[] clientId, Ser
     /// <summary>True when only some workers may take it (workerId or rejections).</summary>
     public bool IsConstrained => Parsed.WorkerId is not null || RejectedBy is not null;
 
+    /// <summary>True when it waited in its queue longer than its timeout.</summary>
     public bool IsExpired(TimeProvider time, long now) =>
         Parsed.Timeout >= 0 && time.GetElapsedTime(ArrivedAt, now).TotalMilliseconds > Parsed.Timeout;
+
+    /// <summary>True when its worker has shown nothing for it for longer than its timeout plus <paramref name="grace"/>.</summary>
+    public bool IsAbandonedAtWorker(TimeProvider time, long now, TimeSpan grace) =>
+        Parsed.Timeout >= 0 && time.GetElapsedTime(LastActivity, now) > TimeSpan.FromMilliseconds(Parsed.Timeout) + grace;
 
     public bool Accepts(BrokerWorker worker) =>
         (Parsed.WorkerId is null || Parsed.WorkerId == worker.Id) && (RejectedBy is null || !RejectedBy.Contains(worker.Key));

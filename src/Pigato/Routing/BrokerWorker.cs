@@ -29,4 +29,27 @@ internal sealed class BrokerWorker(string key, byte[] identity, ServiceEntry ser
     public long Served { get; set; }
 
     public bool IsAvailable => Concurrency < 0 || InFlight.Count < Concurrency;
+
+    /// <summary>How many abandoned request keys a worker remembers (so that their late replies are not protocol violations).</summary>
+    private const int AbandonedMemory = 1024;
+
+    private readonly Queue<string> _abandonedOrder = new();
+    private readonly HashSet<string> _abandoned = new(StringComparer.Ordinal);
+
+    /// <summary>Remembers a request the broker freed past its timeout (bounded: the oldest are forgotten).</summary>
+    public void RememberAbandoned(string requestKey)
+    {
+        if (_abandoned.Add(requestKey))
+        {
+            _abandonedOrder.Enqueue(requestKey);
+            if (_abandonedOrder.Count > AbandonedMemory)
+            {
+                _abandoned.Remove(_abandonedOrder.Dequeue());
+            }
+        }
+    }
+
+    /// <summary>True (once) when the reply is for a request the broker freed past its timeout.</summary>
+    public bool ForgetAbandoned(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid) =>
+        _abandoned.Count > 0 && _abandoned.Remove(PeerKey.Of(clientId, rid));
 }

@@ -12,8 +12,8 @@ internal interface IBrokerOutput
     /// <summary>Relays the reply being handled (partial or final) to the request's client, unchanged.</summary>
     bool RelayReply(BrokerRequest request);
 
-    /// <summary>Ends a request with the broker's own error reply carrying <paramref name="code"/>.</summary>
-    bool SendError(BrokerRequest request, string code);
+    /// <summary>Ends a request (held, or refused on arrival) with the broker's own error reply carrying <paramref name="code"/>.</summary>
+    bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code);
 
     /// <summary>Forwards a client's request heartbeat to the worker holding the request.</summary>
     bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request);

@@ -7,10 +7,19 @@ namespace Pigato.Routing;
 internal sealed class RequestTable(Dispatcher dispatcher)
 {
     private readonly Dictionary<string, BrokerRequest> _requests = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, BrokerClient> _clients = new(StringComparer.Ordinal);
 
     public int Count => _requests.Count;
 
     public IEnumerable<BrokerRequest> All => _requests.Values;
+
+    /// <summary>The bytes every request held holds, counted against <see cref="BrokerOptions.MaxHeldBytes"/>.</summary>
+    public long HeldBytes { get; private set; }
+
+    /// <summary>The clients that have requests here (a client with none is forgotten).</summary>
+    public IReadOnlyCollection<BrokerClient> Clients => _clients.Values;
+
+    public bool TryGetClient(ReadOnlySpan<byte> clientId, out BrokerClient client) => PeerKey.TryGet(_clients, clientId, out client);
 
     public bool Contains(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid) => PeerKey.TryGet(_requests, clientId, rid, out _);
 
@@ -20,9 +29,19 @@ internal sealed class RequestTable(Dispatcher dispatcher)
     /// <summary>Creates a request and queues it at the tail of its service's queue.</summary>
     public BrokerRequest Create(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, ServiceEntry service, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, long now)
     {
+        if (!TryGetClient(clientId, out var client))
+        {
+            client = new BrokerClient(PeerKey.Of(clientId), now);
+            _clients.Add(client.Key, client);
+        }
+
         var request = new BrokerRequest(
-            PeerKey.Of(clientId, rid), rid.ToArray(), clientId.ToArray(), service, data.ToArray(), options.ToArray(), BrokerRequestOptions.Parse(options), now);
+            PeerKey.Of(clientId, rid), client, rid.ToArray(), clientId.ToArray(), service, data.ToArray(), options.ToArray(), BrokerRequestOptions.Parse(options), now);
         _requests.Add(request.Key, request);
+        HeldBytes += request.HeldBytes;
+        client.Pending++;
+        client.Bytes += request.HeldBytes;
+        client.LastHeard = now;
         Enqueue(request, atHead: false);
         return request;
     }
@@ -56,7 +75,18 @@ internal sealed class RequestTable(Dispatcher dispatcher)
     {
         Unqueue(request);
         Release(request);
-        _requests.Remove(request.Key);
+        if (!_requests.Remove(request.Key))
+        {
+            return;
+        }
+
+        HeldBytes -= request.HeldBytes;
+        var client = request.Client;
+        client.Bytes -= request.HeldBytes;
+        if (--client.Pending == 0)
+        {
+            _clients.Remove(client.Key);
+        }
     }
 
     /// <summary>Forgets every request (the broker is stopping; their clients were answered).</summary>

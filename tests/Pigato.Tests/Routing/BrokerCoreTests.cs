@@ -71,7 +71,7 @@ public class BrokerCoreTests
         h.Request("c", "echo", "r1");
         h.Request("c", "echo", "r2");
         Assert.Single(h.Output.Of("request "));
-        Assert.Equal(new BrokerStats(1, 1, 1, 1, 2), h.Core.Stats());
+        Assert.Equal(new BrokerStats(1, 1, 1, 1, 2), h.Core.Stats() with { HeldBytes = 0, Clients = 0 });
 
         h.Heartbeat("w", 2);
 
@@ -143,7 +143,7 @@ public class BrokerCoreTests
         Assert.Equal(["error c plain ERR_WORKER_LOST"], h.Output.Of("error "));
         h.Ready("w2", "echo", 5);
         Assert.Equal("w2", h.WorkerOf("retry"));
-        Assert.Equal(new BrokerStats(1, 1, 0, 1, 1), h.Core.Stats());
+        Assert.Equal(new BrokerStats(1, 1, 0, 1, 1), h.Core.Stats() with { HeldBytes = 0, Clients = 0 });
     }
 
     [Fact]
@@ -174,6 +174,7 @@ public class BrokerCoreTests
         Assert.Equal(1, h.Core.Stats().QueuedRequests);
 
         h.Time.Advance(TimeSpan.FromDays(30));
+        h.ClientHeartbeat("c");
         h.Tick();
         h.Ready("w", "nobody", 5);
         Assert.Equal(["request w forever"], h.Output.Of("request "));
@@ -324,9 +325,27 @@ public class BrokerCoreTests
     {
         var h = new CoreHarness();
         h.Ready("w1", "echo", 5);
+        h.Time.Advance(BrokerCore.DirectoryPeriod);
         h.Core.WorkerDisconnect(CoreHarness.B("w1"));
 
         Assert.Equal(["$dir {\"echo\":[\"w1\"]}", "$dir {\"echo\":[]}"], h.Output.Directories);
+    }
+
+    [Fact]
+    public void DirectoryPublications_AreCoalesced_DuringAFlood()
+    {
+        var h = new CoreHarness();
+        for (var i = 0; i < 1000; i++)
+        {
+            h.Ready("w" + i, "svc" + (i % 24), 5);
+        }
+
+        Assert.Single(h.Output.Directories);
+        h.Core.PublishDirectoryIfChanged();
+        h.Core.PublishDirectoryIfChanged();
+
+        Assert.Equal(2, h.Output.Directories.Count);
+        Assert.Equal(1000, System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string[]>>(h.Output.Directories[^1]["$dir ".Length..])!.Values.Sum(v => v.Length));
     }
 
     [Fact]

@@ -28,8 +28,10 @@ internal sealed class CoreHarness
     public void Heartbeat(string worker, int? concurrency = null) =>
         Core.WorkerHeartbeat(B(worker), concurrency is { } n ? B($"{{\"concurrency\":{n}}}") : []);
 
-    public void Request(string client, string service, string rid, string options = "{}") =>
-        Core.ClientRequest(B(client), B(service), B(rid), B("null"), B(options));
+    public void Request(string client, string service, string rid, string options = "{}", string data = "null") =>
+        Core.ClientRequest(B(client), B(service), B(rid), B(data), B(options), 2 + B(service).Length + B(rid).Length + B(data).Length + B(options).Length);
+
+    public void ClientHeartbeat(string client) => Core.ClientHeartbeat(B(client));
 
     public void Final(string worker, string client, string rid) => Core.WorkerReply(B(worker), B(client), B(rid), final: true);
 

@@ -22,7 +22,7 @@ internal sealed class RecordingOutput : IBrokerOutput
 
     public bool RelayReply(BrokerRequest request) => Record(Id(request.ClientId), $"relay {Id(request.ClientId)} {request.Rid}");
 
-    public bool SendError(BrokerRequest request, string code) => Record(Id(request.ClientId), $"error {Id(request.ClientId)} {request.Rid} {code}");
+    public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code) => Record(Id(clientId), $"error {Id(clientId)} {Id(rid)} {code}");
 
     public bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request) => Record(worker.Id, $"request-heartbeat {worker.Id} {request.Rid}");
 

@@ -1,0 +1,16 @@
+namespace Pigato.Routing;
+
+/// <summary>A client that has requests in the broker: what they hold, and when it was last heard from.</summary>
+internal sealed class BrokerClient(string key, long lastHeard)
+{
+    public string Key { get; } = key;
+
+    /// <summary>Its requests in the broker (queued or in flight).</summary>
+    public int Pending { get; set; }
+
+    /// <summary>The bytes its requests hold.</summary>
+    public long Bytes { get; set; }
+
+    /// <summary>When it last sent anything (a request, a heartbeat), as a <see cref="TimeProvider"/> timestamp.</summary>
+    public long LastHeard { get; set; } = lastHeard;
+}
