@@ -1,0 +1,160 @@
+using Pigato.Routing;
+
+namespace Pigato.Tests.Routing;
+
+/// <summary>The broker's limits: every refusal is an error reply with its own code, and nothing accepted is dropped.</summary>
+public class BrokerLimitsTests
+{
+    private static readonly string Kilobyte = "\"" + new string('x', 1000) + "\"";
+
+    [Fact]
+    public void MemoryBudget_RefusesNewRequests_WithBrokerFull_AndKeepsTheAccepted()
+    {
+        var h = new CoreHarness(new BrokerOptions { MaxHeldBytes = 10 * (1000 + 512) });
+        for (var i = 0; i < 20; i++)
+        {
+            h.Request("c" + i, "slow", "r" + i, data: Kilobyte);
+        }
+
+        var refused = h.Output.Of("error ");
+        Assert.NotEmpty(refused);
+        Assert.All(refused, line => Assert.EndsWith(PigatoErrorCodes.BrokerFull, line, StringComparison.Ordinal));
+        var held = h.Core.Stats();
+        Assert.Equal(20 - refused.Length, held.QueuedRequests);
+        Assert.True(held.HeldBytes <= h.Options.MaxHeldBytes);
+
+        h.Ready("w", "slow", -1);
+        Assert.Equal(held.QueuedRequests, h.Output.Of("request w").Length);
+    }
+
+    [Fact]
+    public void PendingPerClient_IsLimited_OtherClientsAreServed()
+    {
+        var h = new CoreHarness(new BrokerOptions { MaxPendingPerClient = 3 });
+        for (var i = 0; i < 5; i++)
+        {
+            h.Request("greedy", "svc", "r" + i);
+        }
+
+        h.Request("polite", "svc", "p");
+
+        Assert.Equal([$"error greedy r3 {PigatoErrorCodes.ClientPendingLimit}", $"error greedy r4 {PigatoErrorCodes.ClientPendingLimit}"], h.Output.Of("error "));
+        Assert.Equal(4, h.Core.Stats().QueuedRequests);
+    }
+
+    [Fact]
+    public void BytesPerClient_IsLimited()
+    {
+        var h = new CoreHarness(new BrokerOptions { MaxBytesPerClient = 3 * (1000 + 512) });
+        for (var i = 0; i < 5; i++)
+        {
+            h.Request("big", "svc", "r" + i, data: Kilobyte);
+        }
+
+        Assert.Equal(2, h.Output.Of($"error big").Count(line => line.EndsWith(PigatoErrorCodes.ClientBytesLimit, StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void ServiceQueue_IsLimited_OtherServicesQueue()
+    {
+        var h = new CoreHarness(new BrokerOptions { MaxQueuedPerService = 2 });
+        h.Request("c", "busy", "a");
+        h.Request("c", "busy", "b");
+        h.Request("c", "busy", "c");
+        h.Request("c", "other", "d");
+
+        Assert.Equal([$"error c c {PigatoErrorCodes.ServiceQueueFull}"], h.Output.Of("error "));
+        Assert.Equal(3, h.Core.Stats().QueuedRequests);
+    }
+
+    [Fact]
+    public void LongServiceName_AndLongRid_AreRefused_WithFrameTooLong()
+    {
+        var h = new CoreHarness(new BrokerOptions { MaxServiceNameLength = 8, MaxRidLength = 8 });
+        h.Request("c", "a-very-long-service", "r1");
+        h.Request("c", "svc", "a-very-long-rid");
+
+        Assert.Equal([$"error c r1 {PigatoErrorCodes.FrameTooLong}", $"error c a-very-long-rid {PigatoErrorCodes.FrameTooLong}"], h.Output.Of("error "));
+        Assert.Equal(new BrokerStats(0, 0, 0, 0, 0), h.Core.Stats());
+    }
+
+    [Fact]
+    public void OversizedRequest_IsRefused_WithMessageTooLarge()
+    {
+        var h = new CoreHarness(new BrokerOptions { MaxMessageSize = 1024 });
+        h.Request("c", "svc", "big", data: "\"" + new string('x', 2000) + "\"");
+        h.Request("c", "svc", "small");
+
+        Assert.Equal([$"error c big {PigatoErrorCodes.MessageTooLarge}"], h.Output.Of("error "));
+        Assert.Equal(1, h.Core.Stats().QueuedRequests);
+    }
+
+    [Fact]
+    public void OversizedReply_DisconnectsTheWorker_AndFailsThatRequest()
+    {
+        var h = new CoreHarness();
+        h.Ready("w", "svc", 5);
+        h.Request("c", "svc", "r", options: "{\"retry\":1}");
+
+        h.Core.WorkerOversized(CoreHarness.B("w"), CoreHarness.B("c"), CoreHarness.B("r"), 10_000_000);
+
+        Assert.Equal([$"error c r {PigatoErrorCodes.MessageTooLarge}"], h.Output.Of("error "));
+        Assert.Contains("disconnect w", h.Output.Sent);
+        Assert.Equal(new BrokerStats(0, 1, 0, 0, 0), h.Core.Stats());
+    }
+
+    [Fact]
+    public void SilentClient_LosesItsQueuedRequests_AHeartbeatingOneKeepsThem()
+    {
+        var h = new CoreHarness(new BrokerOptions { HeartbeatInterval = TimeSpan.FromSeconds(1), Liveness = 3 });
+        h.Request("silent", "nobody", "s", "{\"timeout\":-1}");
+        h.Request("alive", "nobody", "a", "{\"timeout\":-1}");
+
+        for (var i = 0; i < 4; i++)
+        {
+            h.ClientHeartbeat("alive");
+            h.Tick();
+        }
+
+        h.Ready("w", "nobody", 5);
+        Assert.Equal(["request w a"], h.Output.Of("request "));
+        Assert.Equal(1, h.Core.Stats().Clients);
+    }
+
+    [Fact]
+    public void RequestHeldPastItsTimeoutAtAWorker_FreesTheSlot_AndALateReplyIsNoViolation()
+    {
+        var h = new CoreHarness(new BrokerOptions { HeartbeatInterval = TimeSpan.FromSeconds(1), Liveness = 3 });
+        h.Ready("w", "svc", 1);
+        h.Request("c", "svc", "lost", "{\"timeout\":1000}");
+        h.Request("c", "svc", "next", "{\"timeout\":60000}");
+        Assert.Null(h.WorkerOf("next"));
+
+        for (var i = 0; i < 5; i++)
+        {
+            h.Heartbeat("w");
+            h.ClientHeartbeat("c");
+            h.Tick();
+        }
+
+        Assert.Equal("w", h.WorkerOf("next"));
+        h.Final("w", "c", "lost");
+        Assert.DoesNotContain("disconnect w", h.Output.Sent);
+        Assert.Contains($"{PigatoErrorCodes.WorkerTimeout} w", h.Output.Errors);
+        Assert.Equal(1, h.Core.Stats().Workers);
+    }
+
+    [Fact]
+    public void EveryRefusal_LeavesNothingHeld()
+    {
+        var h = new CoreHarness(new BrokerOptions { MaxPendingPerClient = 1, MaxQueuedPerService = 1, MaxMessageSize = 1024 });
+        h.Request("c", "svc", "1");
+        h.Request("c", "svc", "2");
+        h.Request("d", "svc", "3");
+        h.Request("e", "svc", "4", data: "\"" + new string('x', 2000) + "\"");
+        h.Ready("w", "svc", 5);
+        h.Final("w", "c", "1");
+
+        Assert.Equal(new BrokerStats(1, 1, 0, 0, 0), h.Core.Stats());
+    }
+}
