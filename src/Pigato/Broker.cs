@@ -132,6 +132,9 @@ public sealed class Broker : IAsyncDisposable
             Volatile.Write(ref _tickStats, core.Stats());
         });
 
+        // Messages waiting for peers whose pipes were full go out as soon as there is room.
+        transport.DrainTimer = loop.Timer(TimeSpan.FromMilliseconds(5), transport.SendQueued, enabled: false);
+
         // Directory changes are published at most this often, however many workers come and go meanwhile.
         loop.Timer(BrokerCore.DirectoryPeriod, core.PublishDirectoryIfChanged);
         await loop.StartAsync().ConfigureAwait(false);

@@ -30,11 +30,24 @@ public sealed record BrokerOptions
     /// <summary>How the broker picks among available workers. Default <see cref="DispatchMode.Load"/>.</summary>
     public DispatchMode DispatchMode { get; init; } = DispatchMode.Load;
 
-    /// <summary>Messages queued towards one peer before sends to it wait. Default 50,000.</summary>
-    public int SendHighWatermark { get; init; } = 50_000;
+    /// <summary>
+    /// Messages NetMQ queues towards (and from) one peer. Past it the broker never waits: it keeps further messages
+    /// in that peer's own outbound queue (<see cref="MaxQueuedPerPeer"/>). Default 10,000.
+    /// </summary>
+    public int SendHighWatermark { get; init; } = 10_000;
 
-    /// <summary>How long a send may wait for a full peer queue before the message counts as undeliverable. Default 200 ms.</summary>
-    public TimeSpan SendTimeout { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>
+    /// Messages the broker keeps for one peer that is not reading fast enough. A worker with messages waiting is busy
+    /// (nothing more is dispatched to it); one more message than this makes the peer a slow consumer: its queue is dropped
+    /// (a worker is then disconnected and its requests re-queued or failed). Default 10,000.
+    /// </summary>
+    public int MaxQueuedPerPeer { get; init; } = 10_000;
+
+    /// <summary>Bytes the broker keeps for one peer that is not reading fast enough (see <see cref="MaxQueuedPerPeer"/>). Default 64 MiB.</summary>
+    public long MaxQueuedBytesPerPeer { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>How long messages may wait for a peer that reads nothing before it counts as a slow consumer and loses them. Default 10 s.</summary>
+    public TimeSpan SlowConsumerTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Largest message accepted from a peer (all its frames), in bytes. A larger request is refused with
@@ -76,7 +89,9 @@ public sealed record BrokerOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeartbeatInterval, TimeSpan.Zero, nameof(HeartbeatInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(Liveness, 1, nameof(Liveness));
         ArgumentOutOfRangeException.ThrowIfLessThan(SendHighWatermark, 0, nameof(SendHighWatermark));
-        ArgumentOutOfRangeException.ThrowIfLessThan(SendTimeout, TimeSpan.Zero, nameof(SendTimeout));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedPerPeer, 1, nameof(MaxQueuedPerPeer));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedBytesPerPeer, 1, nameof(MaxQueuedBytesPerPeer));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SlowConsumerTimeout, TimeSpan.Zero, nameof(SlowConsumerTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageSize, 1024, nameof(MaxMessageSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxServiceNameLength, 1, nameof(MaxServiceNameLength));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRidLength, 1, nameof(MaxRidLength));

@@ -203,3 +203,37 @@ public class LimitTests
         public void Dispose() => _listener.Dispose();
     }
 }
+
+/// <summary>A client that stops reading: the broker never waits on it, drops what it will not read, and serves everyone else.</summary>
+public class SlowConsumerTests
+{
+    [Fact]
+    public async Task ClientThatStopsReading_IsASlowConsumer_OthersKeepBeingServed()
+    {
+        await using var harness = await PigatoHarness.StartAsync(new BrokerOptions
+        {
+            SendHighWatermark = 10,
+            MaxQueuedPerPeer = 100_000,
+            SlowConsumerTimeout = TimeSpan.FromMilliseconds(500),
+        });
+        await harness.StartWorkerAsync("echo", (d, r, _) => r.EndAsync(d), o => o with { Concurrency = -1 });
+        var bystander = await harness.StartClientAsync();
+        using var sloth = RawSocket.Dealer(harness.Endpoint, "sloth", receiveHighWatermark: 1);
+        var payload = "\"" + new string('x', 64 * 1024) + "\"";
+
+        // Far more reply bytes than loopback TCP buffers hold: the broker's pipe to the sloth fills.
+        for (var i = 0; i < 400; i++)
+        {
+            sloth.Send("C", "2", "echo", "r" + i, payload, "{}");
+        }
+
+        await Bounded.UntilAsync(() => harness.BrokerLog.Lines.Any(line => line.Contains("SLOW_CONSUMER", StringComparison.Ordinal) && line.Contains("sloth", StringComparison.Ordinal)), "the broker drops the sloth's queue");
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal("still here " + i, await bystander.RequestAsync<string>("echo", "still here " + i, cancellationToken: Bounded.Token()));
+        }
+
+        // Every request of the sloth was answered (into the void): nothing stays held for it.
+        await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()) is { TrackedRequests: 0, HeldBytes: 0 }, "the broker holds nothing for the sloth");
+    }
+}

@@ -16,7 +16,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 
     private readonly NetMQSocket _router;
     private readonly NetMQSocket? _publisher;
-    private readonly SocketFrameWriter _writer;
+    private readonly RouterSender _writer;
     private readonly ReceivedFrames _frames = new(MaxFrames) { Base = 1 };
     private readonly Action<string, string, string?, Exception?> _reportError;
     private readonly int _maxMessageSize;
@@ -25,7 +25,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     {
         _router = router;
         _publisher = publisher;
-        _writer = new SocketFrameWriter(router, options.SendTimeout);
+        _writer = new RouterSender(router, options, options.TimeProvider);
         _maxMessageSize = options.MaxMessageSize;
         _reportError = reportError;
     }
@@ -33,9 +33,34 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     /// <summary>Set once by the broker, before the loop runs.</summary>
     public BrokerCore Core { get; set; } = null!;
 
+    /// <summary>Bytes waiting in peers' outbound queues.</summary>
+    public long QueuedBytes => _writer.QueuedBytes;
+
+    /// <summary>Set by the broker: enabled while messages wait for peers, so that <see cref="SendQueued"/> runs.</summary>
+    public NetMQTimer? DrainTimer { get; set; }
+
+    /// <summary>Sends what waits for peers whose pipes have room again; tells the core which peers drained, are gone or are slow.</summary>
+    public void SendQueued()
+    {
+        _writer.Drain(Core.PeerDrained, Core.PeerGone, Core.SlowConsumer);
+        if (DrainTimer is { } timer)
+        {
+            timer.Enable = _writer.HasQueued;
+        }
+    }
+
+    public bool IsBacklogged(BrokerWorker worker) => _writer.IsBacklogged(worker.Identity);
+
+    public int DiscardQueued(ReadOnlySpan<byte> identity) => _writer.Discard(identity);
+
     /// <summary>Handles the messages waiting on the ROUTER (a bounded number per wake-up, so timers and commands keep their turn).</summary>
     public void ReceiveWaiting()
     {
+        if (_writer.HasQueued)
+        {
+            SendQueued();
+        }
+
         for (var i = 0; i < MaxMessagesPerWakeup && _frames.TryReceive(_router); i++)
         {
             HandleReceived();
@@ -54,11 +79,11 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 
     public void Dispose() => _frames.Dispose();
 
-    public bool SendRequest(BrokerWorker worker, BrokerRequest request)
+    public SendResult SendRequest(BrokerWorker worker, BrokerRequest request)
     {
         _writer.Write(worker.Identity, true);
         PigatoEncoder.WorkerRequest(_writer, request.ClientId, request.Service.NameBytes, request.RidBytes, request.Data, request.Options);
-        return _writer.EndMessage();
+        return End();
     }
 
     /// <summary>Relays from the status frame on, unchanged and without copying: C, type, empty, rid, status, data, opts.</summary>
@@ -83,30 +108,31 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
             writer.Forward(ref _frames.Frame(i), i < last);
         }
 
-        return writer.EndMessage();
+        return Delivered(End());
     }
 
     public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code)
     {
         _writer.Write(clientId.ToArray(), true);
         PigatoEncoder.ClientReply(_writer, final: true, rid.ToArray(), PigatoFrames.StatusError, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(code), PigatoFrames.BrokerOrigin);
-        return _writer.EndMessage();
+        return Delivered(End());
     }
 
     public bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request)
     {
+        _writer.Advisory = true;
         _writer.Write(worker.Identity, true);
         PigatoEncoder.WorkerRequestHeartbeat(_writer, request.ClientId, request.RidBytes);
-        return _writer.EndMessage();
+        return Delivered(End());
     }
 
-    public bool SendReadyAnswer(BrokerWorker worker) => SendTo(worker.Identity, PigatoEncoder.WorkerReadyAnswer);
+    public bool SendReadyAnswer(BrokerWorker worker) => SendTo(worker.Identity, PigatoEncoder.WorkerReadyAnswer, advisory: false);
 
-    public bool SendWorkerHeartbeat(BrokerWorker worker) => SendTo(worker.Identity, PigatoEncoder.BrokerHeartbeat);
+    public bool SendWorkerHeartbeat(BrokerWorker worker) => SendTo(worker.Identity, PigatoEncoder.BrokerHeartbeat, advisory: true);
 
-    public bool SendClientHeartbeat(ReadOnlySpan<byte> clientId) => SendToSender(clientId, PigatoEncoder.ClientHeartbeat);
+    public bool SendClientHeartbeat(ReadOnlySpan<byte> clientId) => SendTo(clientId.ToArray(), PigatoEncoder.ClientHeartbeat, advisory: true);
 
-    public void SendDisconnect(ReadOnlySpan<byte> identity) => SendToSender(identity, PigatoEncoder.WorkerDisconnect);
+    public void SendDisconnect(ReadOnlySpan<byte> identity) => SendTo(identity.ToArray(), PigatoEncoder.WorkerDisconnect, advisory: false);
 
     public void PublishDirectory(byte[] frame) => _publisher?.SendFrame(frame);
 
@@ -200,18 +226,26 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 
     private delegate void Encode(IFrameWriter writer);
 
-    private bool SendTo(byte[] identity, Encode encode)
+    private static bool Delivered(SendResult result) => result is SendResult.Sent or SendResult.Queued or SendResult.Skipped;
+
+    /// <summary>Ends the message; when it went into a queue, makes sure the queue is drained.</summary>
+    private SendResult End()
     {
-        _writer.Write(identity, true);
-        encode(_writer);
-        return _writer.EndMessage();
+        var result = _writer.EndMessage();
+        if (result == SendResult.Queued && DrainTimer is { Enable: false } timer)
+        {
+            timer.Enable = true;
+        }
+
+        return result;
     }
 
-    /// <summary>Answers a peer known only by the identity it sent from (heartbeat answers, DISCONNECT: rare, so a copy is fine).</summary>
-    private bool SendToSender(ReadOnlySpan<byte> identity, Encode encode)
+    /// <summary>A message to a peer by identity; an advisory one (a heartbeat) is skipped rather than queued when the peer is behind.</summary>
+    private bool SendTo(byte[] identity, Encode encode, bool advisory)
     {
-        _writer.Write(identity.ToArray(), true);
+        _writer.Advisory = advisory;
+        _writer.Write(identity, true);
         encode(_writer);
-        return _writer.EndMessage();
+        return Delivered(End());
     }
 }

@@ -68,7 +68,7 @@ internal sealed class BrokerCore
             inFlight += worker.InFlight.Count;
         }
 
-        return new BrokerStats(_workers.Count, _dispatcher.Services.Count, queued, inFlight, _requests.Count, _requests.HeldBytes, _requests.Clients.Count);
+        return new BrokerStats(_workers.Count, _dispatcher.Services.Count, queued, inFlight, _requests.Count, _requests.HeldBytes + _output.QueuedBytes, _requests.Clients.Count);
     }
 
     /// <summary>A client's request; <paramref name="messageSize"/> is the size of all its frames. Refused with an error reply when over a limit.</summary>
@@ -321,6 +321,43 @@ internal sealed class BrokerCore
         DispatchPending();
     }
 
+    /// <summary>What waited for a peer has been sent: a worker is no longer busy.</summary>
+    public void PeerDrained(byte[] identity)
+    {
+        if (_workers.TryGet(identity, out var worker) && worker.Backlogged)
+        {
+            worker.Backlogged = false;
+            _dispatcher.MarkServedBy(worker.Service);
+            DispatchPending();
+        }
+    }
+
+    /// <summary>A peer with messages waiting is gone: a worker's requests are re-queued or failed.</summary>
+    public void PeerGone(byte[] identity)
+    {
+        if (_workers.TryGet(identity, out var worker))
+        {
+            RemoveWorker(worker, "unreachable", sendDisconnect: false);
+            DispatchPending();
+        }
+    }
+
+    /// <summary>
+    /// A peer read nothing of what waited for it for too long: its queue is dropped (a client loses those replies),
+    /// and a worker is disconnected, its requests re-queued or failed.
+    /// </summary>
+    public void SlowConsumer(byte[] identity, int dropped)
+    {
+        _metrics?.SlowConsumer();
+        var peer = Utf8.Decode(identity);
+        Log.Abandoned(_logger, "SLOW_CONSUMER", peer, dropped, "messages waiting longer than the slow-consumer timeout dropped");
+        if (_workers.TryGet(identity, out var worker))
+        {
+            RemoveWorker(worker, "slow consumer", sendDisconnect: true);
+            DispatchPending();
+        }
+    }
+
     /// <summary>A message too large from a peer that is not a registered worker and cannot be answered: reported.</summary>
     public void Oversized(ReadOnlySpan<byte> identity, int messageSize) =>
         _output.ReportError(PigatoErrorCodes.MessageTooLarge, $"Message of {messageSize} bytes discarded (at most {_options.MaxMessageSize}).", Utf8.Decode(identity));
@@ -340,9 +377,10 @@ internal sealed class BrokerCore
     /// <summary>Checks the memory budget and the per-client and per-service limits; the refusal, or null to admit.</summary>
     private (string Code, string Detail)? Admit(ReadOnlySpan<byte> clientId, ServiceEntry service, long size)
     {
-        if (_requests.HeldBytes + size > _options.MaxHeldBytes)
+        var held = _requests.HeldBytes + _output.QueuedBytes;
+        if (held + size > _options.MaxHeldBytes)
         {
-            return (PigatoErrorCodes.BrokerFull, $"the broker holds {_requests.HeldBytes} bytes for requests (at most {_options.MaxHeldBytes})");
+            return (PigatoErrorCodes.BrokerFull, $"the broker holds {held} bytes for requests and replies waiting (at most {_options.MaxHeldBytes})");
         }
 
         if (_requests.TryGetClient(clientId, out var client))
@@ -478,17 +516,27 @@ internal sealed class BrokerCore
             else if (_dispatcher.Pick(candidates, request) is { } worker)
             {
                 _requests.Assign(request, worker);
-                if (_output.SendRequest(worker, request))
+                switch (_output.SendRequest(worker, request))
                 {
-                    if (_logger.IsEnabled(LogLevel.Debug))
-                    {
-                        Log.Request(_logger, request.Rid, request.Service.Name, "dispatched to", worker.Id);
-                    }
-                }
-                else
-                {
-                    // The request goes back to the head of its queue when the worker's requests are sorted out.
-                    RemoveWorker(worker, "unreachable", sendDisconnect: false, undelivered: request);
+                    case SendResult.Sent:
+                        if (_logger.IsEnabled(LogLevel.Debug))
+                        {
+                            Log.Request(_logger, request.Rid, request.Service.Name, "dispatched to", worker.Id);
+                        }
+
+                        break;
+                    case SendResult.Queued:
+                        // The worker reads slower than it is sent to: it takes nothing more until its queue drains.
+                        worker.Backlogged = true;
+                        break;
+                    case SendResult.Overflow:
+                        _metrics?.SlowConsumer();
+                        RemoveWorker(worker, "slow consumer (outbound queue full)", sendDisconnect: true, undelivered: request);
+                        break;
+                    default:
+                        // The request goes back to the head of its queue when the worker's requests are sorted out.
+                        RemoveWorker(worker, "unreachable", sendDisconnect: false, undelivered: request);
+                        break;
                 }
             }
             else if (!request.IsConstrained)
@@ -605,6 +653,7 @@ internal sealed class BrokerCore
             }
         }
 
+        _output.DiscardQueued(worker.Identity);
         if (sendDisconnect)
         {
             _output.SendDisconnect(worker.Identity);

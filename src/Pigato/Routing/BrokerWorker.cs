@@ -28,7 +28,10 @@ internal sealed class BrokerWorker(string key, byte[] identity, ServiceEntry ser
 
     public long Served { get; set; }
 
-    public bool IsAvailable => Concurrency < 0 || InFlight.Count < Concurrency;
+    /// <summary>True while messages to it wait in its outbound queue (it reads slower than it is sent to): it is busy.</summary>
+    public bool Backlogged { get; set; }
+
+    public bool IsAvailable => !Backlogged && (Concurrency < 0 || InFlight.Count < Concurrency);
 
     /// <summary>How many abandoned request keys a worker remembers (so that their late replies are not protocol violations).</summary>
     private const int AbandonedMemory = 1024;

@@ -6,8 +6,17 @@ namespace Pigato.Routing;
 /// </summary>
 internal interface IBrokerOutput
 {
-    /// <summary>Hands a request to a worker.</summary>
-    bool SendRequest(BrokerWorker worker, BrokerRequest request);
+    /// <summary>Hands a request to a worker: sent, queued (the worker is behind: busy), or undeliverable.</summary>
+    SendResult SendRequest(BrokerWorker worker, BrokerRequest request);
+
+    /// <summary>Bytes waiting in peers' outbound queues (part of the memory budget).</summary>
+    long QueuedBytes { get; }
+
+    /// <summary>True when messages wait for this worker: it is busy until they are sent.</summary>
+    bool IsBacklogged(BrokerWorker worker);
+
+    /// <summary>Drops what waits for a peer (it was removed); how many messages were dropped.</summary>
+    int DiscardQueued(ReadOnlySpan<byte> identity);
 
     /// <summary>Relays the reply being handled (partial or final) to the request's client, unchanged.</summary>
     bool RelayReply(BrokerRequest request);

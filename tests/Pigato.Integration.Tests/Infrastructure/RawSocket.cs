@@ -24,17 +24,18 @@ internal sealed class RawSocket : IDisposable
     }
 
     /// <summary>A DEALER connected to <paramref name="endpoint"/> with identity <paramref name="identity"/>, playing a client or worker.</summary>
-    public static RawSocket Dealer(string endpoint, string identity)
+    public static RawSocket Dealer(string endpoint, string identity, int receiveHighWatermark = 1000)
     {
         var dealer = new DealerSocket();
         dealer.Options.Identity = Encoding.UTF8.GetBytes(identity);
+        dealer.Options.ReceiveHighWatermark = receiveHighWatermark;
         dealer.Connect(endpoint);
         return new RawSocket(dealer);
     }
 
     /// <remarks>
-    /// A ROUTER with RouterMandatory now and then refuses a live peer for a moment (seen under load, see
-    /// README): the first frame is retried a bounded number of times before the failure is the test's.
+    /// A ROUTER with RouterMandatory refuses a peer whose connection it has not attached yet (or is replacing):
+    /// the first frame is retried a bounded number of times before the failure is the test's.
     /// </remarks>
     public void Send(params string[] frames)
     {

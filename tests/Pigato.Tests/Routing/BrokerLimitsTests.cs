@@ -158,3 +158,46 @@ public class BrokerLimitsTests
         Assert.Equal(new BrokerStats(1, 1, 0, 0, 0), h.Core.Stats());
     }
 }
+
+/// <summary>A worker that reads slower than it is sent to is busy, not lost.</summary>
+public class BusyWorkerTests
+{
+    [Fact]
+    public void WorkerWithAFullPipe_IsBusy_NotLost_UntilItsQueueDrains()
+    {
+        var h = new CoreHarness();
+        h.Ready("w1", "svc", 10);
+        h.Ready("w2", "svc", 10);
+        h.Output.Full.Add("w1");
+
+        h.Request("c", "svc", "r1");
+        h.Request("c", "svc", "r2");
+        h.Request("c", "svc", "r3");
+
+        // r1 went into w1's queue (w1 busy from then on); the rest to w2. Nobody was failed or dropped.
+        Assert.Equal(["request w2 r2", "request w2 r3"], h.Output.Of("request "));
+        Assert.Equal(new BrokerStats(2, 1, 0, 3, 3), h.Core.Stats() with { HeldBytes = 0, Clients = 0 });
+        Assert.Empty(h.Output.Of("error "));
+
+        h.Output.Full.Remove("w1");
+        h.Core.PeerDrained(CoreHarness.B("w1"));
+        h.Request("c", "svc", "r4");
+        h.Request("c", "svc", "r5");
+        Assert.Contains("request w1 r4", h.Output.Sent);
+    }
+
+    [Fact]
+    public void SlowConsumerWorker_IsDisconnected_ItsRetryRequestsGoElsewhere()
+    {
+        var h = new CoreHarness();
+        h.Ready("w1", "svc", 10);
+        h.Output.Full.Add("w1");
+        h.Request("c", "svc", "r", "{\"retry\":1}");
+
+        h.Core.SlowConsumer(CoreHarness.B("w1"), 1);
+        h.Ready("w2", "svc", 10);
+
+        Assert.Contains("disconnect w1", h.Output.Sent);
+        Assert.Equal("w2", h.WorkerOf("r"));
+    }
+}

@@ -18,7 +18,17 @@ internal sealed class RecordingOutput : IBrokerOutput
     /// <summary>The recorded lines starting with <paramref name="prefix"/>.</summary>
     public string[] Of(string prefix) => Sent.Where(s => s.StartsWith(prefix, StringComparison.Ordinal)).ToArray();
 
-    public bool SendRequest(BrokerWorker worker, BrokerRequest request) => Record(worker.Id, $"request {worker.Id} {request.Rid}");
+    /// <summary>Workers whose pipe is full: requests to them are queued (they become busy).</summary>
+    public HashSet<string> Full { get; } = [];
+
+    public long QueuedBytes => 0;
+
+    public SendResult SendRequest(BrokerWorker worker, BrokerRequest request) =>
+        Full.Contains(worker.Id) ? SendResult.Queued : Record(worker.Id, $"request {worker.Id} {request.Rid}") ? SendResult.Sent : SendResult.Unreachable;
+
+    public bool IsBacklogged(BrokerWorker worker) => Full.Contains(worker.Id);
+
+    public int DiscardQueued(ReadOnlySpan<byte> identity) => 0;
 
     public bool RelayReply(BrokerRequest request) => Record(Id(request.ClientId), $"relay {Id(request.ClientId)} {request.Rid}");
 

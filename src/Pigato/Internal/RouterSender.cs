@@ -1,0 +1,318 @@
+using System.Runtime.InteropServices;
+using NetMQ;
+using Pigato.Protocol;
+using Pigato.Routing;
+
+namespace Pigato.Internal;
+
+/// <summary>
+/// Writes messages to the broker's ROUTER without ever waiting on a peer. A message to a peer whose pipe is full
+/// (or that already has messages waiting) is copied into that peer's bounded outbound queue, in order, and sent as
+/// the pipe frees (<see cref="Drain"/>); a message to a gone peer is reported. Loop thread only.
+/// </summary>
+/// <remarks>
+/// The first frame of a message is the peer identity. NetMQ checks the high-water mark once per message, at its
+/// first frame, so only that frame can find the pipe full; the rest of a message that started never waits.
+/// </remarks>
+internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, TimeProvider time) : IFrameWriter
+{
+    private readonly Dictionary<string, PeerQueue> _queues = new(StringComparer.Ordinal);
+    private readonly List<byte[]> _captured = [];
+    private State _state = State.AtStart;
+    private byte[]? _identity;
+    private PeerQueue? _target;
+    private long _capturedBytes;
+
+    private enum State
+    {
+        AtStart,
+        Direct,
+        Capturing,
+        Skipping,
+    }
+
+    /// <summary>Bytes waiting in outbound queues, counted in the broker's memory budget.</summary>
+    public long QueuedBytes { get; private set; }
+
+    /// <summary>True while some peer has messages waiting.</summary>
+    public bool HasQueued => _queues.Count > 0;
+
+    /// <summary>When true, the next message is only advisory (a heartbeat): to a peer that cannot take it now, it is skipped rather than queued.</summary>
+    public bool Advisory { get; set; }
+
+    /// <summary>True when messages to this peer are waiting: it is not reading fast enough.</summary>
+    public bool IsBacklogged(ReadOnlySpan<byte> identity) => _queues.Count > 0 && PeerKey.TryGet(_queues, identity, out _);
+
+    /// <inheritdoc />
+    /// <remarks>An array-backed frame is sent as it is (no copy, no buffer taken from the pool).</remarks>
+    public void Write(ReadOnlyMemory<byte> frame, bool more)
+    {
+        if (_state == State.AtStart)
+        {
+            Start(frame, more);
+            return;
+        }
+
+        if (_state == State.Direct)
+        {
+            var msg = Wrap(frame);
+            router.TrySend(ref msg, SendReceiveConstants.InfiniteTimeout, more);
+        }
+        else if (_state == State.Capturing)
+        {
+            Capture(frame.ToArray());
+        }
+    }
+
+    /// <summary>Sends a received frame on without copying it (or copies it into a queue); <paramref name="msg"/> is empty afterwards.</summary>
+    public void Forward(ref Msg msg, bool more)
+    {
+        switch (_state)
+        {
+            case State.Direct:
+                router.TrySend(ref msg, SendReceiveConstants.InfiniteTimeout, more);
+                break;
+            case State.Capturing:
+                Capture(msg.Slice().ToArray());
+                break;
+        }
+
+        msg.Close();
+        msg.InitEmpty();
+    }
+
+    /// <summary>Ends the message written: sent, queued for the peer, skipped (advisory), or undeliverable (the peer is gone).</summary>
+    public SendResult EndMessage()
+    {
+        var result = _state switch
+        {
+            State.Direct => SendResult.Sent,
+            State.Capturing => Enqueue(),
+            _ => _target is null ? SendResult.Unreachable : SendResult.Skipped,
+        };
+        _state = State.AtStart;
+        _identity = null;
+        _target = null;
+        Advisory = false;
+        return result;
+    }
+
+    /// <summary>
+    /// Sends what waits, oldest first, for as long as each peer's pipe takes it. Reports peers that drained
+    /// (<paramref name="drained"/>), that are gone (<paramref name="gone"/>), and slow consumers: a peer whose queue
+    /// has waited longer than <see cref="BrokerOptions.SlowConsumerTimeout"/> loses it (<paramref name="slow"/>).
+    /// </summary>
+    public void Drain(Action<byte[]> drained, Action<byte[]> gone, Action<byte[], int> slow)
+    {
+        if (_queues.Count == 0)
+        {
+            return;
+        }
+
+        var now = time.GetTimestamp();
+        List<(PeerQueue Queue, SendResult Outcome)>? finished = null;
+        foreach (var queue in _queues.Values)
+        {
+            var outcome = queue.TrySendAll(router, out var sent);
+            QueuedBytes -= sent;
+            if (outcome != SendResult.Queued || time.GetElapsedTime(queue.Since, now) > options.SlowConsumerTimeout)
+            {
+                (finished ??= []).Add((queue, outcome));
+            }
+        }
+
+        // Queues leave before anyone hears of it: what the callbacks send starts afresh, never into a queue being removed.
+        foreach (var (queue, _) in finished ?? [])
+        {
+            Remove(queue);
+        }
+
+        foreach (var (queue, outcome) in finished ?? [])
+        {
+            switch (outcome)
+            {
+                case SendResult.Sent:
+                    drained(queue.Identity);
+                    break;
+                case SendResult.Unreachable:
+                    gone(queue.Identity);
+                    break;
+                default:
+                    slow(queue.Identity, queue.Count);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Forgets what waits for a peer (it is gone or was dropped); returns how many messages were dropped.</summary>
+    public int Discard(ReadOnlySpan<byte> identity)
+    {
+        if (!PeerKey.TryGet(_queues, identity, out var queue))
+        {
+            return 0;
+        }
+
+        Remove(queue);
+        return queue.Count;
+    }
+
+    private static Msg Wrap(ReadOnlyMemory<byte> frame)
+    {
+        var msg = new Msg();
+        if (frame.IsEmpty)
+        {
+            msg.InitEmpty();
+        }
+        else if (MemoryMarshal.TryGetArray(frame, out var array))
+        {
+            msg.InitGC(array.Array!, array.Offset, array.Count);
+        }
+        else
+        {
+            msg.InitPool(frame.Length);
+            frame.Span.CopyTo(msg.Slice());
+        }
+
+        return msg;
+    }
+
+    private void Start(ReadOnlyMemory<byte> identity, bool more)
+    {
+        _identity = identity.ToArray();
+        if (_queues.Count > 0 && PeerKey.TryGet(_queues, identity.Span, out var waiting))
+        {
+            // Messages wait for this peer: this one goes behind them, never ahead.
+            _target = waiting;
+            _state = Advisory ? State.Skipping : State.Capturing;
+            StartCapture();
+            return;
+        }
+
+        var msg = Wrap(identity);
+        try
+        {
+            _state = router.TrySend(ref msg, TimeSpan.Zero, more) ? State.Direct : Advisory ? State.Skipping : State.Capturing;
+            if (_state == State.Skipping)
+            {
+                // Full pipe, advisory message: skip it, but do not report the peer as gone.
+                _target = PeerQueue.None;
+            }
+        }
+        catch (HostUnreachableException)
+        {
+            msg.Close();
+            _state = State.Skipping;
+        }
+
+        StartCapture();
+    }
+
+    private void StartCapture()
+    {
+        _captured.Clear();
+        _capturedBytes = 0;
+        if (_state == State.Capturing)
+        {
+            Capture(_identity!);
+        }
+    }
+
+    private void Capture(byte[] frame)
+    {
+        _captured.Add(frame);
+        _capturedBytes += frame.Length;
+    }
+
+    private SendResult Enqueue()
+    {
+        if (_target is null or { IsNone: true })
+        {
+            _target = new PeerQueue(_identity!, time.GetTimestamp());
+            _queues.Add(PeerKey.Of(_identity), _target);
+        }
+
+        if (_target.Count >= options.MaxQueuedPerPeer || _target.Bytes + _capturedBytes > options.MaxQueuedBytesPerPeer)
+        {
+            return SendResult.Overflow;
+        }
+
+        _target.Add([.. _captured], _capturedBytes);
+        QueuedBytes += _capturedBytes;
+        return SendResult.Queued;
+    }
+
+    private void Remove(PeerQueue queue)
+    {
+        _queues.Remove(PeerKey.Of(queue.Identity));
+        QueuedBytes -= queue.Bytes;
+    }
+
+    /// <summary>The messages waiting for one peer.</summary>
+    private sealed class PeerQueue(byte[] identity, long since)
+    {
+        /// <summary>Stands for "full pipe, nothing queued" while an advisory message is skipped.</summary>
+        public static readonly PeerQueue None = new([], 0) { IsNone = true };
+
+        private readonly Queue<byte[][]> _messages = new();
+
+        public byte[] Identity { get; } = identity;
+
+        /// <summary>When the oldest waiting message was queued.</summary>
+        public long Since { get; } = since;
+
+        public bool IsNone { get; private init; }
+
+        public int Count => _messages.Count;
+
+        public long Bytes { get; private set; }
+
+        public void Add(byte[][] frames, long bytes)
+        {
+            _messages.Enqueue(frames);
+            Bytes += bytes;
+        }
+
+        /// <summary>Sends while the pipe takes messages: Sent when all went, Queued when some wait, Unreachable when the peer is gone.</summary>
+        public SendResult TrySendAll(NetMQSocket router, out long sentBytes)
+        {
+            sentBytes = 0;
+            while (_messages.TryPeek(out var frames))
+            {
+                var first = new Msg();
+                first.InitGC(frames[0], frames[0].Length);
+                try
+                {
+                    if (!router.TrySend(ref first, TimeSpan.Zero, frames.Length > 1))
+                    {
+                        first.Close();
+                        return SendResult.Queued;
+                    }
+                }
+                catch (HostUnreachableException)
+                {
+                    first.Close();
+                    return SendResult.Unreachable;
+                }
+
+                for (var i = 1; i < frames.Length; i++)
+                {
+                    var msg = new Msg();
+                    msg.InitGC(frames[i], frames[i].Length);
+                    router.TrySend(ref msg, SendReceiveConstants.InfiniteTimeout, i < frames.Length - 1);
+                }
+
+                _messages.Dequeue();
+                var bytes = 0L;
+                foreach (var frame in frames)
+                {
+                    bytes += frame.Length;
+                }
+
+                Bytes -= bytes;
+                sentBytes += bytes;
+            }
+
+            return SendResult.Sent;
+        }
+    }
+}
