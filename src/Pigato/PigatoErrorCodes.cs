@@ -52,6 +52,9 @@ public static class PigatoErrorCodes
     /// <summary>Reason of the rejection a stopping worker sends for requests it could not finish.</summary>
     public const string WorkerStopping = "ERR_WORKER_STOPPING";
 
+    /// <summary>Reason of the rejection a worker sends for a request that arrived while it already runs <see cref="Worker.Concurrency"/> handlers (the broker hands it to another worker).</summary>
+    public const string WorkerBusy = "ERR_WORKER_BUSY";
+
     /// <summary>An error reply whose error value is not a string.</summary>
     public const string Reply = "ERR_REPLY";
 

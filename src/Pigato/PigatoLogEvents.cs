@@ -44,4 +44,7 @@ public static class PigatoLogEvents
 
     /// <summary>The broker dropped requests whose client went silent, or that a worker kept past their timeout.</summary>
     public const int Abandoned = 1015;
+
+    /// <summary>A worker stopped while handlers that ignore cancellation were still running.</summary>
+    public const int HandlersStillRunning = 1016;
 }

@@ -11,7 +11,11 @@ public sealed partial class Worker
     private readonly Dictionary<string, WorkerReply> _active = new(StringComparer.Ordinal);
     private int _running;
     private volatile bool _draining;
+    private volatile bool _stopping;
     private TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>How long a stop waits for handlers that ignore their request going inactive.</summary>
+    private static readonly TimeSpan HandlerStopWait = TimeSpan.FromSeconds(5);
 
     /// <summary>Queues a partial reply, waiting for room when <see cref="WorkerOptions.MaxQueuedReplies"/> are queued.</summary>
     internal async ValueTask QueueReplyAsync(WorkerReply reply, ReplyKind kind, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options, CancellationToken cancellationToken)
@@ -63,7 +67,15 @@ public sealed partial class Worker
         _active[reply.RequestId] = reply;
         if (_draining)
         {
-            reply.TryReject();
+            reply.TryReject(PigatoErrorCodes.WorkerStopping);
+            return;
+        }
+
+        // One limit for the whole worker, across reconnections: handlers of an older connection still count.
+        var limit = Concurrency;
+        if (limit >= 0 && Volatile.Read(ref _running) >= limit)
+        {
+            reply.TryReject(PigatoErrorCodes.WorkerBusy);
             return;
         }
 
@@ -93,7 +105,7 @@ public sealed partial class Worker
         }
         finally
         {
-            if (Interlocked.Decrement(ref _running) == 0 && _draining)
+            if (Interlocked.Decrement(ref _running) == 0 && (_draining || _stopping))
             {
                 _drained.TrySetResult();
             }
@@ -138,6 +150,30 @@ public sealed partial class Worker
         }
     }
 
+    /// <summary>
+    /// After the connections closed (handlers were told: their requests went inactive), waits for the handlers still
+    /// running, so that none outlives the worker's stop by more than <see cref="HandlerStopWait"/>.
+    /// </summary>
+    private async Task AwaitHandlersAsync()
+    {
+        _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _stopping = true;
+        var running = Volatile.Read(ref _running);
+        if (running == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _drained.Task.WaitAsync(HandlerStopWait).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Log.HandlersStillRunning(_logger, Service, Volatile.Read(ref _running), HandlerStopWait);
+        }
+    }
+
     /// <summary>Takes no more requests, lets the running ones finish within the grace period, rejects the rest.</summary>
     private async Task DrainAsync(ActorLoop loop, CancellationToken cancellationToken)
     {
@@ -164,7 +200,7 @@ public sealed partial class Worker
         {
             foreach (var reply in _active.Values.ToList())
             {
-                reply.TryReject();
+                reply.TryReject(PigatoErrorCodes.WorkerStopping);
             }
         }).ConfigureAwait(false);
     }

@@ -159,6 +159,7 @@ public sealed partial class Worker : IAsyncDisposable
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
         _draining = false;
+        _stopping = false;
         var loop = _loop = new ActorLoop(nameof(Worker), e => RaiseError(PigatoErrorCodes.Internal, "Worker loop error: " + e.Message, e));
         loop.Timer(Options.HeartbeatInterval, OnHeartbeatTick);
         _connections.Add(new BrokerConnection(Options.Endpoint, _connectionSettings, loop, this, _logger));
@@ -173,6 +174,7 @@ public sealed partial class Worker : IAsyncDisposable
         }
 
         await _connections.StopAsync(_loop).ConfigureAwait(false);
+        await AwaitHandlersAsync().ConfigureAwait(false);
         await ReleaseAsync().ConfigureAwait(false);
         Log.WorkerStopped(_logger, Service);
     }

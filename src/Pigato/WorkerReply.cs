@@ -167,12 +167,12 @@ public sealed class WorkerReply
         _worker.QueueReply(this, ReplyKind.Error, Serialize(code), OptionsFrame());
     }
 
-    /// <summary>Gives the request back to the broker unless it already ended; used by a draining worker.</summary>
-    internal void TryReject()
+    /// <summary>Gives the request back to the broker unless it already ended (a stopping or busy worker), with the reason.</summary>
+    internal void TryReject(string reason)
     {
         if (TryMarkEnded())
         {
-            _worker.QueueReply(this, ReplyKind.Reject, Serialize(PigatoErrorCodes.WorkerStopping), PigatoFrames.EmptyObject);
+            _worker.QueueReply(this, ReplyKind.Reject, Serialize(reason), PigatoFrames.EmptyObject);
         }
     }
 

@@ -26,6 +26,9 @@ internal static partial class Log
     [LoggerMessage(EventId = PigatoLogEvents.Abandoned, EventName = "Abandoned", Level = LogLevel.Warning, Message = "{Code}: dropped {Count} request(s) of {PeerId}: {Detail}")]
     public static partial void Abandoned(ILogger logger, string code, string peerId, int count, string detail);
 
+    [LoggerMessage(EventId = PigatoLogEvents.HandlersStillRunning, EventName = "HandlersStillRunning", Level = LogLevel.Warning, Message = "Worker of service {Service} stopped with {Running} handler(s) still running after {Wait}: they ignore their request's CancellationToken")]
+    public static partial void HandlersStillRunning(ILogger logger, string service, int running, TimeSpan wait);
+
     [LoggerMessage(EventId = PigatoLogEvents.Request, EventName = "Request", Level = LogLevel.Debug, Message = "Request {Rid} for {Service}: {What}")]
     public static partial void Request(ILogger logger, string rid, string service, string what);
 

@@ -19,7 +19,7 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
     private readonly Dictionary<string, PeerQueue> _queues = new(StringComparer.Ordinal);
     private readonly List<byte[]> _captured = [];
     private State _state = State.AtStart;
-    private byte[]? _identity;
+    private ReadOnlyMemory<byte> _identity;
     private PeerQueue? _target;
     private long _capturedBytes;
 
@@ -91,7 +91,7 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
             _ => _target is null ? SendResult.Unreachable : SendResult.Skipped,
         };
         _state = State.AtStart;
-        _identity = null;
+        _identity = default;
         _target = null;
         Advisory = false;
         return result;
@@ -178,7 +178,8 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
 
     private void Start(ReadOnlyMemory<byte> identity, bool more)
     {
-        _identity = identity.ToArray();
+        // Copied only when the message goes into a queue: the hot path sends the caller's frame as it is.
+        _identity = identity;
         if (_queues.Count > 0 && PeerKey.TryGet(_queues, identity.Span, out var waiting))
         {
             // Messages wait for this peer: this one goes behind them, never ahead.
@@ -209,11 +210,15 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
 
     private void StartCapture()
     {
-        _captured.Clear();
+        if (_captured.Count > 0)
+        {
+            _captured.Clear();
+        }
+
         _capturedBytes = 0;
         if (_state == State.Capturing)
         {
-            Capture(_identity!);
+            Capture(_identity.ToArray());
         }
     }
 
@@ -227,8 +232,8 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
     {
         if (_target is null or { IsNone: true })
         {
-            _target = new PeerQueue(_identity!, time.GetTimestamp());
-            _queues.Add(PeerKey.Of(_identity), _target);
+            _target = new PeerQueue(_captured[0], time.GetTimestamp());
+            _queues.Add(PeerKey.Of(_target.Identity), _target);
         }
 
         if (_target.Count >= options.MaxQueuedPerPeer || _target.Bytes + _capturedBytes > options.MaxQueuedBytesPerPeer)

@@ -98,13 +98,14 @@ internal sealed class BrokerCore
             return;
         }
 
-        if (Admit(clientId, _dispatcher.ServiceFor(service), BrokerRequest.Overhead + clientId.Length + rid.Length + data.Length + options.Length) is { } refusal)
+        var entry = _dispatcher.ServiceFor(service);
+        if (Admit(clientId, entry, BrokerRequest.Overhead + clientId.Length + rid.Length + data.Length + options.Length) is { } refusal)
         {
             Refuse(clientId, rid, refusal.Code, refusal.Detail);
             return;
         }
 
-        _requests.Create(clientId, rid, _dispatcher.ServiceFor(service), data, options, _time.GetTimestamp());
+        _requests.Create(clientId, rid, entry, data, options, _time.GetTimestamp());
         _metrics?.Received();
         DispatchPending();
     }

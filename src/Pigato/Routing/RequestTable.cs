@@ -39,6 +39,7 @@ internal sealed class RequestTable(Dispatcher dispatcher)
             PeerKey.Of(clientId, rid), client, rid.ToArray(), clientId.ToArray(), service, data.ToArray(), options.ToArray(), BrokerRequestOptions.Parse(options), now);
         _requests.Add(request.Key, request);
         HeldBytes += request.HeldBytes;
+        service.Held++;
         client.Pending++;
         client.Bytes += request.HeldBytes;
         client.LastHeard = now;
@@ -81,6 +82,7 @@ internal sealed class RequestTable(Dispatcher dispatcher)
         }
 
         HeldBytes -= request.HeldBytes;
+        request.Service.Held--;
         var client = request.Client;
         client.Bytes -= request.HeldBytes;
         if (--client.Pending == 0)

@@ -50,6 +50,9 @@ internal sealed class ServiceEntry
     /// <summary>Requested names whose cached candidates include this service: their queues move when its workers free up.</summary>
     public HashSet<ServiceEntry> Dependents { get; } = [];
 
+    /// <summary>Requests for this name the broker holds, queued or at a worker (a request at a worker may come back to the queue).</summary>
+    public int Held { get; set; }
+
     /// <summary>True when nothing refers to the entry any more and it can be forgotten.</summary>
-    public bool IsUnused => !Registered && Queue.Count == 0 && Workers.Count == 0;
+    public bool IsUnused => !Registered && Held == 0 && Workers.Count == 0;
 }

@@ -377,3 +377,24 @@ public class BrokerCoreTests
         Assert.Equal(new BrokerStats(0, 0, 0, 0, 0), h.Core.Stats());
     }
 }
+
+/// <summary>Cases the property tests found, kept as plain tests.</summary>
+public class BrokerCoreRegressionTests
+{
+    [Fact]
+    public void RequestedNameWithARequestInFlight_IsNotForgotten_SoARetryComesBackToAQueueThatIsServed()
+    {
+        var h = new CoreHarness();
+        h.Ready("w1", "svc@1.2.3", 1);
+        h.Request("c", "svc@^1", "r", "{\"retry\":1}");
+        Assert.Equal("w1", h.WorkerOf("r"));
+
+        h.Tick();
+        h.Core.WorkerDisconnect(CoreHarness.B("w1"));
+        h.Ready("w2", "svc@1.2.3", 1);
+
+        Assert.Equal("w2", h.WorkerOf("r"));
+        var stats = h.Core.Stats();
+        Assert.Equal(stats.TrackedRequests, stats.QueuedRequests + stats.InFlightRequests);
+    }
+}
