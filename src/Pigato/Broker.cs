@@ -126,10 +126,13 @@ public sealed class Broker : IAsyncDisposable
         var core = _core;
         _router.ReceiveReady += (_, _) => loop.Guard(transport.ReceiveWaiting);
         loop.Add(_router);
+        var trim = Options.TrimMemory ? new MemoryTrim() : null;
         loop.Timer(Options.HeartbeatInterval, () =>
         {
             core.Tick();
-            Volatile.Write(ref _tickStats, core.Stats());
+            var stats = core.Stats();
+            Volatile.Write(ref _tickStats, stats);
+            trim?.AfterTick(stats.HeldBytes);
         });
 
         // Messages waiting for peers whose pipes were full go out as soon as there is room.

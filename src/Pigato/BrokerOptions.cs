@@ -77,6 +77,12 @@ public sealed record BrokerOptions
     /// <summary>Requests one service's queue may hold before more are refused with <c>ERR_SERVICE_QUEUE_FULL</c>. Default 100,000.</summary>
     public int MaxQueuedPerService { get; init; } = 100_000;
 
+    /// <summary>
+    /// After a burst, when what the broker holds has fallen to a quarter of its peak (of at least 16 MiB), run one
+    /// aggressive compacting garbage collection so that the process gives the memory back. Default true.
+    /// </summary>
+    public bool TrimMemory { get; init; } = true;
+
     /// <summary>The clock of heartbeats, liveness and expiry (a fake one in tests). Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

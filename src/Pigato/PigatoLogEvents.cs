@@ -47,4 +47,7 @@ public static class PigatoLogEvents
 
     /// <summary>A worker stopped while handlers that ignore cancellation were still running.</summary>
     public const int HandlersStillRunning = 1016;
+
+    /// <summary>How many workers joined or left beyond the lines logged one by one (at most 20 a second each).</summary>
+    public const int WorkersNotLogged = 1017;
 }

@@ -52,6 +52,8 @@ public class CliTests
     [InlineData("broker", "--liveness", "0")]
     [InlineData("broker", "--heartbeat", "soon")]
     [InlineData("broker", "--dmode", "fastest")]
+    [InlineData("broker", "--max-held", "lots")]
+    [InlineData("broker", "--max-client-pending", "0")]
     [InlineData("worker", "nosuch")]
     [InlineData("request", "echo", "--option", "novalue")]
     public async Task BadArguments_PrintUsage_AndExitWith2(params string[] args)

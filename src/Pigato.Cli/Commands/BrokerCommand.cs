@@ -5,6 +5,9 @@ namespace Pigato.Cli.Commands;
 /// <summary><c>pigato broker</c>: runs a broker (with <c>$dir</c>) until Ctrl+C or SIGTERM.</summary>
 internal static class BrokerCommand
 {
+    /// <summary>Room left above the message limit for the transport's frame allowance.</summary>
+    private const int SocketSlack = 1024 * 1024;
+
     public static Command Create()
     {
         var bind = new Option<string>("--bind") { Description = "Endpoint to bind.", DefaultValueFactory = _ => "tcp://*:55555" };
@@ -22,8 +25,20 @@ internal static class BrokerCommand
         dmode.AcceptOnlyFromAmong("load", "rand");
         var noDirectory = new Option<bool>("--no-directory") { Description = "Do not run the $dir directory service." };
         var verbose = Cli.VerboseOption();
+        var defaults = BrokerOptions.Default;
+        var maxHeld = Cli.SizeOption("--max-held", "Bytes held for requests before new ones are refused (ERR_BROKER_FULL)", defaults.MaxHeldBytes);
+        var maxMessage = Cli.SizeOption("--max-message", "Largest message accepted (ERR_MSG_TOO_LARGE)", defaults.MaxMessageSize);
+        var maxClientPending = Cli.CountOption("--max-client-pending", "Requests one client may have in the broker (ERR_CLIENT_PENDING_LIMIT).", defaults.MaxPendingPerClient);
+        var maxClientBytes = Cli.SizeOption("--max-client-bytes", "Bytes one client's requests may hold (ERR_CLIENT_BYTES_LIMIT)", defaults.MaxBytesPerClient);
+        var maxServiceQueue = Cli.CountOption("--max-service-queue", "Requests one service's queue may hold (ERR_SERVICE_QUEUE_FULL).", defaults.MaxQueuedPerService);
+        var maxPeerQueue = Cli.CountOption("--max-peer-queue", "Messages kept for a peer that reads too slowly, before it is a slow consumer.", defaults.MaxQueuedPerPeer);
+        var slowConsumer = Cli.DurationOption("--slow-consumer", "How long messages may wait for a peer that reads nothing", defaults.SlowConsumerTimeout);
 
-        var command = new Command("broker", "Run a broker until Ctrl+C or SIGTERM.") { bind, intch, heartbeat, liveness, dmode, noDirectory, verbose };
+        var command = new Command("broker", "Run a broker until Ctrl+C or SIGTERM.")
+        {
+            bind, intch, heartbeat, liveness, dmode, noDirectory, verbose,
+            maxHeld, maxMessage, maxClientPending, maxClientBytes, maxServiceQueue, maxPeerQueue, slowConsumer,
+        };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -36,9 +51,27 @@ internal static class BrokerCommand
                 Liveness = parse.GetValue(liveness),
                 DispatchMode = parse.GetValue(dmode) == "rand" ? DispatchMode.Rand : DispatchMode.Load,
                 EnableDirectory = !parse.GetValue(noDirectory),
+                MaxHeldBytes = parse.GetValue(maxHeld),
+                MaxMessageSize = (int)Math.Min(int.MaxValue - SocketSlack, parse.GetValue(maxMessage)),
+                MaxPendingPerClient = parse.GetValue(maxClientPending),
+                MaxBytesPerClient = parse.GetValue(maxClientBytes),
+                MaxQueuedPerService = parse.GetValue(maxServiceQueue),
+                MaxQueuedPerPeer = parse.GetValue(maxPeerQueue),
+                SlowConsumerTimeout = parse.GetValue(slowConsumer),
                 LoggerFactory = logging,
             };
-            await using var broker = new Broker(options);
+            Broker broker;
+            try
+            {
+                broker = new Broker(options);
+            }
+            catch (ArgumentException e)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("error: " + e.Message);
+                return PigatoCli.UsageError;
+            }
+
+            await using var _ = broker;
             try
             {
                 await broker.StartAsync(cancellationToken);

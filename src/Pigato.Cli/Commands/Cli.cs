@@ -26,6 +26,28 @@ internal static partial class Cli
         CustomParser = ParseDuration,
     };
 
+    /// <summary>A size option: <c>256MiB</c>, <c>4MB</c>, <c>64KiB</c> or a number of bytes.</summary>
+    public static Option<long> SizeOption(string name, string description, long defaultValue) => new(name)
+    {
+        Description = description + " (e.g. 4MiB, 256MB, 65536)",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = ParseSize,
+    };
+
+    /// <summary>A whole number of at least 1.</summary>
+    public static Option<int> CountOption(string name, string description, int defaultValue)
+    {
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+            {
+                r.AddError($"{name} must be at least 1.");
+            }
+        });
+        return option;
+    }
+
     public static Option<bool> VerboseOption() => new("--verbose", "-v") { Description = "Log every request, not only workers joining and leaving." };
 
     public static ILoggerFactory Logging(bool verbose) => LoggerFactory.Create(builder => builder
@@ -77,6 +99,37 @@ internal static partial class Cli
         result.AddError($"'{text}' is not a positive duration (examples: 500ms, 2.5s, 1m, 00:00:10).");
         return default;
     }
+
+    private static long ParseSize(ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
+        var match = SizePattern().Match(text);
+        if (match.Success)
+        {
+            var value = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+            var unit = match.Groups[2].Value.ToUpperInvariant() switch
+            {
+                "" or "B" => 1L,
+                "KB" => 1000L,
+                "KIB" or "K" => 1024L,
+                "MB" => 1000L * 1000,
+                "MIB" or "M" => 1024L * 1024,
+                "GB" => 1000L * 1000 * 1000,
+                _ => 1024L * 1024 * 1024,
+            };
+            var bytes = value * unit;
+            if (bytes is >= 1 and <= long.MaxValue)
+            {
+                return (long)bytes;
+            }
+        }
+
+        result.AddError($"'{text}' is not a positive size (examples: 4MiB, 256MB, 65536).");
+        return default;
+    }
+
+    [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*([KMG]i?B|[KMG]|B)?$", RegexOptions.IgnoreCase)]
+    private static partial Regex SizePattern();
 
     [GeneratedRegex(@"^(\d+(?:\.\d+)?)(ms|s|m|h)$")]
     private static partial Regex DurationPattern();

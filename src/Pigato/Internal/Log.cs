@@ -29,6 +29,9 @@ internal static partial class Log
     [LoggerMessage(EventId = PigatoLogEvents.HandlersStillRunning, EventName = "HandlersStillRunning", Level = LogLevel.Warning, Message = "Worker of service {Service} stopped with {Running} handler(s) still running after {Wait}: they ignore their request's CancellationToken")]
     public static partial void HandlersStillRunning(ILogger logger, string service, int running, TimeSpan wait);
 
+    [LoggerMessage(EventId = PigatoLogEvents.WorkersNotLogged, EventName = "WorkersNotLogged", Level = LogLevel.Information, Message = "{Count} more worker(s) {What} in the last second, not logged one by one")]
+    public static partial void WorkersNotLogged(ILogger logger, int count, string what);
+
     [LoggerMessage(EventId = PigatoLogEvents.Request, EventName = "Request", Level = LogLevel.Debug, Message = "Request {Rid} for {Service}: {What}")]
     public static partial void Request(ILogger logger, string rid, string service, string what);
 

@@ -10,6 +10,9 @@ internal static class SocketFactory
     /// <summary>How far over <see cref="BrokerOptions.MaxMessageSize"/> one frame may be and still be read (and answered).</summary>
     public const int TransportSlack = 64 * 1024;
 
+    /// <summary>Messages the broker's ROUTER buffers from one peer: past it, that peer's TCP is not read until the broker catches up.</summary>
+    public const int ReceiveHighWatermark = 1000;
+
     /// <summary>The broker's ROUTER: RouterMandatory so that no message to a gone or full peer is lost unnoticed.</summary>
     public static RouterSocket Router(BrokerOptions options, string name)
     {
@@ -22,7 +25,8 @@ internal static class SocketFactory
         // with HostUnreachable although the peer is back (README: "NetMQ and a reconnecting peer").
         router.Options.RouterHandover = true;
         router.Options.SendHighWatermark = options.SendHighWatermark;
-        router.Options.ReceiveHighWatermark = options.SendHighWatermark;
+        // What NetMQ buffers from one peer before it stops reading that peer's TCP (backpressure to a flooder).
+        router.Options.ReceiveHighWatermark = ReceiveHighWatermark;
         // Frames a little over the message limit are still read, so that the sender gets an answer; a frame far
         // over it closes that connection in the transport before anything is allocated for it.
         router.Options.MaxMsgSize = options.MaxMessageSize + TransportSlack;

@@ -18,6 +18,9 @@ internal sealed class BrokerCore
     /// </summary>
     public const int DefaultWorkerConcurrency = 100;
 
+    /// <summary>Workers joining (and, apart, leaving) logged one by one per second; past that, a count.</summary>
+    private const int WorkerLinesPerSecond = 20;
+
     /// <summary>Directory publications are at most this frequent: a burst of joins and leaves costs one per period.</summary>
     public static readonly TimeSpan DirectoryPeriod = TimeSpan.FromMilliseconds(50);
 
@@ -33,6 +36,8 @@ internal sealed class BrokerCore
     private readonly WorkerRegistry _workers;
     private readonly List<BrokerWorker> _quiet = [];
     private readonly RefusalLog _refusals;
+    private readonly LogThrottle _joinLog;
+    private readonly LogThrottle _leaveLog;
     private readonly TimeSpan _clientSilence;
     private bool _directoryChanged;
     private long _directoryPublishedAt;
@@ -48,6 +53,8 @@ internal sealed class BrokerCore
         _requests = new RequestTable(_dispatcher);
         _workers = new WorkerRegistry(options.Liveness);
         _refusals = new RefusalLog(logger, time);
+        _joinLog = new LogThrottle(time, WorkerLinesPerSecond);
+        _leaveLog = new LogThrottle(time, WorkerLinesPerSecond);
         _clientSilence = options.HeartbeatInterval * options.Liveness;
     }
 
@@ -151,7 +158,11 @@ internal sealed class BrokerCore
 
         var entry = _dispatcher.ServiceFor(service);
         var worker = _workers.Add(identity, entry, WorkerStatus.Parse(status).Concurrency ?? DefaultWorkerConcurrency);
-        Log.WorkerJoined(_logger, worker.Id, entry.Name, worker.Concurrency);
+        if (_joinLog.TryTake(out var joinsNotLogged))
+        {
+            LogNotLogged("joined", joinsNotLogged);
+            Log.WorkerJoined(_logger, worker.Id, entry.Name, worker.Concurrency);
+        }
         if (!_output.SendReadyAnswer(worker))
         {
             RemoveWorker(worker, "unreachable", sendDisconnect: false);
@@ -271,11 +282,21 @@ internal sealed class BrokerCore
             _output.SendWorkerHeartbeat(worker);
         }
 
+        LogNotLogged("joined", _joinLog.TakeSuppressed());
+        LogNotLogged("left", _leaveLog.TakeSuppressed());
         ExpireQueuedRequests();
         DropRequestsOfSilentClients();
         FreeAbandonedSlots();
         _dispatcher.ForgetUnused();
         DispatchPending();
+    }
+
+    private void LogNotLogged(string what, int count)
+    {
+        if (count > 0)
+        {
+            Log.WorkersNotLogged(_logger, count, what);
+        }
     }
 
     /// <summary>Publishes the directory if a change is waiting (the broker calls it every <see cref="DirectoryPeriod"/>).</summary>
@@ -660,7 +681,11 @@ internal sealed class BrokerCore
             _output.SendDisconnect(worker.Identity);
         }
 
-        Log.WorkerLeft(_logger, worker.Id, worker.Service.Name, reason, retried, failed);
+        if (_leaveLog.TryTake(out var leavesNotLogged))
+        {
+            LogNotLogged("left", leavesNotLogged);
+            Log.WorkerLeft(_logger, worker.Id, worker.Service.Name, reason, retried, failed);
+        }
         DirectoryChanged();
     }
 
