@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using NetMQ;
 using Pigato.Protocol;
 using Pigato.Routing;
@@ -55,7 +54,7 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
 
         if (_state == State.Direct)
         {
-            var msg = Wrap(frame);
+            var msg = OutgoingFrame.Of(frame);
             router.TrySend(ref msg, SendReceiveConstants.InfiniteTimeout, more);
         }
         else if (_state == State.Capturing)
@@ -156,26 +155,6 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
         return queue.Count;
     }
 
-    private static Msg Wrap(ReadOnlyMemory<byte> frame)
-    {
-        var msg = new Msg();
-        if (frame.IsEmpty)
-        {
-            msg.InitEmpty();
-        }
-        else if (MemoryMarshal.TryGetArray(frame, out var array))
-        {
-            msg.InitGC(array.Array!, array.Offset, array.Count);
-        }
-        else
-        {
-            msg.InitPool(frame.Length);
-            frame.Span.CopyTo(msg.Slice());
-        }
-
-        return msg;
-    }
-
     private void Start(ReadOnlyMemory<byte> identity, bool more)
     {
         // Copied only when the message goes into a queue: the hot path sends the caller's frame as it is.
@@ -189,7 +168,7 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
             return;
         }
 
-        var msg = Wrap(identity);
+        var msg = OutgoingFrame.Of(identity);
         try
         {
             _state = router.TrySend(ref msg, TimeSpan.Zero, more) ? State.Direct : Advisory ? State.Skipping : State.Capturing;

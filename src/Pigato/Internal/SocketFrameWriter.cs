@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using NetMQ;
 using Pigato.Protocol;
 
@@ -19,21 +18,7 @@ internal sealed class SocketFrameWriter(NetMQSocket socket, TimeSpan sendTimeout
     /// <remarks>An array-backed frame is sent as it is (no copy, no buffer taken from the pool).</remarks>
     public void Write(ReadOnlyMemory<byte> frame, bool more)
     {
-        var msg = new Msg();
-        if (frame.IsEmpty)
-        {
-            msg.InitEmpty();
-        }
-        else if (MemoryMarshal.TryGetArray(frame, out var array))
-        {
-            msg.InitGC(array.Array!, array.Offset, array.Count);
-        }
-        else
-        {
-            msg.InitPool(frame.Length);
-            frame.Span.CopyTo(msg.Slice());
-        }
-
+        var msg = OutgoingFrame.Of(frame);
         Send(ref msg, more);
     }
 
