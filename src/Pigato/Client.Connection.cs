@@ -10,23 +10,20 @@ public sealed partial class Client : IBrokerConnectionOwner
     private readonly List<PendingRequest> _waitingForConnection = [];
     private long _nextDeadline = long.MaxValue;
 
+    private int _nextRoute;
+
     void IBrokerConnectionOwner.OnOpened(BrokerConnection connection)
     {
-        Id = connection.Id;
-        IsConnected = false;
+        Id = _connections[0].Id;
         connection.Send(0, static (w, _) => PigatoEncoder.ClientHeartbeat(w));
-        var waiting = _waitingForConnection.ToArray();
-        _waitingForConnection.Clear();
-        foreach (var request in waiting)
-        {
-            SendRequest(request);
-        }
+        SendWaitingRequests();
     }
 
     void IBrokerConnectionOwner.OnConnected(BrokerConnection connection)
     {
         IsConnected = true;
         Connected?.Invoke(this, EventArgs.Empty);
+        SendWaitingRequests();
     }
 
     void IBrokerConnectionOwner.OnMessage(BrokerConnection connection, ReceivedFrames frames)
@@ -44,7 +41,7 @@ public sealed partial class Client : IBrokerConnectionOwner
         }
 
         var rid = Utf8.Decode(frames[PigatoFrames.ClientReplyRid]);
-        if (!_pending.TryGetValue(rid, out var request) || request.Generation != connection.Generation)
+        if (!_pending.TryGetValue(rid, out var request) || !request.IsAt(connection))
         {
             RaiseError(PigatoErrorCodes.RequestInvalid, $"Reply for request {rid}, which is not pending.");
             return;
@@ -58,6 +55,12 @@ public sealed partial class Client : IBrokerConnectionOwner
         {
             request.OnPartial(status, data, options);
         }
+        else if (request.Frames!.Retry && _connections.Count > 1 && IsBrokerStopping(status, data, options))
+        {
+            // A broker stopping (a rolling restart) hands its requests back: another broker takes a retry request.
+            connection.BrokerStopping = true;
+            Resend(request);
+        }
         else if (request.TryComplete())
         {
             _pending.TryRemove(rid, out _);
@@ -70,13 +73,14 @@ public sealed partial class Client : IBrokerConnectionOwner
     }
 
     /// <summary>
-    /// The connection closed with requests sent on it: their replies would go to an identity that no longer
-    /// exists. A <c>retry</c> request is sent again under a new id (it may then run twice, as retry allows);
-    /// any other fails at once with <c>ERR_CLIENT_RECONNECTED</c> instead of waiting for its timeout.
+    /// The connection closed with requests sent on it: their replies would go to an identity that no longer exists.
+    /// A <c>retry</c> request is sent again, under a new id, to a live broker (it may then run twice, as retry allows;
+    /// the worker sees <c>attempt</c> and <c>firstRid</c> in its options); any other fails at once with
+    /// <c>ERR_BROKER_LOST</c> instead of waiting for its timeout.
     /// </summary>
     void IBrokerConnectionOwner.OnClosed(BrokerConnection connection, bool wasConnected)
     {
-        IsConnected = false;
+        IsConnected = _connections.Any(c => c != connection && c.IsConnected);
         if (_stopping)
         {
             return;
@@ -84,28 +88,18 @@ public sealed partial class Client : IBrokerConnectionOwner
 
         foreach (var request in _pending.Values)
         {
-            if (request.Generation != connection.Generation)
+            if (!request.IsAt(connection))
             {
                 continue;
             }
 
             if (!request.Frames!.Retry)
             {
-                Fail(request, new PigatoException(PigatoErrorCodes.ClientReconnected, $"The connection to the broker was lost while request to '{request.Service}' was pending."));
+                Fail(request, new PigatoException(PigatoErrorCodes.BrokerLost, $"The broker at {connection.Endpoint} was lost while request to '{request.Service}' was pending."));
             }
-            else if (_pending.TryRemove(request.Rid, out _))
+            else
             {
-                request.RenewRid();
-                request.Generation = 0;
-                _pending[request.Rid] = request;
-                if (request.IsCompleted)
-                {
-                    // Cancelled meanwhile, under the old id: do not leave the new id behind.
-                    _pending.TryRemove(request.Rid, out _);
-                    continue;
-                }
-
-                SendRequest(request);
+                Resend(request);
             }
         }
 
@@ -115,8 +109,74 @@ public sealed partial class Client : IBrokerConnectionOwner
         }
     }
 
-    /// <summary>The connection requests go to (one broker for now; the list is ready for more).</summary>
-    private BrokerConnection? Route() => _connections.Count > 0 && _connections[0].IsOpen ? _connections[0] : null;
+    private static bool IsBrokerStopping(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options) =>
+        !PigatoDecoder.IsOkStatus(status) && options.SequenceEqual(PigatoFrames.BrokerOrigin.Span) && data.SequenceEqual("\"ERR_BROKER_STOPPED\""u8);
+
+    /// <summary>Sends a <c>retry</c> request again under a new id, to a live broker; replies to the old id are dropped.</summary>
+    private void Resend(PendingRequest request)
+    {
+        if (!_pending.TryRemove(request.Rid, out _))
+        {
+            return;
+        }
+
+        request.FirstRid ??= request.Rid;
+        request.RenewRid();
+        request.Connection = null;
+        request.Attempt++;
+        request.Frames = request.Frames! with { Options = RequestOptions.WithAttempt(request.Frames.Options, request.Attempt, request.FirstRid) };
+        _pending[request.Rid] = request;
+        if (request.IsCompleted)
+        {
+            // Cancelled meanwhile, under the old id: do not leave the new id behind.
+            _pending.TryRemove(request.Rid, out _);
+            return;
+        }
+
+        SendRequest(request);
+    }
+
+    /// <summary>
+    /// Where the next request goes: round robin over the brokers that have answered on their current connection; when none
+    /// has yet, over those being connected to (ZeroMQ queues until the connection is up); null when every one is down.
+    /// </summary>
+    private BrokerConnection? Route()
+    {
+        BrokerConnection? open = null;
+        for (var i = 0; i < _connections.Count; i++)
+        {
+            var connection = _connections[(_nextRoute + i) % _connections.Count];
+            if (connection.BrokerStopping)
+            {
+                continue;
+            }
+
+            if (connection.IsConnected)
+            {
+                _nextRoute = (_nextRoute + i + 1) % _connections.Count;
+                return connection;
+            }
+
+            open ??= connection.IsOpen ? connection : null;
+        }
+
+        return open;
+    }
+
+    private void SendWaitingRequests()
+    {
+        if (_waitingForConnection.Count == 0)
+        {
+            return;
+        }
+
+        var waiting = _waitingForConnection.ToArray();
+        _waitingForConnection.Clear();
+        foreach (var request in waiting)
+        {
+            SendRequest(request);
+        }
+    }
 
     private void OnHeartbeatTick()
     {
@@ -133,7 +193,7 @@ public sealed partial class Client : IBrokerConnectionOwner
                 var threshold = Stopwatch.GetTimestamp() - (long)(Options.HeartbeatInterval.TotalSeconds * Stopwatch.Frequency);
                 foreach (var request in _pending.Values)
                 {
-                    if (request.Generation == connection.Generation && request.SentAt < threshold)
+                    if (request.IsAt(connection) && request.SentAt < threshold)
                     {
                         connection.Send(request.RidFrame, static (w, rid) => PigatoEncoder.ClientRequestHeartbeat(w, rid));
                     }
@@ -188,7 +248,13 @@ public sealed partial class Client : IBrokerConnectionOwner
             return;
         }
 
+        request.Connection = connection;
         request.Generation = connection.Generation;
+        if (request.Attempt == 0)
+        {
+            request.Attempt = 1;
+        }
+
         request.Touch();
         _nextDeadline = Math.Min(_nextDeadline, request.Deadline);
     }

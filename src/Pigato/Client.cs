@@ -37,7 +37,8 @@ public sealed partial class Client : IPigatoClient
             SendTimeout: Options.HeartbeatInterval,
             SendHighWatermark: Options.MaxPendingRequests + 1000,
             Linger: TimeSpan.Zero,
-            MaxMessageSize: Options.MaxMessageSize);
+            MaxMessageSize: Options.MaxMessageSize,
+            DetectDisconnect: Options.DetectDisconnect ?? Options.Brokers.Count > 1);
     }
 
     /// <summary>The options this client runs with.</summary>
@@ -92,7 +93,11 @@ public sealed partial class Client : IPigatoClient
         var loop = _loop = new ActorLoop(nameof(Client), e => RaiseError(PigatoErrorCodes.Internal, "Client loop error: " + e.Message, e));
         loop.Timer(Options.HeartbeatInterval, OnHeartbeatTick);
         loop.Timer(TimeoutResolution, ExpireRequests);
-        _connections.Add(new BrokerConnection(Options.Endpoint, _connectionSettings, loop, this, _logger));
+        foreach (var endpoint in Options.Brokers)
+        {
+            _connections.Add(new BrokerConnection(endpoint, _connectionSettings, loop, this, _logger));
+        }
+
         await _connections.StartAsync(loop, cancellationToken).ConfigureAwait(false);
     }
 

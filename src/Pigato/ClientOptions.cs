@@ -13,6 +13,22 @@ public sealed record ClientOptions
     /// <summary>The broker to connect to. Default <c>tcp://127.0.0.1:55555</c>.</summary>
     public string Endpoint { get; init; } = "tcp://127.0.0.1:55555";
 
+    /// <summary>
+    /// Several brokers, for no single point of failure: the client connects to every one (README: Several brokers).
+    /// Empty (the default) means <see cref="Endpoint"/> alone.
+    /// </summary>
+    public IReadOnlyList<string> Endpoints { get; init; } = [];
+
+    /// <summary>
+    /// Also count a broker as lost the moment its TCP connection drops (a socket monitor), not only after
+    /// <see cref="Liveness"/> silent periods. Null (the default): on when several brokers are configured, where failing
+    /// over at once matters; off for one broker, where ZeroMQ reconnecting the same session may still save its requests.
+    /// </summary>
+    public bool? DetectDisconnect { get; init; }
+
+    /// <summary>The brokers to connect to: <see cref="Endpoints"/>, or <see cref="Endpoint"/> when that is empty.</summary>
+    internal IReadOnlyList<string> Brokers => Endpoints.Count > 0 ? Endpoints : [Endpoint];
+
     /// <summary>Identity prefix; the socket identity is <c>prefix-uuid</c>, renewed at every (re)start. Default <c>C</c> + a uuid.</summary>
     public string? Prefix { get; init; }
 
@@ -58,6 +74,16 @@ public sealed record ClientOptions
     internal void Validate()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(Endpoint, nameof(Endpoint));
+        ArgumentNullException.ThrowIfNull(Endpoints, nameof(Endpoints));
+        foreach (var endpoint in Endpoints)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(endpoint, nameof(Endpoints));
+        }
+
+        if (Endpoints.Distinct(StringComparer.Ordinal).Count() != Endpoints.Count)
+        {
+            throw new ArgumentException("Each broker endpoint may appear once.", nameof(Endpoints));
+        }
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeartbeatInterval, TimeSpan.Zero, nameof(HeartbeatInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(Liveness, 1, nameof(Liveness));
         ArgumentOutOfRangeException.ThrowIfLessThan(ReconnectDelay, TimeSpan.Zero, nameof(ReconnectDelay));

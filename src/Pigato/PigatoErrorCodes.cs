@@ -31,8 +31,11 @@ public static class PigatoErrorCodes
     /// </summary>
     public const string WorkerLost = "ERR_WORKER_LOST";
 
-    /// <summary>The client lost its connection to the broker while a request without <c>retry</c> was pending (its reply could no longer arrive).</summary>
-    public const string ClientReconnected = "ERR_CLIENT_RECONNECTED";
+    /// <summary>
+    /// The broker holding a request without <c>retry</c> was lost (silent for the liveness, or its connection dropped):
+    /// its reply can no longer arrive. A <c>retry</c> request is sent to another live broker instead.
+    /// </summary>
+    public const string BrokerLost = "ERR_BROKER_LOST";
 
     /// <summary>Error value a worker sends when its handler failed unexpectedly (the exception is logged, not sent).</summary>
     public const string HandlerFailed = "ERR_WORKER_HANDLER";

@@ -14,9 +14,8 @@ public sealed partial class Worker : IBrokerConnectionOwner
 
     void IBrokerConnectionOwner.OnOpened(BrokerConnection connection)
     {
-        Id = connection.Id;
-        IsConnected = false;
-        connection.Send((_service, Status: StatusJson()), static (w, s) => PigatoEncoder.WorkerReady(w, s._service, s.Status));
+        Id = _connections[0].Id;
+        connection.Send((_service, Status: StatusJson(connection)), static (w, s) => PigatoEncoder.WorkerReady(w, s._service, s.Status));
     }
 
     void IBrokerConnectionOwner.OnConnected(BrokerConnection connection)
@@ -60,18 +59,24 @@ public sealed partial class Worker : IBrokerConnectionOwner
     /// <summary>The broker forgot this identity's requests: their replies can no longer be delivered.</summary>
     void IBrokerConnectionOwner.OnClosed(BrokerConnection connection, bool wasConnected)
     {
+        List<string>? gone = null;
         foreach (var reply in _active.Values)
         {
-            if (reply.Generation == connection.Generation)
+            if (reply.Connection == connection && reply.Generation == connection.Generation)
             {
                 reply.Deactivate();
+                (gone ??= []).Add(reply.RequestId);
             }
         }
 
-        _active.Clear();
+        foreach (var rid in gone ?? [])
+        {
+            _active.Remove(rid);
+        }
+
+        IsConnected = _connections.Any(c => c != connection && c.IsConnected);
         if (wasConnected)
         {
-            IsConnected = false;
             Disconnected?.Invoke(this, EventArgs.Empty);
         }
     }
@@ -101,9 +106,22 @@ public sealed partial class Worker : IBrokerConnectionOwner
     }
 
     private void SendHeartbeat(BrokerConnection connection, bool update = false) =>
-        connection.Send(StatusJson(update), static (w, status) => PigatoEncoder.WorkerHeartbeat(w, status));
+        connection.Send(StatusJson(connection, update), static (w, status) => PigatoEncoder.WorkerHeartbeat(w, status));
 
-    /// <summary>The status frame: <c>{"concurrency":n}</c> (0 while draining), with <c>"update":true</c> when a core service asks for the directory.</summary>
-    private byte[] StatusJson(bool update = false) =>
-        Encoding.UTF8.GetBytes($"{{\"concurrency\":{(_draining ? 0 : Concurrency)}{(update ? ",\"update\":true" : "")}}}");
+    /// <summary>
+    /// The status frame: <c>{"concurrency":n}</c>, with <c>"update":true</c> when a core service asks for the directory.
+    /// With one broker, n is the worker's limit (0 while draining). With several, the budget is shared: each broker is
+    /// told what it holds here plus what is free, so that brokers route around a full worker.
+    /// </summary>
+    private byte[] StatusJson(BrokerConnection connection, bool update = false)
+    {
+        var limit = _draining ? 0 : Concurrency;
+        if (limit > 0 && _connections.Count > 1)
+        {
+            var here = _active.Values.Count(r => r.Connection == connection && !r.Ended);
+            limit = here + Math.Max(0, limit - Volatile.Read(ref _running));
+        }
+
+        return Encoding.UTF8.GetBytes($"{{\"concurrency\":{limit}{(update ? ",\"update\":true" : "")}}}");
+    }
 }

@@ -50,7 +50,8 @@ public sealed partial class Worker : IAsyncDisposable
             SendTimeout: options.HeartbeatInterval,
             SendHighWatermark: 1000,
             Linger: TimeSpan.FromMilliseconds(100),
-            MaxMessageSize: -1);
+            MaxMessageSize: -1,
+            DetectDisconnect: options.DetectDisconnect ?? options.Brokers.Count > 1);
     }
 
     /// <summary>The options this worker runs with.</summary>
@@ -162,7 +163,11 @@ public sealed partial class Worker : IAsyncDisposable
         _stopping = false;
         var loop = _loop = new ActorLoop(nameof(Worker), e => RaiseError(PigatoErrorCodes.Internal, "Worker loop error: " + e.Message, e));
         loop.Timer(Options.HeartbeatInterval, OnHeartbeatTick);
-        _connections.Add(new BrokerConnection(Options.Endpoint, _connectionSettings, loop, this, _logger));
+        foreach (var endpoint in Options.Brokers)
+        {
+            _connections.Add(new BrokerConnection(endpoint, _connectionSettings, loop, this, _logger));
+        }
+
         await _connections.StartAsync(loop, cancellationToken).ConfigureAwait(false);
     }
 

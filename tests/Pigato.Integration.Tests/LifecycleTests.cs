@@ -145,7 +145,7 @@ public class LifecycleTests
         if (!retry)
         {
             var error = await Assert.ThrowsAsync<PigatoException>(() => call.WithinAsync("the request to fail"));
-            Assert.Equal(PigatoErrorCodes.ClientReconnected, error.Code);
+            Assert.Equal(PigatoErrorCodes.BrokerLost, error.Code);
             return;
         }
 

@@ -51,6 +51,9 @@ internal sealed class ActorLoop : IDisposable
 
     public void Remove(NetMQTimer timer) => _poller.Remove(timer);
 
+    /// <summary>Runs a socket monitor's events on the loop.</summary>
+    public void Attach(NetMQ.Monitoring.NetMQMonitor monitor) => monitor.AttachToPoller(_poller);
+
     /// <summary>Makes a timer whose callback runs guarded on the loop.</summary>
     public NetMQTimer Timer(TimeSpan interval, Action onElapsed, bool enabled = true)
     {

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging;
+using NetMQ;
+using NetMQ.Monitoring;
 using NetMQ.Sockets;
 using Pigato.Protocol;
 
@@ -25,6 +27,7 @@ internal sealed class BrokerConnection : IDisposable
     private readonly ReceivedFrames _frames = new(16);
     private readonly NetMQ.NetMQTimer _reconnect;
     private DealerSocket? _socket;
+    private NetMQMonitor? _monitor;
     private SocketFrameWriter? _writer;
     private int _liveness;
 
@@ -53,6 +56,9 @@ internal sealed class BrokerConnection : IDisposable
     /// <summary>True once the broker has sent something on the current identity.</summary>
     public bool IsConnected { get; private set; }
 
+    /// <summary>Set when the broker said it is stopping: no more requests go there until the connection is made again.</summary>
+    public bool BrokerStopping { get; set; }
+
     /// <summary>Where to write a message; null while closed. End each message with <see cref="SocketFrameWriter.EndMessage"/>.</summary>
     public SocketFrameWriter? Writer => _writer;
 
@@ -63,12 +69,20 @@ internal sealed class BrokerConnection : IDisposable
         Id = _settings.Prefix + "-" + Guid.NewGuid().ToString();
         var socket = SocketFactory.Dealer(Id, _settings);
         socket.ReceiveReady += (_, _) => _loop.Guard(ReceiveWaiting);
+        if (_settings.DetectDisconnect)
+        {
+            _monitor = new NetMQMonitor(socket, $"inproc://pigato-monitor-{Guid.NewGuid():N}", SocketEvents.Disconnected);
+            _monitor.Disconnected += (_, _) => _loop.Post(() => OnTransportDropped(socket));
+            _loop.Attach(_monitor);
+        }
+
         socket.Connect(Endpoint);
         _socket = socket;
         _writer = new SocketFrameWriter(socket, _settings.SendTimeout);
         _loop.Add(socket);
         _liveness = _settings.Liveness;
         IsConnected = false;
+        BrokerStopping = false;
         _owner.OnOpened(this);
     }
 
@@ -133,10 +147,25 @@ internal sealed class BrokerConnection : IDisposable
     /// <summary>Releases the socket without a word to anyone: the loop is already gone (a failed start).</summary>
     public void Abandon()
     {
+        _monitor?.Dispose();
+        _monitor = null;
         _socket?.Dispose();
         _socket = null;
         _writer = null;
         _frames.Dispose();
+    }
+
+    /// <summary>The TCP connection to the broker dropped: lost at once (the broker died, or restarts), not after the liveness.</summary>
+    private void OnTransportDropped(DealerSocket socket)
+    {
+        if (_socket != socket)
+        {
+            return;
+        }
+
+        Log.Connection(_logger, _settings.Actor, Id!, "connection to the broker dropped; reconnecting");
+        Lose();
+        _reconnect.EnableAndReset();
     }
 
     private void Reconnect()
@@ -150,6 +179,13 @@ internal sealed class BrokerConnection : IDisposable
     {
         var wasConnected = IsConnected;
         _owner.OnClosing(this);
+        if (_monitor is not null)
+        {
+            _monitor.DetachFromPoller();
+            _monitor.Dispose();
+            _monitor = null;
+        }
+
         _loop.Remove(_socket!);
         _socket!.Dispose();
         _socket = null;
@@ -216,4 +252,5 @@ internal interface IBrokerConnectionOwner
 /// <param name="SendHighWatermark">Messages queued towards the broker before sends wait.</param>
 /// <param name="Linger">How long unsent messages may delay closing.</param>
 /// <param name="MaxMessageSize">Largest message read from the broker (a larger frame closes the connection in the transport); -1 for no limit.</param>
-internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, TimeSpan SendTimeout, int SendHighWatermark, TimeSpan Linger, int MaxMessageSize);
+/// <param name="DetectDisconnect">Count the broker as lost as soon as the TCP connection drops (a socket monitor), not only by liveness.</param>
+internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, TimeSpan SendTimeout, int SendHighWatermark, TimeSpan Linger, int MaxMessageSize, bool DetectDisconnect);

@@ -195,7 +195,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
                 core.WorkerReply(sender, _frames[PigatoFrames.WorkerReplyClient], _frames[PigatoFrames.WorkerReplyRid], decoded.Kind == PigatoMessageKind.WorkerFinalReply);
                 break;
             case PigatoMessageKind.WorkerReject:
-                core.WorkerReject(sender, _frames[PigatoFrames.WorkerReplyClient], _frames[PigatoFrames.WorkerReplyRid]);
+                core.WorkerReject(sender, _frames[PigatoFrames.WorkerReplyClient], _frames[PigatoFrames.WorkerReplyRid], _frames.Optional(PigatoFrames.WorkerReplyStatus + 1));
                 break;
             case PigatoMessageKind.WorkerDisconnect:
                 core.WorkerDisconnect(sender);

@@ -27,8 +27,20 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
     /// <summary>The frames to send (kept so that a <c>retry</c> request can be sent again).</summary>
     public RequestFrames? Frames { get; set; }
 
-    /// <summary>The <see cref="BrokerConnection.Generation"/> it was sent on; 0 while not sent.</summary>
+    /// <summary>The broker connection it was sent on; null while not sent.</summary>
+    public BrokerConnection? Connection { get; set; }
+
+    /// <summary>That connection's <see cref="BrokerConnection.Generation"/> when it was sent.</summary>
     public int Generation { get; set; }
+
+    /// <summary>How many times it was sent: 1, then one more for each resend of a <c>retry</c> request after its broker was lost.</summary>
+    public int Attempt { get; set; }
+
+    /// <summary>The rid of its first attempt (a resend goes under a new rid; the worker sees this one as <c>firstRid</c>).</summary>
+    public string? FirstRid { get; set; }
+
+    /// <summary>True while it waits at a broker on <paramref name="connection"/>'s current identity.</summary>
+    public bool IsAt(BrokerConnection connection) => Connection == connection && Generation == connection.Generation;
 
     public string Service { get; } = service;
 

@@ -25,6 +25,7 @@ internal sealed class BrokerCore
     public static readonly TimeSpan DirectoryPeriod = TimeSpan.FromMilliseconds(50);
 
     private static readonly byte[] DirectoryTopic = "$dir "u8.ToArray();
+    private static readonly byte[] BusyReason = "\"ERR_WORKER_BUSY\""u8.ToArray();
 
     private readonly BrokerOptions _options;
     private readonly IBrokerOutput _output;
@@ -231,11 +232,24 @@ internal sealed class BrokerCore
         }
     }
 
-    /// <summary>A worker gave a request back: it goes to the head of its queue and never to this worker again.</summary>
-    public void WorkerReject(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid)
+    /// <summary>
+    /// A worker gave a request back: it goes to the head of its queue and never to this worker again. A worker that
+    /// rejects because it is busy (<c>ERR_WORKER_BUSY</c>: its budget is shared with other brokers) may take it later:
+    /// it only counts as full until its next heartbeat says what it can take.
+    /// </summary>
+    public void WorkerReject(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> reason = default)
     {
         if (TryGetRequestOfWorker(identity, clientId, rid, out var worker, out var request))
         {
+            if (reason.SequenceEqual(BusyReason))
+            {
+                _requests.Requeue(request);
+                worker.Concurrency = worker.InFlight.Count;
+                _dispatcher.MarkServedBy(worker.Service);
+                DispatchPending();
+                return;
+            }
+
             (request.RejectedBy ??= new HashSet<string>(StringComparer.Ordinal)).Add(worker.Key);
             _metrics?.Rejected();
             Log.Request(_logger, request.Rid, request.Service.Name, "rejected by", worker.Id);

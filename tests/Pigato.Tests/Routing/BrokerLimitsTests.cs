@@ -201,3 +201,26 @@ public class BusyWorkerTests
         Assert.Equal("w2", h.WorkerOf("r"));
     }
 }
+
+/// <summary>A worker whose concurrency is shared by several brokers rejects what it cannot take; that rejection is soft.</summary>
+public class SharedBudgetTests
+{
+    [Fact]
+    public void BusyRejection_GoesToAnotherWorker_AndTheBusyOneTakesWorkAgainAfterItsHeartbeat()
+    {
+        var h = new CoreHarness();
+        h.Ready("w1", "svc", 10);
+        h.Request("c", "svc", "r1");
+        h.Core.WorkerReject(CoreHarness.B("w1"), CoreHarness.B("c"), CoreHarness.B("r1"), "\"ERR_WORKER_BUSY\""u8);
+
+        // w1 counts as full now, not as a rejecter: a second worker takes r1, and w1 takes work after its heartbeat.
+        h.Ready("w2", "svc", 10);
+        Assert.Equal("w2", h.WorkerOf("r1"));
+        h.Request("c", "svc", "r2");
+        Assert.Equal("w2", h.WorkerOf("r2"));
+        h.Heartbeat("w1", 10);
+        h.Request("c", "svc", "r3");
+        Assert.Equal("w1", h.WorkerOf("r3"));
+        Assert.Empty(h.Output.Of("error "));
+    }
+}

@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Pigato.Integration.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Pigato.Integration.Tests;
+
+/// <summary>Several brokers, no central point of failure: workers on every broker, clients failing over.</summary>
+public class MultiBrokerTests
+{
+    [Fact]
+    public async Task WorkerRegistersWithEveryBroker_ClientIsServedThroughAll()
+    {
+        await using var first = await PigatoHarness.StartAsync();
+        await using var second = await PigatoHarness.StartAsync();
+        string[] endpoints = [first.Endpoint, second.Endpoint];
+        await using var worker = new Worker(first.WorkerOptions("echo") with { Endpoints = endpoints }, (d, r, _) => r.EndAsync(d));
+        await worker.StartAsync();
+        await Bounded.UntilAsync(async () => (await first.Broker.GetStatsAsync()).Workers == 1 && (await second.Broker.GetStatsAsync()).Workers == 1, "the worker is registered with both brokers");
+        await using var client = new Client(new ClientOptions { Endpoints = endpoints });
+        await client.StartAsync();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => client.RequestAsync<int>("echo", i, cancellationToken: Bounded.Token()).AsTask()));
+
+        Assert.Equal(Enumerable.Range(0, 200), answers);
+    }
+
+    [Fact]
+    public async Task BrokerStoppingGracefully_HandsRetryRequestsToAnotherBroker()
+    {
+        await using var first = await PigatoHarness.StartAsync();
+        await using var second = await PigatoHarness.StartAsync();
+        string[] endpoints = [first.Endpoint, second.Endpoint];
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var worker = new Worker(first.WorkerOptions("slow") with { Endpoints = endpoints, Concurrency = -1 }, async (d, r, _) =>
+        {
+            await release.Task;
+            await r.EndAsync(d);
+        });
+        await worker.StartAsync();
+        await Bounded.UntilAsync(async () => (await first.Broker.GetStatsAsync()).Workers == 1 && (await second.Broker.GetStatsAsync()).Workers == 1, "the worker is registered with both brokers");
+        await using var client = new Client(new ClientOptions { Endpoints = endpoints });
+        await client.StartAsync();
+        await Bounded.UntilAsync(() => client.IsConnected, "the client hears from a broker");
+        var calls = Enumerable.Range(0, 40).Select(i => client.RequestAsync<int>("slow", i, new RequestOptions { Retry = true }, Bounded.Token()).AsTask()).ToArray();
+        await Bounded.UntilAsync(async () => (await first.Broker.GetStatsAsync()).InFlightRequests > 0, "the first broker holds requests");
+
+        await first.Broker.StopAsync();
+        release.SetResult();
+
+        Assert.Equal(Enumerable.Range(0, 40), await Task.WhenAll(calls).WithinAsync("every request, through the second broker"));
+    }
+}
+
+/// <summary>Brokers as processes, killed with -9 mid-load: the failover guarantees.</summary>
+[Collection(SerialTests.Name)]
+public class BrokerCrashTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task OneOfThreeBrokersKilled_EveryRetryRequestGetsExactlyOneSuccessfulReply_WorkersStayWithinConcurrency()
+    {
+        using var b1 = await BrokerProcess.StartAsync();
+        using var b2 = await BrokerProcess.StartAsync();
+        using var b3 = await BrokerProcess.StartAsync();
+        string[] endpoints = [b1.Endpoint, b2.Endpoint, b3.Endpoint];
+        const int Concurrency = 40;
+        var overBudget = 0;
+        var workers = new List<Worker>();
+        for (var w = 0; w < 2; w++)
+        {
+            var running = 0;
+            var worker = new Worker(new WorkerOptions { Endpoints = endpoints, Service = "echo", Concurrency = Concurrency, HeartbeatInterval = TimeSpan.FromMilliseconds(500) }, async (d, r, _) =>
+            {
+                if (Interlocked.Increment(ref running) > Concurrency)
+                {
+                    Interlocked.Increment(ref overBudget);
+                }
+
+                await Task.Yield();
+                Interlocked.Decrement(ref running);
+                await r.EndAsync(d);
+            });
+            await worker.StartAsync();
+            workers.Add(worker);
+        }
+
+        await using var client = new Client(new ClientOptions { Endpoints = endpoints, HeartbeatInterval = TimeSpan.FromMilliseconds(500) });
+        await client.StartAsync();
+        await Bounded.UntilAsync(() => client.IsConnected, "the client hears from a broker");
+
+        const int Total = 4000;
+        const int InFlight = 400;
+        var answers = new ConcurrentDictionary<int, int>();
+        var lastReply = Stopwatch.StartNew();
+        var killedAt = TimeSpan.Zero;
+        var firstReplyAfterKill = TimeSpan.Zero;
+        using var gate = new SemaphoreSlim(InFlight);
+        var calls = new List<Task>();
+        for (var i = 0; i < Total; i++)
+        {
+            await gate.WaitAsync(Bounded.Token(TimeSpan.FromSeconds(60)));
+            if (i == Total / 2)
+            {
+                b1.Kill();
+                killedAt = lastReply.Elapsed;
+            }
+
+            var n = i;
+            calls.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    var answer = await client.RequestAsync<int>("echo", n, new RequestOptions { Retry = true, Timeout = TimeSpan.FromSeconds(30) }, Bounded.Token(TimeSpan.FromSeconds(60)));
+                    answers.AddOrUpdate(answer, 1, (_, c) => c + 1);
+                    if (killedAt > TimeSpan.Zero && firstReplyAfterKill == TimeSpan.Zero)
+                    {
+                        firstReplyAfterKill = lastReply.Elapsed;
+                    }
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }));
+        }
+
+        await Task.WhenAll(calls).WithinAsync("every request", TimeSpan.FromSeconds(90));
+        foreach (var worker in workers)
+        {
+            await worker.DisposeAsync();
+        }
+
+        output.WriteLine($"kill -9 of one of three brokers at request {Total / 2}: next reply {(firstReplyAfterKill - killedAt).TotalMilliseconds:0} ms later");
+        Assert.Equal(Total, answers.Count);
+        Assert.All(answers.Values, count => Assert.Equal(1, count));
+        Assert.Equal(0, overBudget);
+    }
+
+    [Fact]
+    public async Task BrokerKilled_RequestsWithoutRetryFailWithBrokerLost_NotATimeout_OthersAreServed()
+    {
+        // The second broker starts later, so that every request goes to the first one (the only one answering).
+        using var b1 = await BrokerProcess.StartAsync();
+        var secondEndpoint = Ports.FreeEndpoint();
+        string[] endpoints = [b1.Endpoint, secondEndpoint];
+        await using var worker = new Worker(new WorkerOptions { Endpoints = endpoints, Service = "hold", Concurrency = -1, HeartbeatInterval = TimeSpan.FromMilliseconds(500) }, async (d, r, _) =>
+        {
+            if (d.GetInt32() >= 0)
+            {
+                await Task.Delay(Timeout.Infinite, r.CancellationToken).ContinueWith(_ => { });
+            }
+
+            await r.EndAsync(d);
+        });
+        await worker.StartAsync();
+        await using var client = new Client(new ClientOptions { Endpoints = endpoints, HeartbeatInterval = TimeSpan.FromMilliseconds(500) });
+        await client.StartAsync();
+        await Bounded.UntilAsync(() => client.IsConnected, "the client hears from the first broker");
+        var calls = Enumerable.Range(0, 20).Select(i => client.RequestAsync<int>("hold", i, new RequestOptions { Timeout = TimeSpan.FromSeconds(60) }).AsTask()).ToArray();
+        await Bounded.UntilAsync(() => client.PendingCount == 20, "the requests are pending");
+        using var b2 = await BrokerProcess.StartAsync(secondEndpoint);
+
+        var clock = Stopwatch.StartNew();
+        b1.Kill();
+        foreach (var call in calls)
+        {
+            var error = await Assert.ThrowsAsync<PigatoException>(() => call.WithinAsync("the lost broker's request to fail"));
+            Assert.Equal(PigatoErrorCodes.BrokerLost, error.Code);
+        }
+
+        output.WriteLine($"all 20 requests held by the killed broker failed with ERR_BROKER_LOST {clock.ElapsedMilliseconds} ms after the kill");
+        Assert.Equal(-1, await client.RequestAsync<int>("hold", -1, cancellationToken: Bounded.Token()));
+    }
+}
