@@ -25,6 +25,7 @@ internal static class PigatoCli
         root.Subcommands.Add(RequestCommand.Create());
         root.Subcommands.Add(DirCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(LoadCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;
     }

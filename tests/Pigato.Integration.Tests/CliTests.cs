@@ -54,6 +54,8 @@ public class CliTests
     [InlineData("broker", "--dmode", "fastest")]
     [InlineData("broker", "--max-held", "lots")]
     [InlineData("broker", "--max-client-pending", "0")]
+    [InlineData("load", "echo", "--requests", "0")]
+    [InlineData("load")]
     [InlineData("worker", "nosuch")]
     [InlineData("request", "echo", "--option", "novalue")]
     public async Task BadArguments_PrintUsage_AndExitWith2(params string[] args)
@@ -63,6 +65,57 @@ public class CliTests
         Assert.Equal(2, await run.RunAsync(args));
         Assert.Contains("error:", run.Errors, StringComparison.Ordinal);
         Assert.Contains("Usage:", run.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Load_PrintsAJsonSummary_AndExits0WhenEveryRequestSucceeded()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        await harness.StartWorkerAsync("echo", Pigato.Examples.EchoService.HandleAsync);
+        var run = new Run();
+
+        Assert.Equal(0, await run.RunAsync("load", "echo", "\"hi\"", "--requests", "500", "--in-flight", "50", "--json", "--broker", harness.Endpoint));
+
+        using var summary = System.Text.Json.JsonDocument.Parse(run.Output);
+        var root = summary.RootElement;
+        Assert.Equal(500, root.GetProperty("requests").GetInt32());
+        Assert.Equal(500, root.GetProperty("ok").GetInt32());
+        Assert.Equal(0, root.GetProperty("timeouts").GetInt32());
+        Assert.Empty(root.GetProperty("failed").EnumerateObject());
+        Assert.True(root.GetProperty("rps").GetDouble() > 0);
+        Assert.True(root.GetProperty("p99_ms").GetDouble() >= root.GetProperty("p50_ms").GetDouble());
+    }
+
+    [Fact]
+    public async Task Load_CountsFailuresByCode_AndExits1()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        await harness.StartWorkerAsync("flaky", (d, r, _) => d.GetInt32() % 2 == 0 ? r.EndAsync(d) : r.ErrorAsync("odd"));
+        var run = new Run();
+
+        // The same data for every request: all of them fail.
+        Assert.Equal(1, await run.RunAsync("load", "flaky", "1", "--requests", "20", "--in-flight", "5", "--json", "--broker", harness.Endpoint));
+
+        using var summary = System.Text.Json.JsonDocument.Parse(run.Output);
+        Assert.Equal(20, summary.RootElement.GetProperty("failed").GetProperty("odd").GetInt32());
+    }
+
+    [Fact]
+    public async Task Dir_WithTwoBrokers_ShowsTheUnion_AndMarksAWorkerMissingFromOne()
+    {
+        await using var first = await PigatoHarness.StartAsync(new BrokerOptions { EnableDirectory = true });
+        await using var second = await PigatoHarness.StartAsync(new BrokerOptions { EnableDirectory = true });
+        var both = new Worker(first.WorkerOptions("echo") with { Endpoints = [first.Endpoint, second.Endpoint] }, (d, r, _) => r.EndAsync(d));
+        await first.StartWorkerAsync(both);
+        var onlyFirst = await first.StartWorkerAsync("echo", (d, r, _) => r.EndAsync(d));
+        await Bounded.UntilAsync(async () => (await second.Broker.GetStatsAsync()).Workers == 2, "the second broker has the shared worker and its $dir");
+        var run = new Run();
+
+        Assert.Equal(0, await run.RunAsync("dir", "echo", "--broker", first.Endpoint, "--broker", second.Endpoint));
+
+        Assert.Contains("broker 2: " + second.Endpoint, run.Output, StringComparison.Ordinal);
+        Assert.Matches($@"echo\s+{both.Id![..^37]}\s+all", run.Output);
+        Assert.Matches($@"echo\s+{onlyFirst.Id![..^37]}\s+1 \(missing from 2\)", run.Output);
     }
 
     [Fact]

@@ -106,3 +106,29 @@ public class HostingTests
     public void AddPigatoWorker_HandlerWithoutInterface_IsRefused() =>
         Assert.Throws<ArgumentException>(() => new ServiceCollection().AddPigatoWorker<Counter>("x"));
 }
+
+/// <summary>Configuration binding of the options that are lists.</summary>
+public class HostingConfigurationTests
+{
+    [Fact]
+    public async Task ClientAndWorkerEndpoints_BindFromConfiguration()
+    {
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Client:Endpoints:0"] = "tcp://127.0.0.1:1",
+                ["Client:Endpoints:1"] = "tcp://127.0.0.1:2",
+                ["Worker:Endpoints:0"] = "tcp://127.0.0.1:3",
+            })
+            .Build();
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        services.AddLogging();
+        services.AddPigatoClient(configuration.GetSection("Client"));
+        await using var provider = services.BuildServiceProvider();
+
+        var client = provider.GetRequiredService<Client>();
+
+        Assert.Equal(["tcp://127.0.0.1:1", "tcp://127.0.0.1:2"], client.Options.Endpoints);
+        Assert.Equal(["tcp://127.0.0.1:3"], Microsoft.Extensions.Configuration.ConfigurationBinder.Get<WorkerOptions>(configuration.GetSection("Worker"))!.Endpoints);
+    }
+}

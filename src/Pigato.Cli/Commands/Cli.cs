@@ -12,10 +12,12 @@ internal static partial class Cli
 {
     public const string DefaultBroker = "tcp://127.0.0.1:55555";
 
-    public static Option<string> BrokerOption() => new("--broker", "-b")
+    /// <summary>The brokers to connect to: repeat <c>--broker</c> for several (the client or worker connects to every one).</summary>
+    public static Option<string[]> BrokerOption() => new("--broker", "-b")
     {
-        Description = "Broker endpoint to connect to.",
-        DefaultValueFactory = _ => DefaultBroker,
+        Description = "Broker endpoint to connect to; repeat it for several brokers.",
+        DefaultValueFactory = _ => [DefaultBroker],
+        AllowMultipleArgumentsPerToken = false,
     };
 
     /// <summary>A duration option: <c>2.5s</c>, <c>500ms</c>, <c>1m</c>, <c>1h</c> or <c>hh:mm:ss</c>.</summary>

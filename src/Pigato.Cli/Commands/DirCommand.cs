@@ -15,36 +15,101 @@ internal static class DirCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
-            var endpoint = parse.GetValue(broker)!;
+            var endpoints = parse.GetValue(broker)!;
             var name = parse.GetValue(service);
-            await using var client = new Client(new ClientOptions { Endpoint = endpoint });
-            await client.StartAsync(cancellationToken);
             var options = new RequestOptions { Timeout = parse.GetValue(timeout) };
-            Dictionary<string, string[]> map;
-            try
-            {
-                map = name is null
-                    ? await client.RequestAsync<Dictionary<string, string[]>>(DirectoryService.ServiceName, null, options, cancellationToken) ?? []
-                    : new() { [name] = await client.RequestAsync<string[]>(DirectoryService.ServiceName, name, options, cancellationToken) ?? [] };
-            }
-            catch (PigatoException e)
-            {
-                await parse.InvocationConfiguration.Error.WriteLineAsync($"error: no directory from {endpoint} ({e.Code}): is a broker with $dir running there?");
-                return 1;
-            }
 
-            var width = Math.Max("SERVICE".Length, map.Keys.DefaultIfEmpty("").Max(k => k.Length)) + 2;
-            await output.WriteLineAsync("SERVICE".PadRight(width) + "WORKER");
-            foreach (var (svc, workers) in map.OrderBy(e => e.Key, StringComparer.Ordinal))
+            // Each broker has its own directory (the workers connected to it): ask every one.
+            var maps = new List<Dictionary<string, string[]>>();
+            foreach (var endpoint in endpoints)
             {
-                foreach (var worker in workers.DefaultIfEmpty("(none)"))
+                await using var client = new Client(new ClientOptions { Endpoint = endpoint });
+                await client.StartAsync(cancellationToken);
+                try
                 {
-                    await output.WriteLineAsync(svc.PadRight(width) + worker);
+                    maps.Add(name is null
+                        ? await client.RequestAsync<Dictionary<string, string[]>>(DirectoryService.ServiceName, null, options, cancellationToken) ?? []
+                        : new() { [name] = await client.RequestAsync<string[]>(DirectoryService.ServiceName, name, options, cancellationToken) ?? [] });
+                }
+                catch (PigatoException e)
+                {
+                    await parse.InvocationConfiguration.Error.WriteLineAsync($"error: no directory from {endpoint} ({e.Code}): is a broker with $dir running there?");
+                    return 1;
                 }
             }
 
+            if (endpoints.Length == 1)
+            {
+                await WriteTableAsync(output, endpoints, maps, id => id);
+            }
+            else
+            {
+                await WriteTableAsync(output, endpoints, maps, Instance);
+            }
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// A worker's ids are <c>prefix-uuid</c>, one uuid per connection: with several brokers, the prefix names the worker
+    /// (the same on every broker). With one broker the whole id is shown, as it is what <c>workerId</c> takes.
+    /// </summary>
+    private static string Instance(string id) =>
+        id.Length > 37 && id[^37] == '-' && Guid.TryParse(id.AsSpan(id.Length - 36), out _) ? id[..^37] : id;
+
+    /// <summary>
+    /// One broker: SERVICE and WORKER. Several: the union, and for each worker the brokers it is registered with
+    /// ("all", or their numbers), so that a worker missing from a broker shows.
+    /// </summary>
+    private static async Task WriteTableAsync(TextWriter output, string[] endpoints, List<Dictionary<string, string[]>> maps, Func<string, string> name)
+    {
+        var union = new SortedDictionary<string, SortedDictionary<string, List<int>>>(StringComparer.Ordinal);
+        for (var b = 0; b < maps.Count; b++)
+        {
+            foreach (var (svc, workers) in maps[b])
+            {
+                if (!union.TryGetValue(svc, out var byWorker))
+                {
+                    union[svc] = byWorker = new SortedDictionary<string, List<int>>(StringComparer.Ordinal);
+                }
+
+                foreach (var worker in workers.Select(name))
+                {
+                    if (!byWorker.TryGetValue(worker, out var on))
+                    {
+                        byWorker[worker] = on = [];
+                    }
+
+                    on.Add(b + 1);
+                }
+            }
+        }
+
+        var several = endpoints.Length > 1;
+        if (several)
+        {
+            for (var b = 0; b < endpoints.Length; b++)
+            {
+                await output.WriteLineAsync($"broker {b + 1}: {endpoints[b]}");
+            }
+        }
+
+        var width = Math.Max("SERVICE".Length, union.Keys.DefaultIfEmpty("").Max(k => k.Length)) + 2;
+        var workerWidth = Math.Max("WORKER".Length, union.Values.SelectMany(w => w.Keys).DefaultIfEmpty("(none)").Max(k => k.Length)) + 2;
+        await output.WriteLineAsync("SERVICE".PadRight(width) + (several ? "WORKER".PadRight(workerWidth) + "BROKERS" : "WORKER"));
+        foreach (var (svc, byWorker) in union)
+        {
+            if (byWorker.Count == 0)
+            {
+                await output.WriteLineAsync(svc.PadRight(width) + "(none)");
+            }
+
+            foreach (var (worker, on) in byWorker)
+            {
+                var brokers = on.Count == endpoints.Length ? "all" : string.Join(",", on) + $" (missing from {string.Join(",", Enumerable.Range(1, endpoints.Length).Except(on))})";
+                await output.WriteLineAsync(svc.PadRight(width) + (several ? worker.PadRight(workerWidth) + brokers : worker));
+            }
+        }
     }
 }

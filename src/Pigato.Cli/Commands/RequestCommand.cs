@@ -28,13 +28,14 @@ internal static class RequestCommand
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
-            var endpoint = parse.GetValue(broker)!;
+            var endpoints = parse.GetValue(broker)!;
+            var endpoint = string.Join(", ", endpoints);
             var name = parse.GetValue(service)!;
             var wait = parse.GetValue(timeout);
             var fields = (parse.GetValue(option) ?? []).ToDictionary(o => o[..o.IndexOf('=', StringComparison.Ordinal)], o => (object?)AsJson(o[(o.IndexOf('=', StringComparison.Ordinal) + 1)..]));
             var options = new RequestOptions { Timeout = wait, WorkerId = parse.GetValue(workerId), Fields = fields };
 
-            await using var client = new Client(new ClientOptions { Endpoint = endpoint });
+            await using var client = new Client(new ClientOptions { Endpoints = endpoints });
             await client.StartAsync(cancellationToken);
             try
             {
@@ -68,7 +69,7 @@ internal static class RequestCommand
     }
 
     /// <summary>Text as a JSON value when it parses as one, else as a JSON string.</summary>
-    private static JsonNode? AsJson(string? text)
+    internal static JsonNode? AsJson(string? text)
     {
         if (text is null)
         {

@@ -28,7 +28,7 @@ internal static class WorkerCommand
             using var logging = Cli.Logging(parse.GetValue(verbose));
             var options = new WorkerOptions
             {
-                Endpoint = parse.GetValue(broker)!,
+                Endpoints = parse.GetValue(broker)!,
                 Service = parse.GetValue(service)!,
                 Concurrency = parse.GetValue(concurrency),
                 LoggerFactory = logging,
@@ -36,9 +36,9 @@ internal static class WorkerCommand
             await using var worker = options.Service == StocksService.Name
                 ? Worker.Create<QuoteQuery>(options, StocksService.HandleAsync)
                 : new Worker(options, EchoService.HandleAsync);
-            worker.Connected += (_, _) => output.WriteLine($"worker {worker.Id} offers '{worker.Service}' via {options.Endpoint}");
+            worker.Connected += (_, _) => output.WriteLine($"worker {worker.Id} offers '{worker.Service}' via {string.Join(", ", options.Endpoints)}");
             await worker.StartAsync(cancellationToken);
-            await output.WriteLineAsync($"worker for '{worker.Service}' started, connecting to {options.Endpoint}; Ctrl+C to stop");
+            await output.WriteLineAsync($"worker for '{worker.Service}' started, connecting to {string.Join(", ", options.Endpoints)}; Ctrl+C to stop");
             await Cli.UntilCancelledAsync(cancellationToken);
             await worker.StopAsync(CancellationToken.None);
             await output.WriteLineAsync("worker stopped");
