@@ -171,4 +171,74 @@ public class BrokerCrashTests(ITestOutputHelper output)
         output.WriteLine($"all 20 requests held by the killed broker failed with ERR_BROKER_LOST {clock.ElapsedMilliseconds} ms after the kill");
         Assert.Equal(-1, await client.RequestAsync<int>("hold", -1, cancellationToken: Bounded.Token()));
     }
+
+    [Fact]
+    public async Task RollingRestartOfThreeBrokers_UnderSteadyLoad_NoRetryRequestFails()
+    {
+        var brokers = new[] { await BrokerProcess.StartAsync(), await BrokerProcess.StartAsync(), await BrokerProcess.StartAsync() };
+        try
+        {
+            var endpoints = brokers.Select(b => b.Endpoint).ToArray();
+            await using var worker = new Worker(new WorkerOptions { Endpoints = endpoints, Service = "echo", Concurrency = 50, HeartbeatInterval = TimeSpan.FromMilliseconds(500) }, (d, r, _) => r.EndAsync(d));
+            await worker.StartAsync();
+            await using var client = new Client(new ClientOptions { Endpoints = endpoints, HeartbeatInterval = TimeSpan.FromMilliseconds(500) });
+            await client.StartAsync();
+            await Bounded.UntilAsync(() => client.IsConnected, "the client hears from a broker");
+
+            using var stop = new CancellationTokenSource();
+            var failures = new ConcurrentBag<string>();
+            var answered = 0;
+            var load = Task.Run(async () =>
+            {
+                using var slots = new SemaphoreSlim(50);
+                var calls = new List<Task>();
+                for (var i = 0; !stop.IsCancellationRequested && i < 200_000; i++)
+                {
+                    await slots.WaitAsync();
+                    var n = i;
+                    calls.Add(Task.Run(async () =>
+                    {
+                        try
+                        {
+                            Assert.Equal(n, await client.RequestAsync<int>("echo", n, new RequestOptions { Retry = true, Timeout = TimeSpan.FromSeconds(30) }, Bounded.Token(TimeSpan.FromSeconds(60))));
+                            Interlocked.Increment(ref answered);
+                        }
+                        catch (Exception e)
+                        {
+                            failures.Add(e.Message);
+                        }
+                        finally
+                        {
+                            slots.Release();
+                        }
+                    }));
+                }
+
+                await Task.WhenAll(calls);
+            });
+
+            for (var b = 0; b < brokers.Length; b++)
+            {
+                var before = Volatile.Read(ref answered);
+                await Bounded.UntilAsync(() => Volatile.Read(ref answered) > before + 500, "requests flow before the restart");
+                var endpoint = brokers[b].Endpoint;
+                brokers[b].Dispose();
+                brokers[b] = await BrokerProcess.StartAsync(endpoint);
+                var restarted = Volatile.Read(ref answered);
+                await Bounded.UntilAsync(() => Volatile.Read(ref answered) > restarted + 500, $"requests flow after restarting broker {b + 1}");
+            }
+
+            await stop.CancelAsync();
+            await load.WithinAsync("the load to finish", TimeSpan.FromSeconds(90));
+            output.WriteLine($"{answered:N0} requests answered across a rolling restart of three brokers; {failures.Count} failed");
+            Assert.Empty(failures);
+        }
+        finally
+        {
+            foreach (var broker in brokers)
+            {
+                broker.Dispose();
+            }
+        }
+    }
 }
