@@ -17,7 +17,8 @@ internal static class PigatoRoles
     /// <summary>Echoes; a request <c>{"stream":n,"size":s}</c> is answered with n partials of s bytes, then a final.</summary>
     public static async Task<int> WorkerAsync(string endpoint, string service)
     {
-        await using var worker = new Worker(new WorkerOptions { Endpoint = endpoint, Service = service, Concurrency = -1 }, async (data, reply, _) =>
+        // Several brokers come as one comma-separated argument.
+        await using var worker = new Worker(new WorkerOptions { Endpoints = endpoint.Split(','), Service = service, Concurrency = -1 }, async (data, reply, _) =>
         {
             if (data.ValueKind == JsonValueKind.Object && data.TryGetProperty("stream", out var count))
             {
@@ -47,7 +48,7 @@ internal static class PigatoRoles
     /// <summary>Warms up, says ready, and on <c>go</c> runs the measured load and emits its result.</summary>
     public static async Task<int> ClientAsync(string endpoint, string service, string mode, int count, int inFlight, int size)
     {
-        await using var client = new Client(new ClientOptions { Endpoint = endpoint });
+        await using var client = new Client(new ClientOptions { Endpoints = endpoint.Split(',') });
         await client.StartAsync();
         var payload = new string('x', size);
         Func<Task> request = () => client.RequestAsync<string>(service, payload).AsTask();

@@ -22,6 +22,16 @@ internal static class Bench
         try
         {
             var (broker, endpoint) = await StartBrokerAsync(system, children);
+
+            // Several brokers (Pigato only): every worker and client connects to all of them; broker CPU is their sum.
+            var brokers = new List<Child> { broker };
+            for (var b = 1; b < scenario.Brokers; b++)
+            {
+                var (more, moreEndpoint) = await StartBrokerAsync(system, children);
+                brokers.Add(more);
+                endpoint += "," + moreEndpoint;
+            }
+
             if (scenario.FleetServices > 0 || scenario.FleetQueued > 0)
             {
                 var fleet = Add(children, Child.Role("fleet", "fleet", endpoint, scenario.FleetServices.ToString(), scenario.FleetQueued.ToString()));
@@ -70,7 +80,7 @@ internal static class Bench
                 results.Average(r => r.GetProperty("p50Us").GetDouble()),
                 results.Max(r => r.GetProperty("p99Us").GetDouble()),
                 results.Max(r => r.GetProperty("maxUs").GetDouble()),
-                Cpu([broker]),
+                Cpu(brokers),
                 Cpu(workers),
                 Cpu(clients),
                 brokerStats is null ? null : brokerStatsAfter!.Value.GetProperty("alloc").GetInt64() - brokerStats.Value.GetProperty("alloc").GetInt64(),

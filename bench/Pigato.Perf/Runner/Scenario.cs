@@ -11,7 +11,7 @@ namespace Pigato.Perf.Runner;
 /// <param name="Systems">Which systems run it.</param>
 /// <param name="FleetServices">Idle workers on services of their own (broker-scale scenario).</param>
 /// <param name="FleetQueued">Requests queued for a service nobody offers (broker-scale scenario).</param>
-internal sealed record Scenario(string Name, string Mode, int Count, int InFlight, int Size, int Clients, int Workers, string[] Systems, int FleetServices = 0, int FleetQueued = 0)
+internal sealed record Scenario(string Name, string Mode, int Count, int InFlight, int Size, int Clients, int Workers, string[] Systems, int FleetServices = 0, int FleetQueued = 0, int Brokers = 1)
 {
     public const string Pigato = "pigato";
     public const string Forwarder = "forwarder";
@@ -41,6 +41,9 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
             new("5 scale: +100 services/workers", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato], FleetServices: 100),
             new("5 scale: +1000 services/workers", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato], FleetServices: 1000),
             new("5 scale: +10000 queued", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato], FleetQueued: 10_000),
+            new("6 brokers: 1 (2 clients x 2 workers)", "throughput", N(100_000), 1000, 3, 2, 2, [Pigato]),
+            new("6 brokers: 2 (2 clients x 2 workers)", "throughput", N(100_000), 1000, 3, 2, 2, [Pigato], Brokers: 2),
+            new("6 brokers: 3 (2 clients x 2 workers)", "throughput", N(100_000), 1000, 3, 2, 2, [Pigato], Brokers: 3),
         ];
     }
 }
