@@ -236,7 +236,14 @@ public sealed partial class Client : IBrokerConnectionOwner
             return;
         }
 
-        if (Route() is not { } connection)
+        var connection = Route();
+        if (Options.FailFastWithoutBroker && connection is not { IsConnected: true })
+        {
+            Fail(request, new PigatoException(PigatoErrorCodes.NoBroker, $"No broker of {string.Join(", ", Options.Brokers)} is live; request to '{request.Service}' failed at once (ClientOptions.FailFastWithoutBroker)."));
+            return;
+        }
+
+        if (connection is null)
         {
             _waitingForConnection.Add(request);
             return;

@@ -26,6 +26,12 @@ public sealed record ClientOptions
     /// </summary>
     public bool? DetectDisconnect { get; init; }
 
+    /// <summary>
+    /// When no broker is live (none has answered on its current connection), fail a request at once with
+    /// <c>ERR_NO_BROKER</c> instead of keeping it until a broker answers or its timeout passes. Default false.
+    /// </summary>
+    public bool FailFastWithoutBroker { get; init; }
+
     /// <summary>The brokers to connect to: <see cref="Endpoints"/>, or <see cref="Endpoint"/> when that is empty.</summary>
     internal IReadOnlyList<string> Brokers => Endpoints.Count > 0 ? Endpoints : [Endpoint];
 

@@ -46,6 +46,9 @@ public static class PigatoErrorCodes
     /// <summary>The broker stopped while it held the request (error value of the broker's final reply).</summary>
     public const string BrokerStopped = "ERR_BROKER_STOPPED";
 
+    /// <summary>No broker was live when the request was sent, and the client fails fast (<see cref="ClientOptions.FailFastWithoutBroker"/>).</summary>
+    public const string NoBroker = "ERR_NO_BROKER";
+
     /// <summary>The client stopped while the request was pending.</summary>
     public const string ClientStopped = "ERR_CLIENT_STOPPED";
 

@@ -274,3 +274,28 @@ public class BrokerCrashTests(ITestOutputHelper output)
         }
     }
 }
+
+/// <summary>What a client does when no broker is live.</summary>
+public class NoBrokerTests
+{
+    [Fact]
+    public async Task WithoutALiveBroker_ARequestWaits_OrFailsFastByOption()
+    {
+        var nowhere = Ports.FreeEndpoint();
+        await using var patient = new Client(new ClientOptions { Endpoint = nowhere });
+        await patient.StartAsync();
+        await using var hasty = new Client(new ClientOptions { Endpoint = nowhere, FailFastWithoutBroker = true });
+        await hasty.StartAsync();
+
+        var error = await Assert.ThrowsAsync<PigatoException>(() => hasty.RequestAsync<string>("echo", null).AsTask().WithinAsync("the fast failure"));
+        Assert.Equal(PigatoErrorCodes.NoBroker, error.Code);
+
+        var waiting = patient.RequestAsync<string>("echo", "late", cancellationToken: Bounded.Token()).AsTask();
+        await using var broker = new Broker(new BrokerOptions { Endpoint = nowhere, InternalEndpoint = null });
+        await broker.StartAsync();
+        await using var worker = new Worker(new WorkerOptions { Endpoint = nowhere, Service = "echo" }, (d, r, _) => r.EndAsync(d));
+        await worker.StartAsync();
+
+        Assert.Equal("late", await waiting.WithinAsync("the request that waited for a broker"));
+    }
+}

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Pigato.Perf.Roles;
 
 /// <summary>What a load generator measured, in the shape the orchestrator reads.</summary>
-internal sealed record LoadResult(long Requests, double Seconds, double P50Us, double P99Us, double MaxUs, long Bytes);
+internal sealed record LoadResult(long Requests, double Seconds, double P50Us, double P99Us, double MaxUs, long Bytes, long Failed = 0);
 
 /// <summary>The three load shapes, over any request function (Pigato, NATS).</summary>
 internal static class Load
@@ -28,6 +28,42 @@ internal static class Load
             }
         }));
         return Summarize(latencies, clock.Elapsed.TotalSeconds, 0);
+    }
+
+    /// <summary>
+    /// Like <see cref="ThroughputAsync"/>, but a failed request is counted rather than thrown, and <paramref name="half"/>
+    /// is called when half the requests are done (the orchestrator then kills a broker).
+    /// </summary>
+    public static async Task<LoadResult> FailoverAsync(Func<Task> request, int count, int inFlight, Action half)
+    {
+        var latencies = new long[count];
+        var next = -1;
+        var done = 0;
+        long failed = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Math.Min(inFlight, count)).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                var start = Stopwatch.GetTimestamp();
+                try
+                {
+                    await request();
+                }
+                catch (PigatoException)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+
+                latencies[i] = Stopwatch.GetTimestamp() - start;
+                if (Interlocked.Increment(ref done) == count / 2)
+                {
+                    half();
+                }
+            }
+        }));
+        return Summarize(latencies, clock.Elapsed.TotalSeconds, 0) with { Failed = failed };
     }
 
     /// <summary><paramref name="count"/> requests one after the other.</summary>

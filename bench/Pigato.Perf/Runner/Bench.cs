@@ -65,11 +65,16 @@ internal static class Bench
                 }
             }
 
-            var brokerStats = system is Scenario.Pigato or Scenario.Forwarder or Scenario.ForwarderRaw or Scenario.LeanRaw ? await broker.StatsAsync() : (JsonElement?)null;
+            // The failover scenario kills the first broker: measure the ones that survive.
+            var measured = scenario.Mode == "failover" ? brokers.Skip(1).ToList() : brokers;
+            var statsBroker = measured[^1];
+            var brokerStats = system is Scenario.Pigato or Scenario.Forwarder or Scenario.ForwarderRaw or Scenario.LeanRaw ? await statsBroker.StatsAsync() : (JsonElement?)null;
             var cpuBefore = children.ToDictionary(c => c, c => c.Cpu);
-            var results = await Task.WhenAll(clients.Select(c => RunLoadAsync(c, system, scenario)));
+            var results = scenario.Mode == "failover"
+                ? await FailoverAsync(clients, brokers[0])
+                : await Task.WhenAll(clients.Select(c => RunLoadAsync(c, system, scenario)));
             var cpuAfter = children.ToDictionary(c => c, c => c.Cpu);
-            var brokerStatsAfter = brokerStats is null ? (JsonElement?)null : await broker.StatsAsync();
+            var brokerStatsAfter = brokerStats is null ? (JsonElement?)null : await statsBroker.StatsAsync();
 
             double Cpu(IEnumerable<Child> of) => of.Sum(c => (cpuAfter[c] - cpuBefore[c]).TotalSeconds);
             return new Measurement(
@@ -80,12 +85,13 @@ internal static class Bench
                 results.Average(r => r.GetProperty("p50Us").GetDouble()),
                 results.Max(r => r.GetProperty("p99Us").GetDouble()),
                 results.Max(r => r.GetProperty("maxUs").GetDouble()),
-                Cpu(brokers),
+                Cpu(measured),
                 Cpu(workers),
                 Cpu(clients),
                 brokerStats is null ? null : brokerStatsAfter!.Value.GetProperty("alloc").GetInt64() - brokerStats.Value.GetProperty("alloc").GetInt64(),
                 brokerStats is null ? null : Gcs(brokerStatsAfter!.Value) - Gcs(brokerStats.Value),
-                results.Sum(r => r.TryGetProperty("bytes", out var b) ? b.GetInt64() : 0));
+                results.Sum(r => r.TryGetProperty("bytes", out var b) ? b.GetInt64() : 0),
+                results.Sum(r => r.TryGetProperty("failed", out var f) ? f.GetInt64() : 0));
         }
         finally
         {
@@ -150,6 +156,19 @@ internal static class Bench
             Scenario.LeanRaw => Child.Role("raw client", ["client-raw", endpoint, "lean", .. load]),
             _ => Child.Role("pigato client", ["client-pigato", endpoint, "echo", .. load]),
         };
+    }
+
+    /// <summary>Starts the load, and half-way through kills one broker as in a crash; the others carry on.</summary>
+    private static async Task<JsonElement[]> FailoverAsync(List<Child> clients, Child victim)
+    {
+        foreach (var client in clients)
+        {
+            client.Send("go");
+        }
+
+        await clients[0].WaitForAsync("half");
+        victim.Kill();
+        return await Task.WhenAll(clients.Select(async c => (await c.WaitForAsync("result")).GetProperty("result")));
     }
 
     private static async Task<JsonElement> RunLoadAsync(Child client, string system, Scenario scenario)

@@ -108,6 +108,16 @@ internal sealed class Child : IAsyncDisposable
 
     public void Send(string line) => _process.StandardInput.WriteLine(line);
 
+    /// <summary>SIGKILL by pid, as in a crash (the failover scenario); disposing afterwards is harmless.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+    }
+
     public async Task<JsonElement> StatsAsync()
     {
         Send("stats");

@@ -14,7 +14,8 @@ internal sealed record Measurement(
     double ClientsCpuSeconds,
     double? BrokerAllocatedBytes,
     int? BrokerGcs,
-    long Bytes)
+    long Bytes,
+    long Failed = 0)
 {
     public double Rate => Seconds > 0 ? Requests / Seconds : 0;
 

@@ -56,6 +56,11 @@ internal static class Report
             }
         }
 
+        foreach (var run in runs.Where(r => r.Scenario.Contains("failover", StringComparison.Ordinal)))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"- {run.Scenario} · {run.System}: {run.Failed:N0} of {run.Requests:N0} requests failed; the slowest (caught by the kill, resent to another broker) took {run.MaxUs / 1000:0} ms");
+        }
+
         foreach (var note in notes)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"- {note}");

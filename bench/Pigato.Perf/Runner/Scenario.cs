@@ -44,6 +44,7 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
             new("6 brokers: 1 (2 clients x 2 workers)", "throughput", N(100_000), 1000, 3, 2, 2, [Pigato]),
             new("6 brokers: 2 (2 clients x 2 workers)", "throughput", N(100_000), 1000, 3, 2, 2, [Pigato], Brokers: 2),
             new("6 brokers: 3 (2 clients x 2 workers)", "throughput", N(100_000), 1000, 3, 2, 2, [Pigato], Brokers: 3),
+            new("7 failover: kill -9 1 of 3 brokers", "failover", N(50_000), 1000, 3, 1, 2, [Pigato], Brokers: 3),
         ];
     }
 }
