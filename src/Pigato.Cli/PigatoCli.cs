@@ -26,6 +26,7 @@ internal static class PigatoCli
         root.Subcommands.Add(DirCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(LoadCommand.Create());
+        root.Subcommands.Add(KeygenCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;
     }

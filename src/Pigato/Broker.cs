@@ -110,7 +110,7 @@ public sealed class Broker : IAsyncDisposable
         Bind(_router, Options.Endpoint);
         if (Options.InternalEndpoint is { Length: > 0 } intch)
         {
-            _publisher = SocketFactory.Publisher();
+            _publisher = SocketFactory.Publisher(Options.CurveSecretKey);
             Bind(_publisher, intch);
         }
 
@@ -150,6 +150,7 @@ public sealed class Broker : IAsyncDisposable
                 Endpoint = Connectable(Endpoint!),
                 InternalEndpoint = Connectable(InternalEndpoint!),
                 HeartbeatInterval = Options.HeartbeatInterval,
+                CurveServerKey = Options.CurveSecretKey is { } secret ? Security.CurveKeys.PublicKeyOf(secret) : null,
                 LoggerFactory = Options.LoggerFactory,
             });
             await _directory.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -83,6 +83,13 @@ public sealed record BrokerOptions
     /// </summary>
     public bool TrimMemory { get; init; } = true;
 
+    /// <summary>
+    /// The broker's CURVE secret key (Z85, see <see cref="Security.CurveKeys"/>): every connection to the broker, and its
+    /// internal PUB channel, is then encrypted, and peers must know its public key. Null (the default): plain text, as
+    /// PIGATO for Node.js speaks.
+    /// </summary>
+    public string? CurveSecretKey { get; init; }
+
     /// <summary>The clock of heartbeats, liveness and expiry (a fake one in tests). Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
@@ -96,6 +103,10 @@ public sealed record BrokerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Liveness, 1, nameof(Liveness));
         ArgumentOutOfRangeException.ThrowIfLessThan(SendHighWatermark, 0, nameof(SendHighWatermark));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedPerPeer, 1, nameof(MaxQueuedPerPeer));
+        if (CurveSecretKey is not null)
+        {
+            Security.CurveKeys.Certificate(CurveSecretKey);
+        }
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedBytesPerPeer, 1, nameof(MaxQueuedBytesPerPeer));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SlowConsumerTimeout, TimeSpan.Zero, nameof(SlowConsumerTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageSize, 1024, nameof(MaxMessageSize));

@@ -72,6 +72,23 @@ public sealed partial class Client : IBrokerConnectionOwner
     {
     }
 
+    void IBrokerConnectionOwner.OnHandshakeFailed(BrokerConnection connection)
+    {
+        var message = HandshakeMessage(connection.Endpoint);
+        RaiseError(PigatoErrorCodes.Handshake, message);
+        foreach (var request in _pending.Values)
+        {
+            if (request.IsAt(connection))
+            {
+                Fail(request, new PigatoException(PigatoErrorCodes.Handshake, message));
+            }
+        }
+    }
+
+    /// <summary>What a failed secure handshake most likely means, for people.</summary>
+    internal static string HandshakeMessage(string endpoint) =>
+        $"The broker at {endpoint} accepts the connection but never answers: most likely the CURVE server key is wrong, or CURVE is on at one end only ({PigatoErrorCodes.Handshake}).";
+
     /// <summary>
     /// The connection closed with requests sent on it: their replies would go to an identity that no longer exists.
     /// A <c>retry</c> request is sent again, under a new id, to a live broker (it may then run twice, as retry allows;

@@ -38,7 +38,8 @@ public sealed partial class Client : IPigatoClient
             SendHighWatermark: Options.MaxPendingRequests + 1000,
             Linger: TimeSpan.Zero,
             MaxMessageSize: Options.MaxMessageSize,
-            DetectDisconnect: Options.DetectDisconnect ?? Options.Brokers.Count > 1);
+            DetectDisconnect: Options.DetectDisconnect ?? Options.Brokers.Count > 1,
+            CurveServerKey: Options.CurveServerKey);
     }
 
     /// <summary>The options this client runs with.</summary>

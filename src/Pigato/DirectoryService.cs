@@ -51,6 +51,7 @@ public sealed class DirectoryService : IAsyncDisposable
                 Service = ServiceName,
                 Concurrency = -1,
                 HeartbeatInterval = _options.HeartbeatInterval,
+                CurveServerKey = _options.CurveServerKey,
                 LoggerFactory = _options.LoggerFactory,
             },
             HandleAsync);
@@ -74,7 +75,7 @@ public sealed class DirectoryService : IAsyncDisposable
     {
         _firstSnapshot = NewSignal();
         var loop = _loop = new ActorLoop(nameof(DirectoryService), e => Log.PeerError(_logger, PigatoErrorCodes.Internal, ServiceName, e.Message, e));
-        var subscriber = _subscriber = SocketFactory.Subscriber();
+        var subscriber = _subscriber = SocketFactory.Subscriber(_options.CurveServerKey);
         subscriber.ReceiveReady += (_, _) => loop.Guard(OnPublished);
         subscriber.Subscribe(Topic);
         subscriber.Connect(_options.InternalEndpoint);

@@ -21,6 +21,9 @@ public sealed record DirectoryServiceOptions
     /// <summary>How long a request waits for the first directory snapshot after a start. Default 5 s.</summary>
     public TimeSpan SnapshotWait { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The brokers' CURVE public key (Z85): the directory service then encrypts its connections and talks only to a broker holding the matching secret key. Null (the default): plain text.</summary>
+    public string? CurveServerKey { get; init; }
+
     /// <summary>Where log lines go. Default: nowhere.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 }

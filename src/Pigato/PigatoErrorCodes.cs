@@ -49,6 +49,15 @@ public static class PigatoErrorCodes
     /// <summary>No broker was live when the request was sent, and the client fails fast (<see cref="ClientOptions.FailFastWithoutBroker"/>).</summary>
     public const string NoBroker = "ERR_NO_BROKER";
 
+    /// <summary>A CURVE key file is missing or holds no valid key.</summary>
+    public const string CurveKey = "ERR_CURVE_KEY";
+
+    /// <summary>
+    /// The broker's TCP port answers but no PIGATO message comes back: the secure handshake fails (most likely a wrong
+    /// CURVE server key, or CURVE on one side only). Requests sent on that connection fail with it.
+    /// </summary>
+    public const string Handshake = "ERR_HANDSHAKE";
+
     /// <summary>The client stopped while the request was pending.</summary>
     public const string ClientStopped = "ERR_CLIENT_STOPPED";
 

@@ -52,6 +52,9 @@ public sealed partial class Worker : IBrokerConnectionOwner
         }
     }
 
+    void IBrokerConnectionOwner.OnHandshakeFailed(BrokerConnection connection) =>
+        RaiseError(PigatoErrorCodes.Handshake, Client.HandshakeMessage(connection.Endpoint));
+
     /// <summary>A worker that leaves says so, so that the broker re-queues or fails its requests at once.</summary>
     void IBrokerConnectionOwner.OnClosing(BrokerConnection connection) =>
         connection.Send(0, static (w, _) => PigatoEncoder.WorkerDisconnect(w));

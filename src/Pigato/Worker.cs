@@ -51,7 +51,8 @@ public sealed partial class Worker : IAsyncDisposable
             SendHighWatermark: 1000,
             Linger: TimeSpan.FromMilliseconds(100),
             MaxMessageSize: -1,
-            DetectDisconnect: options.DetectDisconnect ?? options.Brokers.Count > 1);
+            DetectDisconnect: options.DetectDisconnect ?? options.Brokers.Count > 1,
+            CurveServerKey: options.CurveServerKey);
     }
 
     /// <summary>The options this worker runs with.</summary>

@@ -61,11 +61,19 @@ public sealed record WorkerOptions
     /// <summary>How request data and replies are (de)serialized. Default <see cref="JsonSerializerOptions.Web"/>.</summary>
     public JsonSerializerOptions SerializerOptions { get; init; } = JsonSerializerOptions.Web;
 
+    /// <summary>The brokers' CURVE public key (Z85): the worker then encrypts its connections and talks only to a broker holding the matching secret key. Null (the default): plain text.</summary>
+    public string? CurveServerKey { get; init; }
+
     /// <summary>Where log lines go. Default: nowhere.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
     internal void Validate()
     {
+        if (CurveServerKey is not null)
+        {
+            Security.CurveKeys.PublicKeyBytes(CurveServerKey);
+        }
+
         ArgumentException.ThrowIfNullOrWhiteSpace(Endpoint, nameof(Endpoint));
         ArgumentNullException.ThrowIfNull(Endpoints, nameof(Endpoints));
         foreach (var endpoint in Endpoints)

@@ -204,6 +204,43 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Keygen_ThenBrokerWorkerAndRequestWithCurve_Serve_AndAWrongKeyFileIsAClearError()
+    {
+        var keys = Path.Combine(Path.GetTempPath(), "pigato-cli-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var keygen = new Run();
+            Assert.Equal(0, await keygen.RunAsync("keygen", keys));
+            Assert.Equal(1, await new Run().RunAsync("keygen", keys));
+
+            var endpoint = Ports.FreeEndpoint();
+            using var stop = new CancellationTokenSource(Bounded.Timeout);
+            var broker = new Run();
+            var brokerExit = broker.StartAsync(stop.Token, "broker", "--bind", endpoint, "--intch", Ports.FreeEndpoint(), "--heartbeat", "1s", "--curve-secret", keys + ".key_secret");
+            await Bounded.UntilAsync(() => broker.Output.Contains("listening", StringComparison.Ordinal), "the broker command to listen");
+            var worker = new Run();
+            var workerExit = worker.StartAsync(stop.Token, "worker", "echo", "--broker", endpoint, "--curve-server", keys + ".key");
+            await Bounded.UntilAsync(() => worker.Output.Contains("offers 'echo'", StringComparison.Ordinal), "the worker command to register");
+
+            var request = new Run();
+            Assert.Equal(0, await request.RunAsync("request", "echo", "\"sealed\"", "--broker", endpoint, "--curve-server", keys + ".key"));
+            Assert.Equal("\"sealed\"", request.Output.Trim());
+            var wrong = new Run();
+            Assert.Equal(1, await wrong.RunAsync("request", "echo", "--broker", endpoint, "--curve-server", keys + ".key_missing"));
+            Assert.Contains("error: Cannot read the key file", wrong.Errors, StringComparison.Ordinal);
+
+            await stop.CancelAsync();
+            Assert.Equal(0, await workerExit.WithinAsync("the worker command to stop"));
+            Assert.Equal(0, await brokerExit.WithinAsync("the broker command to stop"));
+        }
+        finally
+        {
+            File.Delete(keys + ".key");
+            File.Delete(keys + ".key_secret");
+        }
+    }
+
+    [Fact]
     public async Task Demo_CompletesWithinBound()
     {
         var run = new Run();

@@ -32,19 +32,32 @@ internal static class BrokerCommand
         var maxClientBytes = Cli.SizeOption("--max-client-bytes", "Bytes one client's requests may hold (ERR_CLIENT_BYTES_LIMIT)", defaults.MaxBytesPerClient);
         var maxServiceQueue = Cli.CountOption("--max-service-queue", "Requests one service's queue may hold (ERR_SERVICE_QUEUE_FULL).", defaults.MaxQueuedPerService);
         var maxPeerQueue = Cli.CountOption("--max-peer-queue", "Messages kept for a peer that reads too slowly, before it is a slow consumer.", defaults.MaxQueuedPerPeer);
+        var curveSecret = new Option<FileInfo?>("--curve-secret") { Description = "The broker's secret key file (NAME.key_secret from pigato keygen): encrypt every connection with CURVE." };
         var slowConsumer = Cli.DurationOption("--slow-consumer", "How long messages may wait for a peer that reads nothing", defaults.SlowConsumerTimeout);
 
         var command = new Command("broker", "Run a broker until Ctrl+C or SIGTERM.")
         {
             bind, intch, heartbeat, liveness, dmode, noDirectory, verbose,
-            maxHeld, maxMessage, maxClientPending, maxClientBytes, maxServiceQueue, maxPeerQueue, slowConsumer,
+            maxHeld, maxMessage, maxClientPending, maxClientBytes, maxServiceQueue, maxPeerQueue, slowConsumer, curveSecret,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
             using var logging = Cli.Logging(parse.GetValue(verbose));
+            string? curveSecretKey;
+            try
+            {
+                curveSecretKey = parse.GetValue(curveSecret) is { } file ? Security.CurveKeys.ReadSecretKey(file.FullName) : null;
+            }
+            catch (PigatoException e)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("error: " + e.Message);
+                return 1;
+            }
+
             var options = new BrokerOptions
             {
+                CurveSecretKey = curveSecretKey,
                 Endpoint = parse.GetValue(bind)!,
                 InternalEndpoint = parse.GetValue(intch),
                 HeartbeatInterval = parse.GetValue(heartbeat),

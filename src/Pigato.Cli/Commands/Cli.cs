@@ -28,6 +28,30 @@ internal static partial class Cli
         CustomParser = ParseDuration,
     };
 
+    /// <summary>The brokers' public key file (<c>.key</c> from <c>pigato keygen</c>): the connection is then encrypted with CURVE.</summary>
+    public static Option<FileInfo?> CurveServerOption() => new("--curve-server") { Description = "The brokers' public key file (NAME.key from pigato keygen): encrypt with CURVE." };
+
+    /// <summary>Reads the public key file given with <c>--curve-server</c> (null key when not given); false, with the error printed, when it holds no valid key.</summary>
+    public static bool TryCurveServerKey(ParseResult parse, Option<FileInfo?> option, out string? key)
+    {
+        key = null;
+        if (parse.GetValue(option) is not { } file)
+        {
+            return true;
+        }
+
+        try
+        {
+            key = Security.CurveKeys.ReadPublicKey(file.FullName);
+            return true;
+        }
+        catch (PigatoException e)
+        {
+            parse.InvocationConfiguration.Error.WriteLine("error: " + e.Message);
+            return false;
+        }
+    }
+
     /// <summary>A size option: <c>256MiB</c>, <c>4MB</c>, <c>64KiB</c> or a number of bytes.</summary>
     public static Option<long> SizeOption(string name, string description, long defaultValue) => new(name)
     {

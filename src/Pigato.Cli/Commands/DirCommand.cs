@@ -9,11 +9,17 @@ internal static class DirCommand
     {
         var service = new Argument<string?>("service") { Description = "Only this service.", Arity = ArgumentArity.ZeroOrOne };
         var broker = Cli.BrokerOption();
+        var curve = Cli.CurveServerOption();
         var timeout = Cli.DurationOption("--timeout", "Time to wait for the directory", TimeSpan.FromSeconds(10));
 
-        var command = new Command("dir", "List services and their workers (asks the $dir service).") { service, broker, timeout };
+        var command = new Command("dir", "List services and their workers (asks the $dir service).") { service, broker, timeout, curve };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (!Cli.TryCurveServerKey(parse, curve, out var curveKey))
+            {
+                return 1;
+            }
+
             var output = parse.InvocationConfiguration.Output;
             var endpoints = parse.GetValue(broker)!;
             var name = parse.GetValue(service);
@@ -23,7 +29,7 @@ internal static class DirCommand
             var maps = new List<Dictionary<string, string[]>>();
             foreach (var endpoint in endpoints)
             {
-                await using var client = new Client(new ClientOptions { Endpoint = endpoint });
+                await using var client = new Client(new ClientOptions { Endpoint = endpoint, CurveServerKey = curveKey });
                 await client.StartAsync(cancellationToken);
                 try
                 {

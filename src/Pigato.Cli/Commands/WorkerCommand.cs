@@ -11,6 +11,7 @@ internal static class WorkerCommand
         var service = new Argument<string>("service") { Description = "The example to run: echo or stocks." };
         service.AcceptOnlyFromAmong(EchoService.Name, StocksService.Name);
         var broker = Cli.BrokerOption();
+        var curve = Cli.CurveServerOption();
         var concurrency = new Option<int>("--concurrency", "-c") { Description = "Requests handled at once (-1 = no limit).", DefaultValueFactory = _ => 100 };
         concurrency.Validators.Add(r =>
         {
@@ -21,13 +22,19 @@ internal static class WorkerCommand
         });
         var verbose = Cli.VerboseOption();
 
-        var command = new Command("worker", "Run an example worker (echo, or stocks: daily quotes streamed as partial replies).") { service, broker, concurrency, verbose };
+        var command = new Command("worker", "Run an example worker (echo, or stocks: daily quotes streamed as partial replies).") { service, broker, concurrency, verbose, curve };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
+            if (!Cli.TryCurveServerKey(parse, curve, out var curveKey))
+            {
+                return 1;
+            }
+
             using var logging = Cli.Logging(parse.GetValue(verbose));
             var options = new WorkerOptions
             {
+                CurveServerKey = curveKey,
                 Endpoints = parse.GetValue(broker)!,
                 Service = parse.GetValue(service)!,
                 Concurrency = parse.GetValue(concurrency),

@@ -20,6 +20,9 @@ internal sealed class BrokerConnection : IDisposable
 {
     private const int MaxMessagesPerWakeup = 4096;
 
+    /// <summary>Heartbeat periods after which a reachable broker that has said nothing counts as a failed handshake.</summary>
+    private const int HandshakeTicks = 2;
+
     private readonly ActorLoop _loop;
     private readonly IBrokerConnectionOwner _owner;
     private readonly ConnectionSettings _settings;
@@ -30,6 +33,8 @@ internal sealed class BrokerConnection : IDisposable
     private NetMQMonitor? _monitor;
     private SocketFrameWriter? _writer;
     private int _liveness;
+    private int _ticksSinceOpen;
+    private bool _transportSeen;
 
     public BrokerConnection(string endpoint, ConnectionSettings settings, ActorLoop loop, IBrokerConnectionOwner owner, ILogger logger)
     {
@@ -69,10 +74,17 @@ internal sealed class BrokerConnection : IDisposable
         Id = _settings.Prefix + "-" + Guid.NewGuid().ToString();
         var socket = SocketFactory.Dealer(Id, _settings);
         socket.ReceiveReady += (_, _) => _loop.Guard(ReceiveWaiting);
-        if (_settings.DetectDisconnect)
+        _ticksSinceOpen = 0;
+        _transportSeen = false;
+        if (_settings.DetectDisconnect || _settings.CurveServerKey is not null)
         {
-            _monitor = new NetMQMonitor(socket, $"inproc://pigato-monitor-{Guid.NewGuid():N}", SocketEvents.Disconnected);
-            _monitor.Disconnected += (_, _) => _loop.Post(() => OnTransportDropped(socket));
+            _monitor = new NetMQMonitor(socket, $"inproc://pigato-monitor-{Guid.NewGuid():N}", SocketEvents.Connected | SocketEvents.Disconnected);
+            _monitor.Connected += (_, _) => _transportSeen = true;
+            if (_settings.DetectDisconnect)
+            {
+                _monitor.Disconnected += (_, _) => _loop.Post(() => OnTransportDropped(socket));
+            }
+
             _loop.Attach(_monitor);
         }
 
@@ -107,6 +119,12 @@ internal sealed class BrokerConnection : IDisposable
         if (_socket is null)
         {
             return false;
+        }
+
+        // The TCP port answers, yet after two periods the broker has said nothing: the secure handshake fails.
+        if (++_ticksSinceOpen == HandshakeTicks && !IsConnected && _transportSeen && _settings.CurveServerKey is not null)
+        {
+            _owner.OnHandshakeFailed(this);
         }
 
         if (--_liveness > 0)
@@ -236,6 +254,9 @@ internal interface IBrokerConnectionOwner
     /// <summary>A message from the broker (valid or not: decode it).</summary>
     void OnMessage(BrokerConnection connection, ReceivedFrames frames);
 
+    /// <summary>The broker's port answers but nothing comes back (most likely a wrong CURVE server key): report it, fail what waits on it.</summary>
+    void OnHandshakeFailed(BrokerConnection connection);
+
     /// <summary>The socket is about to close: the last chance to send on it (a worker's DISCONNECT).</summary>
     void OnClosing(BrokerConnection connection);
 
@@ -253,4 +274,5 @@ internal interface IBrokerConnectionOwner
 /// <param name="Linger">How long unsent messages may delay closing.</param>
 /// <param name="MaxMessageSize">Largest message read from the broker (a larger frame closes the connection in the transport); -1 for no limit.</param>
 /// <param name="DetectDisconnect">Count the broker as lost as soon as the TCP connection drops (a socket monitor), not only by liveness.</param>
-internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, TimeSpan SendTimeout, int SendHighWatermark, TimeSpan Linger, int MaxMessageSize, bool DetectDisconnect);
+/// <param name="CurveServerKey">The brokers' CURVE public key, or null for plain text.</param>
+internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, TimeSpan SendTimeout, int SendHighWatermark, TimeSpan Linger, int MaxMessageSize, bool DetectDisconnect, string? CurveServerKey = null);

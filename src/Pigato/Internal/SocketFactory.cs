@@ -31,23 +31,49 @@ internal static class SocketFactory
         // over it closes that connection in the transport before anything is allocated for it.
         router.Options.MaxMsgSize = options.MaxMessageSize + TransportSlack;
         router.Options.Linger = TimeSpan.FromMilliseconds(200);
+        CurveServer(router, options.CurveSecretKey);
         return router;
     }
 
-    /// <summary>The broker's internal PUB channel for core services.</summary>
-    public static PublisherSocket Publisher()
+    /// <summary>The broker's internal PUB channel for core services (encrypted like the ROUTER when CURVE is on).</summary>
+    public static PublisherSocket Publisher(string? curveSecretKey)
     {
         var publisher = new PublisherSocket();
         publisher.Options.Linger = TimeSpan.Zero;
+        CurveServer(publisher, curveSecretKey);
         return publisher;
     }
 
     /// <summary>A core service's subscription to the broker's internal channel.</summary>
-    public static SubscriberSocket Subscriber()
+    public static SubscriberSocket Subscriber(string? curveServerKey)
     {
         var subscriber = new SubscriberSocket();
         subscriber.Options.Linger = TimeSpan.Zero;
+        CurveClient(subscriber, curveServerKey);
         return subscriber;
+    }
+
+    /// <summary>A CURVE server holds the broker's key pair.</summary>
+    private static void CurveServer(NetMQSocket socket, string? secretKey)
+    {
+        if (secretKey is not null)
+        {
+            socket.Options.CurveServer = true;
+            socket.Options.CurveCertificate = Security.CurveKeys.Certificate(secretKey);
+        }
+    }
+
+    /// <summary>
+    /// A CURVE client knows the broker's public key and uses a key pair of its own, made per socket: NetMQ has no ZAP,
+    /// so the broker cannot tell client keys apart, and a long-lived client key would buy nothing.
+    /// </summary>
+    private static void CurveClient(NetMQSocket socket, string? serverKey)
+    {
+        if (serverKey is not null)
+        {
+            socket.Options.CurveServerKey = Security.CurveKeys.PublicKeyBytes(serverKey);
+            socket.Options.CurveCertificate = new NetMQCertificate();
+        }
     }
 
     /// <summary>A client's or worker's DEALER towards one broker.</summary>
@@ -62,6 +88,7 @@ internal static class SocketFactory
             dealer.Options.MaxMsgSize = settings.MaxMessageSize + TransportSlack;
         }
 
+        CurveClient(dealer, settings.CurveServerKey);
         return dealer;
     }
 }

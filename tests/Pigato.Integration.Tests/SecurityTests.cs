@@ -1,0 +1,101 @@
+using System.Text;
+using Pigato.Integration.Tests.Infrastructure;
+using Pigato.Security;
+
+namespace Pigato.Integration.Tests;
+
+/// <summary>CURVE encryption on every socket, key files, and a clear error for a wrong server key.</summary>
+public class SecurityTests
+{
+    private static readonly (string Public, string Secret) BrokerKeys = CurveKeys.Generate();
+
+    [Fact]
+    public async Task WithCurve_RequestsPartialsErrorsAndTheDirectoryWork()
+    {
+        await using var harness = await PigatoHarness.StartAsync(new BrokerOptions { CurveSecretKey = BrokerKeys.Secret, EnableDirectory = true });
+        var worker = await harness.StartWorkerAsync("echo", async (d, r, _) =>
+        {
+            if (d.GetString() == "fail")
+            {
+                await r.ErrorAsync("nope");
+                return;
+            }
+
+            await r.WriteAsync("part");
+            await r.EndAsync(d);
+        }, o => o with { CurveServerKey = BrokerKeys.Public });
+        var client = await harness.StartClientAsync(o => o with { CurveServerKey = BrokerKeys.Public });
+
+        var replies = new List<string?>();
+        await foreach (var reply in client.RequestStreamAsync<string>("echo", "hello", cancellationToken: Bounded.Token()))
+        {
+            replies.Add(reply.Data);
+        }
+
+        Assert.Equal(["part", "hello"], replies);
+        var error = await Assert.ThrowsAsync<PigatoReplyException>(() => client.RequestAsync<string>("echo", "fail", cancellationToken: Bounded.Token()).AsTask());
+        Assert.Equal("nope", error.Code);
+        Assert.Equal([worker.Id!], (await client.RequestAsync<string[]>(DirectoryService.ServiceName, "echo", cancellationToken: Bounded.Token()))!);
+    }
+
+    [Fact]
+    public async Task WrongServerKey_FailsWithAHandshakeErrorNamingTheEndpoint_NotASilentHang()
+    {
+        await using var harness = await PigatoHarness.StartAsync(new BrokerOptions { CurveSecretKey = BrokerKeys.Secret });
+        var errors = new List<PigatoErrorEventArgs>();
+        var client = new Client(new ClientOptions { Endpoint = harness.Endpoint, CurveServerKey = CurveKeys.Generate().PublicKey, HeartbeatInterval = TimeSpan.FromMilliseconds(200) });
+        client.Error += (_, e) => errors.Add(e);
+        await using var _ = client;
+        await client.StartAsync();
+
+        var error = await Assert.ThrowsAsync<PigatoException>(() => client.RequestAsync<string>("echo", "x", new RequestOptions { Timeout = TimeSpan.FromMinutes(5) }).AsTask().WithinAsync("the handshake error"));
+
+        Assert.Equal(PigatoErrorCodes.Handshake, error.Code);
+        Assert.Contains(harness.Endpoint, error.Message, StringComparison.Ordinal);
+        Assert.Contains("CURVE server key", error.Message, StringComparison.Ordinal);
+        Assert.Contains(errors, e => e.Code == PigatoErrorCodes.Handshake);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AnEavesdropperOnTheWire_SeesNoPayload_OnlyWhenCurveIsOn(bool curve)
+    {
+        const string Secret = "the-payload-nobody-else-may-read-4711";
+        await using var harness = await PigatoHarness.StartAsync(new BrokerOptions { CurveSecretKey = curve ? BrokerKeys.Secret : null });
+        await harness.StartWorkerAsync("echo", (d, r, _) => r.EndAsync(d), o => o with { CurveServerKey = curve ? BrokerKeys.Public : null });
+        await using var relay = new TcpRelay(harness.Endpoint);
+        var client = await harness.StartClientAsync(o => o with { Endpoint = relay.Endpoint, CurveServerKey = curve ? BrokerKeys.Public : null });
+
+        Assert.Equal(Secret, await client.RequestAsync<string>("echo", Secret, cancellationToken: Bounded.Token()));
+
+        var seen = Encoding.ASCII.GetString(relay.Seen());
+        Assert.True(seen.Length > 0);
+        Assert.Equal(!curve, seen.Contains(Secret, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void KeyFiles_RoundTrip_TheSecretOneReadableByItsOwnerOnly()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "pigato-key-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var publicKey = CurveKeys.WriteKeyPair(path);
+
+            Assert.Equal(publicKey, CurveKeys.ReadPublicKey(path + ".key"));
+            Assert.Equal(publicKey, CurveKeys.PublicKeyOf(CurveKeys.ReadSecretKey(path + ".key_secret")));
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path + ".key_secret"));
+            }
+
+            var missing = Assert.Throws<PigatoException>(() => CurveKeys.ReadSecretKey(path + ".key"));
+            Assert.Equal(PigatoErrorCodes.CurveKey, missing.Code);
+        }
+        finally
+        {
+            File.Delete(path + ".key");
+            File.Delete(path + ".key_secret");
+        }
+    }
+}
