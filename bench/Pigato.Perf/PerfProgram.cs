@@ -24,10 +24,10 @@ public static class PerfProgram
             int I(int i) => int.Parse(rest[i], System.Globalization.CultureInfo.InvariantCulture);
             return role switch
             {
-                "broker-pigato" => await PigatoRoles.BrokerAsync(rest[0]),
+                "broker-pigato" => await PigatoRoles.BrokerAsync(rest[0], rest.ElementAtOrDefault(1)),
                 "broker-forwarder" => await ForwarderRole.RunAsync(rest[0]),
-                "worker-pigato" => await PigatoRoles.WorkerAsync(rest[0], rest[1]),
-                "client-pigato" => await PigatoRoles.ClientAsync(rest[0], rest[1], rest[2], I(3), I(4), I(5)),
+                "worker-pigato" => await PigatoRoles.WorkerAsync(rest[0], rest[1], rest.ElementAtOrDefault(2)),
+                "client-pigato" => await PigatoRoles.ClientAsync(rest[0], rest[1], rest[2], I(3), I(4), I(5), rest.ElementAtOrDefault(6)),
                 "nats-responder" => await NatsRoles.ResponderAsync(rest[0], rest[1]),
                 "nats-client" => await NatsRoles.ClientAsync(rest[0], rest[1], rest[2], I(3), I(4), I(5)),
                 "fleet" => await FleetRole.RunAsync(rest[0], I(1), I(2)),

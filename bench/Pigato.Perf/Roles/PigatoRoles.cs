@@ -5,9 +5,10 @@ namespace Pigato.Perf.Roles;
 /// <summary>Pigato's own broker, worker and client as benchmark processes.</summary>
 internal static class PigatoRoles
 {
-    public static async Task<int> BrokerAsync(string endpoint)
+    /// <summary>The broker; with <paramref name="curveSecretKey"/>, every connection is encrypted.</summary>
+    public static async Task<int> BrokerAsync(string endpoint, string? curveSecretKey = null)
     {
-        await using var broker = new Broker(new BrokerOptions { Endpoint = endpoint, InternalEndpoint = null });
+        await using var broker = new Broker(new BrokerOptions { Endpoint = endpoint, InternalEndpoint = null, CurveSecretKey = curveSecretKey });
         await broker.StartAsync();
         RoleHost.Emit(new { @event = "ready", endpoint = broker.Endpoint });
         await RoleHost.ServeAsync();
@@ -15,10 +16,10 @@ internal static class PigatoRoles
     }
 
     /// <summary>Echoes; a request <c>{"stream":n,"size":s}</c> is answered with n partials of s bytes, then a final.</summary>
-    public static async Task<int> WorkerAsync(string endpoint, string service)
+    public static async Task<int> WorkerAsync(string endpoint, string service, string? curveServerKey = null)
     {
         // Several brokers come as one comma-separated argument.
-        await using var worker = new Worker(new WorkerOptions { Endpoints = endpoint.Split(','), Service = service, Concurrency = -1 }, async (data, reply, _) =>
+        await using var worker = new Worker(new WorkerOptions { Endpoints = endpoint.Split(','), Service = service, Concurrency = -1, CurveServerKey = curveServerKey }, async (data, reply, _) =>
         {
             if (data.ValueKind == JsonValueKind.Object && data.TryGetProperty("stream", out var count))
             {
@@ -46,9 +47,9 @@ internal static class PigatoRoles
     }
 
     /// <summary>Warms up, says ready, and on <c>go</c> runs the measured load and emits its result.</summary>
-    public static async Task<int> ClientAsync(string endpoint, string service, string mode, int count, int inFlight, int size)
+    public static async Task<int> ClientAsync(string endpoint, string service, string mode, int count, int inFlight, int size, string? curveServerKey = null)
     {
-        await using var client = new Client(new ClientOptions { Endpoints = endpoint.Split(',') });
+        await using var client = new Client(new ClientOptions { Endpoints = endpoint.Split(','), CurveServerKey = curveServerKey });
         await client.StartAsync();
         var payload = new string('x', size);
         Func<Task> request = () => client.RequestAsync<string>(service, payload).AsTask();

@@ -68,7 +68,7 @@ internal static class Bench
             // The failover scenario kills the first broker: measure the ones that survive.
             var measured = scenario.Mode == "failover" ? brokers.Skip(1).ToList() : brokers;
             var statsBroker = measured[^1];
-            var brokerStats = system is Scenario.Pigato or Scenario.Forwarder or Scenario.ForwarderRaw or Scenario.LeanRaw ? await statsBroker.StatsAsync() : (JsonElement?)null;
+            var brokerStats = system is Scenario.Pigato or Scenario.PigatoCurve or Scenario.Forwarder or Scenario.ForwarderRaw or Scenario.LeanRaw ? await statsBroker.StatsAsync() : (JsonElement?)null;
             var cpuBefore = children.ToDictionary(c => c, c => c.Cpu);
             var results = scenario.Mode == "failover"
                 ? await FailoverAsync(clients, brokers[0])
@@ -114,6 +114,9 @@ internal static class Bench
     {
         switch (system)
         {
+            case Scenario.PigatoCurve:
+                var curve = Add(children, Child.Role(system + " broker", "broker-pigato", "tcp://127.0.0.1:0", Scenario.CurveKeys.SecretKey));
+                return (curve, (await curve.WaitForAsync("ready")).GetProperty("endpoint").GetString()!);
             case Scenario.Pigato or Scenario.Forwarder or Scenario.ForwarderRaw or Scenario.LeanRaw:
                 var name = system switch
                 {
@@ -142,6 +145,7 @@ internal static class Bench
         Scenario.Nats => Child.Role("nats responder", "nats-responder", endpoint, "echo"),
         Scenario.ForwarderRaw => Child.Role("raw worker", "worker-raw", endpoint, "pigato"),
         Scenario.LeanRaw => Child.Role("raw worker", "worker-raw", endpoint, "lean"),
+        Scenario.PigatoCurve => Child.Role("pigato worker", "worker-pigato", endpoint, "echo", Scenario.CurveKeys.PublicKey),
         _ => Child.Role("pigato worker", "worker-pigato", endpoint, "echo"),
     };
 
@@ -154,6 +158,7 @@ internal static class Bench
             Scenario.Nats => Child.Role("nats client", ["nats-client", endpoint, "echo", .. load]),
             Scenario.ForwarderRaw => Child.Role("raw client", ["client-raw", endpoint, "pigato", .. load]),
             Scenario.LeanRaw => Child.Role("raw client", ["client-raw", endpoint, "lean", .. load]),
+            Scenario.PigatoCurve => Child.Role("pigato client", ["client-pigato", endpoint, "echo", .. load, Scenario.CurveKeys.PublicKey]),
             _ => Child.Role("pigato client", ["client-pigato", endpoint, "echo", .. load]),
         };
     }

@@ -14,6 +14,12 @@ namespace Pigato.Perf.Runner;
 internal sealed record Scenario(string Name, string Mode, int Count, int InFlight, int Size, int Clients, int Workers, string[] Systems, int FleetServices = 0, int FleetQueued = 0, int Brokers = 1)
 {
     public const string Pigato = "pigato";
+
+    /// <summary>Pigato with CURVE encryption on every connection.</summary>
+    public const string PigatoCurve = "pigato-curve";
+
+    /// <summary>The benchmark's own broker key pair for <see cref="PigatoCurve"/> (made once per run).</summary>
+    public static readonly (string PublicKey, string SecretKey) CurveKeys = global::Pigato.Security.CurveKeys.Generate();
     public const string Forwarder = "forwarder";
     public const string NodeBroker = "node-broker";
     public const string NodeStack = "node";
@@ -32,9 +38,9 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
         int N(int n) => Math.Max(n / scale, 100);
         return
         [
-            new("1 throughput 3 B", "throughput", N(100_000), 1000, 3, 1, 1, everyone),
-            new("1 throughput 1 KiB", "throughput", N(100_000), 1000, 1024, 1, 1, [Forwarder, Pigato, NodeBroker, Nats, ForwarderRaw, LeanRaw]),
-            new("2 latency 3 B", "latency", N(5_000), 1, 3, 1, 1, everyone),
+            new("1 throughput 3 B", "throughput", N(100_000), 1000, 3, 1, 1, [.. everyone, PigatoCurve]),
+            new("1 throughput 1 KiB", "throughput", N(100_000), 1000, 1024, 1, 1, [Forwarder, Pigato, PigatoCurve, NodeBroker, Nats, ForwarderRaw, LeanRaw]),
+            new("2 latency 3 B", "latency", N(5_000), 1, 3, 1, 1, [.. everyone, PigatoCurve]),
             new("3 4 clients x 2 workers", "throughput", N(100_000), 1000, 3, 4, 2, [Forwarder, Pigato, NodeBroker, Nats]),
             new("4 stream 1 KiB partials", "stream", N(100_000), 1, 1024, 1, 1, [Pigato, NodeBroker]),
             new("5 scale: 1 service", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato]),
