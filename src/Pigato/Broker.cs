@@ -118,7 +118,8 @@ public sealed class Broker : IAsyncDisposable
         InternalEndpoint = _publisher?.Options.LastEndpoint;
         _metrics = new BrokerMetrics(Name, () => Volatile.Read(ref _tickStats));
         _transport = new BrokerTransport(_router, _publisher, Options, ReportError);
-        _core = new BrokerCore(Options, _transport, Options.TimeProvider, _logger, _metrics);
+        var permissions = Options.PermissionsFile is { } file ? new Security.PermissionsWatch(file) : null;
+        _core = new BrokerCore(permissions is null ? Options : Options with { Permissions = permissions.Current }, _transport, Options.TimeProvider, _logger, _metrics);
         _transport.Core = _core;
 
         var loop = _loop = new ActorLoop(nameof(Broker), e => ReportError(PigatoErrorCodes.Internal, "Broker loop error: " + e.Message, null, e));
@@ -129,6 +130,11 @@ public sealed class Broker : IAsyncDisposable
         var trim = Options.TrimMemory ? new MemoryTrim() : null;
         loop.Timer(Options.HeartbeatInterval, () =>
         {
+            if (permissions?.Reload(_logger) is { } changed)
+            {
+                core.SetPermissions(changed);
+            }
+
             core.Tick();
             var stats = core.Stats();
             Volatile.Write(ref _tickStats, stats);

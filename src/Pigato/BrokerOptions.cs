@@ -90,6 +90,27 @@ public sealed record BrokerOptions
     /// </summary>
     public string? CurveSecretKey { get; init; }
 
+    /// <summary>
+    /// Require authentication and enforce these permissions (who may request and serve which services); peers without a
+    /// credential are the principal <c>anonymous</c>. Null (the default): everyone may do everything, as in PIGATO.
+    /// </summary>
+    public Security.Permissions? Permissions { get; init; }
+
+    /// <summary>
+    /// A permissions file (JSON, see README): like <see cref="Permissions"/>, and read again when it changes (checked at
+    /// every heartbeat tick), so that a revoked principal is refused, and its workers disconnected, within one period.
+    /// </summary>
+    public string? PermissionsFile { get; init; }
+
+    /// <summary>
+    /// Allow authentication without CURVE, so that tokens cross the wire in plain text. For tests on one machine only;
+    /// without it, a broker with permissions and no <see cref="CurveSecretKey"/> refuses to start.
+    /// </summary>
+    public bool AllowInsecureAuthenticationWithoutEncryption { get; init; }
+
+    /// <summary>True when the broker authenticates and authorises peers.</summary>
+    internal bool RequiresAuthentication => Permissions is not null || PermissionsFile is not null;
+
     /// <summary>The clock of heartbeats, liveness and expiry (a fake one in tests). Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
@@ -106,6 +127,13 @@ public sealed record BrokerOptions
         if (CurveSecretKey is not null)
         {
             Security.CurveKeys.Certificate(CurveSecretKey);
+        }
+
+        if (RequiresAuthentication && CurveSecretKey is null && !AllowInsecureAuthenticationWithoutEncryption)
+        {
+            throw new ArgumentException(
+                "Authentication without CURVE would send tokens in plain text: set CurveSecretKey, or (tests only) AllowInsecureAuthenticationWithoutEncryption.",
+                nameof(Permissions));
         }
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedBytesPerPeer, 1, nameof(MaxQueuedBytesPerPeer));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SlowConsumerTimeout, TimeSpan.Zero, nameof(SlowConsumerTimeout));

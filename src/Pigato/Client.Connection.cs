@@ -16,6 +16,12 @@ public sealed partial class Client : IBrokerConnectionOwner
     {
         Id = _connections[0].Id;
         connection.Send(0, static (w, _) => PigatoEncoder.ClientHeartbeat(w));
+        if (Options.Credential is { } credential)
+        {
+            // Once per connection, before any request: the broker knows who this identity is from here on.
+            connection.Send(credential, static (w, c) => PigatoEncoder.ClientAuth(w, System.Text.Encoding.UTF8.GetBytes(c.Principal), System.Text.Encoding.UTF8.GetBytes(c.Token)));
+        }
+
         SendWaitingRequests();
     }
 

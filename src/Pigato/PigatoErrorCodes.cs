@@ -58,6 +58,15 @@ public static class PigatoErrorCodes
     /// </summary>
     public const string Handshake = "ERR_HANDSHAKE";
 
+    /// <summary>The broker requires authentication and the peer presented no valid credential (a request is refused; a worker is disconnected).</summary>
+    public const string Unauthenticated = "ERR_UNAUTHENTICATED";
+
+    /// <summary>The peer's principal may not request (or serve) this service.</summary>
+    public const string Forbidden = "ERR_FORBIDDEN";
+
+    /// <summary>A permissions file cannot be read or is not valid.</summary>
+    public const string PermissionsInvalid = "ERR_PERMISSIONS";
+
     /// <summary>The client stopped while the request was pending.</summary>
     public const string ClientStopped = "ERR_CLIENT_STOPPED";
 

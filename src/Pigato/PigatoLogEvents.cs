@@ -50,4 +50,7 @@ public static class PigatoLogEvents
 
     /// <summary>How many workers joined or left beyond the lines logged one by one (at most 20 a second each).</summary>
     public const int WorkersNotLogged = 1017;
+
+    /// <summary>The broker read its permissions file again after a change.</summary>
+    public const int PermissionsReloaded = 1018;
 }

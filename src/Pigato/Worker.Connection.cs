@@ -15,7 +15,7 @@ public sealed partial class Worker : IBrokerConnectionOwner
     void IBrokerConnectionOwner.OnOpened(BrokerConnection connection)
     {
         Id = _connections[0].Id;
-        connection.Send((_service, Status: StatusJson(connection)), static (w, s) => PigatoEncoder.WorkerReady(w, s._service, s.Status));
+        connection.Send((_service, Status: StatusJson(connection, credential: Options.Credential)), static (w, s) => PigatoEncoder.WorkerReady(w, s._service, s.Status));
     }
 
     void IBrokerConnectionOwner.OnConnected(BrokerConnection connection)
@@ -116,13 +116,21 @@ public sealed partial class Worker : IBrokerConnectionOwner
     /// With one broker, n is the worker's limit (0 while draining). With several, the budget is shared: each broker is
     /// told what it holds here plus what is free, so that brokers route around a full worker.
     /// </summary>
-    private byte[] StatusJson(BrokerConnection connection, bool update = false)
+    /// <remarks>READY also carries the worker's credential (principal and token), inside CURVE, when it has one.</remarks>
+    private byte[] StatusJson(BrokerConnection connection, bool update = false, Security.PigatoCredential? credential = null)
     {
         var limit = _draining ? 0 : Concurrency;
         if (limit > 0 && _connections.Count > 1)
         {
             var here = _active.Values.Count(r => r.Connection == connection && !r.Ended);
             limit = here + Math.Max(0, limit - Volatile.Read(ref _running));
+        }
+
+        if (credential is not null)
+        {
+            return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(
+                new System.Text.Json.Nodes.JsonObject { ["concurrency"] = limit, ["principal"] = credential.Principal, ["token"] = credential.Token },
+                Internal.JsonObjectContext.Default.JsonObject);
         }
 
         return Encoding.UTF8.GetBytes($"{{\"concurrency\":{limit}{(update ? ",\"update\":true" : "")}}}");

@@ -64,6 +64,9 @@ public sealed record WorkerOptions
     /// <summary>The brokers' CURVE public key (Z85): the worker then encrypts its connections and talks only to a broker holding the matching secret key. Null (the default): plain text.</summary>
     public string? CurveServerKey { get; init; }
 
+    /// <summary>The credential the worker presents to brokers that require authentication (sent once per connection, inside CURVE). Null: anonymous.</summary>
+    public Security.PigatoCredential? Credential { get; init; }
+
     /// <summary>Where log lines go. Default: nowhere.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 

@@ -99,3 +99,71 @@ public class SecurityTests
         }
     }
 }
+
+/// <summary>Authentication and per-service permissions through real sockets, inside CURVE.</summary>
+public class PermissionsTests
+{
+    private static readonly (string Public, string Secret) BrokerKeys = CurveKeys.Generate();
+
+    [Fact]
+    public async Task Principals_AreServedWhereAllowed_ForbiddenElsewhere_AndARevocationTakesEffectWithinAHeartbeat()
+    {
+        var (apiToken, apiHash) = Permissions.NewToken();
+        var (workerToken, workerHash) = Permissions.NewToken();
+        string Rules(bool mayServe) => $$"""
+            { "principals": {
+                "api": { "tokenHash": "{{apiHash}}", "request": ["billing*"] },
+                "billing-worker": { "tokenHash": "{{workerHash}}", "serve": {{(mayServe ? "[\"billing*\"]" : "[]")}} } } }
+            """;
+        var file = Path.Combine(Path.GetTempPath(), "pigato-permissions-" + Guid.NewGuid().ToString("N") + ".json");
+        await File.WriteAllTextAsync(file, Rules(mayServe: true));
+        try
+        {
+            await using var harness = await PigatoHarness.StartAsync(new BrokerOptions { CurveSecretKey = BrokerKeys.Secret, PermissionsFile = file, HeartbeatInterval = TimeSpan.FromMilliseconds(200) });
+            var worker = await harness.StartWorkerAsync("billing", (d, r, _) => r.EndAsync(d), o => o with { CurveServerKey = BrokerKeys.Public, Credential = new PigatoCredential("billing-worker", workerToken) });
+            await using var intruder = new Worker(harness.WorkerOptions("billing") with { CurveServerKey = BrokerKeys.Public }, (d, r, _) => r.EndAsync("stolen"));
+            await intruder.StartAsync();
+            var api = await harness.StartClientAsync(o => o with { CurveServerKey = BrokerKeys.Public, Credential = new PigatoCredential("api", apiToken) });
+            var anonymous = await harness.StartClientAsync(o => o with { CurveServerKey = BrokerKeys.Public });
+
+            Assert.Equal("paid", await api.RequestAsync<string>("billing", "paid", cancellationToken: Bounded.Token()));
+            var forbidden = await Assert.ThrowsAsync<PigatoBrokerException>(() => api.RequestAsync<string>("admin", null, cancellationToken: Bounded.Token()).AsTask());
+            Assert.Equal(PigatoErrorCodes.Forbidden, forbidden.Code);
+            var unauthenticated = await Assert.ThrowsAsync<PigatoBrokerException>(() => anonymous.RequestAsync<string>("billing", null, cancellationToken: Bounded.Token()).AsTask());
+            Assert.Equal(PigatoErrorCodes.Unauthenticated, unauthenticated.Code);
+            Assert.Equal(1, (await harness.Broker.GetStatsAsync()).Workers);
+            Assert.Contains(harness.BrokerLog.Lines, line => line.Contains(PigatoErrorCodes.Unauthenticated, StringComparison.Ordinal) && line.Contains("READY", StringComparison.Ordinal));
+
+            await File.WriteAllTextAsync(file, Rules(mayServe: false));
+
+            await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()).Workers == 0, "the revoked worker is disconnected");
+            Assert.Contains(harness.BrokerLog.Lines, line => line.Contains("revoked", StringComparison.Ordinal));
+            Assert.NotNull(worker);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task ABrokenPermissionsFile_StopsTheBrokerAtStart_NamingTheFile()
+    {
+        var file = Path.Combine(Path.GetTempPath(), "pigato-permissions-" + Guid.NewGuid().ToString("N") + ".json");
+        await File.WriteAllTextAsync(file, "{ not json");
+        try
+        {
+            await using var broker = new Broker(new BrokerOptions { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = null, CurveSecretKey = BrokerKeys.Secret, PermissionsFile = file });
+
+            var error = await Assert.ThrowsAsync<PigatoException>(() => broker.StartAsync());
+
+            Assert.Equal(PigatoErrorCodes.PermissionsInvalid, error.Code);
+            Assert.Contains(file, error.Message, StringComparison.Ordinal);
+            Assert.False(broker.IsRunning);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}

@@ -20,8 +20,6 @@ internal sealed class BrokerConnection : IDisposable
 {
     private const int MaxMessagesPerWakeup = 4096;
 
-    /// <summary>Heartbeat periods after which a reachable broker that has said nothing counts as a failed handshake.</summary>
-    private const int HandshakeTicks = 2;
 
     private readonly ActorLoop _loop;
     private readonly IBrokerConnectionOwner _owner;
@@ -33,8 +31,8 @@ internal sealed class BrokerConnection : IDisposable
     private NetMQMonitor? _monitor;
     private SocketFrameWriter? _writer;
     private int _liveness;
-    private int _ticksSinceOpen;
     private bool _transportSeen;
+    private bool _handshakeReported;
 
     public BrokerConnection(string endpoint, ConnectionSettings settings, ActorLoop loop, IBrokerConnectionOwner owner, ILogger logger)
     {
@@ -74,8 +72,6 @@ internal sealed class BrokerConnection : IDisposable
         Id = _settings.Prefix + "-" + Guid.NewGuid().ToString();
         var socket = SocketFactory.Dealer(Id, _settings);
         socket.ReceiveReady += (_, _) => _loop.Guard(ReceiveWaiting);
-        _ticksSinceOpen = 0;
-        _transportSeen = false;
         if (_settings.DetectDisconnect || _settings.CurveServerKey is not null)
         {
             _monitor = new NetMQMonitor(socket, $"inproc://pigato-monitor-{Guid.NewGuid():N}", SocketEvents.Connected | SocketEvents.Disconnected);
@@ -121,15 +117,17 @@ internal sealed class BrokerConnection : IDisposable
             return false;
         }
 
-        // The TCP port answers, yet after two periods the broker has said nothing: the secure handshake fails.
-        if (++_ticksSinceOpen == HandshakeTicks && !IsConnected && _transportSeen && _settings.CurveServerKey is not null)
-        {
-            _owner.OnHandshakeFailed(this);
-        }
-
         if (--_liveness > 0)
         {
             return true;
+        }
+
+        // The TCP port answered, yet the broker said nothing for the whole liveness: with CURVE that is a failed secure
+        // handshake, not a lost broker. Reported once, until the broker is heard from.
+        if (!IsConnected && _transportSeen && _settings.CurveServerKey is not null && !_handshakeReported)
+        {
+            _handshakeReported = true;
+            _owner.OnHandshakeFailed(this);
         }
 
         Log.Connection(_logger, _settings.Actor, Id!, "broker silent; reconnecting");
@@ -222,6 +220,8 @@ internal sealed class BrokerConnection : IDisposable
                 if (!IsConnected)
                 {
                     IsConnected = true;
+                    _transportSeen = false;
+                    _handshakeReported = false;
                     Log.Connected(_logger, _settings.Actor, Id!, Endpoint);
                     _owner.OnConnected(this);
                 }
@@ -275,4 +275,4 @@ internal interface IBrokerConnectionOwner
 /// <param name="MaxMessageSize">Largest message read from the broker (a larger frame closes the connection in the transport); -1 for no limit.</param>
 /// <param name="DetectDisconnect">Count the broker as lost as soon as the TCP connection drops (a socket monitor), not only by liveness.</param>
 /// <param name="CurveServerKey">The brokers' CURVE public key, or null for plain text.</param>
-internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, TimeSpan SendTimeout, int SendHighWatermark, TimeSpan Linger, int MaxMessageSize, bool DetectDisconnect, string? CurveServerKey = null);
+internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, TimeSpan SendTimeout, int SendHighWatermark, TimeSpan Linger, int MaxMessageSize, bool DetectDisconnect, string? CurveServerKey);

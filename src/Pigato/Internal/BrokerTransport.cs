@@ -181,6 +181,9 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
             case PigatoMessageKind.ClientHeartbeat:
                 core.ClientHeartbeat(sender);
                 break;
+            case PigatoMessageKind.ClientAuth:
+                core.ClientAuth(sender, _frames[3], _frames[4]);
+                break;
             case PigatoMessageKind.ClientRequestHeartbeat:
                 core.ClientRequestHeartbeat(sender, _frames[PigatoFrames.ClientRequestHeartbeatRid]);
                 break;

@@ -32,6 +32,9 @@ internal static partial class Log
     [LoggerMessage(EventId = PigatoLogEvents.WorkersNotLogged, EventName = "WorkersNotLogged", Level = LogLevel.Information, Message = "{Count} more worker(s) {What} in the last second, not logged one by one")]
     public static partial void WorkersNotLogged(ILogger logger, int count, string what);
 
+    [LoggerMessage(EventId = PigatoLogEvents.PermissionsReloaded, EventName = "PermissionsReloaded", Level = LogLevel.Information, Message = "Permissions read again from {Path}")]
+    public static partial void PermissionsReloaded(ILogger logger, string path);
+
     [LoggerMessage(EventId = PigatoLogEvents.Request, EventName = "Request", Level = LogLevel.Debug, Message = "Request {Rid} for {Service}: {What}")]
     public static partial void Request(ILogger logger, string rid, string service, string what);
 

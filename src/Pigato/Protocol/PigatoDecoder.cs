@@ -15,6 +15,9 @@ internal enum PigatoMessageKind
     /// <summary>Broker side: a client's heartbeat for one request.</summary>
     ClientRequestHeartbeat,
 
+    /// <summary>Broker side: a .NET client's credential (<c>C, 4, auth, principal, token</c>).</summary>
+    ClientAuth,
+
     /// <summary>Broker side: a worker's registration.</summary>
     WorkerReady,
 
@@ -98,6 +101,8 @@ internal static class PigatoDecoder
                 MessageType.Heartbeat when frames.Count == 2 => DecodedMessage.Of(PigatoMessageKind.ClientHeartbeat),
                 MessageType.Heartbeat when frames.Count > PigatoFrames.ClientRequestHeartbeatRid
                     && frames[2].SequenceEqual(PigatoFrames.RequestHeartbeatTag.Span) => DecodedMessage.Of(PigatoMessageKind.ClientRequestHeartbeat),
+                MessageType.Heartbeat when frames.Count == 5
+                    && frames[2].SequenceEqual(PigatoFrames.AuthTag.Span) => DecodedMessage.Of(PigatoMessageKind.ClientAuth),
                 MessageType.Heartbeat => DecodedMessage.Fail(PigatoErrorCodes.MessageLength),
                 _ => DecodedMessage.Fail(PigatoErrorCodes.MessageType),
             };

@@ -30,6 +30,16 @@ internal static class PigatoEncoder
         w.Write(rid, false);
     }
 
+    /// <summary>Client → broker credential (.NET extension, only to a broker that requires it): <c>C, 4, auth, principal, token</c>.</summary>
+    public static void ClientAuth(IFrameWriter w, ReadOnlyMemory<byte> principal, ReadOnlyMemory<byte> token)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        Head(w, PigatoFrames.Client, MessageType.Heartbeat);
+        w.Write(PigatoFrames.AuthTag, true);
+        w.Write(principal, true);
+        w.Write(token, false);
+    }
+
     /// <summary>Broker → client partial or final reply: <c>C, 6|3, empty, rid, status, data, opts</c>.</summary>
     public static void ClientReply(IFrameWriter w, bool final, ReadOnlyMemory<byte> rid, ReadOnlyMemory<byte> status, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options)
     {

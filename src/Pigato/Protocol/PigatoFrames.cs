@@ -22,6 +22,9 @@ internal static class PigatoFrames
     /// <summary>The third frame of a client's request heartbeat.</summary>
     public static ReadOnlyMemory<byte> RequestHeartbeatTag { get; } = "request"u8.ToArray();
 
+    /// <summary>The third frame of a .NET client's credential message (<c>C, 4, auth, principal, token</c>).</summary>
+    public static ReadOnlyMemory<byte> AuthTag { get; } = "auth"u8.ToArray();
+
     /// <summary>The data frame of a reply without a value (<c>JSON.stringify(null)</c>).</summary>
     public static ReadOnlyMemory<byte> Null { get; } = "null"u8.ToArray();
 

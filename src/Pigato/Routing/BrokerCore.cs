@@ -40,6 +40,9 @@ internal sealed class BrokerCore
     private readonly LogThrottle _joinLog;
     private readonly LogThrottle _leaveLog;
     private readonly TimeSpan _clientSilence;
+    private readonly Dictionary<string, (string Principal, long LastHeard)> _clientPrincipals = new(StringComparer.Ordinal);
+    private readonly RefusalLog _audit;
+    private Security.Permissions? _permissions;
     private bool _directoryChanged;
     private long _directoryPublishedAt;
 
@@ -54,6 +57,8 @@ internal sealed class BrokerCore
         _requests = new RequestTable(_dispatcher);
         _workers = new WorkerRegistry(options.Liveness);
         _refusals = new RefusalLog(logger, time);
+        _audit = new RefusalLog(logger, time);
+        _permissions = options.Permissions;
         _joinLog = new LogThrottle(time, WorkerLinesPerSecond);
         _leaveLog = new LogThrottle(time, WorkerLinesPerSecond);
         _clientSilence = options.HeartbeatInterval * options.Liveness;
@@ -106,6 +111,13 @@ internal sealed class BrokerCore
             return;
         }
 
+        if (_permissions is { } permissions && Authorize(permissions, clientId, service) is { } denial)
+        {
+            Deny(denial, Utf8.Decode(clientId), $"request for '{Utf8.Decode(service)}'");
+            Refuse(clientId, rid, denial, $"may not request '{Utf8.Decode(service)}'");
+            return;
+        }
+
         var entry = _dispatcher.ServiceFor(service);
         if (Admit(clientId, entry, BrokerRequest.Overhead + clientId.Length + rid.Length + data.Length + options.Length) is { } refusal)
         {
@@ -115,6 +127,46 @@ internal sealed class BrokerCore
 
         _requests.Create(clientId, rid, entry, data, options, _time.GetTimestamp());
         _metrics?.Received();
+        DispatchPending();
+    }
+
+    /// <summary>
+    /// A .NET client's credential (once per connection): its principal is remembered for its identity when the token
+    /// matches; a wrong one is logged and counted, and the client stays anonymous.
+    /// </summary>
+    public void ClientAuth(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> principal, ReadOnlySpan<byte> token)
+    {
+        if (_permissions is not { } permissions)
+        {
+            return;
+        }
+
+        var name = Utf8.Decode(principal);
+        if (permissions.Authenticate(name, Utf8.Decode(token)) is { } proven)
+        {
+            _clientPrincipals[PeerKey.Of(clientId)] = (proven, _time.GetTimestamp());
+            return;
+        }
+
+        Deny(PigatoErrorCodes.Unauthenticated, Utf8.Decode(clientId), $"client credential for principal '{name}' rejected");
+    }
+
+    /// <summary>
+    /// New permissions (the file changed): from now on requests are checked against them, and every worker whose principal
+    /// may no longer serve its service is disconnected (its requests re-queued or failed).
+    /// </summary>
+    public void SetPermissions(Security.Permissions permissions)
+    {
+        _permissions = permissions;
+        foreach (var worker in _workers.All.ToList())
+        {
+            if (!permissions.MayServe(worker.Principal ?? Security.Permissions.Anonymous, worker.Service.Name))
+            {
+                Deny(PigatoErrorCodes.Forbidden, worker.Id, $"principal '{worker.Principal}' may no longer serve '{worker.Service.Name}': revoked");
+                RemoveWorker(worker, "revoked", sendDisconnect: true);
+            }
+        }
+
         DispatchPending();
     }
 
@@ -157,8 +209,28 @@ internal sealed class BrokerCore
             return;
         }
 
+        var parsed = WorkerStatus.Parse(status);
+        string? principal = null;
+        if (_permissions is { } permissions)
+        {
+            principal = parsed.Principal is null ? Security.Permissions.Anonymous : permissions.Authenticate(parsed.Principal, parsed.Token ?? "");
+            var name = Utf8.Decode(service);
+            var denial = principal is null ? PigatoErrorCodes.Unauthenticated
+                : permissions.MayServe(principal, name) ? null
+                : principal == Security.Permissions.Anonymous ? PigatoErrorCodes.Unauthenticated
+                : PigatoErrorCodes.Forbidden;
+            if (denial is not null)
+            {
+                Deny(denial, Utf8.Decode(identity), $"READY for '{name}' as '{parsed.Principal ?? Security.Permissions.Anonymous}'");
+                _output.ReportError(denial, $"Worker refused: it may not serve '{name}'; sent DISCONNECT.", Utf8.Decode(identity));
+                _output.SendDisconnect(identity);
+                return;
+            }
+        }
+
         var entry = _dispatcher.ServiceFor(service);
-        var worker = _workers.Add(identity, entry, WorkerStatus.Parse(status).Concurrency ?? DefaultWorkerConcurrency);
+        var worker = _workers.Add(identity, entry, parsed.Concurrency ?? DefaultWorkerConcurrency);
+        worker.Principal = principal;
         if (_joinLog.TryTake(out var joinsNotLogged))
         {
             LogNotLogged("joined", joinsNotLogged);
@@ -300,6 +372,7 @@ internal sealed class BrokerCore
         LogNotLogged("left", _leaveLog.TakeSuppressed());
         ExpireQueuedRequests();
         DropRequestsOfSilentClients();
+        ForgetSilentPrincipals();
         FreeAbandonedSlots();
         _dispatcher.ForgetUnused();
         DispatchPending();
@@ -410,6 +483,26 @@ internal sealed class BrokerCore
         }
     }
 
+    /// <summary>The denial of a request by the permissions, or null: unauthenticated when anonymous may not, forbidden when the principal may not.</summary>
+    private string? Authorize(Security.Permissions permissions, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service)
+    {
+        var known = PeerKey.TryGet(_clientPrincipals, clientId, out var entry);
+        var principal = known ? entry.Principal : Security.Permissions.Anonymous;
+        if (permissions.MayRequest(principal, Utf8.Decode(service)))
+        {
+            return null;
+        }
+
+        return known ? PigatoErrorCodes.Forbidden : PigatoErrorCodes.Unauthenticated;
+    }
+
+    /// <summary>An authentication failure, denial or revocation: logged (at most once a second per code, with the count) and counted.</summary>
+    private void Deny(string code, string peerId, string what)
+    {
+        _metrics?.Denied(code);
+        _audit.Refused(code, peerId, what);
+    }
+
     /// <summary>Checks the memory budget and the per-client and per-service limits; the refusal, or null to admit.</summary>
     private (string Code, string Detail)? Admit(ReadOnlySpan<byte> clientId, ServiceEntry service, long size)
     {
@@ -442,6 +535,11 @@ internal sealed class BrokerCore
 
     private void Heard(ReadOnlySpan<byte> clientId)
     {
+        if (_clientPrincipals.Count > 0 && PeerKey.TryGet(_clientPrincipals, clientId, out var known))
+        {
+            _clientPrincipals[PeerKey.Of(clientId)] = (known.Principal, _time.GetTimestamp());
+        }
+
         if (_requests.TryGetClient(clientId, out var client))
         {
             client.LastHeard = _time.GetTimestamp();
@@ -473,6 +571,21 @@ internal sealed class BrokerCore
             }
 
             Log.Abandoned(_logger, PigatoErrorCodes.ClientLost, Utf8.Decode(group.First().ClientId), group.Count(), $"client silent for more than {_clientSilence.TotalSeconds:0.#} s; its queued requests dropped");
+        }
+    }
+
+    /// <summary>A client silent past the liveness has gone: what it authenticated as is forgotten (it reconnects under a new identity).</summary>
+    private void ForgetSilentPrincipals()
+    {
+        if (_clientPrincipals.Count == 0)
+        {
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        foreach (var key in _clientPrincipals.Where(p => _time.GetElapsedTime(p.Value.LastHeard, now) > _clientSilence * 2).Select(p => p.Key).ToList())
+        {
+            _clientPrincipals.Remove(key);
         }
     }
 

@@ -21,6 +21,7 @@ internal sealed class BrokerMetrics : IDisposable
     private readonly Counter<long> _refused;
     private readonly Counter<long> _abandoned;
     private readonly Counter<long> _slowConsumers;
+    private readonly Counter<long> _denied;
 
     public BrokerMetrics(string brokerName, Func<BrokerStats> snapshot)
     {
@@ -34,6 +35,7 @@ internal sealed class BrokerMetrics : IDisposable
         _refused = _meter.CreateCounter<long>("pigato.broker.requests.refused", "{request}", "Requests refused on arrival, by error code (limits, message size).");
         _abandoned = _meter.CreateCounter<long>("pigato.broker.requests.abandoned", "{request}", "Requests dropped because their client went silent (queued) or their worker kept them past their timeout (in flight), by reason.");
         _slowConsumers = _meter.CreateCounter<long>("pigato.broker.slow_consumers", "{peer}", "Peers whose outbound queue the broker dropped because they did not read it (a worker among them is disconnected).");
+        _denied = _meter.CreateCounter<long>("pigato.broker.auth.denied", "{event}", "Authentication failures, denied requests and registrations, and revocations, by error code.");
         _meter.CreateObservableGauge("pigato.broker.held_bytes", () => new Measurement<long>(snapshot().HeldBytes, _broker), "By", "Bytes held for requests (the memory budget's use).");
         _meter.CreateObservableGauge("pigato.broker.clients", () => new Measurement<int>(snapshot().Clients, _broker), "{client}", "Clients with requests in the broker.");
         _meter.CreateObservableGauge("pigato.broker.workers", () => new Measurement<int>(snapshot().Workers, _broker), "{worker}", "Registered workers.");
@@ -56,6 +58,8 @@ internal sealed class BrokerMetrics : IDisposable
     public void Abandoned(string reason) => _abandoned.Add(1, _broker, new KeyValuePair<string, object?>("pigato.error.code", reason));
 
     public void SlowConsumer() => _slowConsumers.Add(1, _broker);
+
+    public void Denied(string code) => _denied.Add(1, _broker, new KeyValuePair<string, object?>("pigato.error.code", code));
 
     public void Dispose() => _meter.Dispose();
 }

@@ -11,6 +11,9 @@ internal sealed class BrokerWorker(string key, byte[] identity, ServiceEntry ser
 
     public byte[] Identity { get; } = identity;
 
+    /// <summary>The principal it authenticated as (or anonymous), when the broker requires authentication.</summary>
+    public string? Principal { get; set; }
+
     /// <summary>The service it registered as.</summary>
     public ServiceEntry Service { get; } = service;
 

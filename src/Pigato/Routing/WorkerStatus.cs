@@ -5,7 +5,9 @@ namespace Pigato.Routing;
 /// <summary>What a worker's heartbeat (or READY extension frame) tells the broker: <c>{"concurrency": n, "update": true}</c>.</summary>
 /// <param name="Concurrency">The worker's current limit (-1 = none), when given.</param>
 /// <param name="Update">A core service asks the broker to republish its directory.</param>
-internal readonly record struct WorkerStatus(int? Concurrency, bool Update)
+/// <param name="Principal">A .NET worker's credential: its principal (READY only, to a broker that requires it).</param>
+/// <param name="Token">A .NET worker's credential: its token.</param>
+internal readonly record struct WorkerStatus(int? Concurrency, bool Update, string? Principal = null, string? Token = null)
 {
     /// <summary>Reads the frame; a missing, empty or non-JSON frame tells nothing.</summary>
     public static WorkerStatus Parse(ReadOnlySpan<byte> json)
@@ -28,8 +30,14 @@ internal readonly record struct WorkerStatus(int? Concurrency, bool Update)
             {
                 var isConcurrency = reader.ValueTextEquals("concurrency"u8);
                 var isUpdate = reader.ValueTextEquals("update"u8);
+                var isPrincipal = reader.ValueTextEquals("principal"u8);
+                var isToken = reader.ValueTextEquals("token"u8);
                 reader.Read();
-                if (isConcurrency && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n))
+                if ((isPrincipal || isToken) && reader.TokenType == JsonTokenType.String)
+                {
+                    result = isPrincipal ? result with { Principal = reader.GetString() } : result with { Token = reader.GetString() };
+                }
+                else if (isConcurrency && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n))
                 {
                     result = result with { Concurrency = n < 0 ? -1 : n };
                 }

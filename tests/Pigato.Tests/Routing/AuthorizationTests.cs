@@ -1,0 +1,87 @@
+using Pigato.Routing;
+using Pigato.Security;
+
+namespace Pigato.Tests.Routing;
+
+/// <summary>Authentication and permissions in the broker core.</summary>
+public class AuthorizationTests
+{
+    private static readonly (string Token, string Hash) Api = Permissions.NewToken();
+    private static readonly (string Token, string Hash) Billing = Permissions.NewToken();
+
+    private static Permissions Rules(bool billingMayServe = true) => Permissions.Parse($$"""
+        {
+          "principals": {
+            "api": { "tokenHash": "{{Api.Hash}}", "request": ["billing*", "report"] },
+            "billing": { "tokenHash": "{{Billing.Hash}}", "serve": {{(billingMayServe ? "[\"billing*\"]" : "[]")}} },
+            "anonymous": { "request": ["echo"], "serve": ["echo"] }
+          }
+        }
+        """);
+
+    private static CoreHarness Harness() => new(new BrokerOptions { Permissions = Rules(), AllowInsecureAuthenticationWithoutEncryption = true });
+
+    [Theory]
+    [InlineData("billing", "billing", true)]
+    [InlineData("billing*", "billing.refund", true)]
+    [InlineData("report", "report@1.2.3", true)]
+    [InlineData("report", "report@^1", true)]
+    [InlineData("report", "reports", false)]
+    [InlineData("*", "anything", true)]
+    public void Patterns_UnderstandWildcardsAndVersions(string pattern, string service, bool allowed) =>
+        Assert.Equal(allowed, Permissions.Allows([pattern], service));
+
+    [Fact]
+    public void Requests_AnonymousOnlyWhereAllowed_AuthenticatedByItsPermissions()
+    {
+        var h = Harness();
+        h.Request("stranger", "echo", "r1");
+        h.Request("stranger", "billing", "r2");
+        h.Core.ClientAuth(CoreHarness.B("app"), CoreHarness.B("api"), CoreHarness.B(Api.Token));
+        h.Request("app", "billing.refund", "r3");
+        h.Request("app", "admin", "r4");
+        h.Core.ClientAuth(CoreHarness.B("liar"), CoreHarness.B("api"), CoreHarness.B("guessed"));
+        h.Request("liar", "billing", "r5");
+
+        Assert.Equal([$"error stranger r2 {PigatoErrorCodes.Unauthenticated}", $"error app r4 {PigatoErrorCodes.Forbidden}", $"error liar r5 {PigatoErrorCodes.Unauthenticated}"], h.Output.Of("error "));
+        Assert.Equal(2, h.Core.Stats().QueuedRequests);
+    }
+
+    [Fact]
+    public void Ready_NeedsAPrincipalThatMayServe()
+    {
+        var h = Harness();
+        h.Core.WorkerReady(CoreHarness.B("anon"), CoreHarness.B("billing"), []);
+        h.Core.WorkerReady(CoreHarness.B("fake"), CoreHarness.B("billing"), CoreHarness.B("{\"principal\":\"billing\",\"token\":\"nope\"}"));
+        h.Core.WorkerReady(CoreHarness.B("real"), CoreHarness.B("billing"), CoreHarness.B($"{{\"principal\":\"billing\",\"token\":\"{Billing.Token}\"}}"));
+        h.Ready("anon-echo", "echo");
+
+        Assert.Equal(["disconnect anon", "disconnect fake"], h.Output.Of("disconnect "));
+        Assert.Equal(2, h.Core.Stats().Workers);
+    }
+
+    [Fact]
+    public void NewPermissions_RevokeAWorker_AtOnce()
+    {
+        var h = Harness();
+        h.Core.WorkerReady(CoreHarness.B("real"), CoreHarness.B("billing"), CoreHarness.B($"{{\"principal\":\"billing\",\"token\":\"{Billing.Token}\"}}"));
+        Assert.Equal(1, h.Core.Stats().Workers);
+
+        h.Core.SetPermissions(Rules(billingMayServe: false));
+
+        Assert.Contains("disconnect real", h.Output.Sent);
+        Assert.Equal(0, h.Core.Stats().Workers);
+    }
+
+    [Fact]
+    public void BrokerWithPermissionsButNoCurve_RefusesToStart_UnlessToldLoudly()
+    {
+        var refused = Assert.Throws<ArgumentException>(() => new Broker(new BrokerOptions { Permissions = Rules() }));
+        Assert.Contains("plain text", refused.Message, StringComparison.Ordinal);
+        _ = new Broker(new BrokerOptions { Permissions = Rules(), AllowInsecureAuthenticationWithoutEncryption = true });
+    }
+
+    [Fact]
+    public void PermissionsFile_WithAPrincipalWithoutToken_IsRefused() =>
+        Assert.Throws<System.Text.Json.JsonException>(() => Permissions.Parse("""{ "principals": { "api": { "request": ["*"] } } }"""));
+}
