@@ -27,6 +27,7 @@ internal static class PigatoCli
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(LoadCommand.Create());
         root.Subcommands.Add(KeygenCommand.Create());
+        root.Subcommands.Add(TokenCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;
     }

@@ -241,6 +241,31 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Token_PrintsATokenAndItsPermissionsEntry_AndPermissionsWithoutCurveAreRefused()
+    {
+        var token = new Run();
+        Assert.Equal(0, await token.RunAsync("token", "billing-api"));
+        var lines = token.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var secret = lines[0]["token:".Length..].Trim();
+        var entry = lines[1][(lines[1].IndexOf('{', StringComparison.Ordinal))..].Trim();
+        var permissions = Pigato.Security.Permissions.Parse($"{{\"principals\": {{\"billing-api\": {entry}}}}}");
+        Assert.Equal("billing-api", permissions.Authenticate("billing-api", secret));
+
+        var file = Path.Combine(Path.GetTempPath(), "pigato-cli-perm-" + Guid.NewGuid().ToString("N") + ".json");
+        await File.WriteAllTextAsync(file, "{\"principals\":{}}");
+        try
+        {
+            var broker = new Run();
+            Assert.Equal(2, await broker.RunAsync("broker", "--bind", Ports.FreeEndpoint(), "--permissions", file));
+            Assert.Contains("plain text", broker.Errors, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Demo_CompletesWithinBound()
     {
         var run = new Run();

@@ -33,12 +33,13 @@ internal static class BrokerCommand
         var maxServiceQueue = Cli.CountOption("--max-service-queue", "Requests one service's queue may hold (ERR_SERVICE_QUEUE_FULL).", defaults.MaxQueuedPerService);
         var maxPeerQueue = Cli.CountOption("--max-peer-queue", "Messages kept for a peer that reads too slowly, before it is a slow consumer.", defaults.MaxQueuedPerPeer);
         var curveSecret = new Option<FileInfo?>("--curve-secret") { Description = "The broker's secret key file (NAME.key_secret from pigato keygen): encrypt every connection with CURVE." };
+        var permissions = new Option<FileInfo?>("--permissions") { Description = "Require authentication and enforce this permissions file (JSON; re-read when it changes). Needs --curve-secret." };
         var slowConsumer = Cli.DurationOption("--slow-consumer", "How long messages may wait for a peer that reads nothing", defaults.SlowConsumerTimeout);
 
         var command = new Command("broker", "Run a broker until Ctrl+C or SIGTERM.")
         {
             bind, intch, heartbeat, liveness, dmode, noDirectory, verbose,
-            maxHeld, maxMessage, maxClientPending, maxClientBytes, maxServiceQueue, maxPeerQueue, slowConsumer, curveSecret,
+            maxHeld, maxMessage, maxClientPending, maxClientBytes, maxServiceQueue, maxPeerQueue, slowConsumer, curveSecret, permissions,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -58,6 +59,7 @@ internal static class BrokerCommand
             var options = new BrokerOptions
             {
                 CurveSecretKey = curveSecretKey,
+                PermissionsFile = parse.GetValue(permissions)?.FullName,
                 Endpoint = parse.GetValue(bind)!,
                 InternalEndpoint = parse.GetValue(intch),
                 HeartbeatInterval = parse.GetValue(heartbeat),

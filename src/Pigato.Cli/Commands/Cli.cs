@@ -52,6 +52,40 @@ internal static partial class Cli
         }
     }
 
+    /// <summary>The principal to authenticate as, with its token read from a file (so that it does not show in process lists).</summary>
+    public static (Option<string?> Principal, Option<FileInfo?> TokenFile) CredentialOptions() => (
+        new Option<string?>("--principal") { Description = "Authenticate as this principal (with --token-file) to a broker that requires it." },
+        new Option<FileInfo?>("--token-file") { Description = "A file holding the principal's token (from pigato token)." });
+
+    /// <summary>The credential given on the command line, or null; false, with the error printed, when it is incomplete or unreadable.</summary>
+    public static bool TryCredential(ParseResult parse, (Option<string?> Principal, Option<FileInfo?> TokenFile) options, out Security.PigatoCredential? credential)
+    {
+        credential = null;
+        var principal = parse.GetValue(options.Principal);
+        var file = parse.GetValue(options.TokenFile);
+        if (principal is null && file is null)
+        {
+            return true;
+        }
+
+        if (principal is null || file is null)
+        {
+            parse.InvocationConfiguration.Error.WriteLine("error: --principal and --token-file go together.");
+            return false;
+        }
+
+        try
+        {
+            credential = new Security.PigatoCredential(principal, File.ReadAllText(file.FullName).Trim());
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            parse.InvocationConfiguration.Error.WriteLine($"error: cannot read the token file '{file.FullName}': {e.Message}");
+            return false;
+        }
+    }
+
     /// <summary>A size option: <c>256MiB</c>, <c>4MB</c>, <c>64KiB</c> or a number of bytes.</summary>
     public static Option<long> SizeOption(string name, string description, long defaultValue) => new(name)
     {

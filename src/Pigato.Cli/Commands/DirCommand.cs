@@ -10,12 +10,13 @@ internal static class DirCommand
         var service = new Argument<string?>("service") { Description = "Only this service.", Arity = ArgumentArity.ZeroOrOne };
         var broker = Cli.BrokerOption();
         var curve = Cli.CurveServerOption();
+        var credentialOptions = Cli.CredentialOptions();
         var timeout = Cli.DurationOption("--timeout", "Time to wait for the directory", TimeSpan.FromSeconds(10));
 
-        var command = new Command("dir", "List services and their workers (asks the $dir service).") { service, broker, timeout, curve };
+        var command = new Command("dir", "List services and their workers (asks the $dir service).") { service, broker, timeout, curve, credentialOptions.Principal, credentialOptions.TokenFile };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (!Cli.TryCurveServerKey(parse, curve, out var curveKey))
+            if (!Cli.TryCurveServerKey(parse, curve, out var curveKey) || !Cli.TryCredential(parse, credentialOptions, out var credential))
             {
                 return 1;
             }
@@ -29,7 +30,7 @@ internal static class DirCommand
             var maps = new List<Dictionary<string, string[]>>();
             foreach (var endpoint in endpoints)
             {
-                await using var client = new Client(new ClientOptions { Endpoint = endpoint, CurveServerKey = curveKey });
+                await using var client = new Client(new ClientOptions { Endpoint = endpoint, CurveServerKey = curveKey, Credential = credential });
                 await client.StartAsync(cancellationToken);
                 try
                 {

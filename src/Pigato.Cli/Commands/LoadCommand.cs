@@ -23,22 +23,23 @@ internal static class LoadCommand
         var timeout = Cli.DurationOption("--timeout", "Time without a reply before a request times out", TimeSpan.FromSeconds(30));
         var broker = Cli.BrokerOption();
         var curve = Cli.CurveServerOption();
+        var credentialOptions = Cli.CredentialOptions();
         var json = new Option<bool>("--json") { Description = "Print the summary as one JSON object on stdout." };
 
         var command = new Command("load", "Send many requests with a bounded number in flight and report throughput, latency and errors.")
         {
-            service, data, requests, inFlight, retry, persist, timeout, broker, json, curve,
+            service, data, requests, inFlight, retry, persist, timeout, broker, json, curve, credentialOptions.Principal, credentialOptions.TokenFile,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (!Cli.TryCurveServerKey(parse, curve, out var curveKey))
+            if (!Cli.TryCurveServerKey(parse, curve, out var curveKey) || !Cli.TryCredential(parse, credentialOptions, out var credential))
             {
                 return 1;
             }
 
             var options = new RequestOptions { Retry = parse.GetValue(retry), Persist = parse.GetValue(persist), Timeout = parse.GetValue(timeout) };
             var run = new LoadRun(parse.GetValue(service)!, RequestCommand.AsJson(parse.GetValue(data)), parse.GetValue(requests), parse.GetValue(inFlight), options);
-            await using var client = new Client(new ClientOptions { Endpoints = parse.GetValue(broker)!, CurveServerKey = curveKey, MaxPendingRequests = Math.Max(ClientOptions.Default.MaxPendingRequests, parse.GetValue(inFlight)) });
+            await using var client = new Client(new ClientOptions { Endpoints = parse.GetValue(broker)!, CurveServerKey = curveKey, Credential = credential, MaxPendingRequests = Math.Max(ClientOptions.Default.MaxPendingRequests, parse.GetValue(inFlight)) });
             await client.StartAsync(cancellationToken);
             var summary = await run.ExecuteAsync(client, parse.InvocationConfiguration.Error, cancellationToken);
             await parse.InvocationConfiguration.Output.WriteLineAsync(parse.GetValue(json) ? summary.ToJson() : summary.ToText());

@@ -13,6 +13,7 @@ internal static class RequestCommand
         var data = new Argument<string?>("json-data") { Description = "Request data as JSON; text that is not JSON is sent as a string.", Arity = ArgumentArity.ZeroOrOne };
         var broker = Cli.BrokerOption();
         var curve = Cli.CurveServerOption();
+        var credentialOptions = Cli.CredentialOptions();
         var timeout = Cli.DurationOption("--timeout", "Time without a reply before giving up", TimeSpan.FromSeconds(10));
         var option = new Option<string[]>("--option", "-o") { Description = "A request option key=value (value as JSON, else text); repeatable.", AllowMultipleArgumentsPerToken = false };
         option.Validators.Add(r =>
@@ -24,10 +25,10 @@ internal static class RequestCommand
         });
         var workerId = new Option<string?>("--worker", "-w") { Description = "Only this worker id may handle the request." };
 
-        var command = new Command("request", "Send one request and print each partial reply as it arrives, then the final reply.") { service, data, broker, timeout, option, workerId, curve };
+        var command = new Command("request", "Send one request and print each partial reply as it arrives, then the final reply.") { service, data, broker, timeout, option, workerId, curve, credentialOptions.Principal, credentialOptions.TokenFile };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (!Cli.TryCurveServerKey(parse, curve, out var curveKey))
+            if (!Cli.TryCurveServerKey(parse, curve, out var curveKey) || !Cli.TryCredential(parse, credentialOptions, out var credential))
             {
                 return 1;
             }
@@ -41,7 +42,7 @@ internal static class RequestCommand
             var fields = (parse.GetValue(option) ?? []).ToDictionary(o => o[..o.IndexOf('=', StringComparison.Ordinal)], o => (object?)AsJson(o[(o.IndexOf('=', StringComparison.Ordinal) + 1)..]));
             var options = new RequestOptions { Timeout = wait, WorkerId = parse.GetValue(workerId), Fields = fields };
 
-            await using var client = new Client(new ClientOptions { Endpoints = endpoints, CurveServerKey = curveKey });
+            await using var client = new Client(new ClientOptions { Endpoints = endpoints, CurveServerKey = curveKey, Credential = credential });
             await client.StartAsync(cancellationToken);
             try
             {

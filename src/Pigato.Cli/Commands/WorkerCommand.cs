@@ -12,6 +12,7 @@ internal static class WorkerCommand
         service.AcceptOnlyFromAmong(EchoService.Name, StocksService.Name);
         var broker = Cli.BrokerOption();
         var curve = Cli.CurveServerOption();
+        var credentialOptions = Cli.CredentialOptions();
         var concurrency = new Option<int>("--concurrency", "-c") { Description = "Requests handled at once (-1 = no limit).", DefaultValueFactory = _ => 100 };
         concurrency.Validators.Add(r =>
         {
@@ -22,11 +23,11 @@ internal static class WorkerCommand
         });
         var verbose = Cli.VerboseOption();
 
-        var command = new Command("worker", "Run an example worker (echo, or stocks: daily quotes streamed as partial replies).") { service, broker, concurrency, verbose, curve };
+        var command = new Command("worker", "Run an example worker (echo, or stocks: daily quotes streamed as partial replies).") { service, broker, concurrency, verbose, curve, credentialOptions.Principal, credentialOptions.TokenFile };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
-            if (!Cli.TryCurveServerKey(parse, curve, out var curveKey))
+            if (!Cli.TryCurveServerKey(parse, curve, out var curveKey) || !Cli.TryCredential(parse, credentialOptions, out var credential))
             {
                 return 1;
             }
@@ -35,6 +36,7 @@ internal static class WorkerCommand
             var options = new WorkerOptions
             {
                 CurveServerKey = curveKey,
+                Credential = credential,
                 Endpoints = parse.GetValue(broker)!,
                 Service = parse.GetValue(service)!,
                 Concurrency = parse.GetValue(concurrency),
