@@ -183,6 +183,23 @@ public class DotnetBrokerTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public async Task NodePeers_AgainstABrokerWithPermissions_AreServedOnlyWhereAnonymousMay()
+    {
+        Interop.RequireNode();
+        var permissions = Pigato.Security.Permissions.Parse("""{ "principals": { "anonymous": { "request": ["echo"], "serve": ["echo"] } } }""");
+        await using var broker = new Broker(new BrokerOptions { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = null, Permissions = permissions, AllowInsecureAuthenticationWithoutEncryption = true });
+        await broker.StartAsync();
+        await using var echo = await NodePeer.StartAsync(output, "worker", broker.Endpoint!, "echo");
+        await using var other = await NodePeer.StartAsync(output, "worker", broker.Endpoint!, "other");
+        await using var client = await NodePeer.StartAsync(output, "client", broker.Endpoint!);
+
+        Assert.Equal("hello", (await client.RequestAsync(new { service = "echo", data = "hello" })).GetProperty("final").GetString());
+        var refused = await client.RequestAsync(new { service = "other", data = "x", mode = "callback" });
+        Assert.Equal(PigatoErrorCodes.Unauthenticated, refused.GetProperty("error").GetString());
+        Assert.Equal(1, (await broker.GetStatsAsync()).Workers);
+    }
+
+    [SkippableFact]
     public async Task DotnetWorker_Pipelined1000RequestsFromNodeClient()
     {
         Interop.RequireNode();

@@ -136,11 +136,14 @@ internal sealed class BrokerConnection : IDisposable
         return false;
     }
 
-    /// <summary>The broker told us to register again (DISCONNECT): a new identity at once.</summary>
+    /// <summary>
+    /// The broker told us to register again (DISCONNECT): a new identity after the reconnect delay, so that a broker that
+    /// keeps refusing (a worker it does not permit) is not hammered in a loop.
+    /// </summary>
     public void Restart()
     {
         Lose();
-        Open();
+        _reconnect.EnableAndReset();
     }
 
     /// <summary>Closes the socket for good (the owner is stopping); the owner is told when the connection was open.</summary>
