@@ -119,7 +119,9 @@ public sealed class Broker : IAsyncDisposable
         _metrics = new BrokerMetrics(Name, () => Volatile.Read(ref _tickStats));
         _transport = new BrokerTransport(_router, _publisher, Options, ReportError);
         var permissions = Options.PermissionsFile is { } file ? new Security.PermissionsWatch(file) : null;
-        _core = new BrokerCore(permissions is null ? Options : Options with { Permissions = permissions.Current }, _transport, Options.TimeProvider, _logger, _metrics);
+        // The broker's own $dir registers with a credential only this broker knows, whatever the permissions file says.
+        var coreServices = Options.RequiresAuthentication ? new Security.PigatoCredential("$broker", Security.Permissions.NewToken().Token) : null;
+        _core = new BrokerCore(permissions is null ? Options : Options with { Permissions = permissions.Current }, _transport, Options.TimeProvider, _logger, _metrics, coreServices: coreServices);
         _transport.Core = _core;
 
         var loop = _loop = new ActorLoop(nameof(Broker), e => ReportError(PigatoErrorCodes.Internal, "Broker loop error: " + e.Message, null, e));
@@ -157,6 +159,8 @@ public sealed class Broker : IAsyncDisposable
                 InternalEndpoint = Connectable(InternalEndpoint!),
                 HeartbeatInterval = Options.HeartbeatInterval,
                 CurveServerKey = Options.CurveSecretKey is { } secret ? Security.CurveKeys.PublicKeyOf(secret) : null,
+                Permissions = Options.RequiresAuthentication ? () => core.Permissions : null,
+                Credential = coreServices,
                 LoggerFactory = Options.LoggerFactory,
             });
             await _directory.StartAsync(cancellationToken).ConfigureAwait(false);

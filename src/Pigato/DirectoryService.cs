@@ -52,6 +52,7 @@ public sealed class DirectoryService : IAsyncDisposable
                 Concurrency = -1,
                 HeartbeatInterval = _options.HeartbeatInterval,
                 CurveServerKey = _options.CurveServerKey,
+                Credential = _options.Credential,
                 LoggerFactory = _options.LoggerFactory,
             },
             HandleAsync);
@@ -149,7 +150,16 @@ public sealed class DirectoryService : IAsyncDisposable
             // The broker is slow to publish: the last snapshot is the best answer there is.
         }
 
-        var snapshot = Snapshot;
+        IReadOnlyDictionary<string, string[]> snapshot = Snapshot;
+        if (_options.Permissions?.Invoke() is { } permissions)
+        {
+            // The broker put the requester's principal in the options: it sees only what it may request.
+            var principal = options.ValueKind == JsonValueKind.Object && options.TryGetProperty("principal", out var p) && p.ValueKind == JsonValueKind.String
+                ? p.GetString()!
+                : Security.Permissions.Anonymous;
+            snapshot = snapshot.Where(e => permissions.MayRequest(principal, e.Key)).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+        }
+
         if (data.ValueKind == JsonValueKind.String)
         {
             await reply.EndAsync(snapshot.TryGetValue(data.GetString()!, out var workers) ? workers : []).ConfigureAwait(false);

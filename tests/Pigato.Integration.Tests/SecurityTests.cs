@@ -147,6 +147,30 @@ public class PermissionsTests
     }
 
     [Fact]
+    public async Task Directory_ListsOnlyTheServicesTheRequesterMayRequest()
+    {
+        var (apiToken, apiHash) = Permissions.NewToken();
+        var permissions = Permissions.Parse($$"""
+            { "principals": {
+                "api": { "tokenHash": "{{apiHash}}", "request": ["billing*", "$dir"] },
+                "anonymous": { "request": ["$dir"], "serve": ["billing", "secret"] } } }
+            """);
+        await using var harness = await PigatoHarness.StartAsync(new BrokerOptions { CurveSecretKey = BrokerKeys.Secret, Permissions = permissions, EnableDirectory = true });
+        var billing = await harness.StartWorkerAsync("billing", (d, r, _) => r.EndAsync(d), o => o with { CurveServerKey = BrokerKeys.Public });
+        await harness.StartWorkerAsync("secret", (d, r, _) => r.EndAsync(d), o => o with { CurveServerKey = BrokerKeys.Public });
+        var api = await harness.StartClientAsync(o => o with { CurveServerKey = BrokerKeys.Public, Credential = new PigatoCredential("api", apiToken) });
+        var anonymous = await harness.StartClientAsync(o => o with { CurveServerKey = BrokerKeys.Public });
+
+        var seenByApi = await api.RequestAsync<Dictionary<string, string[]>>(DirectoryService.ServiceName, null, cancellationToken: Bounded.Token());
+        var seenByAnonymous = await anonymous.RequestAsync<Dictionary<string, string[]>>(DirectoryService.ServiceName, null, cancellationToken: Bounded.Token());
+
+        Assert.Equal(["$dir", "billing"], seenByApi!.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([billing.Id!], seenByApi["billing"]);
+        Assert.Equal(["$dir"], seenByAnonymous!.Keys);
+        Assert.Empty((await anonymous.RequestAsync<string[]>(DirectoryService.ServiceName, "secret", cancellationToken: Bounded.Token()))!);
+    }
+
+    [Fact]
     public async Task ABrokenPermissionsFile_StopsTheBrokerAtStart_NamingTheFile()
     {
         var file = Path.Combine(Path.GetTempPath(), "pigato-permissions-" + Guid.NewGuid().ToString("N") + ".json");

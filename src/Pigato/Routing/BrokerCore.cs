@@ -43,11 +43,15 @@ internal sealed class BrokerCore
     private readonly Dictionary<string, (string Principal, long LastHeard)> _clientPrincipals = new(StringComparer.Ordinal);
     private readonly RefusalLog _audit;
     private Security.Permissions? _permissions;
+
+    /// <summary>The credential of the broker's own core services (its in-process <c>$dir</c>), which may serve <c>$</c> names whatever the permissions say.</summary>
+    private readonly Security.PigatoCredential? _coreServices;
     private bool _directoryChanged;
     private long _directoryPublishedAt;
 
-    public BrokerCore(BrokerOptions options, IBrokerOutput output, TimeProvider time, ILogger logger, BrokerMetrics? metrics = null, Random? random = null)
+    public BrokerCore(BrokerOptions options, IBrokerOutput output, TimeProvider time, ILogger logger, BrokerMetrics? metrics = null, Random? random = null, Security.PigatoCredential? coreServices = null)
     {
+        _coreServices = coreServices;
         _options = options;
         _output = output;
         _time = time;
@@ -125,7 +129,16 @@ internal sealed class BrokerCore
             return;
         }
 
-        _requests.Create(clientId, rid, entry, data, options, _time.GetTimestamp());
+        if (_permissions is not null && entry.Name.StartsWith('$'))
+        {
+            // Core services answer by the requester's rights (the directory lists only what it may request): they learn
+            // its principal from the broker, which overwrites whatever the client put there.
+            _requests.Create(clientId, rid, entry, data, WithPrincipal(options, PrincipalOf(clientId)), _time.GetTimestamp());
+        }
+        else
+        {
+            _requests.Create(clientId, rid, entry, data, options, _time.GetTimestamp());
+        }
         _metrics?.Received();
         DispatchPending();
     }
@@ -151,16 +164,19 @@ internal sealed class BrokerCore
         Deny(PigatoErrorCodes.Unauthenticated, Utf8.Decode(clientId), $"client credential for principal '{name}' rejected");
     }
 
+    /// <summary>The permissions in force (null: none), for core services that answer by the requester's rights.</summary>
+    public Security.Permissions? Permissions => Volatile.Read(ref _permissions);
+
     /// <summary>
     /// New permissions (the file changed): from now on requests are checked against them, and every worker whose principal
     /// may no longer serve its service is disconnected (its requests re-queued or failed).
     /// </summary>
     public void SetPermissions(Security.Permissions permissions)
     {
-        _permissions = permissions;
+        Volatile.Write(ref _permissions, permissions);
         foreach (var worker in _workers.All.ToList())
         {
-            if (!permissions.MayServe(worker.Principal ?? Security.Permissions.Anonymous, worker.Service.Name))
+            if (worker.Principal != _coreServices?.Principal && !permissions.MayServe(worker.Principal ?? Security.Permissions.Anonymous, worker.Service.Name))
             {
                 Deny(PigatoErrorCodes.Forbidden, worker.Id, $"principal '{worker.Principal}' may no longer serve '{worker.Service.Name}': revoked");
                 RemoveWorker(worker, "revoked", sendDisconnect: true);
@@ -215,7 +231,11 @@ internal sealed class BrokerCore
         {
             principal = parsed.Principal is null ? Security.Permissions.Anonymous : permissions.Authenticate(parsed.Principal, parsed.Token ?? "");
             var name = Utf8.Decode(service);
-            var denial = principal is null ? PigatoErrorCodes.Unauthenticated
+            var isCore = _coreServices is { } core && parsed.Principal == core.Principal && name.StartsWith('$')
+                && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(parsed.Token ?? ""), System.Text.Encoding.UTF8.GetBytes(core.Token));
+            principal = isCore ? _coreServices!.Principal : principal;
+            var denial = isCore ? null
+                : principal is null ? PigatoErrorCodes.Unauthenticated
                 : permissions.MayServe(principal, name) ? null
                 : principal == Security.Permissions.Anonymous ? PigatoErrorCodes.Unauthenticated
                 : PigatoErrorCodes.Forbidden;
@@ -483,11 +503,32 @@ internal sealed class BrokerCore
         }
     }
 
+    /// <summary>The principal a client authenticated as, or anonymous.</summary>
+    private string PrincipalOf(ReadOnlySpan<byte> clientId) =>
+        PeerKey.TryGet(_clientPrincipals, clientId, out var entry) ? entry.Principal : Security.Permissions.Anonymous;
+
+    /// <summary>The options frame with <c>principal</c> set (a frame that is not a JSON object becomes one).</summary>
+    private static byte[] WithPrincipal(ReadOnlySpan<byte> options, string principal)
+    {
+        System.Text.Json.Nodes.JsonObject node;
+        try
+        {
+            node = System.Text.Json.Nodes.JsonNode.Parse(options) as System.Text.Json.Nodes.JsonObject ?? [];
+        }
+        catch (JsonException)
+        {
+            node = [];
+        }
+
+        node["principal"] = principal;
+        return JsonSerializer.SerializeToUtf8Bytes(node, JsonObjectContext.Default.JsonObject);
+    }
+
     /// <summary>The denial of a request by the permissions, or null: unauthenticated when anonymous may not, forbidden when the principal may not.</summary>
     private string? Authorize(Security.Permissions permissions, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service)
     {
-        var known = PeerKey.TryGet(_clientPrincipals, clientId, out var entry);
-        var principal = known ? entry.Principal : Security.Permissions.Anonymous;
+        var known = PeerKey.TryGet(_clientPrincipals, clientId, out _);
+        var principal = PrincipalOf(clientId);
         if (permissions.MayRequest(principal, Utf8.Decode(service)))
         {
             return null;
