@@ -119,6 +119,9 @@ public class HostingConfigurationTests
                 ["Client:Endpoints:0"] = "tcp://127.0.0.1:1",
                 ["Client:Endpoints:1"] = "tcp://127.0.0.1:2",
                 ["Worker:Endpoints:0"] = "tcp://127.0.0.1:3",
+                ["Client:CurveServerKey"] = Pigato.Security.CurveKeys.Generate().PublicKey,
+                ["Client:Credential:Principal"] = "api",
+                ["Client:Credential:Token"] = "t0ken",
             })
             .Build();
         var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
@@ -129,6 +132,8 @@ public class HostingConfigurationTests
         var client = provider.GetRequiredService<Client>();
 
         Assert.Equal(["tcp://127.0.0.1:1", "tcp://127.0.0.1:2"], client.Options.Endpoints);
+        Assert.Equal(new Pigato.Security.PigatoCredential("api", "t0ken"), client.Options.Credential);
+        Assert.NotNull(client.Options.CurveServerKey);
         Assert.Equal(["tcp://127.0.0.1:3"], Microsoft.Extensions.Configuration.ConfigurationBinder.Get<WorkerOptions>(configuration.GetSection("Worker"))!.Endpoints);
     }
 }
