@@ -45,6 +45,12 @@ public sealed class Broker : IAsyncDisposable
     /// <summary>The name of the System.Diagnostics.Metrics meter the broker reports on: request counters by outcome, worker and request gauges.</summary>
     public const string MeterName = BrokerMetrics.MeterName;
 
+    /// <summary>
+    /// The name of the System.Diagnostics activity source of Pigato's spans (client <c>send</c>, broker <c>receive</c>,
+    /// worker <c>process</c>; <c>AddSource("Pigato")</c> in OpenTelemetry). Nothing is recorded while nobody listens.
+    /// </summary>
+    public const string ActivitySourceName = Tracing.SourceName;
+
     /// <summary>The options this broker runs with.</summary>
     public BrokerOptions Options { get; }
 

@@ -70,6 +70,7 @@ public sealed partial class Client : IBrokerConnectionOwner
         else if (request.TryComplete())
         {
             _pending.TryRemove(rid, out _);
+            Tracing.Stop(request.Activity, PigatoDecoder.IsOkStatus(status) ? null : Utf8.Decode(data).Trim('"'));
             request.OnFinal(status, data, options);
         }
     }
@@ -294,6 +295,7 @@ public sealed partial class Client : IBrokerConnectionOwner
         if (request.TryComplete())
         {
             _pending.TryRemove(request.Rid, out _);
+            Tracing.Stop(request.Activity, (exception as PigatoException)?.Code ?? exception.GetType().Name);
             request.OnFailed(exception);
         }
     }

@@ -121,6 +121,18 @@ public sealed partial class Client
         var optionsFrame = options is null || options == RequestOptions.Default
             ? _defaultOptionsFrame ??= RequestOptions.Default.ToJson(Options.DefaultTimeout, Options.SerializerOptions)
             : options.ToJson(request.Timeout, Options.SerializerOptions);
+        if (Tracing.Source.HasListeners())
+        {
+            // The span covers the request until its final reply; it is not made current for the caller's own code.
+            var caller = System.Diagnostics.Activity.Current;
+            if (Tracing.Start("send", request.Service, System.Diagnostics.ActivityKind.Client, request.Rid) is { } activity)
+            {
+                System.Diagnostics.Activity.Current = caller;
+                request.Activity = activity;
+                optionsFrame = Tracing.Inject(optionsFrame, activity);
+            }
+        }
+
         request.Frames = new RequestFrames(Encoding.UTF8.GetBytes(request.Service), dataFrame, optionsFrame, options?.Retry ?? false);
         if (Refusal(request) is { } refusal)
         {

@@ -87,6 +87,8 @@ public sealed partial class Worker
 
     private async Task RunHandlerAsync(WorkerReply reply, byte[] data, JsonElement options)
     {
+        // The handler runs inside the "process" span (its own spans nest under it), a child of the request's trace.
+        using var activity = Tracing.Start("process", reply.Service, System.Diagnostics.ActivityKind.Server, reply.RequestId, Tracing.Source.HasListeners() ? Tracing.Extract(options) : default);
         try
         {
             await _handler(data, reply, options).ConfigureAwait(false);
@@ -94,6 +96,7 @@ public sealed partial class Worker
         }
         catch (PigatoException e)
         {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Code);
             reply.TryFail(e.Code);
         }
 #pragma warning disable CA1031 // A handler's failure becomes an error reply, never a crash.
@@ -101,6 +104,7 @@ public sealed partial class Worker
 #pragma warning restore CA1031
         {
             Log.HandlerFailed(_logger, Service, reply.RequestId, e);
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, PigatoErrorCodes.HandlerFailed);
             reply.TryFail(PigatoErrorCodes.HandlerFailed);
         }
         finally

@@ -50,6 +50,9 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
 
     public CancellationTokenRegistration Cancellation { get; set; }
 
+    /// <summary>The request's <c>send</c> span, when someone listens to the Pigato activity source.</summary>
+    public System.Diagnostics.Activity? Activity { get; set; }
+
     /// <summary>When the request fails with C_TIMEOUT unless something arrives first; long.MaxValue for never.</summary>
     public long Deadline => Timeout == System.Threading.Timeout.InfiniteTimeSpan
         ? long.MaxValue

@@ -129,16 +129,20 @@ internal sealed class BrokerCore
             return;
         }
 
-        if (_permissions is not null && entry.Name.StartsWith('$'))
+        // Core services answer by the requester's rights (the directory lists only what it may request): they learn its
+        // principal from the broker, which overwrites whatever the client put there.
+        var stored = _permissions is not null && entry.Name.StartsWith('$') ? WithPrincipal(options, PrincipalOf(clientId)) : null;
+        System.Diagnostics.Activity? activity = null;
+        if (Tracing.Source.HasListeners())
         {
-            // Core services answer by the requester's rights (the directory lists only what it may request): they learn
-            // its principal from the broker, which overwrites whatever the client put there.
-            _requests.Create(clientId, rid, entry, data, WithPrincipal(options, PrincipalOf(clientId)), _time.GetTimestamp());
+            // The broker's span is the worker's parent: the stored options carry its context onwards.
+            var caller = System.Diagnostics.Activity.Current;
+            activity = Tracing.Start("receive", entry.Name, System.Diagnostics.ActivityKind.Server, Utf8.Decode(rid), Tracing.Extract(stored ?? options));
+            System.Diagnostics.Activity.Current = caller;
+            stored = activity is null ? stored : Tracing.Inject(stored ?? options.ToArray(), activity);
         }
-        else
-        {
-            _requests.Create(clientId, rid, entry, data, options, _time.GetTimestamp());
-        }
+
+        _requests.Create(clientId, rid, entry, data, stored ?? options, _time.GetTimestamp(), activity);
         _metrics?.Received();
         DispatchPending();
     }
@@ -343,6 +347,7 @@ internal sealed class BrokerCore
             }
 
             (request.RejectedBy ??= new HashSet<string>(StringComparer.Ordinal)).Add(worker.Key);
+            request.Activity?.AddEvent(new System.Diagnostics.ActivityEvent("rejected", tags: new System.Diagnostics.ActivityTagsCollection { ["pigato.worker.id"] = worker.Id }));
             _metrics?.Rejected();
             Log.Request(_logger, request.Rid, request.Service.Name, "rejected by", worker.Id);
             _requests.Requeue(request);
@@ -607,7 +612,7 @@ internal sealed class BrokerCore
         {
             foreach (var request in group)
             {
-                _requests.End(request);
+                _requests.End(request, PigatoErrorCodes.ClientLost);
                 _metrics?.Abandoned(PigatoErrorCodes.ClientLost);
             }
 
@@ -651,7 +656,7 @@ internal sealed class BrokerCore
             foreach (var request in abandoned ?? [])
             {
                 worker.RememberAbandoned(request.Key);
-                _requests.End(request);
+                _requests.End(request, PigatoErrorCodes.WorkerTimeout);
                 _metrics?.Abandoned(PigatoErrorCodes.WorkerTimeout);
                 Log.Abandoned(_logger, PigatoErrorCodes.WorkerTimeout, worker.Id, 1, $"request {request.Rid} held past its timeout plus {InFlightGrace.TotalSeconds:0.#} s; the worker's slot is freed");
                 _dispatcher.MarkServedBy(worker.Service);
@@ -706,6 +711,7 @@ internal sealed class BrokerCore
             else if (_dispatcher.Pick(candidates, request) is { } worker)
             {
                 _requests.Assign(request, worker);
+                request.Activity?.AddEvent(new System.Diagnostics.ActivityEvent("dispatched", tags: new System.Diagnostics.ActivityTagsCollection { ["pigato.worker.id"] = worker.Id }));
                 switch (_output.SendRequest(worker, request))
                 {
                     case SendResult.Sent:
@@ -759,7 +765,7 @@ internal sealed class BrokerCore
     /// <summary>Drops a queued request whose timeout has passed; its client fails it with C_TIMEOUT on its own.</summary>
     private void Expire(BrokerRequest request)
     {
-        _requests.End(request);
+        _requests.End(request, PigatoErrorCodes.Timeout);
         _metrics?.Expired();
         Log.Request(_logger, request.Rid, request.Service.Name, "expired in queue");
     }
@@ -767,7 +773,7 @@ internal sealed class BrokerCore
     /// <summary>Ends a request with the broker's own error reply.</summary>
     private void Fail(BrokerRequest request, string code)
     {
-        _requests.End(request);
+        _requests.End(request, code);
         _metrics?.Failed();
         Log.Request(_logger, request.Rid, request.Service.Name, code);
         if (!_output.SendError(request.ClientId, request.RidBytes, code))
@@ -833,6 +839,7 @@ internal sealed class BrokerCore
         {
             if (request == undelivered || request.Parsed.Retry)
             {
+                request.Activity?.AddEvent(new System.Diagnostics.ActivityEvent("retried"));
                 _requests.Requeue(request);
                 retried++;
             }

@@ -39,6 +39,9 @@ internal sealed class BrokerRequest(string key, BrokerClient client, byte[] rid,
     /// <summary>When it arrived, as a <see cref="TimeProvider"/> timestamp.</summary>
     public long ArrivedAt { get; } = arrivedAt;
 
+    /// <summary>The broker's span of it (arrival to end, dispatches and rejections as events), when someone listens.</summary>
+    public System.Diagnostics.Activity? Activity { get; set; }
+
     /// <summary>The worker handling it; null while queued.</summary>
     public BrokerWorker? Worker { get; set; }
 

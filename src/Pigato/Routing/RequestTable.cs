@@ -27,7 +27,7 @@ internal sealed class RequestTable(Dispatcher dispatcher)
         PeerKey.TryGet(_requests, clientId, rid, out request);
 
     /// <summary>Creates a request and queues it at the tail of its service's queue.</summary>
-    public BrokerRequest Create(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, ServiceEntry service, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, long now)
+    public BrokerRequest Create(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, ServiceEntry service, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, long now, System.Diagnostics.Activity? activity = null)
     {
         if (!TryGetClient(clientId, out var client))
         {
@@ -37,6 +37,7 @@ internal sealed class RequestTable(Dispatcher dispatcher)
 
         var request = new BrokerRequest(
             PeerKey.Of(clientId, rid), client, rid.ToArray(), clientId.ToArray(), service, data.ToArray(), options.ToArray(), BrokerRequestOptions.Parse(options), now);
+        request.Activity = activity;
         _requests.Add(request.Key, request);
         HeldBytes += request.HeldBytes;
         service.Held++;
@@ -71,9 +72,11 @@ internal sealed class RequestTable(Dispatcher dispatcher)
         Enqueue(request, atHead: true);
     }
 
-    /// <summary>Forgets a request wherever it is (queue or worker).</summary>
-    public void End(BrokerRequest request)
+    /// <summary>Forgets a request wherever it is (queue or worker); <paramref name="outcome"/> is its error code, null for a final reply.</summary>
+    public void End(BrokerRequest request, string? outcome = null)
     {
+        Internal.Tracing.Stop(request.Activity, outcome);
+        request.Activity = null;
         Unqueue(request);
         Release(request);
         if (!_requests.Remove(request.Key))
@@ -96,7 +99,7 @@ internal sealed class RequestTable(Dispatcher dispatcher)
     {
         foreach (var request in _requests.Values.ToList())
         {
-            End(request);
+            End(request, PigatoErrorCodes.BrokerStopped);
         }
     }
 

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Pigato.Internal;
+
+/// <summary>
+/// The <c>Pigato</c> activity source and the W3C trace context in a request's options (<c>traceparent</c>, <c>tracestate</c>),
+/// following OpenTelemetry's messaging conventions. Nothing is made, parsed or written unless a listener is attached.
+/// </summary>
+internal static class Tracing
+{
+    public const string SourceName = "Pigato";
+
+    public static readonly ActivitySource Source = new(SourceName, typeof(Tracing).Assembly.GetName().Version?.ToString());
+
+    /// <summary>Starts a span (null when nobody listens) with the messaging attributes.</summary>
+    public static Activity? Start(string operation, string service, ActivityKind kind, string? rid, ActivityContext parent = default)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        var activity = Source.StartActivity($"{operation} {service}", kind, parent);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("messaging.system", "pigato");
+            activity.SetTag("messaging.operation.name", operation);
+            activity.SetTag("messaging.destination.name", service);
+            if (rid is not null)
+            {
+                activity.SetTag("messaging.message.id", rid);
+            }
+        }
+
+        return activity;
+    }
+
+    /// <summary>The options frame with the span's context in <c>traceparent</c> (and <c>tracestate</c>), replacing any there.</summary>
+    public static byte[] Inject(byte[] options, Activity activity)
+    {
+        JsonObject node;
+        try
+        {
+            node = JsonNode.Parse(options) as JsonObject ?? [];
+        }
+        catch (JsonException)
+        {
+            node = [];
+        }
+
+        node["traceparent"] = activity.Id;
+        if (activity.TraceStateString is { Length: > 0 } state)
+        {
+            node["tracestate"] = state;
+        }
+        else
+        {
+            node.Remove("tracestate");
+        }
+
+        return JsonSerializer.SerializeToUtf8Bytes(node, JsonObjectContext.Default.JsonObject);
+    }
+
+    /// <summary>The trace context a request's options carry, or default.</summary>
+    public static ActivityContext Extract(JsonElement options) =>
+        options.ValueKind == JsonValueKind.Object
+        && options.TryGetProperty("traceparent", out var parent) && parent.ValueKind == JsonValueKind.String
+        && ActivityContext.TryParse(parent.GetString(), options.TryGetProperty("tracestate", out var state) && state.ValueKind == JsonValueKind.String ? state.GetString() : null, isRemote: true, out var context)
+            ? context
+            : default;
+
+    /// <summary>The trace context in an options frame, or default (only called when someone listens).</summary>
+    public static ActivityContext Extract(ReadOnlySpan<byte> options)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(options.ToArray());
+            return Extract(document.RootElement);
+        }
+        catch (JsonException)
+        {
+            return default;
+        }
+    }
+
+    /// <summary>Ends a span from any thread, leaving that thread's current activity as it was.</summary>
+    public static void Stop(Activity? activity, string? errorCode = null)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        if (errorCode is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, errorCode);
+            activity.SetTag("error.type", errorCode);
+        }
+
+        var current = Activity.Current;
+        activity.Stop();
+        Activity.Current = current;
+    }
+}
