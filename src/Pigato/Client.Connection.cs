@@ -70,7 +70,9 @@ public sealed partial class Client : IBrokerConnectionOwner
         else if (request.TryComplete())
         {
             _pending.TryRemove(rid, out _);
-            Tracing.Stop(request.Activity, PigatoDecoder.IsOkStatus(status) ? null : Utf8.Decode(data).Trim('"'));
+            var error = PigatoDecoder.IsOkStatus(status) ? null : Utf8.Decode(data).Trim('"');
+            Tracing.Stop(request.Activity, error);
+            ActorMetrics.RequestEnded(request.Service, request.SentAt, error);
             request.OnFinal(status, data, options);
         }
     }
@@ -295,7 +297,9 @@ public sealed partial class Client : IBrokerConnectionOwner
         if (request.TryComplete())
         {
             _pending.TryRemove(request.Rid, out _);
-            Tracing.Stop(request.Activity, (exception as PigatoException)?.Code ?? exception.GetType().Name);
+            var error = (exception as PigatoException)?.Code ?? exception.GetType().Name;
+            Tracing.Stop(request.Activity, error);
+            ActorMetrics.RequestEnded(request.Service, request.SentAt, error);
             request.OnFailed(exception);
         }
     }

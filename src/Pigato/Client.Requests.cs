@@ -149,6 +149,7 @@ public sealed partial class Client
         }
 
         _pending[request.Rid] = request;
+        ActorMetrics.RequestSent(request.Service);
         if (cancellationToken.CanBeCanceled)
         {
             request.Cancellation = cancellationToken.Register(() => Fail(request, new OperationCanceledException(cancellationToken)));

@@ -89,13 +89,18 @@ public sealed partial class Worker
     {
         // The handler runs inside the "process" span (its own spans nest under it), a child of the request's trace.
         using var activity = Tracing.Start("process", reply.Service, System.Diagnostics.ActivityKind.Server, reply.RequestId, Tracing.Source.HasListeners() ? Tracing.Extract(options) : default);
+        var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        string? error = null;
+        ActorMetrics.HandlerStarted(reply.Service);
         try
         {
             await _handler(data, reply, options).ConfigureAwait(false);
             reply.TryEnd();
+            error = reply.EndedWithError ? "ERR_REPLY" : null;
         }
         catch (PigatoException e)
         {
+            error = e.Code;
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Code);
             reply.TryFail(e.Code);
         }
@@ -104,11 +109,13 @@ public sealed partial class Worker
 #pragma warning restore CA1031
         {
             Log.HandlerFailed(_logger, Service, reply.RequestId, e);
+            error = PigatoErrorCodes.HandlerFailed;
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, PigatoErrorCodes.HandlerFailed);
             reply.TryFail(PigatoErrorCodes.HandlerFailed);
         }
         finally
         {
+            ActorMetrics.HandlerEnded(reply.Service, startedAt, error);
             if (Interlocked.Decrement(ref _running) == 0 && (_draining || _stopping))
             {
                 _drained.TrySetResult();

@@ -123,7 +123,12 @@ public sealed class WorkerReply
     public ValueTask EndAsync() => SendAsync(ReplyKind.Final, PigatoFrames.Null, default);
 
     /// <summary>Sends an error reply (status -1) carrying <paramref name="error"/>, which the client receives as <see cref="PigatoReplyException.Error"/>.</summary>
-    public ValueTask ErrorAsync<T>(T error) => SendAsync(ReplyKind.Error, Serialize(error), default);
+    public ValueTask ErrorAsync<T>(T error)
+    {
+        var sent = SendAsync(ReplyKind.Error, Serialize(error), default);
+        EndedWithError = true;
+        return sent;
+    }
 
     /// <summary>Gives the request back to the broker, which hands it to another worker (never this one again).</summary>
     public ValueTask RejectAsync(object? reason = null) => SendAsync(ReplyKind.Reject, Serialize(reason), default);
@@ -234,6 +239,9 @@ public sealed class WorkerReply
 
         _worker.QueueReply(this, kind, data, OptionsFrame());
     }
+
+    /// <summary>True when the handler ended the request with <see cref="ErrorAsync{T}"/> (for the worker's metrics).</summary>
+    internal bool EndedWithError { get; private set; }
 
     private bool TryMarkEnded()
     {

@@ -10,7 +10,8 @@ public class MetricsTests
     [Fact]
     public async Task Broker_CountsRequestsByOutcome_AndGaugesWhatItHolds()
     {
-        await using var harness = await PigatoHarness.StartAsync(new BrokerOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(250) });
+        // Fast ticks for the gauges and the expiry, but patient with workers: a loaded machine must not purge one.
+        await using var harness = await PigatoHarness.StartAsync(new BrokerOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(250), Liveness = 20 });
         var totals = new ConcurrentDictionary<string, long>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
@@ -70,5 +71,61 @@ public class MetricsTests
             listener.RecordObservableInstruments();
             return totals.GetValueOrDefault("pigato.broker.workers") == 2;
         }, "the workers gauge shows both workers");
+    }
+}
+
+/// <summary>The client's and worker's instruments: durations by service and outcome, in flight, errors by code.</summary>
+[Collection(Infrastructure.SerialTests.Name)]
+public class ActorMetricsTests
+{
+    [Fact]
+    public async Task ClientAndWorker_RecordDurationsOutcomesAndErrors_ByService()
+    {
+        var measured = new ConcurrentBag<(string Instrument, double Value, string? Service, string? Outcome, string? Error)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == Broker.MeterName && (instrument.Name.StartsWith("pigato.client.", StringComparison.Ordinal) || instrument.Name.StartsWith("pigato.worker.", StringComparison.Ordinal)))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            string? service = null, outcome = null, error = null;
+            foreach (var tag in tags)
+            {
+                switch (tag.Key)
+                {
+                    case "messaging.destination.name": service = (string?)tag.Value; break;
+                    case "pigato.outcome": outcome = (string?)tag.Value; break;
+                    case "error.type": error = (string?)tag.Value; break;
+                }
+            }
+
+            if (service?.StartsWith("metered-", StringComparison.Ordinal) == true)
+            {
+                measured.Add((instrument.Name, value, service, outcome, error));
+            }
+        }
+
+        listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
+        listener.Start();
+
+        await using var harness = await Infrastructure.PigatoHarness.StartAsync();
+        await harness.StartWorkerAsync("metered-ok", (d, r, _) => r.EndAsync(d));
+        await harness.StartWorkerAsync("metered-bad", (_, r, _) => r.ErrorAsync("E_METERED"));
+        var client = await harness.StartClientAsync();
+        await client.RequestAsync<string>("metered-ok", "x", cancellationToken: Infrastructure.Bounded.Token());
+        await Assert.ThrowsAsync<PigatoReplyException>(() => client.RequestAsync<string>("metered-bad", null, cancellationToken: Infrastructure.Bounded.Token()).AsTask());
+        await Infrastructure.Bounded.UntilAsync(() => measured.Count(m => m.Instrument == "pigato.worker.process.duration") == 2, "both handlers are measured");
+
+        Assert.Contains(measured, m => m is { Instrument: "pigato.client.request.duration", Service: "metered-ok", Outcome: "ok" } && m.Value > 0);
+        Assert.Contains(measured, m => m is { Instrument: "pigato.client.request.duration", Service: "metered-bad", Outcome: "error" });
+        Assert.Contains(measured, m => m is { Instrument: "pigato.client.request.errors", Service: "metered-bad", Error: "E_METERED" });
+        Assert.Contains(measured, m => m is { Instrument: "pigato.worker.process.errors", Service: "metered-bad" });
+        Assert.Equal(0, measured.Where(m => m.Instrument == "pigato.client.requests.in_flight").Sum(m => m.Value));
+        Assert.Equal(0, measured.Where(m => m.Instrument == "pigato.worker.requests.active").Sum(m => m.Value));
     }
 }
