@@ -13,6 +13,9 @@ internal sealed class BrokerHostedService(Broker broker) : IHostedService
 /// <summary>Runs a <see cref="Worker"/> for the host's lifetime; stopping drains it for its grace period.</summary>
 internal sealed class WorkerHostedService(Worker worker) : IHostedService
 {
+    /// <summary>The worker, for health checks.</summary>
+    public Worker Worker => worker;
+
     public Task StartAsync(CancellationToken cancellationToken) => worker.StartAsync(cancellationToken);
 
     /// <remarks>The host's token cuts the grace period short when the host's own shutdown timeout runs out.</remarks>

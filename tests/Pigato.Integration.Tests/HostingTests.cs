@@ -63,9 +63,30 @@ public class HostingTests
         builder.Services.AddPigatoBroker(builder.Configuration.GetSection("Pigato:Broker"));
         builder.Services.AddPigatoWorker<UpperHandler>("upper", builder.Configuration.GetSection("Pigato:Worker"));
         builder.Services.AddPigatoClient(builder.Configuration.GetSection("Pigato:Client"));
+        builder.Services.AddHealthChecks().AddPigato(backlogThreshold: 100);
         return builder.Build();
     }
 
+
+    [Fact]
+    public async Task HealthCheck_IsHealthyWhenAllIsUp_AndUnhealthyWhenTheBrokerStops()
+    {
+        using var host = BuildHost(Ports.FreeEndpoint());
+        await host.StartAsync(Bounded.Token());
+        var health = host.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>();
+        var client = host.Services.GetRequiredService<Client>();
+        await client.RequestAsync<string>("upper", "warm", cancellationToken: Bounded.Token());
+
+        var up = await health.CheckHealthAsync(Bounded.Token());
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, up.Status);
+        Assert.Equal(true, up.Entries["pigato"].Data["worker.upper.registered"]);
+
+        await host.Services.GetRequiredService<Broker>().StopAsync();
+        var down = await health.CheckHealthAsync(Bounded.Token());
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, down.Status);
+        Assert.Contains("the broker is not running", down.Entries["pigato"].Description, StringComparison.Ordinal);
+        await host.StopAsync(Bounded.Token());
+    }
 
     [Fact]
     public async Task Host_WithBrokerWorkerAndClient_AnswersThroughAScopedHandler()
