@@ -83,7 +83,7 @@ public sealed partial class Client : IBrokerConnectionOwner
 
     void IBrokerConnectionOwner.OnHandshakeFailed(BrokerConnection connection)
     {
-        var message = HandshakeMessage(connection.Endpoint);
+        var message = connection.HandshakeFailure;
         RaiseError(PigatoErrorCodes.Handshake, message);
         foreach (var request in _pending.Values)
         {
@@ -93,10 +93,6 @@ public sealed partial class Client : IBrokerConnectionOwner
             }
         }
     }
-
-    /// <summary>What a failed secure handshake most likely means, for people.</summary>
-    internal static string HandshakeMessage(string endpoint) =>
-        $"The broker at {endpoint} accepts the connection but never answers: most likely the CURVE server key is wrong, or CURVE is on at one end only ({PigatoErrorCodes.Handshake}).";
 
     /// <summary>
     /// The connection closed with requests sent on it: their replies would go to an identity that no longer exists.
@@ -150,7 +146,7 @@ public sealed partial class Client : IBrokerConnectionOwner
         request.RenewRid();
         request.Connection = null;
         request.Attempt++;
-        request.Frames = request.Frames! with { Options = RequestOptions.WithAttempt(request.Frames.Options, request.Attempt, request.FirstRid) };
+        request.Frames = request.Frames! with { Options = JsonFrame.WithFields(request.Frames.Options, ("attempt", request.Attempt), ("firstRid", request.FirstRid)) };
         _pending[request.Rid] = request;
         if (request.IsCompleted)
         {

@@ -69,13 +69,4 @@ public sealed record RequestOptions
 
         return buffer.WrittenSpan.ToArray();
     }
-
-    /// <summary>The options frame of a resent <c>retry</c> request: the original one plus <c>attempt</c> and <c>firstRid</c>, so that a handler can tell a repeat.</summary>
-    internal static byte[] WithAttempt(byte[] options, int attempt, string firstRid)
-    {
-        var node = System.Text.Json.Nodes.JsonNode.Parse(options) as System.Text.Json.Nodes.JsonObject ?? [];
-        node["attempt"] = attempt;
-        node["firstRid"] = firstRid;
-        return JsonSerializer.SerializeToUtf8Bytes(node, Internal.JsonObjectContext.Default.JsonObject);
-    }
 }

@@ -53,7 +53,7 @@ public sealed partial class Worker : IBrokerConnectionOwner
     }
 
     void IBrokerConnectionOwner.OnHandshakeFailed(BrokerConnection connection) =>
-        RaiseError(PigatoErrorCodes.Handshake, Client.HandshakeMessage(connection.Endpoint));
+        RaiseError(PigatoErrorCodes.Handshake, connection.HandshakeFailure);
 
     /// <summary>A worker that leaves says so, so that the broker re-queues or fails its requests at once.</summary>
     void IBrokerConnectionOwner.OnClosing(BrokerConnection connection) =>

@@ -49,8 +49,6 @@ internal sealed class ActorLoop : IDisposable
 
     public void Remove(ISocketPollable pollable) => _poller.Remove(pollable);
 
-    public void Remove(NetMQTimer timer) => _poller.Remove(timer);
-
     /// <summary>Runs a socket monitor's events on the loop.</summary>
     public void Attach(NetMQ.Monitoring.NetMQMonitor monitor) => monitor.AttachToPoller(_poller);
 

@@ -59,6 +59,10 @@ internal sealed class BrokerConnection : IDisposable
     /// <summary>True once the broker has sent something on the current identity.</summary>
     public bool IsConnected { get; private set; }
 
+    /// <summary>What a failed secure handshake with this broker most likely means, for people.</summary>
+    public string HandshakeFailure =>
+        $"The broker at {Endpoint} accepts the connection but never answers: most likely the CURVE server key is wrong, or CURVE is on at one end only ({PigatoErrorCodes.Handshake}).";
+
     /// <summary>Set when the broker said it is stopping: no more requests go there until the connection is made again.</summary>
     public bool BrokerStopping { get; set; }
 

@@ -49,8 +49,6 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         }
     }
 
-    public bool IsBacklogged(BrokerWorker worker) => _writer.IsBacklogged(worker.Identity);
-
     public int DiscardQueued(ReadOnlySpan<byte> identity) => _writer.Discard(identity);
 
     /// <summary>Handles the messages waiting on the ROUTER (a bounded number per wake-up, so timers and commands keep their turn).</summary>

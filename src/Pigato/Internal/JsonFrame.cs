@@ -25,4 +25,35 @@ internal static class JsonFrame
             return keepInvalidAsText ? JsonSerializer.SerializeToElement(Encoding.UTF8.GetString(frame)) : default;
         }
     }
+
+    /// <summary>
+    /// The options frame with <paramref name="fields"/> set (a null value removes the field); a frame that is absent or
+    /// not a JSON object becomes one. Used where Pigato adds to what a request carries (attempt, principal, trace context).
+    /// </summary>
+    public static byte[] WithFields(ReadOnlySpan<byte> options, params (string Name, System.Text.Json.Nodes.JsonNode? Value)[] fields)
+    {
+        System.Text.Json.Nodes.JsonObject node;
+        try
+        {
+            node = PigatoFrames.IsAbsent(options) ? [] : System.Text.Json.Nodes.JsonNode.Parse(options) as System.Text.Json.Nodes.JsonObject ?? [];
+        }
+        catch (JsonException)
+        {
+            node = [];
+        }
+
+        foreach (var (name, value) in fields)
+        {
+            if (value is null)
+            {
+                node.Remove(name);
+            }
+            else
+            {
+                node[name] = value;
+            }
+        }
+
+        return JsonSerializer.SerializeToUtf8Bytes(node, JsonObjectContext.Default.JsonObject);
+    }
 }

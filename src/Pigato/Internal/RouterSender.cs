@@ -39,9 +39,6 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
     /// <summary>When true, the next message is only advisory (a heartbeat): to a peer that cannot take it now, it is skipped rather than queued.</summary>
     public bool Advisory { get; set; }
 
-    /// <summary>True when messages to this peer are waiting: it is not reading fast enough.</summary>
-    public bool IsBacklogged(ReadOnlySpan<byte> identity) => _queues.Count > 0 && PeerKey.TryGet(_queues, identity, out _);
-
     /// <inheritdoc />
     /// <remarks>An array-backed frame is sent as it is (no copy, no buffer taken from the pool).</remarks>
     public void Write(ReadOnlyMemory<byte> frame, bool more)

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace Pigato.Internal;
 
@@ -38,30 +37,8 @@ internal static class Tracing
     }
 
     /// <summary>The options frame with the span's context in <c>traceparent</c> (and <c>tracestate</c>), replacing any there.</summary>
-    public static byte[] Inject(byte[] options, Activity activity)
-    {
-        JsonObject node;
-        try
-        {
-            node = JsonNode.Parse(options) as JsonObject ?? [];
-        }
-        catch (JsonException)
-        {
-            node = [];
-        }
-
-        node["traceparent"] = activity.Id;
-        if (activity.TraceStateString is { Length: > 0 } state)
-        {
-            node["tracestate"] = state;
-        }
-        else
-        {
-            node.Remove("tracestate");
-        }
-
-        return JsonSerializer.SerializeToUtf8Bytes(node, JsonObjectContext.Default.JsonObject);
-    }
+    public static byte[] Inject(ReadOnlySpan<byte> options, Activity activity) =>
+        JsonFrame.WithFields(options, ("traceparent", activity.Id), ("tracestate", activity.TraceStateString is { Length: > 0 } state ? state : null));
 
     /// <summary>The trace context a request's options carry, or default.</summary>
     public static ActivityContext Extract(JsonElement options) =>
@@ -72,18 +49,7 @@ internal static class Tracing
             : default;
 
     /// <summary>The trace context in an options frame, or default (only called when someone listens).</summary>
-    public static ActivityContext Extract(ReadOnlySpan<byte> options)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(options.ToArray());
-            return Extract(document.RootElement);
-        }
-        catch (JsonException)
-        {
-            return default;
-        }
-    }
+    public static ActivityContext Extract(ReadOnlySpan<byte> options) => Extract(JsonFrame.Parse(options, keepInvalidAsText: false));
 
     /// <summary>Ends a span from any thread, leaving that thread's current activity as it was.</summary>
     public static void Stop(Activity? activity, string? errorCode = null)

@@ -40,7 +40,7 @@ internal sealed class BrokerCore
     private readonly LogThrottle _joinLog;
     private readonly LogThrottle _leaveLog;
     private readonly TimeSpan _clientSilence;
-    private readonly Dictionary<string, (string Principal, long LastHeard)> _clientPrincipals = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ClientPrincipal> _clientPrincipals = new(StringComparer.Ordinal);
     private readonly RefusalLog _audit;
     private Security.Permissions? _permissions;
 
@@ -131,7 +131,7 @@ internal sealed class BrokerCore
 
         // Core services answer by the requester's rights (the directory lists only what it may request): they learn its
         // principal from the broker, which overwrites whatever the client put there.
-        var stored = _permissions is not null && entry.Name.StartsWith('$') ? WithPrincipal(options, PrincipalOf(clientId)) : null;
+        var stored = _permissions is not null && entry.Name.StartsWith('$') ? JsonFrame.WithFields(options, ("principal", PrincipalOf(clientId))) : null;
         System.Diagnostics.Activity? activity = null;
         if (Tracing.Source.HasListeners())
         {
@@ -139,7 +139,7 @@ internal sealed class BrokerCore
             var caller = System.Diagnostics.Activity.Current;
             activity = Tracing.Start("receive", entry.Name, System.Diagnostics.ActivityKind.Server, Utf8.Decode(rid), Tracing.Extract(stored ?? options));
             System.Diagnostics.Activity.Current = caller;
-            stored = activity is null ? stored : Tracing.Inject(stored ?? options.ToArray(), activity);
+            stored = activity is null ? stored : Tracing.Inject(stored ?? options, activity);
         }
 
         _requests.Create(clientId, rid, entry, data, stored ?? options, _time.GetTimestamp(), activity);
@@ -161,7 +161,7 @@ internal sealed class BrokerCore
         var name = Utf8.Decode(principal);
         if (permissions.Authenticate(name, Utf8.Decode(token)) is { } proven)
         {
-            _clientPrincipals[PeerKey.Of(clientId)] = (proven, _time.GetTimestamp());
+            _clientPrincipals[PeerKey.Of(clientId)] = new ClientPrincipal(proven) { LastHeard = _time.GetTimestamp() };
             return;
         }
 
@@ -512,23 +512,6 @@ internal sealed class BrokerCore
     private string PrincipalOf(ReadOnlySpan<byte> clientId) =>
         PeerKey.TryGet(_clientPrincipals, clientId, out var entry) ? entry.Principal : Security.Permissions.Anonymous;
 
-    /// <summary>The options frame with <c>principal</c> set (a frame that is not a JSON object becomes one).</summary>
-    private static byte[] WithPrincipal(ReadOnlySpan<byte> options, string principal)
-    {
-        System.Text.Json.Nodes.JsonObject node;
-        try
-        {
-            node = System.Text.Json.Nodes.JsonNode.Parse(options) as System.Text.Json.Nodes.JsonObject ?? [];
-        }
-        catch (JsonException)
-        {
-            node = [];
-        }
-
-        node["principal"] = principal;
-        return JsonSerializer.SerializeToUtf8Bytes(node, JsonObjectContext.Default.JsonObject);
-    }
-
     /// <summary>The denial of a request by the permissions, or null: unauthenticated when anonymous may not, forbidden when the principal may not.</summary>
     private string? Authorize(Security.Permissions permissions, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service)
     {
@@ -583,7 +566,7 @@ internal sealed class BrokerCore
     {
         if (_clientPrincipals.Count > 0 && PeerKey.TryGet(_clientPrincipals, clientId, out var known))
         {
-            _clientPrincipals[PeerKey.Of(clientId)] = (known.Principal, _time.GetTimestamp());
+            known.LastHeard = _time.GetTimestamp();
         }
 
         if (_requests.TryGetClient(clientId, out var client))
@@ -899,5 +882,13 @@ internal sealed class BrokerCore
         }
 
         _output.PublishDirectory(buffer.WrittenSpan.ToArray());
+    }
+
+    /// <summary>What a client identity authenticated as, and when it was last heard from.</summary>
+    private sealed class ClientPrincipal(string principal)
+    {
+        public string Principal { get; } = principal;
+
+        public long LastHeard { get; set; }
     }
 }

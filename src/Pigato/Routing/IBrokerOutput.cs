@@ -12,9 +12,6 @@ internal interface IBrokerOutput
     /// <summary>Bytes waiting in peers' outbound queues (part of the memory budget).</summary>
     long QueuedBytes { get; }
 
-    /// <summary>True when messages wait for this worker: it is busy until they are sent.</summary>
-    bool IsBacklogged(BrokerWorker worker);
-
     /// <summary>Drops what waits for a peer (it was removed); how many messages were dropped.</summary>
     int DiscardQueued(ReadOnlySpan<byte> identity);
 

@@ -24,9 +24,6 @@ public sealed class Permissions
 
     private Permissions(Dictionary<string, Principal> principals) => _principals = principals;
 
-    /// <summary>No one may do anything (not even anonymously).</summary>
-    public static Permissions None { get; } = new(new(StringComparer.Ordinal));
-
     /// <summary>Reads a permissions file.</summary>
     /// <exception cref="PigatoException">The file cannot be read or is not a valid permissions file (<c>ERR_PERMISSIONS</c>), naming it.</exception>
     public static Permissions Load(string path)

@@ -26,8 +26,6 @@ internal sealed class RecordingOutput : IBrokerOutput
     public SendResult SendRequest(BrokerWorker worker, BrokerRequest request) =>
         Full.Contains(worker.Id) ? SendResult.Queued : Record(worker.Id, $"request {worker.Id} {request.Rid}") ? SendResult.Sent : SendResult.Unreachable;
 
-    public bool IsBacklogged(BrokerWorker worker) => Full.Contains(worker.Id);
-
     public int DiscardQueued(ReadOnlySpan<byte> identity) => 0;
 
     public bool RelayReply(BrokerRequest request) => Record(Id(request.ClientId), $"relay {Id(request.ClientId)} {request.Rid}");
