@@ -29,6 +29,7 @@ public sealed class Broker : IAsyncDisposable
     private BrokerCore? _core;
     private DirectoryService? _directory;
     private BrokerMetrics? _metrics;
+    private Persistence.StoreWriter? _store;
 
     /// <summary>The last snapshot taken at a heartbeat tick, for the metric gauges (read from other threads).</summary>
     private BrokerStats _tickStats = new(0, 0, 0, 0, 0);
@@ -112,6 +113,21 @@ public sealed class Broker : IAsyncDisposable
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
+        // The store first: a corrupt or unreachable one stops the start with its own error, before any port is bound.
+        var store = Options.Store is { } spec ? Persistence.RequestStores.Create(spec, Name, Options.StoreLease) : null;
+        IReadOnlyList<Persistence.StoredRequest> stored = [];
+        try
+        {
+            stored = store?.Open() ?? [];
+        }
+        catch
+        {
+            store?.Dispose();
+            throw;
+        }
+
+        var loop = _loop = new ActorLoop(nameof(Broker), e => ReportError(PigatoErrorCodes.Internal, "Broker loop error: " + e.Message, null, e));
+        _store = store is null ? null : new Persistence.StoreWriter(store, loop.Post, OnTakenOver, (code, message) => ReportError(code, message, null));
         _router = SocketFactory.Router(Options, Name);
         Bind(_router, Options.Endpoint);
         if (Options.InternalEndpoint is { Length: > 0 } intch)
@@ -127,12 +143,21 @@ public sealed class Broker : IAsyncDisposable
         var permissions = Options.PermissionsFile is { } file ? new Security.PermissionsWatch(file) : null;
         // The broker's own $dir registers with a credential only this broker knows, whatever the permissions file says.
         var coreServices = Options.RequiresAuthentication ? new Security.PigatoCredential("$broker", Security.Permissions.NewToken().Token) : null;
-        _core = new BrokerCore(permissions is null ? Options : Options with { Permissions = permissions.Current }, _transport, Options.TimeProvider, _logger, _metrics, coreServices: coreServices);
+        var metrics = _metrics;
+        var writer = _store;
+        _core = new BrokerCore(permissions is null ? Options : Options with { Permissions = permissions.Current }, _transport, Options.TimeProvider, _logger, _metrics, coreServices: coreServices, journal: writer);
         _transport.Core = _core;
-
-        var loop = _loop = new ActorLoop(nameof(Broker), e => ReportError(PigatoErrorCodes.Internal, "Broker loop error: " + e.Message, null, e));
         var transport = _transport;
         var core = _core;
+        if (writer is not null)
+        {
+            var restored = core.Restore(stored);
+            metrics.Restored(restored, takenOver: false);
+            Log.StoreOpened(_logger, store!.Description, restored);
+            // What one wake-up of the loop made durable or ended is written in one transaction.
+            loop.AfterEach = writer.Commit;
+        }
+
         _router.ReceiveReady += (_, _) => loop.Guard(transport.ReceiveWaiting);
         loop.Add(_router);
         var trim = Options.TrimMemory ? new MemoryTrim() : null;
@@ -193,6 +218,17 @@ public sealed class Broker : IAsyncDisposable
         Log.Stopped(_logger, Name);
     }
 
+    /// <summary>Requests of a dead broker taken over from the shared store: queued here (loop thread).</summary>
+    private void OnTakenOver(IReadOnlyList<Persistence.StoredRequest> taken)
+    {
+        if (_core is { } core)
+        {
+            var count = core.Restore(taken);
+            _metrics?.Restored(count, takenOver: true);
+            Log.StoreTakenOver(_logger, Options.Store!, count);
+        }
+    }
+
     /// <summary>Closes whatever a start made (also after a failed start).</summary>
     private async Task ReleaseAsync()
     {
@@ -203,11 +239,12 @@ public sealed class Broker : IAsyncDisposable
         }
 
         _loop?.Dispose();
+        _store?.Dispose();
         _router?.Dispose();
         _publisher?.Dispose();
         _transport?.Dispose();
         _metrics?.Dispose();
-        (_loop, _router, _publisher, _transport, _core, _metrics) = (null, null, null, null, null, null);
+        (_loop, _router, _publisher, _transport, _core, _metrics, _store) = (null, null, null, null, null, null, null);
         Endpoint = null;
         InternalEndpoint = null;
     }

@@ -78,6 +78,29 @@ public sealed record BrokerOptions
     public int MaxQueuedPerService { get; init; } = 100_000;
 
     /// <summary>
+    /// Where <c>persist</c> requests are kept so that they survive a broker crash: <c>sqlite:PATH</c> (a file, the embedded
+    /// store) or <c>redis:HOST:PORT</c> (one Redis shared by several brokers, which take over the requests of a dead one
+    /// after its <see cref="StoreLease"/>). Null (the default): <c>persist</c> requests live in memory only; they survive a
+    /// client's reconnection, not a broker's restart. See README, "Durable requests".
+    /// </summary>
+    public string? Store { get; init; }
+
+    /// <summary><c>persist</c> requests the broker holds at once before more are refused with <c>ERR_STORE_FULL</c>. Default 100,000.</summary>
+    public int MaxStoredRequests { get; init; } = 100_000;
+
+    /// <summary>
+    /// How long a broker's claim on its requests in a shared (Redis) store lasts without renewal (renewed every third of
+    /// it); once it has passed, another broker takes those requests over. Default 10 s.
+    /// </summary>
+    public TimeSpan StoreLease { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long the final reply of a <c>persist</c> request read back from the store is kept for its client to re-attach
+    /// (after a broker restart the client comes back under a new identity); then it is dropped. Default 2 minutes.
+    /// </summary>
+    public TimeSpan KeptReplyWindow { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
     /// After a burst, when what the broker holds has fallen to a quarter of its peak (of at least 16 MiB), run one
     /// aggressive compacting garbage collection so that the process gives the memory back. Default true.
     /// </summary>
@@ -144,6 +167,13 @@ public sealed record BrokerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPendingPerClient, 1, nameof(MaxPendingPerClient));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBytesPerClient, 1, nameof(MaxBytesPerClient));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedPerService, 1, nameof(MaxQueuedPerService));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxStoredRequests, 1, nameof(MaxStoredRequests));
+        ArgumentOutOfRangeException.ThrowIfLessThan(StoreLease, TimeSpan.FromMilliseconds(300), nameof(StoreLease));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(KeptReplyWindow, TimeSpan.Zero, nameof(KeptReplyWindow));
+        if (Store is not null)
+        {
+            Persistence.RequestStores.Parse(Store);
+        }
         if (EnableDirectory && string.IsNullOrEmpty(InternalEndpoint))
         {
             throw new ArgumentException("The directory service needs the internal channel: set InternalEndpoint.", nameof(EnableDirectory));

@@ -96,9 +96,10 @@ public sealed partial class Client : IBrokerConnectionOwner
 
     /// <summary>
     /// The connection closed with requests sent on it: their replies would go to an identity that no longer exists.
-    /// A <c>retry</c> request is sent again, under a new id, to a live broker (it may then run twice, as retry allows;
-    /// the worker sees <c>attempt</c> and <c>firstRid</c> in its options); any other fails at once with
-    /// <c>ERR_BROKER_LOST</c> instead of waiting for its timeout.
+    /// A <c>persist</c> request is sent again under the same rid, to a live broker (or once one is back), which re-attaches
+    /// it to the new identity (from its store after a restart). A <c>retry</c> request is sent again, under a new id, to a
+    /// live broker (it may then run twice, as retry allows; the worker sees <c>attempt</c> and <c>firstRid</c> in its
+    /// options). Any other fails at once with <c>ERR_BROKER_LOST</c> instead of waiting for its timeout.
     /// </summary>
     void IBrokerConnectionOwner.OnClosed(BrokerConnection connection, bool wasConnected)
     {
@@ -115,7 +116,12 @@ public sealed partial class Client : IBrokerConnectionOwner
                 continue;
             }
 
-            if (!request.Frames!.Retry)
+            if (request.Frames!.Persist)
+            {
+                request.Connection = null;
+                SendRequest(request);
+            }
+            else if (!request.Frames.Retry)
             {
                 Fail(request, new PigatoException(PigatoErrorCodes.BrokerLost, $"The broker at {connection.Endpoint} was lost while request to '{request.Service}' was pending."));
             }

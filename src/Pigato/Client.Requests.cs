@@ -133,7 +133,7 @@ public sealed partial class Client
             }
         }
 
-        request.Frames = new RequestFrames(Encoding.UTF8.GetBytes(request.Service), dataFrame, optionsFrame, options?.Retry ?? false);
+        request.Frames = new RequestFrames(Encoding.UTF8.GetBytes(request.Service), dataFrame, optionsFrame, options?.Retry ?? false, options?.Persist ?? false);
         if (Refusal(request) is { } refusal)
         {
             request.TryComplete();

@@ -123,4 +123,13 @@ public static class PigatoErrorCodes
 
     /// <summary>The directory service has no snapshot from the broker yet.</summary>
     public const string DirectoryUnavailable = "ERR_DIRECTORY_UNAVAILABLE";
+
+    /// <summary>A <c>persist</c> request refused: the broker holds as many stored requests as <c>BrokerOptions.MaxStoredRequests</c> allows.</summary>
+    public const string StoreFull = "ERR_STORE_FULL";
+
+    /// <summary>A <c>persist</c> request refused: the request store cannot be written (Redis down, disk full, lease lost); other requests still flow.</summary>
+    public const string StoreUnavailable = "ERR_STORE_UNAVAILABLE";
+
+    /// <summary>The broker does not start: its request store is unreadable or corrupt (the message names the file).</summary>
+    public const string StoreCorrupt = "ERR_STORE_CORRUPT";
 }

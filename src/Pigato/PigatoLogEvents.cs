@@ -53,4 +53,10 @@ public static class PigatoLogEvents
 
     /// <summary>The broker read its permissions file again after a change.</summary>
     public const int PermissionsReloaded = 1018;
+
+    /// <summary>The broker opened its request store and queued again the <c>persist</c> requests it held.</summary>
+    public const int StoreOpened = 1019;
+
+    /// <summary>The broker took over the <c>persist</c> requests of a broker whose lease in the shared store expired.</summary>
+    public const int StoreTakenOver = 1020;
 }

@@ -20,7 +20,12 @@ public sealed record RequestOptions
     /// <summary>Ask the broker to skip its cache (sent as <c>nocache</c>).</summary>
     public bool NoCache { get; init; }
 
-    /// <summary>Ask the broker to persist the request (sent as <c>persist</c>).</summary>
+    /// <summary>
+    /// A durable request (sent as <c>persist</c>): a broker with a store keeps it there until its final reply, so that it
+    /// survives a broker crash; when the connection to its broker is lost, the client sends it again under the same rid to a
+    /// live broker, which re-attaches it (it runs again only if no broker holds it any more). The caller gets one final reply;
+    /// the worker may run it more than once (at least once). See README, "Durable requests".
+    /// </summary>
     public bool Persist { get; init; }
 
     /// <summary>Free fields added to the options object as they are; the worker sees them.</summary>

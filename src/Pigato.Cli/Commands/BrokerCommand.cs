@@ -34,12 +34,19 @@ internal static class BrokerCommand
         var maxPeerQueue = Cli.CountOption("--max-peer-queue", "Messages kept for a peer that reads too slowly, before it is a slow consumer.", defaults.MaxQueuedPerPeer);
         var curveSecret = new Option<FileInfo?>("--curve-secret") { Description = "The broker's secret key file (NAME.key_secret from pigato keygen): encrypt every connection with CURVE." };
         var permissions = new Option<FileInfo?>("--permissions") { Description = "Require authentication and enforce this permissions file (JSON; re-read when it changes). Needs --curve-secret." };
+        var store = new Option<string?>("--store")
+        {
+            Description = "Keep persist requests in a store that survives a crash: sqlite:PATH (a file, one broker) or redis:HOST:PORT (shared by several brokers, which take over a dead one's requests).",
+        };
+        var maxStored = Cli.CountOption("--max-stored", "Persist requests the broker holds at once (ERR_STORE_FULL).", defaults.MaxStoredRequests);
+        var storeLease = Cli.DurationOption("--store-lease", "How long a broker's claim in a shared store lasts unrenewed before another takes its requests over", defaults.StoreLease);
         var slowConsumer = Cli.DurationOption("--slow-consumer", "How long messages may wait for a peer that reads nothing", defaults.SlowConsumerTimeout);
 
         var command = new Command("broker", "Run a broker until Ctrl+C or SIGTERM.")
         {
             bind, intch, heartbeat, liveness, dmode, noDirectory, verbose,
             maxHeld, maxMessage, maxClientPending, maxClientBytes, maxServiceQueue, maxPeerQueue, slowConsumer, curveSecret, permissions,
+            store, maxStored, storeLease,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -73,6 +80,9 @@ internal static class BrokerCommand
                 MaxQueuedPerService = parse.GetValue(maxServiceQueue),
                 MaxQueuedPerPeer = parse.GetValue(maxPeerQueue),
                 SlowConsumerTimeout = parse.GetValue(slowConsumer),
+                Store = parse.GetValue(store),
+                MaxStoredRequests = parse.GetValue(maxStored),
+                StoreLease = parse.GetValue(storeLease),
                 LoggerFactory = logging,
             };
             Broker broker;

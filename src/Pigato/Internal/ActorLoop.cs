@@ -113,12 +113,16 @@ internal sealed class ActorLoop : IDisposable
         return true;
     });
 
+    /// <summary>Runs after every callback of the loop (socket, timer, command): the broker hands what a wake-up made durable to its store there.</summary>
+    public Action? AfterEach { get; set; }
+
     /// <summary>Runs a callback, reporting instead of throwing.</summary>
     public void Guard(Action action)
     {
         try
         {
             action();
+            AfterEach?.Invoke();
         }
 #pragma warning disable CA1031 // The loop must survive any failure of one callback.
         catch (Exception e)

@@ -88,7 +88,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     public bool RelayReply(BrokerRequest request)
     {
         var writer = _writer;
-        writer.Write(request.ClientId, true);
+        writer.Write(request.ReplyTo!, true);
         writer.Write(PigatoFrames.Client, true);
         writer.Forward(ref _frames.Frame(PigatoFrames.Type), true);
         writer.Write(ReadOnlyMemory<byte>.Empty, true);
@@ -106,6 +106,27 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
             writer.Forward(ref _frames.Frame(i), i < last);
         }
 
+        return Delivered(End());
+    }
+
+    public byte[][] CopyReply()
+    {
+        var reply = new byte[3][];
+        for (var i = 0; i < reply.Length; i++)
+        {
+            var index = PigatoFrames.WorkerReplyStatus + i;
+            reply[i] = index >= _frames.Count ? []
+                : index == PigatoFrames.WorkerReplyOptions && _frames[index].SequenceEqual(PigatoFrames.BrokerOrigin.Span) ? PigatoFrames.EmptyObject.ToArray()
+                : _frames[index].ToArray();
+        }
+
+        return reply;
+    }
+
+    public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply)
+    {
+        _writer.Write(clientId.ToArray(), true);
+        PigatoEncoder.ClientReply(_writer, final: true, request.RidBytes, reply[0], reply[1], reply[2]);
         return Delivered(End());
     }
 

@@ -108,7 +108,7 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
 }
 
 /// <summary>The frames of a request other than its id.</summary>
-internal sealed record RequestFrames(byte[] Service, byte[] Data, byte[] Options, bool Retry);
+internal sealed record RequestFrames(byte[] Service, byte[] Data, byte[] Options, bool Retry, bool Persist = false);
 
 /// <summary>Awaited with <c>RequestAsync</c>: partials are ignored, the final reply completes the task.</summary>
 internal sealed class TaskRequest<T>(string service, TimeSpan timeout, ReplyReader<T> reader) : PendingRequest(service, timeout)

@@ -49,7 +49,7 @@ internal sealed class BrokerCore
     private bool _directoryChanged;
     private long _directoryPublishedAt;
 
-    public BrokerCore(BrokerOptions options, IBrokerOutput output, TimeProvider time, ILogger logger, BrokerMetrics? metrics = null, Random? random = null, Security.PigatoCredential? coreServices = null)
+    public BrokerCore(BrokerOptions options, IBrokerOutput output, TimeProvider time, ILogger logger, BrokerMetrics? metrics = null, Random? random = null, Security.PigatoCredential? coreServices = null, IRequestJournal? journal = null)
     {
         _coreServices = coreServices;
         _options = options;
@@ -58,7 +58,7 @@ internal sealed class BrokerCore
         _logger = logger;
         _metrics = metrics;
         _dispatcher = new Dispatcher(options.DispatchMode, random ?? Random.Shared);
-        _requests = new RequestTable(_dispatcher);
+        _requests = new RequestTable(_dispatcher, journal);
         _workers = new WorkerRegistry(options.Liveness);
         _refusals = new RefusalLog(logger, time);
         _audit = new RefusalLog(logger, time);
@@ -85,7 +85,8 @@ internal sealed class BrokerCore
             inFlight += worker.InFlight.Count;
         }
 
-        return new BrokerStats(_workers.Count, _dispatcher.Services.Count, queued, inFlight, _requests.Count, _requests.HeldBytes + _output.QueuedBytes, _requests.Clients.Count);
+        var kept = _requests.DurableCount == 0 ? 0 : _requests.All.Count(r => r.ParkedReply is not null);
+        return new BrokerStats(_workers.Count, _dispatcher.Services.Count, queued, inFlight, _requests.Count, _requests.HeldBytes + _output.QueuedBytes, _requests.Clients.Count, _requests.DurableCount, kept);
     }
 
     /// <summary>A client's request; <paramref name="messageSize"/> is the size of all its frames. Refused with an error reply when over a limit.</summary>
@@ -122,6 +123,28 @@ internal sealed class BrokerCore
             return;
         }
 
+        var parsed = BrokerRequestOptions.Parse(options);
+        if (parsed.Persist)
+        {
+            if (_requests.TryGetDurable(rid, out var held))
+            {
+                Reattach(held, clientId, service, rid);
+                return;
+            }
+
+            if (_requests.Journal is { IsAvailable: false })
+            {
+                Refuse(clientId, rid, PigatoErrorCodes.StoreUnavailable, "the request store cannot be written; persist requests are refused until it is back");
+                return;
+            }
+
+            if (_requests.DurableCount >= _options.MaxStoredRequests)
+            {
+                Refuse(clientId, rid, PigatoErrorCodes.StoreFull, $"the broker holds {_requests.DurableCount} persist requests (at most {_options.MaxStoredRequests})");
+                return;
+            }
+        }
+
         var entry = _dispatcher.ServiceFor(service);
         if (Admit(clientId, entry, BrokerRequest.Overhead + clientId.Length + rid.Length + data.Length + options.Length) is { } refusal)
         {
@@ -142,9 +165,71 @@ internal sealed class BrokerCore
             stored = activity is null ? stored : Tracing.Inject(stored ?? options, activity);
         }
 
-        _requests.Create(clientId, rid, entry, data, stored ?? options, _time.GetTimestamp(), activity);
+        _requests.Create(clientId, rid, entry, data, stored ?? options, parsed, _time.GetTimestamp(), activity, storedAt: parsed.Persist ? _time.GetUtcNow().ToUnixTimeMilliseconds() : 0);
+        if (parsed.Persist && _requests.Journal is not null)
+        {
+            _metrics?.Stored();
+        }
+
         _metrics?.Received();
         DispatchPending();
+    }
+
+    /// <summary>
+    /// A <c>persist</c> request arrived again under its rid (its client reconnected under a new identity, or the broker
+    /// restarted and read it back): from now on its replies go to the new identity, and a final reply kept meanwhile is sent
+    /// at once. It runs once more only if it was not held any longer (answered, and that answer lost with the connection).
+    /// </summary>
+    private void Reattach(BrokerRequest request, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid)
+    {
+        if (!service.SequenceEqual(request.Service.NameBytes))
+        {
+            Refuse(clientId, rid, PigatoErrorCodes.RequestInvalid, $"request id {request.Rid} is in use by a persist request to '{request.Service.Name}'");
+            return;
+        }
+
+        Heard(clientId);
+        request.ReplyTo = clientId.ToArray();
+        _metrics?.Reattached();
+        if (request.ParkedReply is { } reply)
+        {
+            if (!_output.SendKeptReply(clientId, request, reply))
+            {
+                _output.ReportError(PigatoErrorCodes.Unroutable, $"Kept reply for request {request.Rid} could not reach its client.", Utf8.Decode(clientId));
+            }
+
+            _requests.End(request);
+        }
+    }
+
+    /// <summary>
+    /// Queues again the <c>persist</c> requests read back from the store (at start, or taken over from a broker whose lease
+    /// expired), with their age kept; those already here (their client re-sent them first) are skipped. Their replies are
+    /// kept until their client re-attaches (see <see cref="BrokerOptions.KeptReplyWindow"/>). Returns how many were queued.
+    /// </summary>
+    public int Restore(IEnumerable<Persistence.StoredRequest> stored)
+    {
+        var now = _time.GetTimestamp();
+        var wallNow = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var restored = 0;
+        foreach (var request in stored)
+        {
+            if (_requests.TryGetDurable(request.Rid, out _))
+            {
+                continue;
+            }
+
+            var age = TimeSpan.FromMilliseconds(Math.Max(0, wallNow - request.StoredAt));
+            var arrivedAt = now - (long)(age.TotalSeconds * _time.TimestampFrequency);
+            var entry = _dispatcher.ServiceFor(System.Text.Encoding.UTF8.GetBytes(request.Service));
+            var parsed = BrokerRequestOptions.Parse(request.Options) with { Persist = true };
+            _requests.Create(request.ClientId, request.Rid, entry, request.Data, request.Options, parsed, arrivedAt, storedAt: request.StoredAt, fromStore: true);
+            restored++;
+        }
+
+        ExpireQueuedRequests();
+        DispatchPending();
+        return restored;
     }
 
     /// <summary>
@@ -200,7 +285,12 @@ internal sealed class BrokerCore
     public void ClientRequestHeartbeat(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid)
     {
         Heard(clientId);
-        if (!_requests.TryGet(clientId, rid, out var request) || request.Worker is not { } worker)
+        if (!_requests.TryGet(clientId, rid, out var request) && !(_requests.TryGetDurable(rid, out request) && clientId.SequenceEqual(request.ReplyTo)))
+        {
+            return;
+        }
+
+        if (request.Worker is not { } worker)
         {
             return;
         }
@@ -313,6 +403,21 @@ internal sealed class BrokerCore
         }
 
         request.LastActivity = _time.GetTimestamp();
+        if (request.ReplyTo is null)
+        {
+            // Read back from the store and no client has re-attached yet: the final reply is kept for it, partials dropped.
+            if (final)
+            {
+                worker.Served++;
+                _requests.Park(request, _output.CopyReply(), request.LastActivity);
+                _metrics?.Completed();
+                _dispatcher.MarkServedBy(worker.Service);
+                DispatchPending();
+            }
+
+            return;
+        }
+
         if (!_output.RelayReply(request))
         {
             _output.ReportError(PigatoErrorCodes.Unroutable, $"Reply for request {request.Rid} could not reach its client.", Utf8.Decode(request.ClientId));
@@ -397,6 +502,7 @@ internal sealed class BrokerCore
         LogNotLogged("left", _leaveLog.TakeSuppressed());
         ExpireQueuedRequests();
         DropRequestsOfSilentClients();
+        ExpireKeptReplies();
         ForgetSilentPrincipals();
         FreeAbandonedSlots();
         _dispatcher.ForgetUnused();
@@ -585,7 +691,8 @@ internal sealed class BrokerCore
         List<BrokerRequest>? dropped = null;
         foreach (var request in _requests.All)
         {
-            if (request.QueueNode is not null && _time.GetElapsedTime(request.Client.LastHeard, now) > _clientSilence)
+            // A persist request outlives its client's connection: the client re-attaches under a new identity.
+            if (request.QueueNode is not null && !request.IsDurable && _time.GetElapsedTime(request.Client.LastHeard, now) > _clientSilence)
             {
                 (dropped ??= []).Add(request);
             }
@@ -600,6 +707,28 @@ internal sealed class BrokerCore
             }
 
             Log.Abandoned(_logger, PigatoErrorCodes.ClientLost, Utf8.Decode(group.First().ClientId), group.Count(), $"client silent for more than {_clientSilence.TotalSeconds:0.#} s; its queued requests dropped");
+        }
+    }
+
+    /// <summary>Final replies kept for clients that never re-attached are dropped after <see cref="BrokerOptions.KeptReplyWindow"/>, and their requests leave the store.</summary>
+    private void ExpireKeptReplies()
+    {
+        if (_requests.DurableCount == 0)
+        {
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        var kept = _requests.All.Where(r => r.ParkedReply is not null && _time.GetElapsedTime(r.ParkedAt, now) > _options.KeptReplyWindow).ToList();
+        foreach (var request in kept)
+        {
+            _requests.End(request, PigatoErrorCodes.ClientLost);
+            _metrics?.Abandoned(PigatoErrorCodes.ClientLost);
+        }
+
+        if (kept.Count > 0)
+        {
+            Log.Abandoned(_logger, PigatoErrorCodes.ClientLost, "-", kept.Count, $"final replies of persist requests kept {_options.KeptReplyWindow.TotalSeconds:0} s for clients that never re-attached dropped");
         }
     }
 
@@ -647,12 +776,18 @@ internal sealed class BrokerCore
         }
     }
 
-    /// <summary>The broker stops: every request held gets <c>ERR_BROKER_STOPPED</c>, every worker a DISCONNECT.</summary>
+    /// <summary>
+    /// The broker stops: every request held gets <c>ERR_BROKER_STOPPED</c> (but <c>persist</c> ones in a store, which stay
+    /// there for the next start), every worker a DISCONNECT.
+    /// </summary>
     public void Shutdown()
     {
         foreach (var request in _requests.All.ToList())
         {
-            Fail(request, PigatoErrorCodes.BrokerStopped);
+            if (!(request.IsDurable && _requests.Journal is not null))
+            {
+                Fail(request, PigatoErrorCodes.BrokerStopped);
+            }
         }
 
         foreach (var worker in _workers.All.ToList())
@@ -759,9 +894,9 @@ internal sealed class BrokerCore
         _requests.End(request, code);
         _metrics?.Failed();
         Log.Request(_logger, request.Rid, request.Service.Name, code);
-        if (!_output.SendError(request.ClientId, request.RidBytes, code))
+        if (request.ReplyTo is { } client && !_output.SendError(client, request.RidBytes, code))
         {
-            _output.ReportError(PigatoErrorCodes.Unroutable, $"Error reply {code} for request {request.Rid} could not reach its client.", Utf8.Decode(request.ClientId));
+            _output.ReportError(PigatoErrorCodes.Unroutable, $"Error reply {code} for request {request.Rid} could not reach its client.", Utf8.Decode(client));
         }
     }
 
@@ -820,7 +955,8 @@ internal sealed class BrokerCore
         int retried = 0, failed = 0;
         foreach (var request in worker.InFlight.Values.ToList())
         {
-            if (request == undelivered || request.Parsed.Retry)
+            // A persist request is at least once: it runs again elsewhere, as with retry.
+            if (request == undelivered || request.Parsed.Retry || request.IsDurable)
             {
                 request.Activity?.AddEvent(new System.Diagnostics.ActivityEvent("retried"));
                 _requests.Requeue(request);

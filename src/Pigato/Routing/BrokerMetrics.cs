@@ -22,6 +22,9 @@ internal sealed class BrokerMetrics : IDisposable
     private readonly Counter<long> _abandoned;
     private readonly Counter<long> _slowConsumers;
     private readonly Counter<long> _denied;
+    private readonly Counter<long> _stored;
+    private readonly Counter<long> _restored;
+    private readonly Counter<long> _reattached;
 
     public BrokerMetrics(string brokerName, Func<BrokerStats> snapshot)
     {
@@ -36,6 +39,10 @@ internal sealed class BrokerMetrics : IDisposable
         _abandoned = _meter.CreateCounter<long>("pigato.broker.requests.abandoned", "{request}", "Requests dropped because their client went silent (queued) or their worker kept them past their timeout (in flight), by reason.");
         _slowConsumers = _meter.CreateCounter<long>("pigato.broker.slow_consumers", "{peer}", "Peers whose outbound queue the broker dropped because they did not read it (a worker among them is disconnected).");
         _denied = _meter.CreateCounter<long>("pigato.broker.auth.denied", "{event}", "Authentication failures, denied requests and registrations, and revocations, by error code.");
+        _stored = _meter.CreateCounter<long>("pigato.broker.store.stored", "{request}", "Persist requests written to the request store.");
+        _restored = _meter.CreateCounter<long>("pigato.broker.store.restored", "{request}", "Persist requests read back from the store and queued again, by origin (replayed at start, taken_over from a dead broker).");
+        _reattached = _meter.CreateCounter<long>("pigato.broker.store.reattached", "{request}", "Persist requests a client re-attached to under a new identity (after a reconnection or a broker restart).");
+        _meter.CreateObservableGauge("pigato.broker.store.held", () => new Measurement<int>(snapshot().StoredRequests, _broker), "{request}", "Persist requests held (in the store when the broker has one).");
         _meter.CreateObservableGauge("pigato.broker.held_bytes", () => new Measurement<long>(snapshot().HeldBytes, _broker), "By", "Bytes held for requests (the memory budget's use).");
         _meter.CreateObservableGauge("pigato.broker.clients", () => new Measurement<int>(snapshot().Clients, _broker), "{client}", "Clients with requests in the broker.");
         _meter.CreateObservableGauge("pigato.broker.workers", () => new Measurement<int>(snapshot().Workers, _broker), "{worker}", "Registered workers.");
@@ -60,6 +67,12 @@ internal sealed class BrokerMetrics : IDisposable
     public void SlowConsumer() => _slowConsumers.Add(1, _broker);
 
     public void Denied(string code) => _denied.Add(1, _broker, new KeyValuePair<string, object?>("pigato.error.code", code));
+
+    public void Stored() => _stored.Add(1, _broker);
+
+    public void Restored(int count, bool takenOver) => _restored.Add(count, _broker, new KeyValuePair<string, object?>("pigato.store.origin", takenOver ? "taken_over" : "replayed"));
+
+    public void Reattached() => _reattached.Add(1, _broker);
 
     public void Dispose() => _meter.Dispose();
 }

@@ -25,7 +25,31 @@ internal sealed class BrokerRequest(string key, BrokerClient client, byte[] rid,
     /// <summary>Its last sign of life at a worker (dispatch, a partial reply, a request heartbeat), as a timestamp.</summary>
     public long LastActivity { get; set; } = arrivedAt;
 
+    /// <summary>The identity of the client that sent it: the worker replies with it.</summary>
     public byte[] ClientId { get; } = clientId;
+
+    /// <summary>
+    /// Where its replies go: its client, or the identity a <c>persist</c> request's client re-attached under; null for a
+    /// request read back from the store that no client has re-attached to yet (its final reply is then kept, see <see cref="ParkedReply"/>).
+    /// </summary>
+    public byte[]? ReplyTo { get; set; } = clientId;
+
+    /// <summary>True for a <c>persist</c> request: it is in the store (when the broker has one) until it ends.</summary>
+    public bool IsDurable { get; init; }
+
+    private string? _durableKey;
+
+    /// <summary>Its key among durable requests: its rid alone, so that a client re-attaching under a new identity finds it.</summary>
+    public string DurableKey => _durableKey ??= PeerKey.Of(RidBytes);
+
+    /// <summary>When the broker first accepted it, in Unix milliseconds (kept in the store; its timeout counts from there).</summary>
+    public long StoredAt { get; init; }
+
+    /// <summary>The final reply (status, data, options) of a durable request whose client has not re-attached yet.</summary>
+    public byte[][]? ParkedReply { get; set; }
+
+    /// <summary>When <see cref="ParkedReply"/> was kept, as a timestamp.</summary>
+    public long ParkedAt { get; set; }
 
     /// <summary>The requested service (its queue).</summary>
     public ServiceEntry Service { get; } = service;

@@ -15,8 +15,14 @@ internal interface IBrokerOutput
     /// <summary>Drops what waits for a peer (it was removed); how many messages were dropped.</summary>
     int DiscardQueued(ReadOnlySpan<byte> identity);
 
-    /// <summary>Relays the reply being handled (partial or final) to the request's client, unchanged.</summary>
+    /// <summary>Relays the reply being handled (partial or final) to the request's client (<see cref="BrokerRequest.ReplyTo"/>), unchanged.</summary>
     bool RelayReply(BrokerRequest request);
+
+    /// <summary>A copy of the reply being handled (status, data, options), to keep for a client that has not re-attached yet.</summary>
+    byte[][] CopyReply();
+
+    /// <summary>Sends a kept final reply (see <see cref="CopyReply"/>) of <paramref name="request"/> to <paramref name="clientId"/>.</summary>
+    bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply);
 
     /// <summary>Ends a request (held, or refused on arrival) with the broker's own error reply carrying <paramref name="code"/>.</summary>
     bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code);

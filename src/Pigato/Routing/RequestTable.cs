@@ -4,9 +4,11 @@ namespace Pigato.Routing;
 /// Every request the broker holds, by client and rid. The one place that creates a request, moves it
 /// between its service queue and a worker, and ends it: nothing else touches those links.
 /// </summary>
-internal sealed class RequestTable(Dispatcher dispatcher)
+internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journal = null)
 {
     private readonly Dictionary<string, BrokerRequest> _requests = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, BrokerRequest> _durable = new(StringComparer.Ordinal);
+    private bool _keepStored;
     private readonly Dictionary<string, BrokerClient> _clients = new(StringComparer.Ordinal);
 
     public int Count => _requests.Count;
@@ -19,6 +21,15 @@ internal sealed class RequestTable(Dispatcher dispatcher)
     /// <summary>The clients that have requests here (a client with none is forgotten).</summary>
     public IReadOnlyCollection<BrokerClient> Clients => _clients.Values;
 
+    /// <summary>The <c>persist</c> requests held (counted against <see cref="BrokerOptions.MaxStoredRequests"/>).</summary>
+    public int DurableCount => _durable.Count;
+
+    /// <summary>The journal of durable requests, or null without a store.</summary>
+    public IRequestJournal? Journal => journal;
+
+    /// <summary>A <c>persist</c> request by its rid alone (whoever its client now is).</summary>
+    public bool TryGetDurable(ReadOnlySpan<byte> rid, out BrokerRequest request) => PeerKey.TryGet(_durable, rid, out request);
+
     public bool TryGetClient(ReadOnlySpan<byte> clientId, out BrokerClient client) => PeerKey.TryGet(_clients, clientId, out client);
 
     public bool Contains(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid) => PeerKey.TryGet(_requests, clientId, rid, out _);
@@ -26,8 +37,11 @@ internal sealed class RequestTable(Dispatcher dispatcher)
     public bool TryGet(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, out BrokerRequest request) =>
         PeerKey.TryGet(_requests, clientId, rid, out request);
 
-    /// <summary>Creates a request and queues it at the tail of its service's queue.</summary>
-    public BrokerRequest Create(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, ServiceEntry service, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, long now, System.Diagnostics.Activity? activity = null)
+    /// <summary>
+    /// Creates a request and queues it at the tail of its service's queue. A <c>persist</c> one is durable: journalled
+    /// (unless <paramref name="storedAt"/> says it comes from the store) and found by its rid alone.
+    /// </summary>
+    public BrokerRequest Create(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, ServiceEntry service, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, BrokerRequestOptions parsed, long now, System.Diagnostics.Activity? activity = null, long storedAt = 0, bool fromStore = false)
     {
         if (!TryGetClient(clientId, out var client))
         {
@@ -35,10 +49,27 @@ internal sealed class RequestTable(Dispatcher dispatcher)
             _clients.Add(client.Key, client);
         }
 
-        var request = new BrokerRequest(
-            PeerKey.Of(clientId, rid), client, rid.ToArray(), clientId.ToArray(), service, data.ToArray(), options.ToArray(), BrokerRequestOptions.Parse(options), now);
-        request.Activity = activity;
+        var request = new BrokerRequest(PeerKey.Of(clientId, rid), client, rid.ToArray(), clientId.ToArray(), service, data.ToArray(), options.ToArray(), parsed, now)
+        {
+            IsDurable = parsed.Persist,
+            StoredAt = storedAt,
+            Activity = activity,
+        };
+        if (fromStore)
+        {
+            request.ReplyTo = null;
+        }
+
         _requests.Add(request.Key, request);
+        if (request.IsDurable)
+        {
+            _durable[request.DurableKey] = request;
+            if (!fromStore)
+            {
+                journal?.Stored(request);
+            }
+        }
+
         HeldBytes += request.HeldBytes;
         service.Held++;
         client.Pending++;
@@ -72,6 +103,15 @@ internal sealed class RequestTable(Dispatcher dispatcher)
         Enqueue(request, atHead: true);
     }
 
+    /// <summary>A durable request's final reply is kept for its client to re-attach: the worker's slot is freed, the request stays.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Every move of a request goes through the table, by design.")]
+    public void Park(BrokerRequest request, byte[][] reply, long now)
+    {
+        Release(request);
+        request.ParkedReply = reply;
+        request.ParkedAt = now;
+    }
+
     /// <summary>Forgets a request wherever it is (queue or worker); <paramref name="outcome"/> is its error code, null for a final reply.</summary>
     public void End(BrokerRequest request, string? outcome = null)
     {
@@ -84,6 +124,11 @@ internal sealed class RequestTable(Dispatcher dispatcher)
             return;
         }
 
+        if (request.IsDurable && _durable.Remove(request.DurableKey) && !_keepStored)
+        {
+            journal?.Removed(request);
+        }
+
         HeldBytes -= request.HeldBytes;
         request.Service.Held--;
         var client = request.Client;
@@ -94,9 +139,10 @@ internal sealed class RequestTable(Dispatcher dispatcher)
         }
     }
 
-    /// <summary>Forgets every request (the broker is stopping; their clients were answered).</summary>
+    /// <summary>Forgets every request (the broker is stopping): durable ones stay in the store, for the next start to queue again.</summary>
     public void Clear()
     {
+        _keepStored = true;
         foreach (var request in _requests.Values.ToList())
         {
             End(request, PigatoErrorCodes.BrokerStopped);

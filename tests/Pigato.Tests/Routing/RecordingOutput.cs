@@ -28,7 +28,11 @@ internal sealed class RecordingOutput : IBrokerOutput
 
     public int DiscardQueued(ReadOnlySpan<byte> identity) => 0;
 
-    public bool RelayReply(BrokerRequest request) => Record(Id(request.ClientId), $"relay {Id(request.ClientId)} {request.Rid}");
+    public bool RelayReply(BrokerRequest request) => Record(Id(request.ReplyTo!), $"relay {Id(request.ReplyTo!)} {request.Rid}");
+
+    public byte[][] CopyReply() => [Encoding.UTF8.GetBytes("0"), Encoding.UTF8.GetBytes("\"kept\""), Encoding.UTF8.GetBytes("{}")];
+
+    public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply) => Record(Id(clientId), $"kept-reply {Id(clientId)} {request.Rid}");
 
     public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code) => Record(Id(clientId), $"error {Id(clientId)} {Id(rid)} {code}");
 

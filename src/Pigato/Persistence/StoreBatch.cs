@@ -1,0 +1,64 @@
+namespace Pigato.Persistence;
+
+/// <summary>
+/// Changes to the store not yet written, by rid: a request stored and removed before it was written cancels out
+/// (a request answered within one write interval never reaches the disk, as RabbitMQ does for messages acknowledged
+/// before they are persisted); a removal followed by a new request of the same rid is written as that request.
+/// </summary>
+internal sealed class StoreBatch
+{
+    private readonly Dictionary<string, Change> _changes = new(StringComparer.Ordinal);
+
+    public bool IsEmpty => _changes.Count == 0;
+
+    public int Count => _changes.Count;
+
+    /// <summary>The requests to write (insert or replace).</summary>
+    public IEnumerable<StoredRequest> Upserts => _changes.Values.Where(c => c.Request is not null).Select(c => c.Request!);
+
+    /// <summary>The rids to delete (and not written again in this batch).</summary>
+    public IEnumerable<byte[]> Deletes => _changes.Values.Where(c => c.Request is null).Select(c => c.Rid);
+
+    public void Store(string key, StoredRequest request)
+    {
+        // Written after a removal still to be written: the upsert replaces the old row, so the removal is no longer needed.
+        _changes[key] = new Change(request.Rid, request, DeletesFirst: _changes.TryGetValue(key, out var old) && (old.Request is null || old.DeletesFirst));
+    }
+
+    public void Remove(string key, byte[] rid)
+    {
+        if (_changes.TryGetValue(key, out var old) && old.Request is not null && !old.DeletesFirst)
+        {
+            // Stored and removed before anything was written: nothing to write.
+            _changes.Remove(key);
+            return;
+        }
+
+        _changes[key] = new Change(rid, null, DeletesFirst: false);
+    }
+
+    /// <summary>Applies <paramref name="later"/>'s changes after this batch's, and empties it.</summary>
+    public void Absorb(StoreBatch later)
+    {
+        foreach (var (key, change) in later._changes)
+        {
+            if (change.Request is { } request)
+            {
+                if (change.DeletesFirst)
+                {
+                    Remove(key, change.Rid);
+                }
+
+                Store(key, request);
+            }
+            else
+            {
+                Remove(key, change.Rid);
+            }
+        }
+
+        later._changes.Clear();
+    }
+
+    private readonly record struct Change(byte[] Rid, StoredRequest? Request, bool DeletesFirst);
+}
