@@ -127,7 +127,7 @@ public sealed class Broker : IAsyncDisposable
         }
 
         var loop = _loop = new ActorLoop(nameof(Broker), e => ReportError(PigatoErrorCodes.Internal, "Broker loop error: " + e.Message, null, e));
-        _store = store is null ? null : new Persistence.StoreWriter(store, loop.Post, OnTakenOver, (code, message) => ReportError(code, message, null));
+        _store = store is null ? null : new Persistence.StoreWriter(store, loop.Post, OnTakenOver, removed => _core?.RemovalsDurable(removed), (code, message) => ReportError(code, message, null));
         _router = SocketFactory.Router(Options, Name);
         Bind(_router, Options.Endpoint);
         if (Options.InternalEndpoint is { Length: > 0 } intch)

@@ -30,7 +30,7 @@ internal sealed class SqliteRequestStore(string path) : IRequestStore
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
+            _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false, DefaultTimeout = 2 }.ToString());
             _connection.Open();
             Execute("PRAGMA locking_mode=EXCLUSIVE;");
             if (existed)

@@ -19,6 +19,9 @@ internal sealed class StoreBatch
     /// <summary>The rids to delete (and not written again in this batch).</summary>
     public IEnumerable<byte[]> Deletes => _changes.Values.Where(c => c.Request is null).Select(c => c.Rid);
 
+    /// <summary>True when the batch stores <paramref name="key"/> and nothing of it was written before (removing it cancels out).</summary>
+    public bool StoresNew(string key) => _changes.TryGetValue(key, out var change) && change.Request is not null && !change.DeletesFirst;
+
     public void Store(string key, StoredRequest request)
     {
         // Written after a removal still to be written: the upsert replaces the old row, so the removal is no longer needed.

@@ -16,6 +16,10 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
     private readonly IRequestStore _store;
     private readonly Action<Action> _post;
     private readonly Action<IReadOnlyList<StoredRequest>> _takenOver;
+    private readonly Action<IReadOnlyList<BrokerRequest>> _removed;
+    private List<BrokerRequest> _loopWaiters = [];
+    private List<BrokerRequest> _queuedWaiters = [];
+    private List<BrokerRequest>? _failedWaiters;
     private readonly Action<string, string> _report;
     private readonly StoreBatch _loopBatch = new();
     private readonly object _gate = new();
@@ -30,9 +34,11 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
     /// <param name="store">The opened store.</param>
     /// <param name="post">Runs an action on the broker's loop.</param>
     /// <param name="takenOver">Requests the store took over from a dead broker (run on the loop).</param>
+    /// <param name="removed">Requests whose removal (<see cref="RemoveBeforeReply"/>) is durable: their replies may go (run on the loop).</param>
     /// <param name="report">Reports a change of the store's health: an error code and a message (run on the loop).</param>
-    public StoreWriter(IRequestStore store, Action<Action> post, Action<IReadOnlyList<StoredRequest>> takenOver, Action<string, string> report)
+    public StoreWriter(IRequestStore store, Action<Action> post, Action<IReadOnlyList<StoredRequest>> takenOver, Action<IReadOnlyList<BrokerRequest>> removed, Action<string, string> report)
     {
+        _removed = removed;
         _store = store;
         _post = post;
         _takenOver = takenOver;
@@ -54,10 +60,18 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
 
     public void Removed(BrokerRequest request) => _loopBatch.Remove(request.DurableKey, request.RidBytes);
 
+    public bool MayHold(BrokerRequest request) => !_loopBatch.StoresNew(request.DurableKey);
+
+    public void RemoveBeforeReply(BrokerRequest request)
+    {
+        _loopBatch.Remove(request.DurableKey, request.RidBytes);
+        _loopWaiters.Add(request);
+    }
+
     /// <summary>Hands what this loop wake-up changed to the writer (loop thread).</summary>
     public void Commit()
     {
-        if (_loopBatch.IsEmpty)
+        if (_loopBatch.IsEmpty && _loopWaiters.Count == 0)
         {
             return;
         }
@@ -65,6 +79,9 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
         lock (_gate)
         {
             _queued.Absorb(_loopBatch);
+            _queuedWaiters.AddRange(_loopWaiters);
+            _loopWaiters.Clear();
+
             Monitor.Pulse(_gate);
         }
     }
@@ -92,9 +109,10 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
         while (true)
         {
             StoreBatch batch;
+            List<BrokerRequest> waiters;
             lock (_gate)
             {
-                while (_queued.IsEmpty && _failed is null && !_stopping && Environment.TickCount64 < nextMaintenance)
+                while (_queued.IsEmpty && _queuedWaiters.Count == 0 && _failed is null && !_stopping && Environment.TickCount64 < nextMaintenance)
                 {
                     Monitor.Wait(_gate, (int)Math.Clamp(nextMaintenance - Environment.TickCount64, 1, int.MaxValue));
                 }
@@ -106,18 +124,23 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
 
                 batch = _queued;
                 _queued = new StoreBatch();
+                waiters = _queuedWaiters;
+                _queuedWaiters = [];
                 if (_failed is { } failed)
                 {
                     failed.Absorb(batch);
                     batch = failed;
-                    _failed = null;
+                    _failedWaiters!.AddRange(waiters);
+                    waiters = _failedWaiters;
+                    (_failed, _failedWaiters) = (null, null);
                 }
 
             }
 
-            if (!batch.IsEmpty)
+            if ((batch.IsEmpty || Write(batch, waiters)) && waiters.Count > 0)
             {
-                Write(batch);
+                // Durable: the replies that waited for these removals may go.
+                Post(() => _removed(waiters));
             }
 
             if (Environment.TickCount64 >= nextMaintenance)
@@ -136,7 +159,7 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
         }
     }
 
-    private void Write(StoreBatch batch)
+    private bool Write(StoreBatch batch, List<BrokerRequest> waiters)
     {
         try
         {
@@ -144,6 +167,7 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
             Interlocked.Increment(ref _batches);
             Interlocked.Add(ref _written, batch.Count);
             Healthy();
+            return true;
         }
 #pragma warning disable CA1031 // A store that fails is reported and retried; it must never end the writer.
         catch (Exception e)
@@ -151,10 +175,11 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
         {
             lock (_gate)
             {
-                _failed = batch;
+                (_failed, _failedWaiters) = (batch, waiters);
             }
 
             Unhealthy($"writing {batch.Count} changes failed: {e.Message}");
+            return false;
         }
     }
 
@@ -166,7 +191,7 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
             Healthy();
             if (taken.Count > 0)
             {
-                _post(() => _takenOver(taken));
+                Post(() => _takenOver(taken));
             }
         }
 #pragma warning disable CA1031
@@ -177,12 +202,24 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
         }
     }
 
+    /// <summary>Runs an action on the broker's loop; once the loop has stopped there is nobody left to tell.</summary>
+    private void Post(Action action)
+    {
+        try
+        {
+            _post(action);
+        }
+        catch (PigatoException)
+        {
+        }
+    }
+
     private void Healthy()
     {
         if (!_available)
         {
             _available = true;
-            _post(() => _report(PigatoErrorCodes.StoreUnavailable, $"The request store {_store.Description} is written again; persist requests are accepted."));
+            Post(() => _report(PigatoErrorCodes.StoreUnavailable, $"The request store {_store.Description} is written again; persist requests are accepted."));
         }
     }
 
@@ -191,7 +228,7 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
         if (_available)
         {
             _available = false;
-            _post(() => _report(PigatoErrorCodes.StoreUnavailable, $"The request store {_store.Description} is unavailable ({why}); persist requests are refused until it is back, other requests still flow."));
+            Post(() => _report(PigatoErrorCodes.StoreUnavailable, $"The request store {_store.Description} is unavailable ({why}); persist requests are refused until it is back, other requests still flow."));
         }
     }
 }

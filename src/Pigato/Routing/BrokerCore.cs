@@ -191,11 +191,43 @@ internal sealed class BrokerCore
         Heard(clientId);
         request.ReplyTo = clientId.ToArray();
         _metrics?.Reattached();
+        if (request.AwaitingRemoval)
+        {
+            return;
+        }
+
+        if (request.ParkedReply is not null && _requests.Journal is { } journal && journal.MayHold(request))
+        {
+            request.AwaitingRemoval = true;
+            journal.RemoveBeforeReply(request);
+            return;
+        }
+
         if (request.ParkedReply is { } reply)
         {
             if (!_output.SendKeptReply(clientId, request, reply))
             {
                 _output.ReportError(PigatoErrorCodes.Unroutable, $"Kept reply for request {request.Rid} could not reach its client.", Utf8.Decode(clientId));
+            }
+
+            _requests.End(request);
+        }
+    }
+
+    /// <summary>The removals of these requests from the store are durable: their kept final replies go to their clients now.</summary>
+    public void RemovalsDurable(IEnumerable<BrokerRequest> requests)
+    {
+        foreach (var request in requests)
+        {
+            if (!request.AwaitingRemoval || !_requests.TryGet(request.ClientId, request.RidBytes, out var held) || held != request)
+            {
+                continue;
+            }
+
+            request.RemovalWritten = true;
+            if (request.ReplyTo is { } client && !_output.SendKeptReply(client, request, request.ParkedReply!))
+            {
+                _output.ReportError(PigatoErrorCodes.Unroutable, $"Reply for request {request.Rid} could not reach its client.", Utf8.Decode(client));
             }
 
             _requests.End(request);
@@ -403,18 +435,27 @@ internal sealed class BrokerCore
         }
 
         request.LastActivity = _time.GetTimestamp();
-        if (request.ReplyTo is null)
+        if (final && _requests.Journal is { } journal && request.IsDurable && (request.ReplyTo is null || journal.MayHold(request)))
         {
-            // Read back from the store and no client has re-attached yet: the final reply is kept for it, partials dropped.
-            if (final)
+            // The store may hold it: the reply is kept until its removal is durable (a crash in between would run it again
+            // after its client was answered), or, read back from the store and not re-attached yet, until its client comes.
+            worker.Served++;
+            _requests.Park(request, _output.CopyReply(), request.LastActivity);
+            if (request.ReplyTo is not null)
             {
-                worker.Served++;
-                _requests.Park(request, _output.CopyReply(), request.LastActivity);
-                _metrics?.Completed();
-                _dispatcher.MarkServedBy(worker.Service);
-                DispatchPending();
+                request.AwaitingRemoval = true;
+                journal.RemoveBeforeReply(request);
             }
 
+            _metrics?.Completed();
+            _dispatcher.MarkServedBy(worker.Service);
+            DispatchPending();
+            return;
+        }
+
+        if (request.ReplyTo is null)
+        {
+            // Read back from the store and no client has re-attached yet: partials have nobody to go to.
             return;
         }
 
@@ -719,7 +760,7 @@ internal sealed class BrokerCore
         }
 
         var now = _time.GetTimestamp();
-        var kept = _requests.All.Where(r => r.ParkedReply is not null && _time.GetElapsedTime(r.ParkedAt, now) > _options.KeptReplyWindow).ToList();
+        var kept = _requests.All.Where(r => r.ParkedReply is not null && !r.AwaitingRemoval && _time.GetElapsedTime(r.ParkedAt, now) > _options.KeptReplyWindow).ToList();
         foreach (var request in kept)
         {
             _requests.End(request, PigatoErrorCodes.ClientLost);

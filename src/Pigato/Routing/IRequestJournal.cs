@@ -12,6 +12,16 @@ internal interface IRequestJournal
     /// <summary>A durable request was accepted (or re-queued from the store): it must be in the store.</summary>
     void Stored(BrokerRequest request);
 
-    /// <summary>A durable request ended (final reply handed to its client, expired, failed): it leaves the store.</summary>
+    /// <summary>A durable request ended (expired, failed, its reply dropped): it leaves the store.</summary>
     void Removed(BrokerRequest request);
+
+    /// <summary>
+    /// True when the request may be in the store (it was handed to the writer): its final reply must then wait until its
+    /// removal is durable (<see cref="RemoveBeforeReply"/>), or a crash in between would run it again after its client was
+    /// answered. False when it never left the loop: removing it costs nothing and its reply may go at once.
+    /// </summary>
+    bool MayHold(BrokerRequest request);
+
+    /// <summary>Removes the request from the store; once that is durable, the broker's loop is told (and sends its kept reply).</summary>
+    void RemoveBeforeReply(BrokerRequest request);
 }

@@ -124,7 +124,7 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
             return;
         }
 
-        if (request.IsDurable && _durable.Remove(request.DurableKey) && !_keepStored)
+        if (request.IsDurable && _durable.Remove(request.DurableKey) && !_keepStored && !request.RemovalWritten)
         {
             journal?.Removed(request);
         }

@@ -15,11 +15,15 @@ internal sealed class BrokerProcess : IDisposable
 
     public string Endpoint { get; }
 
-    public static async Task<BrokerProcess> StartAsync(string? endpoint = null)
+    /// <summary>What the broker printed (standard output and error), line by line.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; } = new();
+
+    /// <summary>Starts a broker and waits until it listens; <paramref name="extra"/> are more <c>pigato broker</c> options.</summary>
+    public static async Task<BrokerProcess> StartAsync(string? endpoint = null, params string[] extra)
     {
         endpoint ??= Ports.FreeEndpoint();
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "Pigato.Cli.dll"), "broker", "--bind", endpoint, "--intch", Ports.FreeEndpoint(), "--no-directory", "--heartbeat", "500ms"])
+        foreach (var arg in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "Pigato.Cli.dll"), "broker", "--bind", endpoint, "--intch", Ports.FreeEndpoint(), "--no-directory", "--heartbeat", "500ms", .. extra])
         {
             start.ArgumentList.Add(arg);
         }
@@ -27,17 +31,29 @@ internal sealed class BrokerProcess : IDisposable
         start.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet could not be started.");
         var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var broker = new BrokerProcess(process, endpoint);
         process.OutputDataReceived += (_, e) =>
         {
-            if (e.Data?.Contains("listening on", StringComparison.Ordinal) == true)
+            if (e.Data is { } line)
             {
-                listening.TrySetResult();
+                broker.Output.Enqueue(line);
+                if (line.Contains("listening on", StringComparison.Ordinal))
+                {
+                    listening.TrySetResult();
+                }
             }
         };
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                broker.Output.Enqueue(line);
+            }
+        };
+        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"The broker exited with {process.ExitCode} before listening: {string.Join(Environment.NewLine, broker.Output)}"));
+        process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var broker = new BrokerProcess(process, endpoint);
         try
         {
             await listening.Task.WithinAsync($"the broker at {endpoint} to listen");

@@ -8,10 +8,10 @@ namespace Pigato.Tests.Routing;
 /// <summary>A <see cref="BrokerCore"/> with a fake clock and a recording output, and short-hands for peers' messages.</summary>
 internal sealed class CoreHarness
 {
-    public CoreHarness(BrokerOptions? options = null, int seed = 1)
+    public CoreHarness(BrokerOptions? options = null, int seed = 1, IRequestJournal? journal = null)
     {
         Options = options ?? new BrokerOptions { Liveness = 3 };
-        Core = new BrokerCore(Options, Output, Time, NullLogger.Instance, random: new Random(seed));
+        Core = new BrokerCore(Options, Output, Time, NullLogger.Instance, random: new Random(seed), journal: journal);
     }
 
     public BrokerOptions Options { get; }
