@@ -225,7 +225,7 @@ public sealed class Broker : IAsyncDisposable
         {
             var count = core.Restore(taken);
             _metrics?.Restored(count, takenOver: true);
-            Log.StoreTakenOver(_logger, Options.Store!, count);
+            Log.StoreTakenOver(_logger, Options.Store!, taken.Count, count);
         }
     }
 

@@ -26,8 +26,8 @@ internal static partial class Log
     [LoggerMessage(EventId = PigatoLogEvents.StoreOpened, EventName = "StoreOpened", Level = LogLevel.Information, Message = "Request store {Store} opened: {Count} persist request(s) queued again")]
     public static partial void StoreOpened(ILogger logger, string store, int count);
 
-    [LoggerMessage(EventId = PigatoLogEvents.StoreTakenOver, EventName = "StoreTakenOver", Level = LogLevel.Warning, Message = "Took over {Count} persist request(s) of a broker whose lease in {Store} expired")]
-    public static partial void StoreTakenOver(ILogger logger, string store, int count);
+    [LoggerMessage(EventId = PigatoLogEvents.StoreTakenOver, EventName = "StoreTakenOver", Level = LogLevel.Warning, Message = "Took over {Taken} persist request(s) of a broker whose lease in {Store} expired: {Queued} queued again, the others re-sent here by their clients already")]
+    public static partial void StoreTakenOver(ILogger logger, string store, int taken, int queued);
 
     [LoggerMessage(EventId = PigatoLogEvents.Abandoned, EventName = "Abandoned", Level = LogLevel.Warning, Message = "{Code}: dropped {Count} request(s) of {PeerId}: {Detail}")]
     public static partial void Abandoned(ILogger logger, string code, string peerId, int count, string detail);

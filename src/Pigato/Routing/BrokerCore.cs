@@ -58,7 +58,7 @@ internal sealed class BrokerCore
         _logger = logger;
         _metrics = metrics;
         _dispatcher = new Dispatcher(options.DispatchMode, random ?? Random.Shared);
-        _requests = new RequestTable(_dispatcher, journal);
+        _requests = new RequestTable(_dispatcher, journal, journal is null ? 0 : options.MaxStoredRequests);
         _workers = new WorkerRegistry(options.Liveness);
         _refusals = new RefusalLog(logger, time);
         _audit = new RefusalLog(logger, time);
@@ -236,7 +236,7 @@ internal sealed class BrokerCore
 
     /// <summary>
     /// Queues again the <c>persist</c> requests read back from the store (at start, or taken over from a broker whose lease
-    /// expired), with their age kept; those already here (their client re-sent them first) are skipped. Their replies are
+    /// expired), with their age kept; those already here (their client re-sent them first) or answered here lately are skipped. Their replies are
     /// kept until their client re-attaches (see <see cref="BrokerOptions.KeptReplyWindow"/>). Returns how many were queued.
     /// </summary>
     public int Restore(IEnumerable<Persistence.StoredRequest> stored)
@@ -246,7 +246,7 @@ internal sealed class BrokerCore
         var restored = 0;
         foreach (var request in stored)
         {
-            if (_requests.TryGetDurable(request.Rid, out _))
+            if (_requests.TryGetDurable(request.Rid, out _) || _requests.Contains(request.ClientId, request.Rid))
             {
                 continue;
             }
@@ -255,7 +255,14 @@ internal sealed class BrokerCore
             var arrivedAt = now - (long)(age.TotalSeconds * _time.TimestampFrequency);
             var entry = _dispatcher.ServiceFor(System.Text.Encoding.UTF8.GetBytes(request.Service));
             var parsed = BrokerRequestOptions.Parse(request.Options) with { Persist = true };
-            _requests.Create(request.ClientId, request.Rid, entry, request.Data, request.Options, parsed, arrivedAt, storedAt: request.StoredAt, fromStore: true);
+            var held = _requests.Create(request.ClientId, request.Rid, entry, request.Data, request.Options, parsed, arrivedAt, storedAt: request.StoredAt, fromStore: true);
+            if (_requests.WasAnswered(request.Rid))
+            {
+                // Its client re-sent it here after the other broker died and got its answer: only its record is left to remove.
+                _requests.End(held, "answered");
+                continue;
+            }
+
             restored++;
         }
 

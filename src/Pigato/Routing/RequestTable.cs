@@ -4,8 +4,10 @@ namespace Pigato.Routing;
 /// Every request the broker holds, by client and rid. The one place that creates a request, moves it
 /// between its service queue and a worker, and ends it: nothing else touches those links.
 /// </summary>
-internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journal = null)
+internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journal = null, int rememberAnswered = 0)
 {
+    private readonly HashSet<string> _answered = new(StringComparer.Ordinal);
+    private readonly Queue<string> _answeredOrder = new();
     private readonly Dictionary<string, BrokerRequest> _requests = new(StringComparer.Ordinal);
     private readonly Dictionary<string, BrokerRequest> _durable = new(StringComparer.Ordinal);
     private bool _keepStored;
@@ -26,6 +28,12 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
 
     /// <summary>The journal of durable requests, or null without a store.</summary>
     public IRequestJournal? Journal => journal;
+
+    /// <summary>
+    /// True when a <c>persist</c> request of this rid was answered here lately (the last ones, as many as the limit of
+    /// stored requests): a copy taken over from a dead broker's store is not run again.
+    /// </summary>
+    public bool WasAnswered(ReadOnlySpan<byte> rid) => _answered.Count > 0 && _answered.Contains(PeerKey.Of(rid));
 
     /// <summary>A <c>persist</c> request by its rid alone (whoever its client now is).</summary>
     public bool TryGetDurable(ReadOnlySpan<byte> rid, out BrokerRequest request) => PeerKey.TryGet(_durable, rid, out request);
@@ -127,6 +135,15 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
         if (request.IsDurable && _durable.Remove(request.DurableKey) && !_keepStored && !request.RemovalWritten)
         {
             journal?.Removed(request);
+        }
+
+        if (request.IsDurable && outcome is null && rememberAnswered > 0 && _answered.Add(request.DurableKey))
+        {
+            _answeredOrder.Enqueue(request.DurableKey);
+            if (_answeredOrder.Count > rememberAnswered)
+            {
+                _answered.Remove(_answeredOrder.Dequeue());
+            }
         }
 
         HeldBytes -= request.HeldBytes;

@@ -209,4 +209,20 @@ public sealed class DurableRequestTests
         h.Core.Shutdown();
         Assert.Contains($"error c1-new r2 {PigatoErrorCodes.BrokerStopped}", h.Output.Sent);
     }
+
+    [Fact]
+    public void TakenOverCopyOfARequestAnsweredHere_IsNotRunAgain_AndLeavesTheStore()
+    {
+        var h = Harness();
+        h.Ready("w1", "echo");
+        h.Request("c1", "echo", "r1", Persist);
+        _journal.Unwritten.Add("r1");
+        h.Final("w1", "c1", "r1");
+        _journal.Lines.Clear();
+
+        Assert.Equal(0, h.Core.Restore([Stored("r1", "c-of-the-dead-broker", "echo", Now(h))]));
+        Assert.Single(h.Output.Of("request w1 r1"));
+        Assert.Equal(["removed r1"], _journal.Lines);
+        Assert.Equal(0, h.Core.Stats().TrackedRequests);
+    }
 }

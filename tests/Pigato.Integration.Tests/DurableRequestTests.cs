@@ -1,0 +1,151 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Pigato.Integration.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Pigato.Integration.Tests;
+
+/// <summary>
+/// <c>persist</c> requests against brokers as processes killed with -9 half-way: every request gets exactly one successful
+/// final reply, and only those in flight at the kill run twice at the worker.
+/// </summary>
+[Collection(SerialTests.Name)]
+public sealed class DurableRequestTests(ITestOutputHelper output) : IDisposable
+{
+    private const int Total = 10_000;
+    private const int InFlight = 1_000;
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("pigato-durable-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task BrokerOnSqliteKilledHalfWay_AndStartedAgain_EveryRequestGetsOneReply_OnlyThoseInFlightRunTwice()
+    {
+        var store = "sqlite:" + Path.Combine(_directory, "requests.db");
+        var endpoint = Ports.FreeEndpoint();
+        var broker = await BrokerProcess.StartAsync(endpoint, "--store", store);
+        BrokerProcess? restarted = null;
+        try
+        {
+            await KillHalfWayAsync([endpoint], broker.Kill, async () => restarted = await BrokerProcess.StartAsync(endpoint, "--store", store));
+            var line = restarted!.Output.FirstOrDefault(l => l.Contains("queued again", StringComparison.Ordinal));
+            output.WriteLine("restarted broker: " + line);
+            Assert.NotNull(line);
+            Assert.DoesNotContain(" 0 persist request", line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            broker.Dispose();
+            restarted?.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task OneOfTwoBrokersOnRedisKilledForGood_TheOtherTakesItsRequestsOverWithinTheLease()
+    {
+        using var redis = await RedisServer.StartAsync();
+        var lease = TimeSpan.FromSeconds(3);
+        using var first = await BrokerProcess.StartAsync(null, "--store", redis.Store, "--store-lease", "3s");
+        using var second = await BrokerProcess.StartAsync(null, "--store", redis.Store, "--store-lease", "3s");
+        var killed = Stopwatch.StartNew();
+        await KillHalfWayAsync([first.Endpoint, second.Endpoint], () =>
+        {
+            first.Kill();
+            killed.Restart();
+        }, () => Task.CompletedTask);
+
+        await Bounded.UntilAsync(() => second.Output.Any(l => l.Contains("Took over", StringComparison.Ordinal)), "the surviving broker to take over", lease * 3);
+        var line = second.Output.First(l => l.Contains("Took over", StringComparison.Ordinal));
+        output.WriteLine($"take-over seen {killed.Elapsed.TotalSeconds:0.0} s after the kill (lease {lease.TotalSeconds:0} s): " + line);
+        Assert.DoesNotContain("Took over 0 ", line, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Sends <see cref="Total"/> persist requests, <see cref="InFlight"/> at a time, through the brokers at
+    /// <paramref name="endpoints"/>; at half-way calls <paramref name="kill"/> then <paramref name="afterKill"/>.
+    /// </summary>
+    private async Task KillHalfWayAsync(string[] endpoints, Action kill, Func<Task> afterKill)
+    {
+        const int Concurrency = 200;
+        var runs = new ConcurrentDictionary<int, int>();
+        var running = 0;
+        TaskCompletionSource? hold = null;
+        var heartbeat = TimeSpan.FromMilliseconds(500);
+        await using var worker = new Worker(new WorkerOptions { Endpoints = endpoints, Service = "pay", Concurrency = Concurrency, HeartbeatInterval = heartbeat, DetectDisconnect = true }, async (n, reply, _) =>
+        {
+            runs.AddOrUpdate(n.GetInt32(), 1, (_, c) => c + 1);
+            Interlocked.Increment(ref running);
+            if (Volatile.Read(ref hold) is { } held)
+            {
+                await held.Task;
+            }
+            else
+            {
+                await Task.Yield();
+            }
+
+            Interlocked.Decrement(ref running);
+            await reply.EndAsync(n);
+        });
+        await worker.StartAsync();
+        await using var client = new Client(new ClientOptions { Endpoints = endpoints, HeartbeatInterval = heartbeat, DetectDisconnect = true });
+        await client.StartAsync();
+        await Bounded.UntilAsync(() => client.IsConnected, "the client hears from a broker");
+
+        var answers = new ConcurrentDictionary<int, int>();
+        var answered = new bool[Total];
+        var failures = new ConcurrentQueue<string>();
+        HashSet<int>? inFlightAtKill = null;
+        var options = new RequestOptions { Persist = true, Timeout = TimeSpan.FromSeconds(60) };
+        var clock = Stopwatch.StartNew();
+        using var gate = new SemaphoreSlim(InFlight);
+        var calls = new List<Task>(Total);
+        for (var i = 0; i < Total; i++)
+        {
+            await gate.WaitAsync(Bounded.Token(TimeSpan.FromSeconds(90)));
+            if (i == Total / 2)
+            {
+                // The kill finds the worker full and the rest queued (in the store): handlers are held until the worker is full.
+                var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Volatile.Write(ref hold, held);
+                await Bounded.UntilAsync(() => Volatile.Read(ref running) >= Concurrency, "the worker to be full");
+
+                // Everything sent and not answered yet is in flight: only those may run twice.
+                inFlightAtKill = Enumerable.Range(0, i).Where(n => !Volatile.Read(ref answered[n])).ToHashSet();
+                kill();
+                Volatile.Write(ref hold, null);
+                held.SetResult();
+                await afterKill();
+            }
+
+            var n = i;
+            calls.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    var answer = await client.RequestAsync<int>("pay", n, options, Bounded.Token(TimeSpan.FromSeconds(90)));
+                    Volatile.Write(ref answered[n], true);
+                    answers.AddOrUpdate(answer, 1, (_, c) => c + 1);
+                }
+                catch (Exception e) when (e is PigatoException or OperationCanceledException)
+                {
+                    failures.Enqueue($"{n}: {e.Message}");
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }));
+        }
+
+        await Task.WhenAll(calls).WithinAsync("every request", TimeSpan.FromSeconds(120));
+        var twice = runs.Where(r => r.Value > 1).Select(r => r.Key).ToList();
+        output.WriteLine($"{Total:N0} persist requests, {InFlight:N0} in flight, broker killed at {Total / 2:N0} ({inFlightAtKill!.Count} in flight): {answers.Count:N0} answered in {clock.Elapsed.TotalSeconds:0.0} s, {failures.Count} failed, {twice.Count} ran more than once at the worker (most runs of one: {(runs.IsEmpty ? 0 : runs.Values.Max())})");
+        Assert.Empty(failures);
+        Assert.Equal(Total, answers.Count);
+        Assert.All(answers.Values, count => Assert.Equal(1, count));
+        Assert.All(twice, n => Assert.Contains(n, inFlightAtKill));
+    }
+}
