@@ -47,6 +47,48 @@ public class CliTests
 
 
     [Theory]
+    [InlineData("mongo:localhost")]
+    [InlineData("redis:no-port")]
+    [InlineData("sqlite:")]
+    public async Task Broker_WithAStoreOfNoKnownKind_ExitsWith2_NamingTheKinds(string store)
+    {
+        var run = new Run();
+
+        Assert.Equal(2, await run.RunAsync("broker", "--bind", Ports.FreeEndpoint(), "--intch", Ports.FreeEndpoint(), "--store", store));
+        Assert.Contains("sqlite:PATH", run.Errors, StringComparison.Ordinal);
+        Assert.Contains("redis:HOST:PORT", run.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Broker_OnACorruptStoreFile_RefusesToStart_NamingTheFile()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pigato-corrupt-{Guid.NewGuid():N}.db");
+        await File.WriteAllTextAsync(path, new string('x', 10_000));
+        try
+        {
+            var run = new Run();
+            Assert.Equal(1, await run.RunAsync("broker", "--bind", Ports.FreeEndpoint(), "--intch", Ports.FreeEndpoint(), "--store", "sqlite:" + path));
+            Assert.Contains(path, run.Errors, StringComparison.Ordinal);
+            Assert.Contains("corrupt", run.Errors, StringComparison.Ordinal);
+            Assert.DoesNotContain("listening", run.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task BrokerHelp_NamesBothStoreKinds()
+    {
+        var run = new Run();
+
+        Assert.Equal(0, await run.RunAsync("broker", "--help"));
+        Assert.Contains("sqlite:PATH", run.Output, StringComparison.Ordinal);
+        Assert.Contains("redis:HOST:PORT", run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("frobnicate")]
     [InlineData("request")]
     [InlineData("broker", "--liveness", "0")]

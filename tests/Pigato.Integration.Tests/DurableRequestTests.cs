@@ -149,3 +149,44 @@ public sealed class DurableRequestTests(ITestOutputHelper output) : IDisposable
         Assert.All(twice, n => Assert.Contains(n, inFlightAtKill));
     }
 }
+
+/// <summary>A shared store that goes away: persist requests are refused with a clear code, the rest flows, and it recovers.</summary>
+[Collection(SerialTests.Name)]
+public sealed class StoreUnavailableTests
+{
+    [Fact]
+    public async Task RedisGoingDown_RefusesNewPersistRequests_WithStoreUnavailable_WhileOtherRequestsFlow()
+    {
+        using var redis = await RedisServer.StartAsync();
+        await using var broker = new Broker(new BrokerOptions { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = null, Store = redis.Store, StoreLease = TimeSpan.FromSeconds(1), HeartbeatInterval = TimeSpan.FromMilliseconds(500) });
+        var reports = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        broker.Error += (_, e) => reports.Enqueue(e.Code + " " + e.Message);
+        await broker.StartAsync();
+        await using var worker = new Worker(new WorkerOptions { Endpoint = broker.Endpoint!, Service = "pay" }, (d, r, _) => r.EndAsync(d));
+        await worker.StartAsync();
+        await using var client = new Client(new ClientOptions { Endpoint = broker.Endpoint! });
+        await client.StartAsync();
+        var persist = new RequestOptions { Persist = true, Timeout = TimeSpan.FromSeconds(10) };
+        Assert.Equal(1, await client.RequestAsync<int>("pay", 1, persist, Bounded.Token()));
+
+        redis.Kill();
+        var refused = 0;
+        await Bounded.UntilAsync(async () =>
+        {
+            try
+            {
+                await client.RequestAsync<int>("pay", 2, persist, Bounded.Token());
+                return false;
+            }
+            catch (PigatoBrokerException e) when (e.Code == PigatoErrorCodes.StoreUnavailable)
+            {
+                refused++;
+                return true;
+            }
+        }, "a persist request refused once the store is down");
+
+        Assert.Equal(1, refused);
+        Assert.Equal(3, await client.RequestAsync<int>("pay", 3, cancellationToken: Bounded.Token()));
+        Assert.Contains(reports, r => r.StartsWith(PigatoErrorCodes.StoreUnavailable, StringComparison.Ordinal) && r.Contains("unavailable", StringComparison.Ordinal));
+    }
+}

@@ -19,7 +19,6 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
     private readonly Action<IReadOnlyList<BrokerRequest>> _removed;
     private List<BrokerRequest> _loopWaiters = [];
     private List<BrokerRequest> _queuedWaiters = [];
-    private List<BrokerRequest>? _failedWaiters;
     private readonly Action<string, string> _report;
     private readonly StoreBatch _loopBatch = new();
     private readonly object _gate = new();
@@ -130,16 +129,19 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
                 {
                     failed.Absorb(batch);
                     batch = failed;
-                    _failedWaiters!.AddRange(waiters);
-                    waiters = _failedWaiters;
-                    (_failed, _failedWaiters) = (null, null);
+                    _failed = null;
                 }
-
             }
 
-            if ((batch.IsEmpty || Write(batch, waiters)) && waiters.Count > 0)
+            if (!batch.IsEmpty)
             {
-                // Durable: the replies that waited for these removals may go.
+                Write(batch);
+            }
+
+            if (waiters.Count > 0)
+            {
+                // Durable, or the store is failing (the removals stay queued for the next try): either way the replies that
+                // waited for these removals go now, for a store that is down must not hold answers back.
                 Post(() => _removed(waiters));
             }
 
@@ -159,7 +161,7 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
         }
     }
 
-    private bool Write(StoreBatch batch, List<BrokerRequest> waiters)
+    private void Write(StoreBatch batch)
     {
         try
         {
@@ -167,7 +169,6 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
             Interlocked.Increment(ref _batches);
             Interlocked.Add(ref _written, batch.Count);
             Healthy();
-            return true;
         }
 #pragma warning disable CA1031 // A store that fails is reported and retried; it must never end the writer.
         catch (Exception e)
@@ -175,11 +176,10 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
         {
             lock (_gate)
             {
-                (_failed, _failedWaiters) = (batch, waiters);
+                _failed = batch;
             }
 
             Unhealthy($"writing {batch.Count} changes failed: {e.Message}");
-            return false;
         }
     }
 

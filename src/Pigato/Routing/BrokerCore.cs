@@ -196,7 +196,7 @@ internal sealed class BrokerCore
             return;
         }
 
-        if (request.ParkedReply is not null && _requests.Journal is { } journal && journal.MayHold(request))
+        if (request.ParkedReply is not null && _requests.Journal is { IsAvailable: true } journal && journal.MayHold(request))
         {
             request.AwaitingRemoval = true;
             journal.RemoveBeforeReply(request);
@@ -442,7 +442,7 @@ internal sealed class BrokerCore
         }
 
         request.LastActivity = _time.GetTimestamp();
-        if (final && _requests.Journal is { } journal && request.IsDurable && (request.ReplyTo is null || journal.MayHold(request)))
+        if (final && _requests.Journal is { } journal && request.IsDurable && (request.ReplyTo is null || (journal.IsAvailable && journal.MayHold(request))))
         {
             // The store may hold it: the reply is kept until its removal is durable (a crash in between would run it again
             // after its client was answered), or, read back from the store and not re-attached yet, until its client comes.
@@ -599,12 +599,13 @@ internal sealed class BrokerCore
             return;
         }
 
+        // Reported before the client is answered, so that whoever watches the broker's errors has seen it by then.
+        _output.ReportError(PigatoErrorCodes.MessageTooLarge, $"Worker disconnected: message of {messageSize} bytes (at most {_options.MaxMessageSize}).", worker.Id);
         if (!clientId.IsEmpty && PeerKey.TryGet(worker.InFlight, clientId, rid, out var request))
         {
             Fail(request, PigatoErrorCodes.MessageTooLarge);
         }
 
-        _output.ReportError(PigatoErrorCodes.MessageTooLarge, $"Worker disconnected: message of {messageSize} bytes (at most {_options.MaxMessageSize}).", worker.Id);
         RemoveWorker(worker, "message too large", sendDisconnect: true);
         DispatchPending();
     }

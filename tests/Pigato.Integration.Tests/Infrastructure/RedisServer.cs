@@ -7,6 +7,7 @@ namespace Pigato.Integration.Tests.Infrastructure;
 internal sealed class RedisServer : IDisposable
 {
     private readonly Process _process;
+    private bool _killed;
 
     private RedisServer(Process process, int port)
     {
@@ -57,14 +58,23 @@ internal sealed class RedisServer : IDisposable
         return server;
     }
 
+    /// <summary>Kills the server by its pid (a test may do it mid-way: Redis goes down); again, nothing.</summary>
+    public void Kill()
+    {
+        if (!_killed)
+        {
+            _killed = true;
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                _process.WaitForExit(10_000);
+            }
+        }
+    }
+
     public void Dispose()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            _process.WaitForExit(10_000);
-        }
-
+        Kill();
         _process.Dispose();
     }
 
