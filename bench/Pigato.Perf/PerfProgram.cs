@@ -24,7 +24,7 @@ public static class PerfProgram
             int I(int i) => int.Parse(rest[i], System.Globalization.CultureInfo.InvariantCulture);
             return role switch
             {
-                "broker-pigato" => await PigatoRoles.BrokerAsync(rest[0], rest.ElementAtOrDefault(1)),
+                "broker-pigato" => await PigatoRoles.BrokerAsync(rest[0], rest.ElementAtOrDefault(1) is { Length: > 0 } key ? key : null, rest.ElementAtOrDefault(2)),
                 "broker-forwarder" => await ForwarderRole.RunAsync(rest[0]),
                 "worker-pigato" => await PigatoRoles.WorkerAsync(rest[0], rest[1], rest.ElementAtOrDefault(2)),
                 "client-pigato" => await PigatoRoles.ClientAsync(rest[0], rest[1], rest[2], I(3), I(4), I(5), rest.ElementAtOrDefault(6)),
@@ -66,11 +66,11 @@ public static class PerfProgram
                 {
                     foreach (var system in scenario.Systems.Where(x => wanted is null || wanted.Contains(x)))
                     {
-                        if (Bench.Unavailable(system) is { } reason)
+                        if ((Bench.Unavailable(system) ?? Bench.Unavailable(scenario)) is { } reason)
                         {
-                            if (skipped.Add(system))
+                            if (skipped.Add(system + reason))
                             {
-                                notes.Add($"{system} skipped: {reason}");
+                                notes.Add($"{system} skipped{(Bench.Unavailable(system) is null ? " in " + scenario.Name : "")}: {reason}");
                             }
 
                             continue;

@@ -128,7 +128,7 @@ public class HostingTests
         Assert.Throws<ArgumentException>(() => new ServiceCollection().AddPigatoWorker<Counter>("x"));
 }
 
-/// <summary>Configuration binding of the options that are lists.</summary>
+/// <summary>Configuration binding of options that are lists, records or durations.</summary>
 public class HostingConfigurationTests
 {
     [Fact]
@@ -156,5 +156,28 @@ public class HostingConfigurationTests
         Assert.Equal(new Pigato.Security.PigatoCredential("api", "t0ken"), client.Options.Credential);
         Assert.NotNull(client.Options.CurveServerKey);
         Assert.Equal(["tcp://127.0.0.1:3"], Microsoft.Extensions.Configuration.ConfigurationBinder.Get<WorkerOptions>(configuration.GetSection("Worker"))!.Endpoints);
+    }
+
+    [Fact]
+    public async Task BrokerStore_BindsFromConfiguration()
+    {
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Broker:Store"] = "sqlite:/var/lib/pigato/requests.db",
+                ["Broker:MaxStoredRequests"] = "5000",
+                ["Broker:StoreLease"] = "00:00:05",
+            })
+            .Build();
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        services.AddLogging();
+        services.AddPigatoBroker(configuration.GetSection("Broker"));
+        await using var provider = services.BuildServiceProvider();
+
+        var broker = provider.GetRequiredService<Broker>();
+
+        Assert.Equal("sqlite:/var/lib/pigato/requests.db", broker.Options.Store);
+        Assert.Equal(5000, broker.Options.MaxStoredRequests);
+        Assert.Equal(TimeSpan.FromSeconds(5), broker.Options.StoreLease);
     }
 }

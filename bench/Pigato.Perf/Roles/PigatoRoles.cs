@@ -5,10 +5,10 @@ namespace Pigato.Perf.Roles;
 /// <summary>Pigato's own broker, worker and client as benchmark processes.</summary>
 internal static class PigatoRoles
 {
-    /// <summary>The broker; with <paramref name="curveSecretKey"/>, every connection is encrypted.</summary>
-    public static async Task<int> BrokerAsync(string endpoint, string? curveSecretKey = null)
+    /// <summary>The broker; with <paramref name="curveSecretKey"/>, every connection is encrypted; <paramref name="store"/> keeps persist requests.</summary>
+    public static async Task<int> BrokerAsync(string endpoint, string? curveSecretKey = null, string? store = null)
     {
-        await using var broker = new Broker(new BrokerOptions { Endpoint = endpoint, InternalEndpoint = null, CurveSecretKey = curveSecretKey });
+        await using var broker = new Broker(new BrokerOptions { Endpoint = endpoint, InternalEndpoint = null, CurveSecretKey = curveSecretKey, Store = store });
         await broker.StartAsync();
         RoleHost.Emit(new { @event = "ready", endpoint = broker.Endpoint });
         await RoleHost.ServeAsync();
@@ -52,7 +52,10 @@ internal static class PigatoRoles
         await using var client = new Client(new ClientOptions { Endpoints = endpoint.Split(','), CurveServerKey = curveServerKey });
         await client.StartAsync();
         var payload = new string('x', size);
-        Func<Task> request = () => client.RequestAsync<string>(service, payload).AsTask();
+        var persist = new RequestOptions { Persist = true };
+        Func<Task> request = mode == "persist"
+            ? () => client.RequestAsync<string>(service, payload, persist).AsTask()
+            : () => client.RequestAsync<string>(service, payload).AsTask();
         await Load.ThroughputAsync(request, Math.Min(count, 5_000), Math.Min(inFlight, 100));
         RoleHost.Emit(new { @event = "ready" });
         await RoleHost.ServeAsync(async command =>

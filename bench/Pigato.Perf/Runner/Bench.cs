@@ -16,18 +16,23 @@ internal static class Bench
         _ => null,
     };
 
+    /// <summary>Why a scenario cannot run here, or null.</summary>
+    public static string? Unavailable(Scenario scenario) =>
+        scenario.Store == "redis" && !OnPath("redis-server") ? "redis-server is not installed (apt-get install redis-server)" : null;
+
     public static async Task<Measurement> RunAsync(Scenario scenario, string system)
     {
         var children = new List<Child>();
+        var store = await StartStoreAsync(scenario, children);
         try
         {
-            var (broker, endpoint) = await StartBrokerAsync(system, children);
+            var (broker, endpoint) = await StartBrokerAsync(system, children, store);
 
             // Several brokers (Pigato only): every worker and client connects to all of them; broker CPU is their sum.
             var brokers = new List<Child> { broker };
             for (var b = 1; b < scenario.Brokers; b++)
             {
-                var (more, moreEndpoint) = await StartBrokerAsync(system, children);
+                var (more, moreEndpoint) = await StartBrokerAsync(system, children, store);
                 brokers.Add(more);
                 endpoint += "," + moreEndpoint;
             }
@@ -99,6 +104,28 @@ internal static class Bench
             {
                 await children[i].DisposeAsync();
             }
+
+            if (store?.StartsWith("sqlite:", StringComparison.Ordinal) == true)
+            {
+                Directory.Delete(Path.GetDirectoryName(store["sqlite:".Length..])!, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>The store a scenario's broker uses: a fresh SQLite file, or a redis-server of the run's own; null for none.</summary>
+    private static async Task<string?> StartStoreAsync(Scenario scenario, List<Child> children)
+    {
+        switch (scenario.Store)
+        {
+            case "sqlite":
+                return "sqlite:" + Path.Combine(Directory.CreateTempSubdirectory("pigato-bench-").FullName, "requests.db");
+            case "redis":
+                var port = FreePort();
+                Add(children, Child.Start("redis-server", "redis-server", ["--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], null));
+                await WaitForPortAsync(port);
+                return $"redis:127.0.0.1:{port}";
+            default:
+                return null;
         }
     }
 
@@ -110,7 +137,7 @@ internal static class Bench
         return child;
     }
 
-    private static async Task<(Child Broker, string Endpoint)> StartBrokerAsync(string system, List<Child> children)
+    private static async Task<(Child Broker, string Endpoint)> StartBrokerAsync(string system, List<Child> children, string? store)
     {
         switch (system)
         {
@@ -124,7 +151,7 @@ internal static class Bench
                     Scenario.LeanRaw => "broker-lean",
                     _ => "broker-forwarder",
                 };
-                var role = Add(children, Child.Role(system + " broker", name, "tcp://127.0.0.1:0"));
+                var role = Add(children, store is null ? Child.Role(system + " broker", name, "tcp://127.0.0.1:0") : Child.Role(system + " broker", name, "tcp://127.0.0.1:0", "", store));
                 return (role, (await role.WaitForAsync("ready")).GetProperty("endpoint").GetString()!);
             case Scenario.NodeBroker or Scenario.NodeStack:
                 var endpoint = $"tcp://127.0.0.1:{FreePort()}";

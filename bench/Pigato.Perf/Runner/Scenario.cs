@@ -11,7 +11,9 @@ namespace Pigato.Perf.Runner;
 /// <param name="Systems">Which systems run it.</param>
 /// <param name="FleetServices">Idle workers on services of their own (broker-scale scenario).</param>
 /// <param name="FleetQueued">Requests queued for a service nobody offers (broker-scale scenario).</param>
-internal sealed record Scenario(string Name, string Mode, int Count, int InFlight, int Size, int Clients, int Workers, string[] Systems, int FleetServices = 0, int FleetQueued = 0, int Brokers = 1)
+/// <param name="Brokers">Brokers every worker and client connects to.</param>
+/// <param name="Store">The broker's request store for <c>persist</c> requests: <c>sqlite</c>, <c>redis</c>, or none.</param>
+internal sealed record Scenario(string Name, string Mode, int Count, int InFlight, int Size, int Clients, int Workers, string[] Systems, int FleetServices = 0, int FleetQueued = 0, int Brokers = 1, string? Store = null)
 {
     public const string Pigato = "pigato";
 
@@ -51,6 +53,10 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
             new("6 brokers: 2 (2 clients x 2 workers)", "throughput", N(100_000), 1000, 3, 2, 2, [Pigato], Brokers: 2),
             new("6 brokers: 3 (2 clients x 2 workers)", "throughput", N(100_000), 1000, 3, 2, 2, [Pigato], Brokers: 3),
             new("7 failover: kill -9 1 of 3 brokers", "failover", N(50_000), 1000, 3, 1, 2, [Pigato], Brokers: 3),
+            new("8 durable: plain requests", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato]),
+            new("8 durable: persist, no store", "persist", N(50_000), 1000, 3, 1, 1, [Pigato]),
+            new("8 durable: persist on SQLite", "persist", N(50_000), 1000, 3, 1, 1, [Pigato], Store: "sqlite"),
+            new("8 durable: persist on Redis", "persist", N(50_000), 1000, 3, 1, 1, [Pigato], Store: "redis"),
         ];
     }
 }

@@ -42,6 +42,9 @@ internal sealed class BrokerCore
     private readonly TimeSpan _clientSilence;
     private readonly Dictionary<string, ClientPrincipal> _clientPrincipals = new(StringComparer.Ordinal);
     private readonly RefusalLog _audit;
+
+    /// <summary>Requests read back from the store by the identity of the client that sent them, until that identity is heard again.</summary>
+    private readonly Dictionary<string, List<BrokerRequest>> _orphans = new(StringComparer.Ordinal);
     private Security.Permissions? _permissions;
 
     /// <summary>The credential of the broker's own core services (its in-process <c>$dir</c>), which may serve <c>$</c> names whatever the permissions say.</summary>
@@ -98,6 +101,7 @@ internal sealed class BrokerCore
             return;
         }
 
+        ReattachOrphans(clientId);
         if (rid.Length > _options.MaxRidLength || service.Length > _options.MaxServiceNameLength)
         {
             Refuse(clientId, rid, PigatoErrorCodes.FrameTooLong, $"service name of {service.Length} bytes or request id of {rid.Length} bytes (at most {_options.MaxServiceNameLength} and {_options.MaxRidLength})");
@@ -262,6 +266,16 @@ internal sealed class BrokerCore
                 _requests.End(held, "answered");
                 continue;
             }
+
+            // A client whose connection came back under the same identity (ZeroMQ reconnects; PIGATO for Node.js keeps its
+            // identity until its own liveness runs out) is found by it when it is next heard.
+            var key = PeerKey.Of(request.ClientId);
+            if (!_orphans.TryGetValue(key, out var orphans))
+            {
+                _orphans[key] = orphans = [];
+            }
+
+            orphans.Add(held);
 
             restored++;
         }
@@ -717,8 +731,25 @@ internal sealed class BrokerCore
         return null;
     }
 
+    /// <summary>A client heard under the identity its requests read back from the store carry: they are its again.</summary>
+    private void ReattachOrphans(ReadOnlySpan<byte> clientId)
+    {
+        if (_orphans.Count > 0 && PeerKey.TryGet(_orphans, clientId, out var orphans))
+        {
+            _orphans.Remove(PeerKey.Of(clientId));
+            foreach (var orphan in orphans.Where(IsOrphan))
+            {
+                Reattach(orphan, clientId, orphan.Service.NameBytes, orphan.RidBytes);
+            }
+        }
+    }
+
+    private bool IsOrphan(BrokerRequest request) => request.ReplyTo is null && _requests.TryGetDurable(request.RidBytes, out var held) && held == request;
+
     private void Heard(ReadOnlySpan<byte> clientId)
     {
+        ReattachOrphans(clientId);
+
         if (_clientPrincipals.Count > 0 && PeerKey.TryGet(_clientPrincipals, clientId, out var known))
         {
             known.LastHeard = _time.GetTimestamp();
@@ -762,6 +793,11 @@ internal sealed class BrokerCore
     /// <summary>Final replies kept for clients that never re-attached are dropped after <see cref="BrokerOptions.KeptReplyWindow"/>, and their requests leave the store.</summary>
     private void ExpireKeptReplies()
     {
+        foreach (var key in _orphans.Where(o => !o.Value.Any(IsOrphan)).Select(o => o.Key).ToList())
+        {
+            _orphans.Remove(key);
+        }
+
         if (_requests.DurableCount == 0)
         {
             return;

@@ -225,4 +225,20 @@ public sealed class DurableRequestTests
         Assert.Equal(["removed r1"], _journal.Lines);
         Assert.Equal(0, h.Core.Stats().TrackedRequests);
     }
+
+    [Fact]
+    public void AClientHeardAgainUnderTheSameIdentity_GetsTheReplyOfItsRequestReadBackFromTheStore()
+    {
+        var h = Harness();
+        h.Core.Restore([Stored("r1", "node-client", "echo", Now(h))]);
+        h.Ready("w1", "echo");
+        h.Final("w1", "node-client", "r1");
+        Assert.Equal(1, h.Core.Stats().KeptReplies);
+
+        h.ClientHeartbeat("node-client");
+        h.Core.RemovalsDurable(_journal.Waiting);
+
+        Assert.Contains("kept-reply node-client r1", h.Output.Sent);
+        Assert.Equal(0, h.Core.Stats().TrackedRequests);
+    }
 }
