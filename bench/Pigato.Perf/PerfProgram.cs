@@ -66,11 +66,14 @@ public static class PerfProgram
                 {
                     foreach (var system in scenario.Systems.Where(x => wanted is null || wanted.Contains(x)))
                     {
-                        if ((Bench.Unavailable(system) ?? Bench.Unavailable(scenario)) is { } reason)
+                        var missing = Bench.Unavailable(system) is { } reason ? $"{system} skipped: {reason}"
+                            : Bench.Unavailable(scenario) is { } scenarioReason ? $"{system} skipped in {scenario.Name}: {scenarioReason}"
+                            : null;
+                        if (missing is not null)
                         {
-                            if (skipped.Add(system + reason))
+                            if (skipped.Add(missing))
                             {
-                                notes.Add($"{system} skipped{(Bench.Unavailable(system) is null ? " in " + scenario.Name : "")}: {reason}");
+                                notes.Add(missing);
                             }
 
                             continue;

@@ -115,7 +115,7 @@ public sealed class Broker : IAsyncDisposable
     {
         // The store first: a corrupt or unreachable one stops the start with its own error, before any port is bound.
         var store = Options.Store is { } spec ? Persistence.RequestStores.Create(spec, Name, Options.StoreLease) : null;
-        IReadOnlyList<Persistence.StoredRequest> stored = [];
+        IReadOnlyList<Persistence.StoredRequest> stored;
         try
         {
             stored = store?.Open() ?? [];
@@ -143,16 +143,14 @@ public sealed class Broker : IAsyncDisposable
         var permissions = Options.PermissionsFile is { } file ? new Security.PermissionsWatch(file) : null;
         // The broker's own $dir registers with a credential only this broker knows, whatever the permissions file says.
         var coreServices = Options.RequiresAuthentication ? new Security.PigatoCredential("$broker", Security.Permissions.NewToken().Token) : null;
-        var metrics = _metrics;
-        var writer = _store;
-        _core = new BrokerCore(permissions is null ? Options : Options with { Permissions = permissions.Current }, _transport, Options.TimeProvider, _logger, _metrics, coreServices: coreServices, journal: writer);
+        _core = new BrokerCore(permissions is null ? Options : Options with { Permissions = permissions.Current }, _transport, Options.TimeProvider, _logger, _metrics, coreServices: coreServices, journal: _store);
         _transport.Core = _core;
         var transport = _transport;
         var core = _core;
-        if (writer is not null)
+        if (_store is { } writer)
         {
             var restored = core.Restore(stored);
-            metrics.Restored(restored, takenOver: false);
+            _metrics.Restored(restored, takenOver: false);
             Log.StoreOpened(_logger, store!.Description, restored);
             // What one wake-up of the loop made durable or ended is written in one transaction.
             loop.AfterEach = writer.Commit;

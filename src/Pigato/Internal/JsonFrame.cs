@@ -7,6 +7,42 @@ namespace Pigato.Internal;
 /// <summary>Reads data and options frames, which peers may leave empty, missing, <c>undefined</c> or not JSON at all.</summary>
 internal static class JsonFrame
 {
+    /// <summary>Reads one property of an object: the reader is on its name, and must be left on the end of its value.</summary>
+    public delegate void PropertyReader<TResult>(ref Utf8JsonReader reader, ref TResult result);
+
+    /// <summary>
+    /// Reads the properties of a JSON object frame into <paramref name="result"/>, one call of <paramref name="read"/> each, and
+    /// returns what was read: an empty or non-object frame reads nothing, a broken one keeps what was read before the break
+    /// (a peer's bad options must not fail its message).
+    /// </summary>
+    public static TResult ReadObject<TResult>(ReadOnlySpan<byte> frame, TResult result, PropertyReader<TResult> read)
+    {
+        if (frame.IsEmpty)
+        {
+            return result;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(frame);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return result;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                read(ref reader, ref result);
+            }
+        }
+        catch (JsonException)
+        {
+            // Keep what was read.
+        }
+
+        return result;
+    }
+
     /// <summary>The frame as a JSON value: undefined when absent; when not JSON, undefined or (if asked) the text as a string.</summary>
     public static JsonElement Parse(ReadOnlySpan<byte> frame, bool keepInvalidAsText)
     {

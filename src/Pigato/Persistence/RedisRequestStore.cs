@@ -28,13 +28,11 @@ internal sealed class RedisRequestStore(string endpoint, string brokerName, Time
         return 1
         """;
 
-    // KEYS: my lease, the broker set. ARGV: my token, lease ms. 1 renewed, 2 re-acquired after expiry, -2 taken over meanwhile.
+    // KEYS: my lease, the broker set. ARGV: my token, lease ms. 1 renewed, 2 claimed again (registered again if taken over).
     private const string RenewScript = """
         if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]); return 1 end
-        local taken = redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0
         redis.call('SADD', KEYS[2], ARGV[1])
         redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-        if taken then return -2 end
         return 2
         """;
 
@@ -65,9 +63,6 @@ internal sealed class RedisRequestStore(string endpoint, string brokerName, Time
     public string Description => "redis:" + endpoint;
 
     public TimeSpan MaintenancePeriod => lease / 3;
-
-    /// <summary>Set after a renewal found this broker's requests taken over by another (its lease had expired): they may run twice.</summary>
-    public bool WasTakenOver { get; private set; }
 
     public IReadOnlyList<StoredRequest> Open()
     {
@@ -133,11 +128,11 @@ internal sealed class RedisRequestStore(string endpoint, string brokerName, Time
 
     private IDatabase Database => (_redis ?? throw new InvalidOperationException("The store is not open.")).GetDatabase();
 
-    private void Renew()
-    {
-        var result = (int)Database.ScriptEvaluate(RenewScript, [_lease, Brokers], [brokerName, (long)lease.TotalMilliseconds]);
-        WasTakenOver |= result == -2;
-    }
+    /// <summary>
+    /// Renews the lease, or claims it again once expired (also after another broker took this one's requests over: what
+    /// this broker still holds in memory then runs on here too, at least once).
+    /// </summary>
+    private void Renew() => Database.ScriptEvaluate(RenewScript, [_lease, Brokers], [brokerName, (long)lease.TotalMilliseconds]);
 
     private List<StoredRequest> TakeOver()
     {

@@ -50,10 +50,10 @@ internal sealed class SqliteRequestStore(string path) : IRequestStore
             Execute("PRAGMA journal_mode=WAL;");
             Execute("PRAGMA synchronous=FULL;");
             // Takes the exclusive lock now: a second broker on the same file fails here, not at its first write.
-            Execute("""
+            Execute($$"""
                 BEGIN EXCLUSIVE;
                 CREATE TABLE IF NOT EXISTS pigato_store (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                INSERT OR IGNORE INTO pigato_store (key, value) VALUES ('format', 'pigato-requests/1');
+                INSERT OR IGNORE INTO pigato_store (key, value) VALUES ('format', '{{Format}}');
                 CREATE TABLE IF NOT EXISTS requests (rid BLOB PRIMARY KEY, client BLOB NOT NULL, service TEXT NOT NULL, data BLOB NOT NULL, options BLOB NOT NULL, stored_at INTEGER NOT NULL) WITHOUT ROWID;
                 COMMIT;
                 """);
@@ -61,25 +61,10 @@ internal sealed class SqliteRequestStore(string path) : IRequestStore
             _delete = Command("DELETE FROM requests WHERE rid = $rid;", "$rid");
             return ReadAll();
         }
-        catch (SqliteException e) when (e.SqliteErrorCode is 5 or 6)
+        catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException or PigatoException)
         {
             Dispose();
-            throw new PigatoException(PigatoErrorCodes.StoreUnavailable, $"The request store {full} is in use by another process (SQLite: {e.Message}); two brokers cannot share one SQLite store (use Redis for that).", e);
-        }
-        catch (SqliteException e)
-        {
-            Dispose();
-            throw Corrupt(full, e.Message, e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Dispose();
-            throw new PigatoException(PigatoErrorCodes.StoreUnavailable, $"The request store {full} cannot be opened: {e.Message}", e);
-        }
-        catch (PigatoException)
-        {
-            Dispose();
-            throw;
+            throw Explain(full, e);
         }
     }
 
@@ -168,6 +153,15 @@ internal sealed class SqliteRequestStore(string path) : IRequestStore
         command.Prepare();
         return command;
     }
+
+    /// <summary>Why the store could not be opened, for people: in use by another broker, unreadable, or not there.</summary>
+    private static PigatoException Explain(string file, Exception e) => e switch
+    {
+        PigatoException pigato => pigato,
+        SqliteException { SqliteErrorCode: 5 or 6 } busy => new(PigatoErrorCodes.StoreUnavailable, $"The request store {file} is in use by another process (SQLite: {busy.Message}); two brokers cannot share one SQLite store (use Redis for that).", busy),
+        SqliteException sqlite => Corrupt(file, sqlite.Message, sqlite),
+        _ => new(PigatoErrorCodes.StoreUnavailable, $"The request store {file} cannot be opened: {e.Message}", e),
+    };
 
     private static PigatoException Corrupt(string file, string why, Exception? inner = null) =>
         new(PigatoErrorCodes.StoreCorrupt, $"The request store {file} is unreadable or corrupt: {why}. The broker does not start on it: restore the file, or move it away to start with an empty store.", inner);

@@ -27,8 +27,6 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
     private StoreBatch? _failed;
     private bool _stopping;
     private volatile bool _available = true;
-    private long _batches;
-    private long _written;
 
     /// <param name="store">The opened store.</param>
     /// <param name="post">Runs an action on the broker's loop.</param>
@@ -47,12 +45,6 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
     }
 
     public bool IsAvailable => _available;
-
-    /// <summary>Transactions written so far.</summary>
-    public long Batches => Interlocked.Read(ref _batches);
-
-    /// <summary>Rows written (inserted or deleted) so far.</summary>
-    public long Written => Interlocked.Read(ref _written);
 
     public void Stored(BrokerRequest request) =>
         _loopBatch.Store(request.DurableKey, new StoredRequest(request.RidBytes, request.ClientId, request.Service.Name, request.Data, request.Options, request.StoredAt));
@@ -166,8 +158,6 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
         try
         {
             _store.Write(batch);
-            Interlocked.Increment(ref _batches);
-            Interlocked.Add(ref _written, batch.Count);
             Healthy();
         }
 #pragma warning disable CA1031 // A store that fails is reported and retried; it must never end the writer.

@@ -88,8 +88,7 @@ internal sealed class BrokerCore
             inFlight += worker.InFlight.Count;
         }
 
-        var kept = _requests.DurableCount == 0 ? 0 : _requests.All.Count(r => r.ParkedReply is not null);
-        return new BrokerStats(_workers.Count, _dispatcher.Services.Count, queued, inFlight, _requests.Count, _requests.HeldBytes + _output.QueuedBytes, _requests.Clients.Count, _requests.DurableCount, kept);
+        return new BrokerStats(_workers.Count, _dispatcher.Services.Count, queued, inFlight, _requests.Count, _requests.HeldBytes + _output.QueuedBytes, _requests.Clients.Count, _requests.DurableCount, _requests.KeptReplies);
     }
 
     /// <summary>A client's request; <paramref name="messageSize"/> is the size of all its frames. Refused with an error reply when over a limit.</summary>
@@ -195,27 +194,40 @@ internal sealed class BrokerCore
         Heard(clientId);
         request.ReplyTo = clientId.ToArray();
         _metrics?.Reattached();
-        if (request.AwaitingRemoval)
+        if (request.ParkedReply is null || request.AwaitingRemoval)
         {
             return;
         }
 
-        if (request.ParkedReply is not null && _requests.Journal is { IsAvailable: true } journal && journal.MayHold(request))
+        if (MustAwaitRemoval(request))
         {
-            request.AwaitingRemoval = true;
-            journal.RemoveBeforeReply(request);
-            return;
+            AwaitRemoval(request);
+        }
+        else
+        {
+            DeliverKeptReply(request);
+        }
+    }
+
+    /// <summary>True when the store may hold the request: its final reply must wait until its removal is durable.</summary>
+    private bool MustAwaitRemoval(BrokerRequest request) => _requests.Journal is { IsAvailable: true } journal && journal.MayHold(request);
+
+    /// <summary>Removes the request from the store; its kept reply goes when that is durable (<see cref="RemovalsDurable"/>).</summary>
+    private void AwaitRemoval(BrokerRequest request)
+    {
+        request.AwaitingRemoval = true;
+        _requests.Journal!.RemoveBeforeReply(request);
+    }
+
+    /// <summary>Sends a request's kept final reply to its client and ends it.</summary>
+    private void DeliverKeptReply(BrokerRequest request)
+    {
+        if (request.ReplyTo is { } client && !_output.SendKeptReply(client, request, request.ParkedReply!))
+        {
+            _output.ReportError(PigatoErrorCodes.Unroutable, $"Reply for request {request.Rid} could not reach its client.", Utf8.Decode(client));
         }
 
-        if (request.ParkedReply is { } reply)
-        {
-            if (!_output.SendKeptReply(clientId, request, reply))
-            {
-                _output.ReportError(PigatoErrorCodes.Unroutable, $"Kept reply for request {request.Rid} could not reach its client.", Utf8.Decode(clientId));
-            }
-
-            _requests.End(request);
-        }
+        _requests.End(request);
     }
 
     /// <summary>The removals of these requests from the store are durable: their kept final replies go to their clients now.</summary>
@@ -223,18 +235,10 @@ internal sealed class BrokerCore
     {
         foreach (var request in requests)
         {
-            if (!request.AwaitingRemoval || !_requests.TryGet(request.ClientId, request.RidBytes, out var held) || held != request)
+            if (request.AwaitingRemoval && _requests.TryGet(request.ClientId, request.RidBytes, out var held) && held == request)
             {
-                continue;
+                DeliverKeptReply(request);
             }
-
-            request.RemovalWritten = true;
-            if (request.ReplyTo is { } client && !_output.SendKeptReply(client, request, request.ParkedReply!))
-            {
-                _output.ReportError(PigatoErrorCodes.Unroutable, $"Reply for request {request.Rid} could not reach its client.", Utf8.Decode(client));
-            }
-
-            _requests.End(request);
         }
     }
 
@@ -338,12 +342,7 @@ internal sealed class BrokerCore
     public void ClientRequestHeartbeat(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid)
     {
         Heard(clientId);
-        if (!_requests.TryGet(clientId, rid, out var request) && !(_requests.TryGetDurable(rid, out request) && clientId.SequenceEqual(request.ReplyTo)))
-        {
-            return;
-        }
-
-        if (request.Worker is not { } worker)
+        if (!TryGetRequestOfClient(clientId, rid, out var request) || request.Worker is not { } worker)
         {
             return;
         }
@@ -456,7 +455,7 @@ internal sealed class BrokerCore
         }
 
         request.LastActivity = _time.GetTimestamp();
-        if (final && _requests.Journal is { } journal && request.IsDurable && (request.ReplyTo is null || (journal.IsAvailable && journal.MayHold(request))))
+        if (final && request.IsDurable && _requests.Journal is not null && (request.ReplyTo is null || MustAwaitRemoval(request)))
         {
             // The store may hold it: the reply is kept until its removal is durable (a crash in between would run it again
             // after its client was answered), or, read back from the store and not re-attached yet, until its client comes.
@@ -464,8 +463,7 @@ internal sealed class BrokerCore
             _requests.Park(request, _output.CopyReply(), request.LastActivity);
             if (request.ReplyTo is not null)
             {
-                request.AwaitingRemoval = true;
-                journal.RemoveBeforeReply(request);
+                AwaitRemoval(request);
             }
 
             _metrics?.Completed();
@@ -482,7 +480,7 @@ internal sealed class BrokerCore
 
         if (!_output.RelayReply(request))
         {
-            _output.ReportError(PigatoErrorCodes.Unroutable, $"Reply for request {request.Rid} could not reach its client.", Utf8.Decode(request.ClientId));
+            _output.ReportError(PigatoErrorCodes.Unroutable, $"Reply for request {request.Rid} could not reach its client.", Utf8.Decode(request.ReplyTo));
         }
 
         if (final)
@@ -798,7 +796,7 @@ internal sealed class BrokerCore
             _orphans.Remove(key);
         }
 
-        if (_requests.DurableCount == 0)
+        if (_requests.KeptReplies == 0)
         {
             return;
         }
@@ -984,6 +982,10 @@ internal sealed class BrokerCore
             _output.ReportError(PigatoErrorCodes.Unroutable, $"Error reply {code} for request {request.Rid} could not reach its client.", Utf8.Decode(client));
         }
     }
+
+    /// <summary>A request of this client: sent under this identity, or a <c>persist</c> one re-attached to it.</summary>
+    private bool TryGetRequestOfClient(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, out BrokerRequest request) =>
+        _requests.TryGet(clientId, rid, out request) || (_requests.TryGetDurable(rid, out request) && clientId.SequenceEqual(request.ReplyTo));
 
     private bool TryGetRequestOfWorker(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, out BrokerWorker worker, out BrokerRequest request)
     {

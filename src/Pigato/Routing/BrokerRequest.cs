@@ -51,11 +51,11 @@ internal sealed class BrokerRequest(string key, BrokerClient client, byte[] rid,
     /// <summary>When <see cref="ParkedReply"/> was kept, as a timestamp.</summary>
     public long ParkedAt { get; set; }
 
-    /// <summary>Its kept final reply waits for its removal from the store to be durable, then goes to <see cref="ReplyTo"/>.</summary>
+    /// <summary>
+    /// Its removal from the store is journalled and its kept final reply waits for that to be durable, then goes to
+    /// <see cref="ReplyTo"/>; ending it journals nothing more.
+    /// </summary>
     public bool AwaitingRemoval { get; set; }
-
-    /// <summary>Its removal from the store is durable already: ending it writes nothing more.</summary>
-    public bool RemovalWritten { get; set; }
 
     /// <summary>The requested service (its queue).</summary>
     public ServiceEntry Service { get; } = service;

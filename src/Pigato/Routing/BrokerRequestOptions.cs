@@ -14,58 +14,36 @@ internal readonly record struct BrokerRequestOptions(long Timeout, bool Retry, s
 
     public static BrokerRequestOptions Default => new(DefaultTimeout, false, null, false);
 
-    /// <summary>Reads the options; a missing, empty or non-JSON frame yields the defaults.</summary>
-    public static BrokerRequestOptions Parse(ReadOnlySpan<byte> json)
+    /// <summary>Reads the options; a missing, empty or non-JSON frame yields the defaults (a broken one keeps what was read).</summary>
+    public static BrokerRequestOptions Parse(ReadOnlySpan<byte> json) => Internal.JsonFrame.ReadObject(json, Default, ReadProperty);
+
+    private static void ReadProperty(ref Utf8JsonReader reader, ref BrokerRequestOptions result)
     {
-        var result = Default;
-        if (json.IsEmpty)
+        if (reader.ValueTextEquals("timeout"u8))
         {
-            return result;
+            reader.Read();
+            result = result with { Timeout = ReadTimeout(ref reader) };
         }
-
-        try
+        else if (reader.ValueTextEquals("retry"u8))
         {
-            var reader = new Utf8JsonReader(json);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return result;
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                if (reader.ValueTextEquals("timeout"u8))
-                {
-                    reader.Read();
-                    result = result with { Timeout = ReadTimeout(ref reader) };
-                }
-                else if (reader.ValueTextEquals("retry"u8))
-                {
-                    reader.Read();
-                    result = result with { Retry = IsTruthy(ref reader) };
-                }
-                else if (reader.ValueTextEquals("persist"u8))
-                {
-                    reader.Read();
-                    result = result with { Persist = IsTruthy(ref reader) };
-                }
-                else if (reader.ValueTextEquals("workerId"u8))
-                {
-                    reader.Read();
-                    result = result with { WorkerId = reader.TokenType == JsonTokenType.String ? reader.GetString() : null };
-                }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
-                }
-            }
+            reader.Read();
+            result = result with { Retry = IsTruthy(ref reader) };
         }
-        catch (JsonException)
+        else if (reader.ValueTextEquals("persist"u8))
         {
-            // A broken options frame must not fail the request: keep what was read.
+            reader.Read();
+            result = result with { Persist = IsTruthy(ref reader) };
         }
-
-        return result;
+        else if (reader.ValueTextEquals("workerId"u8))
+        {
+            reader.Read();
+            result = result with { WorkerId = reader.TokenType == JsonTokenType.String ? reader.GetString() : null };
+        }
+        else
+        {
+            reader.Read();
+            reader.Skip();
+        }
     }
 
     private static long ReadTimeout(ref Utf8JsonReader reader)

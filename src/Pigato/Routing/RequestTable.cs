@@ -26,6 +26,9 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
     /// <summary>The <c>persist</c> requests held (counted against <see cref="BrokerOptions.MaxStoredRequests"/>).</summary>
     public int DurableCount => _durable.Count;
 
+    /// <summary>Final replies kept for durable requests (see <see cref="Park"/>).</summary>
+    public int KeptReplies { get; private set; }
+
     /// <summary>The journal of durable requests, or null without a store.</summary>
     public IRequestJournal? Journal => journal;
 
@@ -112,12 +115,12 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
     }
 
     /// <summary>A durable request's final reply is kept for its client to re-attach: the worker's slot is freed, the request stays.</summary>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Every move of a request goes through the table, by design.")]
     public void Park(BrokerRequest request, byte[][] reply, long now)
     {
         Release(request);
         request.ParkedReply = reply;
         request.ParkedAt = now;
+        KeptReplies++;
     }
 
     /// <summary>Forgets a request wherever it is (queue or worker); <paramref name="outcome"/> is its error code, null for a final reply.</summary>
@@ -132,18 +135,9 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
             return;
         }
 
-        if (request.IsDurable && _durable.Remove(request.DurableKey) && !_keepStored && !request.RemovalWritten)
+        if (request.IsDurable)
         {
-            journal?.Removed(request);
-        }
-
-        if (request.IsDurable && outcome is null && rememberAnswered > 0 && _answered.Add(request.DurableKey))
-        {
-            _answeredOrder.Enqueue(request.DurableKey);
-            if (_answeredOrder.Count > rememberAnswered)
-            {
-                _answered.Remove(_answeredOrder.Dequeue());
-            }
+            ForgetDurable(request, answered: outcome is null);
         }
 
         HeldBytes -= request.HeldBytes;
@@ -153,6 +147,30 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
         if (--client.Pending == 0)
         {
             _clients.Remove(client.Key);
+        }
+    }
+
+    /// <summary>A durable request ends: it leaves the store (unless its removal is journalled already, or the broker stops), and an answered one is remembered.</summary>
+    private void ForgetDurable(BrokerRequest request, bool answered)
+    {
+        _durable.Remove(request.DurableKey);
+        if (!_keepStored && !request.AwaitingRemoval)
+        {
+            journal?.Removed(request);
+        }
+
+        if (request.ParkedReply is not null)
+        {
+            KeptReplies--;
+        }
+
+        if (answered && rememberAnswered > 0 && _answered.Add(request.DurableKey))
+        {
+            _answeredOrder.Enqueue(request.DurableKey);
+            if (_answeredOrder.Count > rememberAnswered)
+            {
+                _answered.Remove(_answeredOrder.Dequeue());
+            }
         }
     }
 

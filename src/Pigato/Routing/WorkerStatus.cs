@@ -9,53 +9,31 @@ namespace Pigato.Routing;
 /// <param name="Token">A .NET worker's credential: its token.</param>
 internal readonly record struct WorkerStatus(int? Concurrency, bool Update, string? Principal = null, string? Token = null)
 {
-    /// <summary>Reads the frame; a missing, empty or non-JSON frame tells nothing.</summary>
-    public static WorkerStatus Parse(ReadOnlySpan<byte> json)
+    /// <summary>Reads the frame; a missing, empty or non-JSON frame tells nothing (a broken heartbeat still proves the worker alive).</summary>
+    public static WorkerStatus Parse(ReadOnlySpan<byte> json) => Internal.JsonFrame.ReadObject(json, default(WorkerStatus), ReadProperty);
+
+    private static void ReadProperty(ref Utf8JsonReader reader, ref WorkerStatus result)
     {
-        var result = default(WorkerStatus);
-        if (json.IsEmpty)
+        var isConcurrency = reader.ValueTextEquals("concurrency"u8);
+        var isUpdate = reader.ValueTextEquals("update"u8);
+        var isPrincipal = reader.ValueTextEquals("principal"u8);
+        var isToken = reader.ValueTextEquals("token"u8);
+        reader.Read();
+        if ((isPrincipal || isToken) && reader.TokenType == JsonTokenType.String)
         {
-            return result;
+            result = isPrincipal ? result with { Principal = reader.GetString() } : result with { Token = reader.GetString() };
         }
-
-        try
+        else if (isConcurrency && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n))
         {
-            var reader = new Utf8JsonReader(json);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return result;
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isConcurrency = reader.ValueTextEquals("concurrency"u8);
-                var isUpdate = reader.ValueTextEquals("update"u8);
-                var isPrincipal = reader.ValueTextEquals("principal"u8);
-                var isToken = reader.ValueTextEquals("token"u8);
-                reader.Read();
-                if ((isPrincipal || isToken) && reader.TokenType == JsonTokenType.String)
-                {
-                    result = isPrincipal ? result with { Principal = reader.GetString() } : result with { Token = reader.GetString() };
-                }
-                else if (isConcurrency && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n))
-                {
-                    result = result with { Concurrency = n < 0 ? -1 : n };
-                }
-                else if (isUpdate)
-                {
-                    result = result with { Update = reader.TokenType == JsonTokenType.True || (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var u) && u != 0) };
-                }
-                else
-                {
-                    reader.Skip();
-                }
-            }
+            result = result with { Concurrency = n < 0 ? -1 : n };
         }
-        catch (JsonException)
+        else if (isUpdate)
         {
-            // Keep what was read: a broken heartbeat still proves the worker alive.
+            result = result with { Update = reader.TokenType == JsonTokenType.True || (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var u) && u != 0) };
         }
-
-        return result;
+        else
+        {
+            reader.Skip();
+        }
     }
 }

@@ -23,7 +23,7 @@ internal sealed class RedisServer : IDisposable
     /// <summary>Starts redis-server (installed by .ci/run from Debian) and waits until it accepts connections.</summary>
     public static async Task<RedisServer> StartAsync()
     {
-        var port = new Uri(Ports.FreeEndpoint().Replace("tcp://", "http://", StringComparison.Ordinal)).Port;
+        var port = Ports.FreePort();
         var start = new ProcessStartInfo("redis-server") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in (string[])["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
         {
