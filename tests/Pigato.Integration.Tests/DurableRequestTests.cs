@@ -72,13 +72,19 @@ public sealed class DurableRequestTests(ITestOutputHelper output) : IDisposable
         var runs = new ConcurrentDictionary<int, int>();
         var running = 0;
         TaskCompletionSource? hold = null;
+        var full = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var heartbeat = TimeSpan.FromMilliseconds(500);
         await using var worker = new Worker(new WorkerOptions { Endpoints = endpoints, Service = "pay", Concurrency = Concurrency, HeartbeatInterval = heartbeat, DetectDisconnect = true }, async (n, reply, _) =>
         {
             runs.AddOrUpdate(n.GetInt32(), 1, (_, c) => c + 1);
-            Interlocked.Increment(ref running);
+            var now = Interlocked.Increment(ref running);
             if (Volatile.Read(ref hold) is { } held)
             {
+                if (now >= Concurrency)
+                {
+                    full.TrySetResult();
+                }
+
                 await held.Task;
             }
             else
@@ -98,28 +104,34 @@ public sealed class DurableRequestTests(ITestOutputHelper output) : IDisposable
         var answered = new bool[Total];
         var failures = new ConcurrentQueue<string>();
         HashSet<int>? inFlightAtKill = null;
+        var killedAt = 0;
         var options = new RequestOptions { Persist = true, Timeout = TimeSpan.FromSeconds(60) };
         var clock = Stopwatch.StartNew();
         using var gate = new SemaphoreSlim(InFlight);
         var calls = new List<Task>(Total);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         for (var i = 0; i < Total; i++)
         {
-            await gate.WaitAsync(Bounded.Token(TimeSpan.FromSeconds(90)));
-            if (i == Total / 2)
+            var slot = gate.WaitAsync(Bounded.Token(TimeSpan.FromSeconds(90)));
+            if (i >= Total / 2 && inFlightAtKill is null)
             {
-                // The kill finds the worker full and the rest queued (in the store): handlers are held until the worker is full.
-                var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                Volatile.Write(ref hold, held);
-                await Bounded.UntilAsync(() => Volatile.Read(ref running) >= Concurrency, "the worker to be full");
-
-                // Everything sent and not answered yet is in flight: only those may run twice.
-                inFlightAtKill = Enumerable.Range(0, i).Where(n => !Volatile.Read(ref answered[n])).ToHashSet();
-                kill();
-                Volatile.Write(ref hold, null);
-                held.SetResult();
-                await afterKill();
+                // From half-way handlers are held, and sending goes on until the worker is full: the kill finds it full and
+                // the rest queued (in the store), however fast this machine answered so far.
+                Volatile.Write(ref hold, release);
+                await Task.WhenAny(slot, full.Task).WithinAsync("a free slot or the worker full", TimeSpan.FromSeconds(30));
+                if (full.Task.IsCompleted)
+                {
+                    // Everything sent and not answered yet is in flight: only those may run twice.
+                    inFlightAtKill = Enumerable.Range(0, i).Where(n => !Volatile.Read(ref answered[n])).ToHashSet();
+                    killedAt = i;
+                    kill();
+                    Volatile.Write(ref hold, null);
+                    release.SetResult();
+                    await afterKill();
+                }
             }
 
+            await slot;
             var n = i;
             calls.Add(Task.Run(async () =>
             {
@@ -142,7 +154,7 @@ public sealed class DurableRequestTests(ITestOutputHelper output) : IDisposable
 
         await Task.WhenAll(calls).WithinAsync("every request", TimeSpan.FromSeconds(120));
         var twice = runs.Where(r => r.Value > 1).Select(r => r.Key).ToList();
-        output.WriteLine($"{Total:N0} persist requests, {InFlight:N0} in flight, broker killed at {Total / 2:N0} ({inFlightAtKill!.Count} in flight): {answers.Count:N0} answered in {clock.Elapsed.TotalSeconds:0.0} s, {failures.Count} failed, {twice.Count} ran more than once at the worker (most runs of one: {(runs.IsEmpty ? 0 : runs.Values.Max())})");
+        output.WriteLine($"{Total:N0} persist requests, {InFlight:N0} in flight, broker killed at {killedAt:N0} ({inFlightAtKill!.Count} in flight): {answers.Count:N0} answered in {clock.Elapsed.TotalSeconds:0.0} s, {failures.Count} failed, {twice.Count} ran more than once at the worker (most runs of one: {(runs.IsEmpty ? 0 : runs.Values.Max())})");
         Assert.Empty(failures);
         Assert.Equal(Total, answers.Count);
         Assert.All(answers.Values, count => Assert.Equal(1, count));
