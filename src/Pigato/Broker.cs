@@ -108,6 +108,22 @@ public sealed class Broker : IAsyncDisposable
         return loop.InvokeAsync(core.Stats).WaitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// What the broker holds and has done (services, workers with their statistics, clients, counters, request
+    /// durations), taken on its thread; each list holds at most <paramref name="maxEntries"/>, the busiest first.
+    /// </summary>
+    /// <exception cref="PigatoException">The broker is not running (<c>ERR_NOT_RUNNING</c>).</exception>
+    public Task<Monitoring.BrokerSnapshot> GetSnapshotAsync(int maxEntries = 1000, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxEntries);
+        if (_loop is not { } loop || _core is not { } core)
+        {
+            return Task.FromException<Monitoring.BrokerSnapshot>(new PigatoException(PigatoErrorCodes.NotRunning, "The broker is not running."));
+        }
+
+        return loop.InvokeAsync(() => core.Snapshot(Name, maxEntries)).WaitAsync(cancellationToken);
+    }
+
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _lifecycle.DisposeAsync(() => StopCoreAsync(CancellationToken.None));
 

@@ -137,6 +137,13 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         return Delivered(End());
     }
 
+    public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data)
+    {
+        _writer.Write(clientId.ToArray(), true);
+        PigatoEncoder.ClientReply(_writer, final: true, rid.ToArray(), PigatoFrames.StatusOk, data, PigatoFrames.BrokerOrigin);
+        return Delivered(End());
+    }
+
     public bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request)
     {
         _writer.Advisory = true;
@@ -214,7 +221,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
                 break;
             case PigatoMessageKind.WorkerPartialReply:
             case PigatoMessageKind.WorkerFinalReply:
-                core.WorkerReply(sender, _frames[PigatoFrames.WorkerReplyClient], _frames[PigatoFrames.WorkerReplyRid], decoded.Kind == PigatoMessageKind.WorkerFinalReply);
+                core.WorkerReply(sender, _frames[PigatoFrames.WorkerReplyClient], _frames[PigatoFrames.WorkerReplyRid], decoded.Kind == PigatoMessageKind.WorkerFinalReply, _frames.Optional(PigatoFrames.WorkerReplyStatus), _frames.Optional(PigatoFrames.WorkerReplyStatus + 1));
                 break;
             case PigatoMessageKind.WorkerReject:
                 core.WorkerReject(sender, _frames[PigatoFrames.WorkerReplyClient], _frames[PigatoFrames.WorkerReplyRid], _frames.Optional(PigatoFrames.WorkerReplyStatus + 1));

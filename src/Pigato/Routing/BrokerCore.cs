@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Pigato.Internal;
+using Pigato.Monitoring;
+using Pigato.Protocol;
 
 namespace Pigato.Routing;
 
@@ -27,6 +29,14 @@ internal sealed class BrokerCore
     private static readonly byte[] DirectoryTopic = "$dir "u8.ToArray();
     private static readonly byte[] BusyReason = "\"ERR_WORKER_BUSY\""u8.ToArray();
 
+    /// <summary>The core service the broker answers itself: the service statistics of its workers.</summary>
+    public const string StatsService = "$stats";
+
+    private static readonly byte[] StatsServiceName = "$stats"u8.ToArray();
+
+    /// <summary>How much of a worker's last error value its statistics keep.</summary>
+    private const int LastErrorLength = 200;
+
     private readonly BrokerOptions _options;
     private readonly IBrokerOutput _output;
     private readonly TimeProvider _time;
@@ -42,6 +52,8 @@ internal sealed class BrokerCore
     private readonly TimeSpan _clientSilence;
     private readonly Dictionary<string, ClientPrincipal> _clientPrincipals = new(StringComparer.Ordinal);
     private readonly RefusalLog _audit;
+    private readonly DurationRecorder _durations = new();
+    private readonly DateTimeOffset _startedAt;
 
     /// <summary>Requests read back from the store by the identity of the client that sent them, until that identity is heard again.</summary>
     private readonly Dictionary<string, List<BrokerRequest>> _orphans = new(StringComparer.Ordinal);
@@ -69,6 +81,7 @@ internal sealed class BrokerCore
         _joinLog = new LogThrottle(time, WorkerLinesPerSecond);
         _leaveLog = new LogThrottle(time, WorkerLinesPerSecond);
         _clientSilence = options.HeartbeatInterval * options.Liveness;
+        _startedAt = time.GetUtcNow();
     }
 
     /// <summary>How long past its timeout a request may stay at a worker without a sign of life before its slot is freed.</summary>
@@ -89,6 +102,70 @@ internal sealed class BrokerCore
         }
 
         return new BrokerStats(_workers.Count, _dispatcher.Services.Count, queued, inFlight, _requests.Count, _requests.HeldBytes + _output.QueuedBytes, _requests.Clients.Count, _requests.DurableCount, _requests.KeptReplies);
+    }
+
+    /// <summary>What the broker holds and has done, the busiest first, at most <paramref name="maxEntries"/> of each list.</summary>
+    public BrokerSnapshot Snapshot(string brokerName, int maxEntries)
+    {
+        var now = _time.GetTimestamp();
+        var utcNow = _time.GetUtcNow();
+        DateTimeOffset At(long timestamp) => utcNow - _time.GetElapsedTime(timestamp, now);
+
+        var services = _dispatcher.Services
+            .Select(e => new ServiceSnapshot(e.Name, e.Queue.Count, e.Held - e.Queue.Count, e.Workers.Count, e.Workers.Sum(w => w.Served)))
+            .OrderByDescending(e => e.Queued + e.InFlight).ThenBy(e => e.Name, StringComparer.Ordinal).Take(maxEntries).ToList();
+        var workers = _workers.All.OrderByDescending(w => w.InFlight.Count).ThenBy(w => w.Id, StringComparer.Ordinal).Take(maxEntries)
+            .Select(w => Snapshot(w, At(w.LastHeard))).ToList();
+        var clients = _requests.Clients.OrderByDescending(c => c.Pending).Take(maxEntries)
+            .Select(c => new ClientSnapshot(Utf8.Decode(System.Text.Encoding.Latin1.GetBytes(c.Key)), c.Pending, c.Bytes, At(c.LastHeard))).ToList();
+        return new BrokerSnapshot(brokerName, utcNow, _startedAt, Stats(), _metrics?.Counters() ?? BrokerCounters.Empty, _durations.Snapshot(), services, workers, clients);
+    }
+
+    private static WorkerSnapshot Snapshot(BrokerWorker worker, DateTimeOffset lastHeard) =>
+        new(worker.Id, worker.Service.Name, worker.InFlight.Count, worker.Concurrency, worker.Dispatched, worker.Served, worker.Errors, worker.Rejected, worker.ProcessingTime, worker.LastError, lastHeard, worker.Backlogged);
+
+    /// <summary>
+    /// Answers <c>$stats</c>: with a service name as data, the statistics of its workers (an array); with none, of every
+    /// worker by service (an object of arrays).
+    /// </summary>
+    private void AnswerStats(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data)
+    {
+        if (!TryReadServiceName(data, out var service))
+        {
+            Refuse(clientId, rid, PigatoErrorCodes.RequestInvalid, "$stats takes a service name (a JSON string) or nothing");
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        var utcNow = _time.GetUtcNow();
+        var workers = _workers.All.Where(w => service is null || w.Service.Name == service)
+            .Select(w => Snapshot(w, utcNow - _time.GetElapsedTime(w.LastHeard, now)));
+        _output.SendReply(clientId, rid, ServiceStatistics.ToJson(workers, byService: service is null));
+    }
+
+    private static bool TryReadServiceName(ReadOnlySpan<byte> data, out string? service)
+    {
+        service = null;
+        if (data.IsEmpty)
+        {
+            return true;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(data);
+            if (!reader.Read() || reader.TokenType == JsonTokenType.Null)
+            {
+                return true;
+            }
+
+            service = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            return service is not null;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>A client's request; <paramref name="messageSize"/> is the size of all its frames. Refused with an error reply when over a limit.</summary>
@@ -123,6 +200,12 @@ internal sealed class BrokerCore
         {
             Deny(denial, Utf8.Decode(clientId), $"request for '{Utf8.Decode(service)}'");
             Refuse(clientId, rid, denial, $"may not request '{Utf8.Decode(service)}'");
+            return;
+        }
+
+        if (service.SequenceEqual(StatsServiceName))
+        {
+            AnswerStats(clientId, rid, data);
             return;
         }
 
@@ -395,7 +478,7 @@ internal sealed class BrokerCore
         }
 
         var entry = _dispatcher.ServiceFor(service);
-        var worker = _workers.Add(identity, entry, parsed.Concurrency ?? DefaultWorkerConcurrency);
+        var worker = _workers.Add(identity, entry, parsed.Concurrency ?? DefaultWorkerConcurrency, _time.GetTimestamp());
         worker.Principal = principal;
         if (_joinLog.TryTake(out var joinsNotLogged))
         {
@@ -422,7 +505,7 @@ internal sealed class BrokerCore
             return;
         }
 
-        _workers.Touch(worker);
+        _workers.Touch(worker, _time.GetTimestamp());
         var parsed = WorkerStatus.Parse(status);
         if (parsed.Concurrency is { } concurrency && concurrency != worker.Concurrency)
         {
@@ -445,8 +528,11 @@ internal sealed class BrokerCore
         DispatchPending();
     }
 
-    /// <summary>A partial or final reply from a worker: relayed to the request's client; a final one ends the request.</summary>
-    public void WorkerReply(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, bool final)
+    /// <summary>
+    /// A partial or final reply from a worker: relayed to the request's client; a final one ends the request. The status
+    /// and data of a final reply count in the worker's statistics (an error's value is its last error).
+    /// </summary>
+    public void WorkerReply(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, bool final, ReadOnlySpan<byte> status = default, ReadOnlySpan<byte> data = default)
     {
         if (!TryGetRequestOfWorker(identity, clientId, rid, out var worker, out var request))
         {
@@ -455,11 +541,15 @@ internal sealed class BrokerCore
         }
 
         request.LastActivity = _time.GetTimestamp();
+        if (final)
+        {
+            CountServed(worker, request, status, data);
+        }
+
         if (final && request.IsDurable && _requests.Journal is not null && (request.ReplyTo is null || MustAwaitRemoval(request)))
         {
             // The store may hold it: the reply is kept until its removal is durable (a crash in between would run it again
             // after its client was answered), or, read back from the store and not re-attached yet, until its client comes.
-            worker.Served++;
             _requests.Park(request, _output.CopyReply(), request.LastActivity);
             if (request.ReplyTo is not null)
             {
@@ -485,11 +575,23 @@ internal sealed class BrokerCore
 
         if (final)
         {
-            worker.Served++;
             _requests.End(request);
             _metrics?.Completed();
             _dispatcher.MarkServedBy(worker.Service);
             DispatchPending();
+        }
+    }
+
+    /// <summary>A final reply's share of the statistics: the worker's count, errors and processing time, the broker's request duration.</summary>
+    private void CountServed(BrokerWorker worker, BrokerRequest request, ReadOnlySpan<byte> status, ReadOnlySpan<byte> data)
+    {
+        worker.Served++;
+        worker.Processing.Record(_time.GetElapsedTime(request.DispatchedAt, request.LastActivity));
+        _durations.Record(_time.GetElapsedTime(request.ArrivedAt, request.LastActivity));
+        if (status.SequenceEqual(PigatoFrames.StatusError.Span))
+        {
+            worker.Errors++;
+            worker.LastError = Utf8.Decode(data[..Math.Min(data.Length, LastErrorLength)]);
         }
     }
 
@@ -512,6 +614,7 @@ internal sealed class BrokerCore
             }
 
             (request.RejectedBy ??= new HashSet<string>(StringComparer.Ordinal)).Add(worker.Key);
+            worker.Rejected++;
             request.Activity?.AddEvent(new System.Diagnostics.ActivityEvent("rejected", tags: new System.Diagnostics.ActivityTagsCollection { ["pigato.worker.id"] = worker.Id }));
             _metrics?.Rejected();
             Log.Request(_logger, request.Rid, request.Service.Name, "rejected by", worker.Id);
@@ -912,6 +1015,8 @@ internal sealed class BrokerCore
             else if (_dispatcher.Pick(candidates, request) is { } worker)
             {
                 _requests.Assign(request, worker);
+                request.DispatchedAt = now;
+                worker.Dispatched++;
                 request.Activity?.AddEvent(new System.Diagnostics.ActivityEvent("dispatched", tags: new System.Diagnostics.ActivityTagsCollection { ["pigato.worker.id"] = worker.Id }));
                 switch (_output.SendRequest(worker, request))
                 {
@@ -975,7 +1080,7 @@ internal sealed class BrokerCore
     private void Fail(BrokerRequest request, string code)
     {
         _requests.End(request, code);
-        _metrics?.Failed();
+        _metrics?.Failed(code);
         Log.Request(_logger, request.Rid, request.Service.Name, code);
         if (request.ReplyTo is { } client && !_output.SendError(client, request.RidBytes, code))
         {
@@ -996,7 +1101,7 @@ internal sealed class BrokerCore
             return false;
         }
 
-        _workers.Touch(worker);
+        _workers.Touch(worker, _time.GetTimestamp());
         if (!PeerKey.TryGet(worker.InFlight, clientId, rid, out request))
         {
             if (worker.ForgetAbandoned(clientId, rid))

@@ -4,7 +4,8 @@ namespace Pigato.Routing;
 
 /// <summary>
 /// The broker's instruments on the <c>Pigato</c> meter (System.Diagnostics.Metrics): counters of requests by
-/// outcome and gauges of what the broker holds, tagged with the broker's name. Cheap when nobody listens.
+/// outcome and gauges of what the broker holds, tagged with the broker's name. Cheap when nobody listens. It keeps the
+/// same counts for <see cref="Counters"/> (the broker's snapshot); every method runs on the broker's thread.
 /// </summary>
 internal sealed class BrokerMetrics : IDisposable
 {
@@ -25,6 +26,8 @@ internal sealed class BrokerMetrics : IDisposable
     private readonly Counter<long> _stored;
     private readonly Counter<long> _restored;
     private readonly Counter<long> _reattached;
+    private readonly Dictionary<string, long> _errors = new(StringComparer.Ordinal);
+    private long _receivedCount, _completedCount, _failedCount, _expiredCount, _rejectedCount, _refusedCount, _abandonedCount, _slowConsumerCount, _deniedCount;
 
     public BrokerMetrics(string brokerName, Func<BrokerStats> snapshot)
     {
@@ -50,23 +53,63 @@ internal sealed class BrokerMetrics : IDisposable
         _meter.CreateObservableGauge("pigato.broker.requests.in_flight", () => new Measurement<int>(snapshot().InFlightRequests, _broker), "{request}", "Requests a worker holds.");
     }
 
-    public void Received() => _received.Add(1, _broker);
+    public void Received()
+    {
+        _receivedCount++;
+        _received.Add(1, _broker);
+    }
 
-    public void Completed() => _completed.Add(1, _broker);
+    public void Completed()
+    {
+        _completedCount++;
+        _completed.Add(1, _broker);
+    }
 
-    public void Failed() => _failed.Add(1, _broker);
+    public void Failed(string code)
+    {
+        _failedCount++;
+        CountError(code);
+        _failed.Add(1, _broker, new KeyValuePair<string, object?>("pigato.error.code", code));
+    }
 
-    public void Expired() => _expired.Add(1, _broker);
+    public void Expired()
+    {
+        _expiredCount++;
+        _expired.Add(1, _broker);
+    }
 
-    public void Rejected() => _rejected.Add(1, _broker);
+    public void Rejected()
+    {
+        _rejectedCount++;
+        _rejected.Add(1, _broker);
+    }
 
-    public void Refused(string code) => _refused.Add(1, _broker, new KeyValuePair<string, object?>("pigato.error.code", code));
+    public void Refused(string code)
+    {
+        _refusedCount++;
+        CountError(code);
+        _refused.Add(1, _broker, new KeyValuePair<string, object?>("pigato.error.code", code));
+    }
 
-    public void Abandoned(string reason) => _abandoned.Add(1, _broker, new KeyValuePair<string, object?>("pigato.error.code", reason));
+    public void Abandoned(string reason)
+    {
+        _abandonedCount++;
+        CountError(reason);
+        _abandoned.Add(1, _broker, new KeyValuePair<string, object?>("pigato.error.code", reason));
+    }
 
-    public void SlowConsumer() => _slowConsumers.Add(1, _broker);
+    public void SlowConsumer()
+    {
+        _slowConsumerCount++;
+        _slowConsumers.Add(1, _broker);
+    }
 
-    public void Denied(string code) => _denied.Add(1, _broker, new KeyValuePair<string, object?>("pigato.error.code", code));
+    public void Denied(string code)
+    {
+        _deniedCount++;
+        CountError(code);
+        _denied.Add(1, _broker, new KeyValuePair<string, object?>("pigato.error.code", code));
+    }
 
     public void Stored() => _stored.Add(1, _broker);
 
@@ -74,5 +117,11 @@ internal sealed class BrokerMetrics : IDisposable
 
     public void Reattached() => _reattached.Add(1, _broker);
 
+    /// <summary>The counts so far, for the broker's snapshot.</summary>
+    public Monitoring.BrokerCounters Counters() =>
+        new(_receivedCount, _completedCount, _failedCount, _expiredCount, _rejectedCount, _refusedCount, _abandonedCount, _slowConsumerCount, _deniedCount, new Dictionary<string, long>(_errors, StringComparer.Ordinal));
+
     public void Dispose() => _meter.Dispose();
+
+    private void CountError(string code) => _errors[code] = _errors.GetValueOrDefault(code) + 1;
 }

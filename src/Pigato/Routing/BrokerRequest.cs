@@ -72,6 +72,9 @@ internal sealed class BrokerRequest(string key, BrokerClient client, byte[] rid,
     /// <summary>The broker's span of it (arrival to end, dispatches and rejections as events), when someone listens.</summary>
     public System.Diagnostics.Activity? Activity { get; set; }
 
+    /// <summary>When it was last handed to a worker, as a timestamp (its processing time counts from there).</summary>
+    public long DispatchedAt { get; set; }
+
     /// <summary>The worker handling it; null while queued.</summary>
     public BrokerWorker? Worker { get; set; }
 

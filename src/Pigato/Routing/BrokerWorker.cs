@@ -29,7 +29,31 @@ internal sealed class BrokerWorker(string key, byte[] identity, ServiceEntry ser
     /// <summary>Requests it holds, by request key.</summary>
     public Dictionary<string, BrokerRequest> InFlight { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Requests dispatched to it.</summary>
+    public long Dispatched { get; set; }
+
+    /// <summary>Final replies it sent.</summary>
     public long Served { get; set; }
+
+    /// <summary>Final replies it sent that were errors.</summary>
+    public long Errors { get; set; }
+
+    /// <summary>Requests it gave back.</summary>
+    public long Rejected { get; set; }
+
+    /// <summary>Its last error reply (the error value as JSON, cut short), for its service statistics.</summary>
+    public string? LastError { get; set; }
+
+    /// <summary>When it was last heard from, as a timestamp.</summary>
+    public long LastHeard { get; set; }
+
+    private Monitoring.DurationRecorder? _processing;
+
+    /// <summary>Dispatch to final reply, per request (made on its first reply).</summary>
+    public Monitoring.DurationRecorder Processing => _processing ??= new();
+
+    /// <summary>The processing times so far.</summary>
+    public Monitoring.DurationHistogram ProcessingTime => _processing?.Snapshot() ?? Monitoring.DurationHistogram.Empty;
 
     /// <summary>True while messages to it wait in its outbound queue (it reads slower than it is sent to): it is busy.</summary>
     public bool Backlogged { get; set; }

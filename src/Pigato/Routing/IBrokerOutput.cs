@@ -27,6 +27,9 @@ internal interface IBrokerOutput
     /// <summary>Ends a request (held, or refused on arrival) with the broker's own error reply carrying <paramref name="code"/>.</summary>
     bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code);
 
+    /// <summary>Answers a request for a service the broker serves itself (<c>$stats</c>) with a final reply carrying <paramref name="data"/> (JSON).</summary>
+    bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data);
+
     /// <summary>Forwards a client's request heartbeat to the worker holding the request.</summary>
     bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request);
 

@@ -12,9 +12,9 @@ internal sealed class WorkerRegistry(int liveness)
     public bool TryGet(ReadOnlySpan<byte> identity, out BrokerWorker worker) => PeerKey.TryGet(_workers, identity, out worker);
 
     /// <summary>Registers a worker under <paramref name="service"/>.</summary>
-    public BrokerWorker Add(ReadOnlySpan<byte> identity, ServiceEntry service, int concurrency)
+    public BrokerWorker Add(ReadOnlySpan<byte> identity, ServiceEntry service, int concurrency, long now)
     {
-        var worker = new BrokerWorker(PeerKey.Of(identity), identity.ToArray(), service, liveness, concurrency);
+        var worker = new BrokerWorker(PeerKey.Of(identity), identity.ToArray(), service, liveness, concurrency) { LastHeard = now };
         _workers.Add(worker.Key, worker);
         service.Registered = true;
         service.Workers.Add(worker);
@@ -33,11 +33,12 @@ internal sealed class WorkerRegistry(int liveness)
         return true;
     }
 
-    /// <summary>Any message from the worker proves it alive.</summary>
-    public void Touch(BrokerWorker worker)
+    /// <summary>Any message from the worker proves it alive; <paramref name="now"/> is the time it was heard.</summary>
+    public void Touch(BrokerWorker worker, long now)
     {
         worker.Liveness = liveness;
         worker.HeardSinceTick = true;
+        worker.LastHeard = now;
     }
 
     /// <summary>

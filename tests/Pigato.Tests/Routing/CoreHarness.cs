@@ -11,8 +11,11 @@ internal sealed class CoreHarness
     public CoreHarness(BrokerOptions? options = null, int seed = 1, IRequestJournal? journal = null)
     {
         Options = options ?? new BrokerOptions { Liveness = 3 };
-        Core = new BrokerCore(Options, Output, Time, NullLogger.Instance, random: new Random(seed), journal: journal);
+        Metrics = new BrokerMetrics("test", () => Core!.Stats());
+        Core = new BrokerCore(Options, Output, Time, NullLogger.Instance, Metrics, random: new Random(seed), journal: journal);
     }
+
+    public BrokerMetrics Metrics { get; }
 
     public BrokerOptions Options { get; }
 
@@ -34,6 +37,9 @@ internal sealed class CoreHarness
     public void ClientHeartbeat(string client) => Core.ClientHeartbeat(B(client));
 
     public void Final(string worker, string client, string rid) => Core.WorkerReply(B(worker), B(client), B(rid), final: true);
+
+    /// <summary>A final reply with status -1 and <paramref name="error"/> (JSON) as its data.</summary>
+    public void Error(string worker, string client, string rid, string error) => Core.WorkerReply(B(worker), B(client), B(rid), final: true, "-1"u8, B(error));
 
     public void Partial(string worker, string client, string rid) => Core.WorkerReply(B(worker), B(client), B(rid), final: false);
 

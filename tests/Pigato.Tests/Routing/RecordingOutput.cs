@@ -36,6 +36,15 @@ internal sealed class RecordingOutput : IBrokerOutput
 
     public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code) => Record(Id(clientId), $"error {Id(clientId)} {Id(rid)} {code}");
 
+    /// <summary>The data of the replies the broker answered itself (<c>$stats</c>), in order.</summary>
+    public List<string> Replies { get; } = [];
+
+    public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data)
+    {
+        Replies.Add(Encoding.UTF8.GetString(data));
+        return Record(Id(clientId), $"reply {Id(clientId)} {Id(rid)}");
+    }
+
     public bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request) => Record(worker.Id, $"request-heartbeat {worker.Id} {request.Rid}");
 
     public bool SendReadyAnswer(BrokerWorker worker) => Record(worker.Id, $"ready {worker.Id}");

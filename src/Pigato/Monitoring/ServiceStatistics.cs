@@ -1,0 +1,69 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Pigato.Monitoring;
+
+/// <summary>The JSON of the <c>$stats</c> core service: one object per worker, as NATS's <c>$SRV.STATS</c> gives per endpoint.</summary>
+internal static class ServiceStatistics
+{
+    /// <summary>
+    /// The workers' statistics: an object of arrays by service when <paramref name="byService"/>, else one array.
+    /// Times are in milliseconds.
+    /// </summary>
+    public static byte[] ToJson(IEnumerable<WorkerSnapshot> workers, bool byService)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            if (byService)
+            {
+                json.WriteStartObject();
+                foreach (var service in workers.GroupBy(w => w.Service, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+                {
+                    json.WritePropertyName(service.Key);
+                    WriteArray(json, service);
+                }
+
+                json.WriteEndObject();
+            }
+            else
+            {
+                WriteArray(json, workers);
+            }
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteArray(Utf8JsonWriter json, IEnumerable<WorkerSnapshot> workers)
+    {
+        json.WriteStartArray();
+        foreach (var worker in workers.OrderBy(w => w.Id, StringComparer.Ordinal))
+        {
+            json.WriteStartObject();
+            json.WriteString("id", worker.Id);
+            json.WriteString("service", worker.Service);
+            json.WriteNumber("requests", worker.Requests);
+            json.WriteNumber("served", worker.Served);
+            json.WriteNumber("errors", worker.Errors);
+            json.WriteNumber("rejected", worker.Rejected);
+            json.WriteNumber("inFlight", worker.InFlight);
+            json.WriteNumber("concurrency", worker.Concurrency);
+            json.WriteNumber("averageMs", Math.Round(worker.ProcessingTime.Mean.TotalMilliseconds, 3));
+            json.WriteNumber("p99Ms", Math.Round(worker.ProcessingTime.Percentile(0.99).TotalMilliseconds, 3));
+            if (worker.LastError is { } error)
+            {
+                json.WriteString("lastError", error);
+            }
+            else
+            {
+                json.WriteNull("lastError");
+            }
+
+            json.WriteString("lastHeard", worker.LastHeard);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+}
