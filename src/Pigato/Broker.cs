@@ -47,6 +47,12 @@ public sealed class Broker : IAsyncDisposable
     public const string MeterName = BrokerMetrics.MeterName;
 
     /// <summary>
+    /// The core service the broker answers itself: each worker's statistics (requests, errors, processing time, last
+    /// error). Data: a service name (its workers, an array) or nothing (every worker, by service).
+    /// </summary>
+    public const string StatsServiceName = BrokerCore.StatsService;
+
+    /// <summary>
     /// The name of the System.Diagnostics activity source of Pigato's spans (client <c>send</c>, broker <c>receive</c>,
     /// worker <c>process</c>; <c>AddSource("Pigato")</c> in OpenTelemetry). Nothing is recorded while nobody listens.
     /// </summary>

@@ -132,7 +132,7 @@ public sealed record BrokerOptions
     public bool AllowInsecureAuthenticationWithoutEncryption { get; init; }
 
     /// <summary>True when the broker authenticates and authorises peers.</summary>
-    internal bool RequiresAuthentication => Permissions is not null || PermissionsFile is not null;
+    public bool RequiresAuthentication => Permissions is not null || PermissionsFile is not null;
 
     /// <summary>The clock of heartbeats, liveness and expiry (a fake one in tests). Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

@@ -40,13 +40,21 @@ internal static class BrokerCommand
         };
         var maxStored = Cli.CountOption("--max-stored", "Persist requests the broker holds at once (ERR_STORE_FULL).", defaults.MaxStoredRequests);
         var storeLease = Cli.DurationOption("--store-lease", "How long a broker's claim in a shared store lasts unrenewed before another takes its requests over", defaults.StoreLease);
+        var http = new Option<string?>("--http")
+        {
+            Description = "Serve the management endpoint (dashboard /, /api/stats, /metrics, /healthz) at PORT, HOST:PORT or http://HOST:PORT; PORT alone is loopback.",
+        };
+        var httpToken = new Option<string?>("--http-token")
+        {
+            Description = "The token the management endpoint requires (default: none, or a random one, logged, when the broker requires authentication). Also PIGATO_HTTP_TOKEN.",
+        };
         var slowConsumer = Cli.DurationOption("--slow-consumer", "How long messages may wait for a peer that reads nothing", defaults.SlowConsumerTimeout);
 
         var command = new Command("broker", "Run a broker until Ctrl+C or SIGTERM.")
         {
             bind, intch, heartbeat, liveness, dmode, noDirectory, verbose,
             maxHeld, maxMessage, maxClientPending, maxClientBytes, maxServiceQueue, maxPeerQueue, slowConsumer, curveSecret, permissions,
-            store, maxStored, storeLease,
+            store, maxStored, storeLease, http, httpToken,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -86,9 +94,18 @@ internal static class BrokerCommand
                 LoggerFactory = logging,
             };
             Broker broker;
+            Management.BrokerManagement? management;
             try
             {
                 broker = new Broker(options);
+                management = parse.GetValue(http) is { } address
+                    ? new Management.BrokerManagement(broker, new Management.BrokerManagementOptions
+                    {
+                        Url = Management.BrokerManagementOptions.UrlOf(address),
+                        Token = parse.GetValue(httpToken) ?? Environment.GetEnvironmentVariable("PIGATO_HTTP_TOKEN"),
+                        LoggerFactory = logging,
+                    })
+                    : null;
             }
             catch (ArgumentException e)
             {
@@ -97,18 +114,33 @@ internal static class BrokerCommand
             }
 
             await using var _ = broker;
+            await using var __ = management;
             try
             {
                 await broker.StartAsync(cancellationToken);
+                if (management is not null)
+                {
+                    await management.StartAsync(cancellationToken);
+                }
             }
-            catch (PigatoException e)
+            catch (Exception e) when (e is PigatoException or IOException)
             {
                 await parse.InvocationConfiguration.Error.WriteLineAsync("error: " + e.Message);
                 return 1;
             }
 
             await output.WriteLineAsync($"broker listening on {broker.Endpoint}{(options.EnableDirectory ? " with $dir" : "")}; Ctrl+C to stop");
+            if (management is not null)
+            {
+                await output.WriteLineAsync($"management endpoint on {management.Url}{(management.Token is null ? "" : " (token required)")}");
+            }
+
             await Cli.UntilCancelledAsync(cancellationToken);
+            if (management is not null)
+            {
+                await management.StopAsync(CancellationToken.None);
+            }
+
             await broker.StopAsync(CancellationToken.None);
             await output.WriteLineAsync("broker stopped");
             return 0;
