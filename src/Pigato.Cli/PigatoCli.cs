@@ -24,6 +24,7 @@ internal static class PigatoCli
         root.Subcommands.Add(WorkerCommand.Create());
         root.Subcommands.Add(RequestCommand.Create());
         root.Subcommands.Add(DirCommand.Create());
+        root.Subcommands.Add(TopCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(LoadCommand.Create());
         root.Subcommands.Add(KeygenCommand.Create());

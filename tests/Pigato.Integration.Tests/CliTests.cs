@@ -317,4 +317,65 @@ public class CliTests
         Assert.Contains("C_TIMEOUT", run.Output, StringComparison.Ordinal);
         Assert.Contains("$dir", run.Output, StringComparison.Ordinal);
     }
+    [Fact]
+    public async Task DirStats_PrintsEachWorkersStatistics()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        var pay = await harness.StartWorkerAsync("pay", (d, r, _) => d.GetInt32() < 0 ? r.ErrorAsync("declined") : r.EndAsync(d));
+        var client = await harness.StartClientAsync();
+        await client.RequestAsync<int>("pay", 1, cancellationToken: Bounded.Token());
+        await Assert.ThrowsAsync<PigatoReplyException>(async () => await client.RequestAsync<int>("pay", -1, cancellationToken: Bounded.Token()));
+        var run = new Run();
+
+        Assert.Equal(0, await run.RunAsync("dir", "pay", "--stats", "--broker", harness.Endpoint));
+
+        Assert.Matches(@"SERVICE\s+WORKER\s+REQUESTS\s+SERVED\s+ERRORS\s+IN FLIGHT\s+AVG MS\s+P99 MS\s+LAST ERROR", run.Output);
+        Assert.Matches($@"pay\s+{pay.Id}\s+2\s+2\s+1\s+0/\d+\s+[\d.]+\s+[\d.]+\s+""declined""", run.Output);
+    }
+
+    [Fact]
+    public async Task TopOnce_PrintsTheBrokersView_FromItsManagementEndpoint()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        await using var management = new Management.BrokerManagement(harness.Broker, new Management.BrokerManagementOptions { Url = "http://127.0.0.1:0" });
+        await management.StartAsync();
+        await harness.StartWorkerAsync("quotes", (d, r, _) => r.EndAsync(d));
+        var run = new Run();
+
+        Assert.Equal(0, await run.RunAsync("top", "--http", management.Url!, "--once"));
+
+        Assert.Contains("Pigato broker " + harness.Broker.Name, run.Output, StringComparison.Ordinal);
+        Assert.Matches(@"quotes\s+0\s+0\s+1", run.Output);
+        Assert.Contains("errors by code: none", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Top_WithoutAnEndpoint_Exits1_SayingWhatToRun()
+    {
+        var run = new Run();
+
+        Assert.Equal(1, await run.RunAsync("top", "--http", Ports.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), "--once"));
+
+        Assert.Contains("is a broker running with --http there?", run.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Broker_WithHttp_ServesTheManagementEndpoint_AndRefusesABadAddress()
+    {
+        var bad = new Run();
+        Assert.Equal(2, await bad.RunAsync("broker", "--bind", Ports.FreeEndpoint(), "--intch", Ports.FreeEndpoint(), "--http", "nowhere"));
+        Assert.Contains("HOST:PORT", bad.Errors, StringComparison.Ordinal);
+
+        using var stop = new CancellationTokenSource();
+        var run = new Run();
+        var port = Ports.FreePort();
+        var broker = run.StartAsync(stop.Token, "broker", "--bind", Ports.FreeEndpoint(), "--intch", Ports.FreeEndpoint(), "--http", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Bounded.UntilAsync(() => run.Output.Contains("management endpoint on", StringComparison.Ordinal) || broker.IsCompleted, "the management endpoint to listen");
+        using var http = new HttpClient();
+        var health = await http.GetStringAsync($"http://127.0.0.1:{port}/healthz");
+        await stop.CancelAsync();
+
+        Assert.Equal(0, await broker.WithinAsync("the broker to stop"));
+        Assert.Contains("healthy", health, StringComparison.Ordinal);
+    }
 }
