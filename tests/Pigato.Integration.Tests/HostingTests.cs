@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Pigato.Hosting;
 using Pigato.Integration.Tests.Infrastructure;
+using Pigato.Management;
 
 namespace Pigato.Integration.Tests;
 
@@ -179,5 +180,29 @@ public class HostingConfigurationTests
         Assert.Equal("sqlite:/var/lib/pigato/requests.db", broker.Options.Store);
         Assert.Equal(5000, broker.Options.MaxStoredRequests);
         Assert.Equal(TimeSpan.FromSeconds(5), broker.Options.StoreLease);
+    }
+    [Fact]
+    public async Task BrokerManagement_BindsFromConfiguration_AndServesForTheHostsLifetime()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Pigato:Broker:Endpoint"] = Ports.FreeEndpoint(),
+            ["Pigato:Broker:InternalEndpoint"] = "",
+            ["Pigato:Management:Url"] = "http://127.0.0.1:0",
+            ["Pigato:Management:SampleInterval"] = "00:00:00.250",
+        });
+        builder.Services.AddPigatoBroker(builder.Configuration.GetSection("Pigato:Broker"));
+        builder.Services.AddPigatoBrokerManagement(builder.Configuration.GetSection("Pigato:Management"));
+        using var host = builder.Build();
+        await host.StartAsync(Bounded.Token());
+        var management = host.Services.GetRequiredService<Pigato.Management.BrokerManagement>();
+        using var http = new HttpClient { BaseAddress = new Uri(management.Url!) };
+
+        var health = await http.GetStringAsync("/healthz");
+        await host.StopAsync(Bounded.Token());
+
+        Assert.Contains(host.Services.GetRequiredService<Broker>().Name, health, StringComparison.Ordinal);
+        Assert.Null(management.Url);
     }
 }
