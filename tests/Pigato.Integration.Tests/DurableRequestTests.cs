@@ -25,11 +25,11 @@ public sealed class DurableRequestTests(ITestOutputHelper output) : IDisposable
     {
         var store = "sqlite:" + Path.Combine(_directory, "requests.db");
         var endpoint = Ports.FreeEndpoint();
-        var broker = await BrokerProcess.StartAsync(endpoint, "--store", store);
-        BrokerProcess? restarted = null;
+        var broker = await PigatoProcess.StartBrokerAsync(endpoint, "--store", store);
+        PigatoProcess? restarted = null;
         try
         {
-            await KillHalfWayAsync([endpoint], broker.Kill, async () => restarted = await BrokerProcess.StartAsync(endpoint, "--store", store));
+            await KillHalfWayAsync([endpoint], broker.Kill, async () => restarted = await PigatoProcess.StartBrokerAsync(endpoint, "--store", store));
             var line = restarted!.Output.FirstOrDefault(l => l.Contains("queued again", StringComparison.Ordinal));
             output.WriteLine("restarted broker: " + line);
             Assert.NotNull(line);
@@ -47,8 +47,8 @@ public sealed class DurableRequestTests(ITestOutputHelper output) : IDisposable
     {
         using var redis = await RedisServer.StartAsync();
         var lease = TimeSpan.FromSeconds(3);
-        using var first = await BrokerProcess.StartAsync(null, "--store", redis.Store, "--store-lease", "3s");
-        using var second = await BrokerProcess.StartAsync(null, "--store", redis.Store, "--store-lease", "3s");
+        using var first = await PigatoProcess.StartBrokerAsync(null, "--store", redis.Store, "--store-lease", "3s");
+        using var second = await PigatoProcess.StartBrokerAsync(null, "--store", redis.Store, "--store-lease", "3s");
         var killed = Stopwatch.StartNew();
         await KillHalfWayAsync([first.Endpoint, second.Endpoint], () =>
         {

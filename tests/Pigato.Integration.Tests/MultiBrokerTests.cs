@@ -59,9 +59,9 @@ public class BrokerCrashTests(ITestOutputHelper output)
     [Fact]
     public async Task OneOfThreeBrokersKilled_EveryRetryRequestGetsExactlyOneSuccessfulReply_WorkersStayWithinConcurrency()
     {
-        using var b1 = await BrokerProcess.StartAsync();
-        using var b2 = await BrokerProcess.StartAsync();
-        using var b3 = await BrokerProcess.StartAsync();
+        using var b1 = await PigatoProcess.StartBrokerAsync();
+        using var b2 = await PigatoProcess.StartBrokerAsync();
+        using var b3 = await PigatoProcess.StartBrokerAsync();
         string[] endpoints = [b1.Endpoint, b2.Endpoint, b3.Endpoint];
         const int Concurrency = 40;
         var overBudget = 0;
@@ -172,7 +172,7 @@ public class BrokerCrashTests(ITestOutputHelper output)
     public async Task BrokerKilled_RequestsWithoutRetryFailWithBrokerLost_NotATimeout_OthersAreServed()
     {
         // The second broker starts later, so that every request goes to the first one (the only one answering).
-        using var b1 = await BrokerProcess.StartAsync();
+        using var b1 = await PigatoProcess.StartBrokerAsync();
         var secondEndpoint = Ports.FreeEndpoint();
         string[] endpoints = [b1.Endpoint, secondEndpoint];
         await using var worker = new Worker(new WorkerOptions { Endpoints = endpoints, Service = "hold", Concurrency = -1, HeartbeatInterval = TimeSpan.FromMilliseconds(500) }, async (d, r, _) =>
@@ -190,7 +190,7 @@ public class BrokerCrashTests(ITestOutputHelper output)
         await Bounded.UntilAsync(() => client.IsConnected, "the client hears from the first broker");
         var calls = Enumerable.Range(0, 20).Select(i => client.RequestAsync<int>("hold", i, new RequestOptions { Timeout = TimeSpan.FromSeconds(60) }).AsTask()).ToArray();
         await Bounded.UntilAsync(() => client.PendingCount == 20, "the requests are pending");
-        using var b2 = await BrokerProcess.StartAsync(secondEndpoint);
+        using var b2 = await PigatoProcess.StartBrokerAsync(secondEndpoint);
 
         var clock = Stopwatch.StartNew();
         b1.Kill();
@@ -207,7 +207,7 @@ public class BrokerCrashTests(ITestOutputHelper output)
     [Fact]
     public async Task RollingRestartOfThreeBrokers_UnderSteadyLoad_NoRetryRequestFails()
     {
-        var brokers = new[] { await BrokerProcess.StartAsync(), await BrokerProcess.StartAsync(), await BrokerProcess.StartAsync() };
+        var brokers = new[] { await PigatoProcess.StartBrokerAsync(), await PigatoProcess.StartBrokerAsync(), await PigatoProcess.StartBrokerAsync() };
         try
         {
             var endpoints = brokers.Select(b => b.Endpoint).ToArray();
@@ -255,7 +255,7 @@ public class BrokerCrashTests(ITestOutputHelper output)
                 await Bounded.UntilAsync(() => Volatile.Read(ref answered) > before + 500, "requests flow before the restart");
                 var endpoint = brokers[b].Endpoint;
                 brokers[b].Dispose();
-                brokers[b] = await BrokerProcess.StartAsync(endpoint);
+                brokers[b] = await PigatoProcess.StartBrokerAsync(endpoint);
                 var restarted = Volatile.Read(ref answered);
                 await Bounded.UntilAsync(() => Volatile.Read(ref answered) > restarted + 500, $"requests flow after restarting broker {b + 1}");
             }

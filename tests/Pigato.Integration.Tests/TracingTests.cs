@@ -42,6 +42,60 @@ public class TracingTests
     }
 
     [Fact]
+    public async Task WithTheWorkerInAnotherProcess_ItsSpanJoinsTheTrace_UnderTheBrokersSpan()
+    {
+        var spans = new List<Activity>();
+        using var tracing = Sdk.CreateTracerProviderBuilder().AddSource(Broker.ActivitySourceName).AddInMemoryExporter(spans).Build();
+        await using var harness = await PigatoHarness.StartAsync();
+        using var worker = await PigatoProcess.StartWorkerAsync(harness.Endpoint, "echo", "--trace");
+        var client = await harness.StartClientAsync();
+
+        Assert.Equal("across", await client.RequestAsync<string>("echo", "across", cancellationToken: Bounded.Token()));
+
+        // The worker process prints its spans with OpenTelemetry's console exporter.
+        Dictionary<string, string>? process = null;
+        await Bounded.UntilAsync(() => (process = ConsoleSpans(worker.Output).LastOrDefault(s => s.GetValueOrDefault("DisplayName") == "process echo" && s.ContainsKey("ParentSpanId"))) is not null, "the worker process to print its span");
+        tracing.ForceFlush();
+        Activity send, receive;
+        lock (spans)
+        {
+            send = Assert.Single(spans, s => s.DisplayName == "send echo");
+            receive = Assert.Single(spans, s => s.DisplayName == "receive echo");
+        }
+
+        Assert.Equal(send.TraceId.ToHexString(), process!["TraceId"]);
+        Assert.Equal(receive.SpanId.ToHexString(), process["ParentSpanId"]);
+        Assert.Equal(send.SpanId, receive.ParentSpanId);
+    }
+
+    /// <summary>The spans in the console exporter's output: one dictionary of <c>Activity.Name: value</c> lines per span.</summary>
+    private static List<Dictionary<string, string>> ConsoleSpans(IEnumerable<string> lines)
+    {
+        var spans = new List<Dictionary<string, string>>();
+        foreach (var line in lines)
+        {
+            var trimmed = line.Trim();
+            if (!trimmed.StartsWith("Activity.", StringComparison.Ordinal) || trimmed.IndexOf(':', StringComparison.Ordinal) is var colon && colon < 0)
+            {
+                continue;
+            }
+
+            var key = trimmed["Activity.".Length..colon];
+            if (key == "TraceId")
+            {
+                spans.Add([]);
+            }
+
+            if (spans.Count > 0)
+            {
+                spans[^1][key] = trimmed[(colon + 1)..].Trim();
+            }
+        }
+
+        return spans;
+    }
+
+    [Fact]
     public async Task AFailedRequest_EndsTheClientSpanWithTheErrorCode()
     {
         var spans = new List<Activity>();

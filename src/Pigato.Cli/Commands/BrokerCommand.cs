@@ -25,6 +25,7 @@ internal static class BrokerCommand
         dmode.AcceptOnlyFromAmong("load", "rand");
         var noDirectory = new Option<bool>("--no-directory") { Description = "Do not run the $dir directory service." };
         var verbose = Cli.VerboseOption();
+        var trace = Cli.TraceOption();
         var defaults = BrokerOptions.Default;
         var maxHeld = Cli.SizeOption("--max-held", "Bytes held for requests before new ones are refused (ERR_BROKER_FULL)", defaults.MaxHeldBytes);
         var maxMessage = Cli.SizeOption("--max-message", "Largest message accepted (ERR_MSG_TOO_LARGE)", defaults.MaxMessageSize);
@@ -52,7 +53,7 @@ internal static class BrokerCommand
 
         var command = new Command("broker", "Run a broker until Ctrl+C or SIGTERM.")
         {
-            bind, intch, heartbeat, liveness, dmode, noDirectory, verbose,
+            bind, intch, heartbeat, liveness, dmode, noDirectory, verbose, trace,
             maxHeld, maxMessage, maxClientPending, maxClientBytes, maxServiceQueue, maxPeerQueue, slowConsumer, curveSecret, permissions,
             store, maxStored, storeLease, http, httpToken,
         };
@@ -60,6 +61,7 @@ internal static class BrokerCommand
         {
             var output = parse.InvocationConfiguration.Output;
             using var logging = Cli.Logging(parse.GetValue(verbose));
+            using var tracing = Cli.Tracing(parse.GetValue(trace));
             string? curveSecretKey;
             try
             {

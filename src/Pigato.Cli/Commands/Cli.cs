@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using OpenTelemetry.Trace;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 
@@ -107,6 +108,12 @@ internal static partial class Cli
         });
         return option;
     }
+
+    public static Option<bool> TraceOption() => new("--trace") { Description = "Print every span of the Pigato activity source (OpenTelemetry's console exporter): trace and span ids, parents, events." };
+
+    /// <summary>With <paramref name="enabled"/>, a tracer provider exporting the <c>Pigato</c> spans to the console until disposed; else null.</summary>
+    public static IDisposable? Tracing(bool enabled) =>
+        enabled ? OpenTelemetry.Sdk.CreateTracerProviderBuilder().AddSource(Broker.ActivitySourceName).AddConsoleExporter().Build() : null;
 
     public static Option<bool> VerboseOption() => new("--verbose", "-v") { Description = "Log every request, not only workers joining and leaving." };
 

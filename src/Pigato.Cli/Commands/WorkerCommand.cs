@@ -22,8 +22,9 @@ internal static class WorkerCommand
             }
         });
         var verbose = Cli.VerboseOption();
+        var trace = Cli.TraceOption();
 
-        var command = new Command("worker", "Run an example worker (echo, or stocks: daily quotes streamed as partial replies).") { service, broker, concurrency, verbose, curve, credentialOptions.Principal, credentialOptions.TokenFile };
+        var command = new Command("worker", "Run an example worker (echo, or stocks: daily quotes streamed as partial replies).") { service, broker, concurrency, verbose, trace, curve, credentialOptions.Principal, credentialOptions.TokenFile };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -33,6 +34,7 @@ internal static class WorkerCommand
             }
 
             using var logging = Cli.Logging(parse.GetValue(verbose));
+            using var tracing = Cli.Tracing(parse.GetValue(trace));
             var options = new WorkerOptions
             {
                 CurveServerKey = curveKey,
