@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
 using Pigato.Perf.Roles;
 using Pigato.Perf.Runner;
 
@@ -20,6 +22,10 @@ public static class PerfProgram
 
         if (args is ["role", var role, .. var rest])
         {
+            // The tracing scenario: spans recorded and dropped, the cost of instrumentation with a listener attached.
+            using var tracing = Environment.GetEnvironmentVariable(Scenario.TracingVariable) == "1"
+                ? Sdk.CreateTracerProviderBuilder().AddSource(Broker.ActivitySourceName).SetSampler(new AlwaysOnSampler()).Build()
+                : null;
 
             int I(int i) => int.Parse(rest[i], System.Globalization.CultureInfo.InvariantCulture);
             return role switch

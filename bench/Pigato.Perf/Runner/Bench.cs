@@ -24,6 +24,9 @@ internal static class Bench
     {
         var children = new List<Child>();
         var store = await StartStoreAsync(scenario, children);
+
+        // The processes inherit the variable: each of them records its spans (PerfProgram).
+        Environment.SetEnvironmentVariable(Scenario.TracingVariable, scenario.Traced ? "1" : null);
         try
         {
             var (broker, endpoint) = await StartBrokerAsync(system, children, store);
@@ -100,6 +103,7 @@ internal static class Bench
         }
         finally
         {
+            Environment.SetEnvironmentVariable(Scenario.TracingVariable, null);
             for (var i = children.Count - 1; i >= 0; i--)
             {
                 await children[i].DisposeAsync();

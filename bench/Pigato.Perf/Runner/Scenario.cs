@@ -13,8 +13,12 @@ namespace Pigato.Perf.Runner;
 /// <param name="FleetQueued">Requests queued for a service nobody offers (broker-scale scenario).</param>
 /// <param name="Brokers">Brokers every worker and client connects to.</param>
 /// <param name="Store">The broker's request store for <c>persist</c> requests: <c>sqlite</c>, <c>redis</c>, or none.</param>
-internal sealed record Scenario(string Name, string Mode, int Count, int InFlight, int Size, int Clients, int Workers, string[] Systems, int FleetServices = 0, int FleetQueued = 0, int Brokers = 1, string? Store = null)
+/// <param name="Traced">Every process records every span of the <c>Pigato</c> source (an OpenTelemetry tracer provider, always sampling, no exporter).</param>
+internal sealed record Scenario(string Name, string Mode, int Count, int InFlight, int Size, int Clients, int Workers, string[] Systems, int FleetServices = 0, int FleetQueued = 0, int Brokers = 1, string? Store = null, bool Traced = false)
 {
+    /// <summary>The environment variable that turns tracing on in the benchmark's processes (see <see cref="Traced"/>).</summary>
+    public const string TracingVariable = "PIGATO_BENCH_TRACE";
+
     public const string Pigato = "pigato";
 
     /// <summary>Pigato with CURVE encryption on every connection.</summary>
@@ -57,6 +61,8 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
             new("8 durable: persist, no store", "persist", N(50_000), 1000, 3, 1, 1, [Pigato]),
             new("8 durable: persist on SQLite", "persist", N(50_000), 1000, 3, 1, 1, [Pigato], Store: "sqlite"),
             new("8 durable: persist on Redis", "persist", N(50_000), 1000, 3, 1, 1, [Pigato], Store: "redis"),
+            new("9 tracing: off (no listener)", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato]),
+            new("9 tracing: on (every span recorded)", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato], Traced: true),
         ];
     }
 }
