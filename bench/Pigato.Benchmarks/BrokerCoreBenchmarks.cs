@@ -1,0 +1,80 @@
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Pigato.Routing;
+
+namespace Pigato.Benchmarks;
+
+/// <summary>
+/// The broker's rules for one request, without sockets: a client's request dispatched to a worker, then its final
+/// reply. What the core adds to a request's broker CPU, repeatable on a noisy machine (the end-to-end benchmark is not).
+/// </summary>
+[MemoryDiagnoser]
+public class BrokerCoreBenchmarks
+{
+    private static readonly byte[] Client = Encoding.UTF8.GetBytes("client-1");
+    private static readonly byte[] Worker = Encoding.UTF8.GetBytes("worker-1");
+    private static readonly byte[] Service = Encoding.UTF8.GetBytes("echo");
+    private static readonly byte[] Data = Encoding.UTF8.GetBytes("\"abc\"");
+    private static readonly byte[] Options = Encoding.UTF8.GetBytes("{\"timeout\":60000,\"retry\":0}");
+    private static readonly byte[] Ok = Encoding.UTF8.GetBytes("0");
+
+    private readonly byte[][] _rids = [.. Enumerable.Range(0, 1024).Select(i => Encoding.UTF8.GetBytes(Guid.NewGuid().ToString()))];
+    private BrokerCore _core = null!;
+    private int _next;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _core = new BrokerCore(new BrokerOptions(), new NullOutput(), TimeProvider.System, NullLogger.Instance, new BrokerMetrics("bench", () => new BrokerStats(0, 0, 0, 0, 0)));
+        _core.WorkerReady(Worker, Service, Encoding.UTF8.GetBytes("{\"concurrency\":-1}"));
+    }
+
+    [Benchmark]
+    public void RequestThenFinalReply()
+    {
+        var rid = _rids[_next++ & 1023];
+        _core.ClientRequest(Client, Service, rid, Data, Options, 64);
+        _core.WorkerReply(Worker, Client, rid, final: true, Ok, Data);
+    }
+
+    /// <summary>Every send succeeds and costs nothing.</summary>
+    private sealed class NullOutput : IBrokerOutput
+    {
+        public long QueuedBytes => 0;
+
+        public SendResult SendRequest(BrokerWorker worker, BrokerRequest request) => SendResult.Sent;
+
+        public int DiscardQueued(ReadOnlySpan<byte> identity) => 0;
+
+        public bool RelayReply(BrokerRequest request) => true;
+
+        public byte[][] CopyReply() => [];
+
+        public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply) => true;
+
+        public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code) => true;
+
+        public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data) => true;
+
+        public bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request) => true;
+
+        public bool SendReadyAnswer(BrokerWorker worker) => true;
+
+        public bool SendWorkerHeartbeat(BrokerWorker worker) => true;
+
+        public bool SendClientHeartbeat(ReadOnlySpan<byte> clientId) => true;
+
+        public void SendDisconnect(ReadOnlySpan<byte> identity)
+        {
+        }
+
+        public void PublishDirectory(byte[] frame)
+        {
+        }
+
+        public void ReportError(string code, string message, string? peerId)
+        {
+        }
+    }
+}
