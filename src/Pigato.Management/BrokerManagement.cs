@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 
@@ -62,6 +63,7 @@ public sealed class BrokerManagement : IAsyncDisposable
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.WebHost.UseUrls(BrokerManagementOptions.UrlOf(_options.Url));
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(Broker.MeterName).AddPrometheusExporter());
         var app = builder.Build();

@@ -65,7 +65,7 @@ function chart(id, keys, unit) {
     element.append(label);
   }
   const caption = svg("text", { class: "axis", x: left, y: h - 1 });
-  caption.textContent = `−${duration(windowSeconds)}`;
+  caption.textContent = `−${windowSeconds / 60} min`;
   const nowLabel = svg("text", { class: "axis", x: w - 24, y: h - 1 });
   nowLabel.textContent = "now";
   element.append(caption, nowLabel);
@@ -81,7 +81,7 @@ function chart(id, keys, unit) {
   element.dataset.points = String(shown.length);
   const last = shown[shown.length - 1];
   $(id.replace("chart", "desc")).textContent = last
-    ? `Over the last ${duration(windowSeconds)}: highest ${fmt(max)} ${unit}; now ${keys.map((k) => `${k} ${fmt(last[k])}`).join(", ")}.`
+    ? `Over the last ${windowSeconds / 60} min: highest ${fmt(max)} ${unit}; now ${keys.map((k) => `${k} ${fmt(last[k])}`).join(", ")}.`
     : "No samples yet.";
 }
 
@@ -92,6 +92,7 @@ function row(cells) {
     if (cell instanceof Node) td.append(cell);
     else td.textContent = cell.text ?? cell;
     if (cell.className) td.className = cell.className;
+    if (cell.title) td.title = cell.title;
     tr.append(td);
   }
   return tr;
@@ -151,12 +152,12 @@ function render() {
   const filter = $("worker-filter").value.trim().toLowerCase();
   const workers = doc.workers.filter((w) => !filter || w.id.toLowerCase().includes(filter) || w.service.toLowerCase().includes(filter));
   fill("workers", workers.map((w) => row([
-    w.id, w.service, load(w), n(w.served), n(w.errors), n(w.averageMs), n(w.p99Ms), ago(w.lastHeard, now),
+    { text: w.id, className: "id", title: w.id }, w.service, load(w), n(w.served), n(w.errors), n(w.averageMs), n(w.p99Ms), ago(w.lastHeard, now),
     { text: w.lastError ?? "", className: "error" },
   ])), 9, filter ? "No worker matches the filter." : "No workers registered.");
   const errors = Object.entries(doc.counters.errors).sort((a, b) => b[1] - a[1]);
   fill("errors", errors.map(([code, count]) => row([code, n(count)])), 2, "No errors.");
-  fill("clients", doc.clients.map((c) => row([c.id, n(c.pending), { text: bytes(c.heldBytes), className: "n" }, ago(c.lastHeard, now)])), 4, "No client has requests in the broker.");
+  fill("clients", doc.clients.map((c) => row([{ text: c.id, className: "id", title: c.id }, n(c.pending), { text: bytes(c.heldBytes), className: "n" }, ago(c.lastHeard, now)])), 4, "No client has requests in the broker.");
 
   const limits = [
     ["Memory for requests", bytes(doc.limits.maxHeldBytes)], ["Largest message", bytes(doc.limits.maxMessageSize)],

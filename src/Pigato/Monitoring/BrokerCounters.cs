@@ -10,7 +10,7 @@ namespace Pigato.Monitoring;
 /// <param name="Abandoned">Requests dropped because their client went silent or their worker kept them too long.</param>
 /// <param name="SlowConsumers">Peers dropped because they did not read what the broker sent.</param>
 /// <param name="Denied">Authentication failures, denied requests and registrations.</param>
-/// <param name="Errors">The broker's own errors by code (refusals, failures, abandons, denials).</param>
+/// <param name="Errors">The broker's own errors by code (refusals, failures, expiries as <c>C_TIMEOUT</c>, abandons, denials).</param>
 public sealed record BrokerCounters(
     long Received,
     long Completed,

@@ -75,6 +75,7 @@ internal sealed class BrokerMetrics : IDisposable
     public void Expired()
     {
         _expiredCount++;
+        CountError(PigatoErrorCodes.Timeout);
         _expired.Add(1, _broker);
     }
 

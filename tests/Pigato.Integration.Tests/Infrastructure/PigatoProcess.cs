@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Pigato.Integration.Tests.Infrastructure;
 
@@ -76,6 +77,23 @@ internal sealed class PigatoProcess : IDisposable
 
         return child;
     }
+
+    /// <summary>SIGTERM, by pid (as systemd or Kubernetes stop a service); the exit code once it has exited.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        if (Kill(_process.Id, SigTerm) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}.");
+        }
+
+        await _process.WaitForExitAsync(Bounded.Token());
+        return _process.ExitCode;
+    }
+
+    private const int SigTerm = 15;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     /// <summary>SIGKILL, by pid: the process vanishes without a word, as in a crash.</summary>
     public void Kill()

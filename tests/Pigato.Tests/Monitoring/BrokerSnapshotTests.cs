@@ -60,17 +60,22 @@ public class BrokerSnapshotTests
     }
 
     [Fact]
-    public void Counters_CountTheBrokersOwnErrorsByCode()
+    public void Counters_CountTheBrokersOwnErrorsByCode_ExpiriesAsTimeouts()
     {
         var h = new CoreHarness(new BrokerOptions { MaxMessageSize = 64 });
         h.Request("c", "echo", "r1", data: "\"" + new string('x', 100) + "\"");
         h.Request("c", "echo", "r2", data: "\"" + new string('x', 100) + "\"");
+        h.Request("c", "nobody", "r3", options: "{\"timeout\":100}");
+        h.Time.Advance(TimeSpan.FromMilliseconds(200));
+        h.Core.Tick();
 
         var counters = h.Core.Snapshot("b", 10).Counters;
 
         Assert.Equal(2, counters.Refused);
         Assert.Equal(2, counters.Errors[PigatoErrorCodes.MessageTooLarge]);
-        Assert.Equal(0, counters.Received);
+        Assert.Equal(1, counters.Expired);
+        Assert.Equal(1, counters.Errors[PigatoErrorCodes.Timeout]);
+        Assert.Equal(1, counters.Received);
     }
 
     [Fact]
