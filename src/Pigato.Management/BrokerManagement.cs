@@ -125,23 +125,15 @@ public sealed class BrokerManagement : IAsyncDisposable
             }
 
             await _sampler.SampleAsync(cancellationToken).ConfigureAwait(false);
-            return Results.Text(JsonSerializer.Serialize(_sampler.Latest!, ManagementJsonContext.Default.StatsDocument), "application/json");
+            return Results.Text(_sampler.Latest!, "application/json");
         });
         app.MapGet("/api/history", () => Results.Text(JsonSerializer.Serialize(_sampler.History(), ManagementJsonContext.Default.IReadOnlyListSample), "application/json"));
         app.MapGet("/api/events", (CancellationToken cancellationToken) =>
-            TypedResults.ServerSentEvents(Events(cancellationToken), eventType: "stats"));
+            TypedResults.ServerSentEvents(_sampler.StreamAsync(cancellationToken), eventType: "stats"));
         app.MapPrometheusScrapingEndpoint("/metrics");
         MapAsset(app, "/", "index.html", "text/html; charset=utf-8");
         MapAsset(app, "/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8");
         MapAsset(app, "/dashboard.css", "dashboard.css", "text/css; charset=utf-8");
-    }
-
-    private async IAsyncEnumerable<string> Events([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await foreach (var document in _sampler.StreamAsync(cancellationToken).ConfigureAwait(false))
-        {
-            yield return JsonSerializer.Serialize(document, ManagementJsonContext.Default.StatsDocument);
-        }
     }
 
     private static void MapAsset(WebApplication app, string path, string resource, string contentType)

@@ -4,7 +4,8 @@ using Pigato.Monitoring;
 namespace Pigato.Management;
 
 /// <summary>
-/// Samples the broker every interval: keeps the latest snapshot as a <see cref="StatsDocument"/>, the history of
+/// Samples the broker every interval: keeps the latest snapshot as a <see cref="StatsDocument"/> serialized once (every
+/// reader and event stream shares the text), the history of
 /// <see cref="Sample"/>s the charts draw (a bounded ring), and wakes every event stream once per sample.
 /// </summary>
 internal sealed class StatsSampler(Broker broker, BrokerManagementOptions options, ILogger logger)
@@ -13,11 +14,11 @@ internal sealed class StatsSampler(Broker broker, BrokerManagementOptions option
     private readonly Lock _gate = new();
     private readonly int _capacity = (int)Math.Max(1, options.History / options.SampleInterval);
     private BrokerSnapshot? _previous;
-    private StatsDocument? _latest;
+    private string? _latest;
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>The last document, or null before the first sample.</summary>
-    public StatsDocument? Latest => Volatile.Read(ref _latest);
+    /// <summary>The last document as JSON, or null before the first sample.</summary>
+    public string? Latest => Volatile.Read(ref _latest);
 
     /// <summary>The samples kept, oldest first.</summary>
     public IReadOnlyList<Sample> History()
@@ -59,6 +60,7 @@ internal sealed class StatsSampler(Broker broker, BrokerManagementOptions option
         var document = new StatsDocument(
             snapshot.Broker, snapshot.StartedAt, snapshot.TakenAt, snapshot.Stats, snapshot.Counters, LatencyDocument.Of(snapshot.RequestDuration), sample,
             snapshot.Services, [.. snapshot.Workers.Select(WorkerDocument.Of)], snapshot.Clients, LimitsDocument.Of(broker.Options));
+        var json = System.Text.Json.JsonSerializer.Serialize(document, ManagementJsonContext.Default.StatsDocument);
         TaskCompletionSource woken;
         lock (_gate)
         {
@@ -71,7 +73,7 @@ internal sealed class StatsSampler(Broker broker, BrokerManagementOptions option
                 }
             }
 
-            Volatile.Write(ref _latest, document);
+            Volatile.Write(ref _latest, json);
             woken = _next;
             _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
@@ -79,8 +81,8 @@ internal sealed class StatsSampler(Broker broker, BrokerManagementOptions option
         woken.SetResult();
     }
 
-    /// <summary>The latest document now (when there is one), then each new one, until cancelled.</summary>
-    public async IAsyncEnumerable<StatsDocument> StreamAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The latest document's JSON now (when there is one), then each new one, until cancelled.</summary>
+    public async IAsyncEnumerable<string> StreamAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Task next;
         lock (_gate)
