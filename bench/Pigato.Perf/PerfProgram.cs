@@ -23,7 +23,12 @@ public static class PerfProgram
         if (args is ["role", var role, .. var rest])
         {
             // The tracing scenario: spans recorded and dropped, the cost of instrumentation with a listener attached.
-            using var tracing = Environment.GetEnvironmentVariable(Scenario.TracingVariable) == "1"
+            if (Environment.GetEnvironmentVariable(Scenario.RdtscSwitch) == "1")
+            {
+                RdtscShim.Enable();
+            }
+
+            using var tracing = Environment.GetEnvironmentVariable(Scenario.TracingSwitch) == "1"
                 ? Sdk.CreateTracerProviderBuilder().AddSource(Broker.ActivitySourceName).SetSampler(new AlwaysOnSampler()).Build()
                 : null;
 

@@ -18,15 +18,21 @@ internal static class Bench
 
     /// <summary>Why a scenario cannot run here, or null.</summary>
     public static string? Unavailable(Scenario scenario) =>
-        scenario.Store == "redis" && !OnPath("redis-server") ? "redis-server is not installed (apt-get install redis-server)" : null;
+        scenario.Store == "redis" && !OnPath("redis-server") ? "redis-server is not installed (apt-get install redis-server)"
+        : scenario.Switch == Scenario.RdtscSwitch ? RdtscShim.Unavailable
+        : null;
 
     public static async Task<Measurement> RunAsync(Scenario scenario, string system)
     {
         var children = new List<Child>();
         var store = await StartStoreAsync(scenario, children);
 
-        // The processes inherit the variable: each of them records its spans (PerfProgram).
-        Environment.SetEnvironmentVariable(Scenario.TracingVariable, scenario.Traced ? "1" : null);
+        // The processes inherit the scenario's switch (PerfProgram acts on it).
+        if (scenario.Switch is { } on)
+        {
+            Environment.SetEnvironmentVariable(on, "1");
+        }
+
         try
         {
             var (broker, endpoint) = await StartBrokerAsync(system, children, store);
@@ -103,7 +109,11 @@ internal static class Bench
         }
         finally
         {
-            Environment.SetEnvironmentVariable(Scenario.TracingVariable, null);
+            if (scenario.Switch is { } off)
+            {
+                Environment.SetEnvironmentVariable(off, null);
+            }
+
             for (var i = children.Count - 1; i >= 0; i--)
             {
                 await children[i].DisposeAsync();

@@ -13,11 +13,14 @@ namespace Pigato.Perf.Runner;
 /// <param name="FleetQueued">Requests queued for a service nobody offers (broker-scale scenario).</param>
 /// <param name="Brokers">Brokers every worker and client connects to.</param>
 /// <param name="Store">The broker's request store for <c>persist</c> requests: <c>sqlite</c>, <c>redis</c>, or none.</param>
-/// <param name="Traced">Every process records every span of the <c>Pigato</c> source (an OpenTelemetry tracer provider, always sampling, no exporter).</param>
-internal sealed record Scenario(string Name, string Mode, int Count, int InFlight, int Size, int Clients, int Workers, string[] Systems, int FleetServices = 0, int FleetQueued = 0, int Brokers = 1, string? Store = null, bool Traced = false)
+/// <param name="Switch">An environment variable set to 1 in every process of the scenario: <see cref="TracingSwitch"/> or <see cref="RdtscSwitch"/>.</param>
+internal sealed record Scenario(string Name, string Mode, int Count, int InFlight, int Size, int Clients, int Workers, string[] Systems, int FleetServices = 0, int FleetQueued = 0, int Brokers = 1, string? Store = null, string? Switch = null)
 {
-    /// <summary>The environment variable that turns tracing on in the benchmark's processes (see <see cref="Traced"/>).</summary>
-    public const string TracingVariable = "PIGATO_BENCH_TRACE";
+    /// <summary>Every process records every span of the <c>Pigato</c> source (an OpenTelemetry tracer provider, always sampling, no exporter).</summary>
+    public const string TracingSwitch = "PIGATO_BENCH_TRACE";
+
+    /// <summary>NetMQ finds a time-stamp counter (the bench-only Mono.Posix shim) and throttles its per-frame command check on send.</summary>
+    public const string RdtscSwitch = "PIGATO_BENCH_RDTSC";
 
     public const string Pigato = "pigato";
 
@@ -62,7 +65,9 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
             new("8 durable: persist on SQLite", "persist", N(50_000), 1000, 3, 1, 1, [Pigato], Store: "sqlite"),
             new("8 durable: persist on Redis", "persist", N(50_000), 1000, 3, 1, 1, [Pigato], Store: "redis"),
             new("9 tracing: off (no listener)", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato]),
-            new("9 tracing: on (every span recorded)", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato], Traced: true),
+            new("9 tracing: on (every span recorded)", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato], Switch: TracingSwitch),
+            new("10 NetMQ as shipped (a poll per frame sent)", "throughput", N(100_000), 1000, 3, 1, 1, [Pigato, Forwarder]),
+            new("10 NetMQ send throttled (rdtsc shim, bench only)", "throughput", N(100_000), 1000, 3, 1, 1, [Pigato, Forwarder], Switch: RdtscSwitch),
         ];
     }
 }
