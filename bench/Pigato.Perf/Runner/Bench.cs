@@ -13,6 +13,7 @@ internal static class Bench
         Scenario.NodeBroker or Scenario.NodeStack when InteropDirectory() is null => "Node.js PIGATO is not installed (run 'npm ci' in tests/interop)",
         Scenario.NodeBroker or Scenario.NodeStack when !OnPath("node") => "node is not on PATH",
         Scenario.Nats when !OnPath("nats-server") => "nats-server is not installed (apt-get install nats-server)",
+        Scenario.LeanZmq => Roles.NativeZmq.Unavailable,
         _ => null,
     };
 
@@ -167,6 +168,9 @@ internal static class Bench
                 };
                 var role = Add(children, store is null ? Child.Role(system + " broker", name, "tcp://127.0.0.1:0") : Child.Role(system + " broker", name, "tcp://127.0.0.1:0", "", store));
                 return (role, (await role.WaitForAsync("ready")).GetProperty("endpoint").GetString()!);
+            case Scenario.LeanZmq:
+                var native = Add(children, Child.Role(system + " broker", "broker-lean-zmq", "tcp://127.0.0.1:0"));
+                return (native, (await native.WaitForAsync("ready")).GetProperty("endpoint").GetString()!);
             case Scenario.NodeBroker or Scenario.NodeStack:
                 var endpoint = $"tcp://127.0.0.1:{FreePort()}";
                 var node = Add(children, Child.Start("node broker", "node", ["peer.js", "broker", endpoint, $"tcp://127.0.0.1:{FreePort()}"], InteropDirectory()));
@@ -186,6 +190,7 @@ internal static class Bench
         Scenario.Nats => Child.Role("nats responder", "nats-responder", endpoint, "echo"),
         Scenario.ForwarderRaw => Child.Role("raw worker", "worker-raw", endpoint, "pigato"),
         Scenario.LeanRaw => Child.Role("raw worker", "worker-raw", endpoint, "lean"),
+        Scenario.LeanZmq => Child.Role("libzmq worker", "worker-lean-zmq", endpoint),
         Scenario.PigatoCurve => Child.Role("pigato worker", "worker-pigato", endpoint, "echo", Scenario.CurveKeys.PublicKey),
         _ => Child.Role("pigato worker", "worker-pigato", endpoint, "echo"),
     };
@@ -199,6 +204,7 @@ internal static class Bench
             Scenario.Nats => Child.Role("nats client", ["nats-client", endpoint, "echo", .. load]),
             Scenario.ForwarderRaw => Child.Role("raw client", ["client-raw", endpoint, "pigato", .. load]),
             Scenario.LeanRaw => Child.Role("raw client", ["client-raw", endpoint, "lean", .. load]),
+            Scenario.LeanZmq => Child.Role("libzmq client", ["client-lean-zmq", endpoint, .. load]),
             Scenario.PigatoCurve => Child.Role("pigato client", ["client-pigato", endpoint, "echo", .. load, Scenario.CurveKeys.PublicKey]),
             _ => Child.Role("pigato client", ["client-pigato", endpoint, "echo", .. load]),
         };

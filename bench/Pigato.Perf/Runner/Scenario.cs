@@ -40,15 +40,18 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
     /// <summary>The lean-framing prototype (one body frame) with raw peers: what a leaner format would gain.</summary>
     public const string LeanRaw = "lean-raw";
 
+    /// <summary>The same lean prototype on native libzmq (Debian's libzmq5 through P/Invoke): NetMQ's share of the cost.</summary>
+    public const string LeanZmq = "lean-zmq";
+
     /// <summary>Every scenario of the issue; <paramref name="scale"/> divides the counts (quick and smoke modes).</summary>
     public static List<Scenario> All(int scale)
     {
-        string[] everyone = [Forwarder, Pigato, NodeBroker, NodeStack, Nats, ForwarderRaw, LeanRaw];
+        string[] everyone = [Forwarder, Pigato, NodeBroker, NodeStack, Nats, ForwarderRaw, LeanRaw, LeanZmq];
         int N(int n) => Math.Max(n / scale, 100);
         return
         [
             new("1 throughput 3 B", "throughput", N(100_000), 1000, 3, 1, 1, [.. everyone, PigatoCurve]),
-            new("1 throughput 1 KiB", "throughput", N(100_000), 1000, 1024, 1, 1, [Forwarder, Pigato, PigatoCurve, NodeBroker, Nats, ForwarderRaw, LeanRaw]),
+            new("1 throughput 1 KiB", "throughput", N(100_000), 1000, 1024, 1, 1, [Forwarder, Pigato, PigatoCurve, NodeBroker, Nats, ForwarderRaw, LeanRaw, LeanZmq]),
             new("2 latency 3 B", "latency", N(5_000), 1, 3, 1, 1, [.. everyone, PigatoCurve]),
             new("3 4 clients x 2 workers", "throughput", N(100_000), 1000, 3, 4, 2, [Forwarder, Pigato, NodeBroker, Nats]),
             new("4 stream 1 KiB partials", "stream", N(100_000), 1, 1024, 1, 1, [Pigato, NodeBroker]),
