@@ -124,8 +124,7 @@ public sealed class BrokerManagement : IAsyncDisposable
                 return Results.Problem("The broker is not running.", statusCode: StatusCodes.Status503ServiceUnavailable);
             }
 
-            await _sampler.SampleAsync(cancellationToken).ConfigureAwait(false);
-            return Results.Text(_sampler.Latest!, "application/json");
+            return Results.Text(await _sampler.CurrentAsync(cancellationToken).ConfigureAwait(false), "application/json");
         });
         app.MapGet("/api/history", () => Results.Text(JsonSerializer.Serialize(_sampler.History(), ManagementJsonContext.Default.IReadOnlyListSample), "application/json"));
         app.MapGet("/api/events", (CancellationToken cancellationToken) =>

@@ -51,16 +51,29 @@ internal sealed class StatsSampler(Broker broker, BrokerManagementOptions option
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
     }
 
-    /// <summary>Takes one sample now.</summary>
-    public async Task SampleAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The broker now, as JSON (<c>/api/stats</c>): a fresh snapshot with the last sample's rates. It leaves the samples
+    /// alone, so that readers polling it do not change the charts' intervals.
+    /// </summary>
+    public async Task<string> CurrentAsync(CancellationToken cancellationToken)
+    {
+        var snapshot = await broker.GetSnapshotAsync(options.MaxEntries, cancellationToken).ConfigureAwait(false);
+        Sample? last;
+        lock (_gate)
+        {
+            last = _history.Count > 0 ? _history.Last() : null;
+        }
+
+        return Json(snapshot, last);
+    }
+
+    /// <summary>Takes one sample (the sampling loop only: it keeps the previous snapshot for the rates).</summary>
+    private async Task SampleAsync(CancellationToken cancellationToken)
     {
         var snapshot = await broker.GetSnapshotAsync(options.MaxEntries, cancellationToken).ConfigureAwait(false);
         var sample = _previous is { } previous ? SampleOf(snapshot, previous) : null;
         _previous = snapshot;
-        var document = new StatsDocument(
-            snapshot.Broker, snapshot.StartedAt, snapshot.TakenAt, snapshot.Stats, snapshot.Counters, LatencyDocument.Of(snapshot.RequestDuration), sample,
-            snapshot.Services, [.. snapshot.Workers.Select(WorkerDocument.Of)], snapshot.Clients, LimitsDocument.Of(broker.Options));
-        var json = System.Text.Json.JsonSerializer.Serialize(document, ManagementJsonContext.Default.StatsDocument);
+        var json = Json(snapshot, sample);
         TaskCompletionSource woken;
         lock (_gate)
         {
@@ -113,6 +126,14 @@ internal sealed class StatsSampler(Broker broker, BrokerManagementOptions option
 
             yield return Latest!;
         }
+    }
+
+    private string Json(BrokerSnapshot snapshot, Sample? rates)
+    {
+        var document = new StatsDocument(
+            snapshot.Broker, snapshot.StartedAt, snapshot.TakenAt, snapshot.Stats, snapshot.Counters, LatencyDocument.Of(snapshot.RequestDuration), rates,
+            snapshot.Services, [.. snapshot.Workers.Select(WorkerDocument.Of)], snapshot.Clients, LimitsDocument.Of(broker.Options));
+        return System.Text.Json.JsonSerializer.Serialize(document, ManagementJsonContext.Default.StatsDocument);
     }
 
     private static Sample SampleOf(BrokerSnapshot now, BrokerSnapshot before)

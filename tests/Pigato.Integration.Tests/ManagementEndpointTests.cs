@@ -100,9 +100,10 @@ public sealed class ManagementEndpointTests
         Assert.Equal("text/event-stream", events.Content.Headers.ContentType?.MediaType);
         using var reader = new StreamReader(await events.Content.ReadAsStreamAsync(Bounded.Token()));
         var lines = new List<string>();
+        var bound = Bounded.Token();
         while (lines.Count(l => l.StartsWith("data: ", StringComparison.Ordinal)) < 3)
         {
-            lines.Add(await reader.ReadLineAsync(Bounded.Token()) ?? throw new InvalidOperationException("The event stream ended."));
+            lines.Add(await reader.ReadLineAsync(bound) ?? throw new InvalidOperationException("The event stream ended."));
         }
 
         Assert.Contains("event: stats", lines);

@@ -97,16 +97,7 @@ internal static class NativeLeanRoles
         NativeZmq.Connect(client, endpoint);
         var data = Encoding.UTF8.GetBytes("\"" + new string('x', size) + "\"");
         Run(client, data, Math.Min(count, 5_000), Math.Min(inFlight, 100));
-        RoleHost.Emit(new { @event = "ready" });
-        await RoleHost.ServeAsync(command =>
-        {
-            if (command == "go")
-            {
-                RoleHost.Emit(new { @event = "result", result = Run(client, data, count, mode == "latency" ? 1 : inFlight) });
-            }
-
-            return Task.CompletedTask;
-        });
+        await RoleHost.ServeLoadAsync(() => Task.FromResult(Run(client, data, count, mode == "latency" ? 1 : inFlight)));
         NativeZmq.Close(client);
         NativeZmq.Terminate(context);
         return 0;

@@ -32,15 +32,7 @@ internal static class NatsRoles
         var payload = new byte[size];
         Func<Task> request = async () => await nats.RequestAsync<byte[], byte[]>(subject, payload);
         await Load.ThroughputAsync(request, Math.Min(count, 5_000), Math.Min(inFlight, 100));
-        RoleHost.Emit(new { @event = "ready" });
-        await RoleHost.ServeAsync(async command =>
-        {
-            if (command == "go")
-            {
-                var result = mode == "latency" ? await Load.LatencyAsync(request, count) : await Load.ThroughputAsync(request, count, inFlight);
-                RoleHost.Emit(new { @event = "result", result });
-            }
-        });
+        await RoleHost.ServeLoadAsync(() => mode == "latency" ? Load.LatencyAsync(request, count) : Load.ThroughputAsync(request, count, inFlight));
         return 0;
     }
 }

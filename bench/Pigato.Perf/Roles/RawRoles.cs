@@ -75,16 +75,7 @@ internal static class RawRoles
         client.Connect(endpoint);
         var data = Encoding.UTF8.GetBytes("\"" + new string('x', size) + "\"");
         Run(client, framing, data, Math.Min(count, 5_000), Math.Min(inFlight, 100));
-        RoleHost.Emit(new { @event = "ready" });
-        await RoleHost.ServeAsync(command =>
-        {
-            if (command == "go")
-            {
-                RoleHost.Emit(new { @event = "result", result = Run(client, framing, data, count, mode == "latency" ? 1 : inFlight) });
-            }
-
-            return Task.CompletedTask;
-        });
+        await RoleHost.ServeLoadAsync(() => Task.FromResult(Run(client, framing, data, count, mode == "latency" ? 1 : inFlight)));
         return 0;
     }
 

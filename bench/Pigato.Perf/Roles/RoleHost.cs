@@ -20,6 +20,19 @@ internal static class RoleHost
         }
     }
 
+    /// <summary>A client role after its warm-up: says ready, then runs the measured load on each <c>go</c> and emits its result.</summary>
+    public static async Task ServeLoadAsync(Func<Task<LoadResult>> load)
+    {
+        Emit(new { @event = "ready" });
+        await ServeAsync(async command =>
+        {
+            if (command == "go")
+            {
+                Emit(new { @event = "result", result = await load() });
+            }
+        });
+    }
+
     /// <summary>Serves commands until <c>stop</c> (or the end of stdin).</summary>
     public static async Task ServeAsync(Func<string, Task>? onCommand = null)
     {

@@ -5,6 +5,9 @@ internal sealed class BrokerClient(string key, long lastHeard)
 {
     public string Key { get; } = key;
 
+    /// <summary>The client id as text (listings).</summary>
+    public string Id => PeerKey.Text(Key);
+
     /// <summary>Its requests in the broker (queued or in flight).</summary>
     public int Pending { get; set; }
 

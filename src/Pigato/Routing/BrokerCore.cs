@@ -32,7 +32,7 @@ internal sealed class BrokerCore
     /// <summary>The core service the broker answers itself: the service statistics of its workers.</summary>
     public const string StatsService = "$stats";
 
-    private static readonly byte[] StatsServiceName = "$stats"u8.ToArray();
+    private static readonly byte[] StatsServiceName = System.Text.Encoding.UTF8.GetBytes(StatsService);
 
     /// <summary>How much of a worker's last error value its statistics keep.</summary>
     private const int LastErrorLength = 200;
@@ -107,22 +107,21 @@ internal sealed class BrokerCore
     /// <summary>What the broker holds and has done, the busiest first, at most <paramref name="maxEntries"/> of each list.</summary>
     public BrokerSnapshot Snapshot(string brokerName, int maxEntries)
     {
-        var now = _time.GetTimestamp();
-        var utcNow = _time.GetUtcNow();
-        DateTimeOffset At(long timestamp) => utcNow - _time.GetElapsedTime(timestamp, now);
-
         var services = _dispatcher.Services
             .Select(e => new ServiceSnapshot(e.Name, e.Queue.Count, e.Held - e.Queue.Count, e.Workers.Count, e.Workers.Sum(w => w.Served)))
             .OrderByDescending(e => e.Queued + e.InFlight).ThenBy(e => e.Name, StringComparer.Ordinal).Take(maxEntries).ToList();
         var workers = _workers.All.OrderByDescending(w => w.InFlight.Count).ThenBy(w => w.Id, StringComparer.Ordinal).Take(maxEntries)
-            .Select(w => Snapshot(w, At(w.LastHeard))).ToList();
+            .Select(Snapshot).ToList();
         var clients = _requests.Clients.OrderByDescending(c => c.Pending).Take(maxEntries)
-            .Select(c => new ClientSnapshot(Utf8.Decode(System.Text.Encoding.Latin1.GetBytes(c.Key)), c.Pending, c.Bytes, At(c.LastHeard))).ToList();
-        return new BrokerSnapshot(brokerName, utcNow, _startedAt, Stats(), _metrics?.Counters() ?? BrokerCounters.Empty, _durations.Snapshot(), services, workers, clients);
+            .Select(c => new ClientSnapshot(c.Id, c.Pending, c.Bytes, WallTime(c.LastHeard))).ToList();
+        return new BrokerSnapshot(brokerName, _time.GetUtcNow(), _startedAt, Stats(), _metrics?.Counters() ?? BrokerCounters.Empty, _durations.Snapshot(), services, workers, clients);
     }
 
-    private static WorkerSnapshot Snapshot(BrokerWorker worker, DateTimeOffset lastHeard) =>
-        new(worker.Id, worker.Service.Name, worker.InFlight.Count, worker.Concurrency, worker.Dispatched, worker.Served, worker.Errors, worker.Rejected, worker.ProcessingTime, worker.LastError, lastHeard, worker.Backlogged);
+    private WorkerSnapshot Snapshot(BrokerWorker worker) =>
+        new(worker.Id, worker.Service.Name, worker.InFlight.Count, worker.Concurrency, worker.Dispatched, worker.Served, worker.Errors, worker.Rejected, worker.ProcessingTime, worker.LastError, WallTime(worker.LastHeard), worker.Backlogged);
+
+    /// <summary>A <see cref="TimeProvider"/> timestamp as wall-clock time.</summary>
+    private DateTimeOffset WallTime(long timestamp) => _time.GetUtcNow() - _time.GetElapsedTime(timestamp);
 
     /// <summary>
     /// Answers <c>$stats</c>: with a service name as data, the statistics of its workers (an array); with none, of every
@@ -136,10 +135,7 @@ internal sealed class BrokerCore
             return;
         }
 
-        var now = _time.GetTimestamp();
-        var utcNow = _time.GetUtcNow();
-        var workers = _workers.All.Where(w => service is null || w.Service.Name == service)
-            .Select(w => Snapshot(w, utcNow - _time.GetElapsedTime(w.LastHeard, now)));
+        var workers = _workers.All.Where(w => service is null || w.Service.Name == service).Select(Snapshot);
         _output.SendReply(clientId, rid, ServiceStatistics.ToJson(workers, byService: service is null));
     }
 
@@ -540,7 +536,8 @@ internal sealed class BrokerCore
             return;
         }
 
-        request.LastActivity = _time.GetTimestamp();
+        // Touched when it was found: the time it was heard is this reply's.
+        request.LastActivity = worker.LastHeard;
         if (final)
         {
             CountServed(worker, request, status, data);

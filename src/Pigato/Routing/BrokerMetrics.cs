@@ -14,34 +14,35 @@ internal sealed class BrokerMetrics : IDisposable
 
     private readonly Meter _meter;
     private readonly KeyValuePair<string, object?> _broker;
-    private readonly Counter<long> _received;
-    private readonly Counter<long> _completed;
-    private readonly Counter<long> _failed;
-    private readonly Counter<long> _expired;
-    private readonly Counter<long> _rejected;
-    private readonly Counter<long> _refused;
-    private readonly Counter<long> _abandoned;
-    private readonly Counter<long> _slowConsumers;
-    private readonly Counter<long> _denied;
+    private readonly Tally _received;
+    private readonly Tally _completed;
+    private readonly Tally _failed;
+    private readonly Tally _expired;
+    private readonly Tally _rejected;
+    private readonly Tally _refused;
+    private readonly Tally _abandoned;
+    private readonly Tally _slowConsumers;
+    private readonly Tally _denied;
     private readonly Counter<long> _stored;
     private readonly Counter<long> _restored;
     private readonly Counter<long> _reattached;
+
+    /// <summary>The broker's own errors by code, across the tallies that carry one.</summary>
     private readonly Dictionary<string, long> _errors = new(StringComparer.Ordinal);
-    private long _receivedCount, _completedCount, _failedCount, _expiredCount, _rejectedCount, _refusedCount, _abandonedCount, _slowConsumerCount, _deniedCount;
 
     public BrokerMetrics(string brokerName, Func<BrokerStats> snapshot)
     {
         _meter = new Meter(MeterName, typeof(BrokerMetrics).Assembly.GetName().Version?.ToString());
         _broker = new("pigato.broker", brokerName);
-        _received = _meter.CreateCounter<long>("pigato.broker.requests.received", "{request}", "Requests received from clients.");
-        _completed = _meter.CreateCounter<long>("pigato.broker.requests.completed", "{request}", "Requests answered with a final reply by a worker.");
-        _failed = _meter.CreateCounter<long>("pigato.broker.requests.failed", "{request}", "Requests the broker failed itself (worker lost without retry, broker stopping).");
-        _expired = _meter.CreateCounter<long>("pigato.broker.requests.expired", "{request}", "Queued requests dropped when their timeout passed.");
-        _rejected = _meter.CreateCounter<long>("pigato.broker.requests.rejected", "{rejection}", "Rejections by workers (the request is offered to another worker).");
-        _refused = _meter.CreateCounter<long>("pigato.broker.requests.refused", "{request}", "Requests refused on arrival, by error code (limits, message size).");
-        _abandoned = _meter.CreateCounter<long>("pigato.broker.requests.abandoned", "{request}", "Requests dropped because their client went silent (queued) or their worker kept them past their timeout (in flight), by reason.");
-        _slowConsumers = _meter.CreateCounter<long>("pigato.broker.slow_consumers", "{peer}", "Peers whose outbound queue the broker dropped because they did not read it (a worker among them is disconnected).");
-        _denied = _meter.CreateCounter<long>("pigato.broker.auth.denied", "{event}", "Authentication failures, denied requests and registrations, and revocations, by error code.");
+        _received = Tally.Create(this, "pigato.broker.requests.received", "{request}", "Requests received from clients.");
+        _completed = Tally.Create(this, "pigato.broker.requests.completed", "{request}", "Requests answered with a final reply by a worker.");
+        _failed = Tally.Create(this, "pigato.broker.requests.failed", "{request}", "Requests the broker failed itself (worker lost without retry, broker stopping).");
+        _expired = Tally.Create(this, "pigato.broker.requests.expired", "{request}", "Queued requests dropped when their timeout passed.");
+        _rejected = Tally.Create(this, "pigato.broker.requests.rejected", "{rejection}", "Rejections by workers (the request is offered to another worker).");
+        _refused = Tally.Create(this, "pigato.broker.requests.refused", "{request}", "Requests refused on arrival, by error code (limits, message size).");
+        _abandoned = Tally.Create(this, "pigato.broker.requests.abandoned", "{request}", "Requests dropped because their client went silent (queued) or their worker kept them past their timeout (in flight), by reason.");
+        _slowConsumers = Tally.Create(this, "pigato.broker.slow_consumers", "{peer}", "Peers whose outbound queue the broker dropped because they did not read it (a worker among them is disconnected).");
+        _denied = Tally.Create(this, "pigato.broker.auth.denied", "{event}", "Authentication failures, denied requests and registrations, and revocations, by error code.");
         _stored = _meter.CreateCounter<long>("pigato.broker.store.stored", "{request}", "Persist requests written to the request store.");
         _restored = _meter.CreateCounter<long>("pigato.broker.store.restored", "{request}", "Persist requests read back from the store and queued again, by origin (replayed at start, taken_over from a dead broker).");
         _reattached = _meter.CreateCounter<long>("pigato.broker.store.reattached", "{request}", "Persist requests a client re-attached to under a new identity (after a reconnection or a broker restart).");
@@ -53,64 +54,23 @@ internal sealed class BrokerMetrics : IDisposable
         _meter.CreateObservableGauge("pigato.broker.requests.in_flight", () => new Measurement<int>(snapshot().InFlightRequests, _broker), "{request}", "Requests a worker holds.");
     }
 
-    public void Received()
-    {
-        _receivedCount++;
-        _received.Add(1, _broker);
-    }
+    public void Received() => _received.Add();
 
-    public void Completed()
-    {
-        _completedCount++;
-        _completed.Add(1, _broker);
-    }
+    public void Completed() => _completed.Add();
 
-    public void Failed(string code)
-    {
-        _failedCount++;
-        CountError(code);
-        _failed.Add(1, _broker, new KeyValuePair<string, object?>("pigato.error.code", code));
-    }
+    public void Failed(string code) => _failed.Add(code);
 
-    public void Expired()
-    {
-        _expiredCount++;
-        CountError(PigatoErrorCodes.Timeout);
-        _expired.Add(1, _broker);
-    }
+    public void Expired() => _expired.AddCountedAs(PigatoErrorCodes.Timeout);
 
-    public void Rejected()
-    {
-        _rejectedCount++;
-        _rejected.Add(1, _broker);
-    }
+    public void Rejected() => _rejected.Add();
 
-    public void Refused(string code)
-    {
-        _refusedCount++;
-        CountError(code);
-        _refused.Add(1, _broker, new KeyValuePair<string, object?>("pigato.error.code", code));
-    }
+    public void Refused(string code) => _refused.Add(code);
 
-    public void Abandoned(string reason)
-    {
-        _abandonedCount++;
-        CountError(reason);
-        _abandoned.Add(1, _broker, new KeyValuePair<string, object?>("pigato.error.code", reason));
-    }
+    public void Abandoned(string reason) => _abandoned.Add(reason);
 
-    public void SlowConsumer()
-    {
-        _slowConsumerCount++;
-        _slowConsumers.Add(1, _broker);
-    }
+    public void SlowConsumer() => _slowConsumers.Add();
 
-    public void Denied(string code)
-    {
-        _deniedCount++;
-        CountError(code);
-        _denied.Add(1, _broker, new KeyValuePair<string, object?>("pigato.error.code", code));
-    }
+    public void Denied(string code) => _denied.Add(code);
 
     public void Stored() => _stored.Add(1, _broker);
 
@@ -120,9 +80,39 @@ internal sealed class BrokerMetrics : IDisposable
 
     /// <summary>The counts so far, for the broker's snapshot.</summary>
     public Monitoring.BrokerCounters Counters() =>
-        new(_receivedCount, _completedCount, _failedCount, _expiredCount, _rejectedCount, _refusedCount, _abandonedCount, _slowConsumerCount, _deniedCount, new Dictionary<string, long>(_errors, StringComparer.Ordinal));
+        new(_received.Count, _completed.Count, _failed.Count, _expired.Count, _rejected.Count, _refused.Count, _abandoned.Count, _slowConsumers.Count, _denied.Count, new Dictionary<string, long>(_errors, StringComparer.Ordinal));
 
     public void Dispose() => _meter.Dispose();
 
-    private void CountError(string code) => _errors[code] = _errors.GetValueOrDefault(code) + 1;
+    /// <summary>A counter on the meter and its running count for the snapshot; a code both tags the measurement and counts among the errors.</summary>
+    private sealed class Tally(BrokerMetrics metrics, Counter<long> counter)
+    {
+        public long Count { get; private set; }
+
+        public static Tally Create(BrokerMetrics metrics, string name, string unit, string description) =>
+            new(metrics, metrics._meter.CreateCounter<long>(name, unit, description));
+
+        public void Add()
+        {
+            Count++;
+            counter.Add(1, metrics._broker);
+        }
+
+        /// <summary>One more with its error code, as tag and among the errors.</summary>
+        public void Add(string code)
+        {
+            Count++;
+            CountError(code);
+            counter.Add(1, metrics._broker, new KeyValuePair<string, object?>("pigato.error.code", code));
+        }
+
+        /// <summary>One more, counted among the errors as <paramref name="code"/> but not tagged with it.</summary>
+        public void AddCountedAs(string code)
+        {
+            Add();
+            CountError(code);
+        }
+
+        private void CountError(string code) => metrics._errors[code] = metrics._errors.GetValueOrDefault(code) + 1;
+    }
 }

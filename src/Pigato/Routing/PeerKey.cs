@@ -15,6 +15,9 @@ internal static class PeerKey
 
     public static string Of(ReadOnlySpan<byte> identity) => Encoding.Latin1.GetString(identity);
 
+    /// <summary>The identity a key of <see cref="Of(ReadOnlySpan{byte})"/> was made from, as text (listings, logs).</summary>
+    public static string Text(string key) => Internal.Utf8.Decode(Encoding.Latin1.GetBytes(key));
+
     public static string Of(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid)
     {
         var length = clientId.Length + 1 + rid.Length;
