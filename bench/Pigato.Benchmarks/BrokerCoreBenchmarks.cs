@@ -51,11 +51,13 @@ public class BrokerCoreBenchmarks
 
         public byte[][] CopyReply() => [];
 
-        public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply) => true;
+        public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply, bool compact) => true;
 
-        public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code) => true;
+        public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, bool compact) => true;
 
-        public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data) => true;
+        public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data, bool compact) => true;
+
+        public bool SendHelloAnswer(ReadOnlySpan<byte> clientId, bool compact) => true;
 
         public bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request) => true;
 

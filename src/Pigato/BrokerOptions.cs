@@ -56,6 +56,9 @@ public sealed record BrokerOptions
     /// </summary>
     public int MaxMessageSize { get; init; } = 4 * 1024 * 1024;
 
+    /// <summary>Whether .NET clients and workers that announce v2 framing get it (<see cref="Framing.Auto"/>, the default) or stay on PIGATO's frames.</summary>
+    public Framing Framing { get; init; } = Framing.Auto;
+
     /// <summary>Longest service name, in bytes (UTF-8); a longer one is refused with <c>ERR_FRAME_TOO_LONG</c>. Default 255.</summary>
     public int MaxServiceNameLength { get; init; } = 255;
 

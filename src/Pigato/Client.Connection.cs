@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Pigato.Internal;
 using Pigato.Protocol;
+using Pigato.Protocol.Compact;
 
 namespace Pigato;
 
@@ -16,10 +17,10 @@ public sealed partial class Client : IBrokerConnectionOwner
     {
         Id = _connections[0].Id;
         connection.Send(0, static (w, _) => PigatoEncoder.ClientHeartbeat(w));
-        if (Options.Credential is { } credential)
+        if (Options.Framing == Framing.Auto || Options.Credential is not null)
         {
-            // Once per connection, before any request: the broker knows who this identity is from here on.
-            connection.Send(credential, static (w, c) => PigatoEncoder.ClientAuth(w, System.Text.Encoding.UTF8.GetBytes(c.Principal), System.Text.Encoding.UTF8.GetBytes(c.Token)));
+            // Once per connection, before any request: the framing spoken and who this identity is (docs/PROTOCOL-V2.md).
+            connection.Send(HelloJson(), static (w, json) => PigatoEncoder.Hello(w, json));
         }
 
         SendWaitingRequests();
@@ -34,6 +35,12 @@ public sealed partial class Client : IBrokerConnectionOwner
 
     void IBrokerConnectionOwner.OnMessage(BrokerConnection connection, ReceivedFrames frames)
     {
+        if (frames.Count == 1 && CompactFrame.IsCompact(frames[0]))
+        {
+            OnReply(connection, CompactCodec.ForClient(frames[0]));
+            return;
+        }
+
         var decoded = PigatoDecoder.ForClient(frames);
         if (!decoded.IsValid || frames.Truncated)
         {
@@ -41,23 +48,46 @@ public sealed partial class Client : IBrokerConnectionOwner
             return;
         }
 
-        if (decoded.Kind == PigatoMessageKind.Heartbeat)
+        switch (decoded.Kind)
         {
+            case PigatoMessageKind.HelloAnswer:
+                connection.Compact = Options.Framing == Framing.Auto && Routing.WorkerStatus.Parse(frames[3]).Version >= 2;
+                return;
+            case PigatoMessageKind.Heartbeat:
+                return;
+        }
+
+        OnReply(connection, new MessageFields
+        {
+            Kind = decoded.Kind,
+            Rid = frames[PigatoFrames.ClientReplyRid],
+            Status = frames[PigatoFrames.ClientReplyStatus],
+            Data = frames.Optional(PigatoFrames.ClientReplyData),
+            Options = frames.Optional(PigatoFrames.ClientReplyOptions),
+        });
+    }
+
+    /// <summary>A partial or final reply, in either framing.</summary>
+    private void OnReply(BrokerConnection connection, MessageFields reply)
+    {
+        if (reply.Kind == PigatoMessageKind.Invalid)
+        {
+            RaiseError(reply.Error!, "Malformed message from the broker ignored.");
             return;
         }
 
-        var rid = Utf8.Decode(frames[PigatoFrames.ClientReplyRid]);
+        var rid = Utf8.Decode(reply.Rid);
         if (!_pending.TryGetValue(rid, out var request) || !request.IsAt(connection))
         {
             RaiseError(PigatoErrorCodes.RequestInvalid, $"Reply for request {rid}, which is not pending.");
             return;
         }
 
-        var status = frames[PigatoFrames.ClientReplyStatus];
-        var data = frames.Optional(PigatoFrames.ClientReplyData);
-        var options = frames.Optional(PigatoFrames.ClientReplyOptions);
+        var status = reply.Status;
+        var data = reply.Data;
+        var options = reply.Options;
         request.Touch();
-        if (decoded.Kind == PigatoMessageKind.PartialReply)
+        if (reply.Kind == PigatoMessageKind.PartialReply)
         {
             request.OnPartial(status, data, options);
         }
@@ -135,6 +165,24 @@ public sealed partial class Client : IBrokerConnectionOwner
         {
             Disconnected?.Invoke(this, EventArgs.Empty);
         }
+    }
+
+    /// <summary>The hello's JSON: <c>"v":2</c> unless the framing is v1 only, and the credential when there is one.</summary>
+    private byte[] HelloJson()
+    {
+        var hello = new System.Text.Json.Nodes.JsonObject();
+        if (Options.Framing == Framing.Auto)
+        {
+            hello["v"] = 2;
+        }
+
+        if (Options.Credential is { } credential)
+        {
+            hello["principal"] = credential.Principal;
+            hello["token"] = credential.Token;
+        }
+
+        return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(hello, JsonObjectContext.Default.JsonObject);
     }
 
     private static bool IsBrokerStopping(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options) =>
@@ -277,7 +325,9 @@ public sealed partial class Client : IBrokerConnectionOwner
             return;
         }
 
-        if (!connection.Send(request, static (w, r) => PigatoEncoder.ClientRequest(w, r.Frames!.Service, r.RidFrame, r.Frames.Data, r.Frames.Options)))
+        if (!connection.Send(request, connection.Compact
+            ? static (w, r) => w.Write(CompactCodec.ClientRequest(r.Frames!.Service, r.RidFrame, r.Frames.Data, r.Frames.Options), false)
+            : static (w, r) => PigatoEncoder.ClientRequest(w, r.Frames!.Service, r.RidFrame, r.Frames.Data, r.Frames.Options)))
         {
             Fail(request, new PigatoException(PigatoErrorCodes.Unroutable, $"Request to '{request.Service}' could not be queued towards the broker."));
             return;

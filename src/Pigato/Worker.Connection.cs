@@ -1,6 +1,7 @@
 using System.Text;
 using Pigato.Internal;
 using Pigato.Protocol;
+using Pigato.Protocol.Compact;
 
 namespace Pigato;
 
@@ -15,7 +16,7 @@ public sealed partial class Worker : IBrokerConnectionOwner
     void IBrokerConnectionOwner.OnOpened(BrokerConnection connection)
     {
         Id = _connections[0].Id;
-        connection.Send((_service, Status: StatusJson(connection, credential: Options.Credential)), static (w, s) => PigatoEncoder.WorkerReady(w, s._service, s.Status));
+        connection.Send((_service, Status: StatusJson(connection, credential: Options.Credential, ready: true)), static (w, s) => PigatoEncoder.WorkerReady(w, s._service, s.Status));
     }
 
     void IBrokerConnectionOwner.OnConnected(BrokerConnection connection)
@@ -26,11 +27,34 @@ public sealed partial class Worker : IBrokerConnectionOwner
 
     void IBrokerConnectionOwner.OnMessage(BrokerConnection connection, ReceivedFrames frames)
     {
+        if (frames.Count == 1 && CompactFrame.IsCompact(frames[0]))
+        {
+            var request = CompactCodec.ForWorker(frames[0]);
+            if (request.Kind == PigatoMessageKind.Request)
+            {
+                OnRequest(connection, request);
+            }
+            else
+            {
+                RaiseError(request.Error!, "Malformed message from the broker ignored.");
+            }
+
+            return;
+        }
+
         var decoded = PigatoDecoder.ForWorker(frames);
         switch (decoded.Kind)
         {
             case PigatoMessageKind.Request:
-                OnRequest(connection, frames);
+                OnRequest(connection, new MessageFields
+                {
+                    Kind = decoded.Kind,
+                    ClientId = frames[PigatoFrames.WorkerRequestClient],
+                    Service = frames[PigatoFrames.WorkerRequestService],
+                    Rid = frames[PigatoFrames.WorkerRequestRid],
+                    Data = frames.Optional(PigatoFrames.WorkerRequestData),
+                    Options = frames.Optional(PigatoFrames.WorkerRequestOptions),
+                });
                 break;
             case PigatoMessageKind.RequestHeartbeat:
                 if (_active.TryGetValue(Utf8.Decode(frames[PigatoFrames.WorkerRequestHeartbeatRid]), out var reply))
@@ -44,6 +68,9 @@ public sealed partial class Worker : IBrokerConnectionOwner
                 connection.Restart();
                 break;
             case PigatoMessageKind.ReadyAnswer:
+                // A Pigato for .NET broker that agrees to v2 says so in its answer; any other sends none.
+                connection.Compact = Options.Framing == Framing.Auto && frames.Count > 2 && Routing.WorkerStatus.Parse(frames[2]).Version >= 2;
+                break;
             case PigatoMessageKind.Heartbeat:
                 break;
             default:
@@ -116,8 +143,11 @@ public sealed partial class Worker : IBrokerConnectionOwner
     /// With one broker, n is the worker's limit (0 while draining). With several, the budget is shared: each broker is
     /// told what it holds here plus what is free, so that brokers route around a full worker.
     /// </summary>
-    /// <remarks>READY also carries the worker's credential (principal and token), inside CURVE, when it has one.</remarks>
-    private byte[] StatusJson(BrokerConnection connection, bool update = false, Security.PigatoCredential? credential = null)
+    /// <remarks>
+    /// READY also carries the framing the worker speaks (<c>"v":2</c>, docs/PROTOCOL-V2.md) and its credential (principal
+    /// and token, inside CURVE) when it has one.
+    /// </remarks>
+    private byte[] StatusJson(BrokerConnection connection, bool update = false, Security.PigatoCredential? credential = null, bool ready = false)
     {
         var limit = _draining ? 0 : Concurrency;
         if (limit > 0 && _connections.Count > 1)
@@ -126,13 +156,18 @@ public sealed partial class Worker : IBrokerConnectionOwner
             limit = here + Math.Max(0, limit - Volatile.Read(ref _running));
         }
 
+        var version = ready && Options.Framing == Framing.Auto ? ",\"v\":2" : "";
         if (credential is not null)
         {
-            return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(
-                new System.Text.Json.Nodes.JsonObject { ["concurrency"] = limit, ["principal"] = credential.Principal, ["token"] = credential.Token },
-                Internal.JsonObjectContext.Default.JsonObject);
+            var status = new System.Text.Json.Nodes.JsonObject { ["concurrency"] = limit, ["principal"] = credential.Principal, ["token"] = credential.Token };
+            if (version.Length > 0)
+            {
+                status["v"] = 2;
+            }
+
+            return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(status, Internal.JsonObjectContext.Default.JsonObject);
         }
 
-        return Encoding.UTF8.GetBytes($"{{\"concurrency\":{limit}{(update ? ",\"update\":true" : "")}}}");
+        return Encoding.UTF8.GetBytes($"{{\"concurrency\":{limit}{(update ? ",\"update\":true" : "")}{version}}}");
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Pigato.Internal;
 using Pigato.Protocol;
+using Pigato.Protocol.Compact;
 
 namespace Pigato;
 
@@ -53,14 +54,14 @@ public sealed partial class Worker
         return false;
     }
 
-    private void OnRequest(BrokerConnection connection, ReceivedFrames frames)
+    private void OnRequest(BrokerConnection connection, MessageFields request)
     {
-        var rid = frames[PigatoFrames.WorkerRequestRid];
+        var rid = request.Rid;
         var reply = new WorkerReply(
             this,
-            Utf8.Decode(frames[PigatoFrames.WorkerRequestService]),
+            Utf8.Decode(request.Service),
             Utf8.Decode(rid),
-            frames[PigatoFrames.WorkerRequestClient].ToArray(),
+            request.ClientId.ToArray(),
             rid.ToArray(),
             connection,
             Options.Liveness);
@@ -79,8 +80,8 @@ public sealed partial class Worker
             return;
         }
 
-        var data = frames.Optional(PigatoFrames.WorkerRequestData).ToArray();
-        var options = JsonFrame.Parse(frames.Optional(PigatoFrames.WorkerRequestOptions), keepInvalidAsText: false);
+        var data = request.Data.ToArray();
+        var options = JsonFrame.Parse(request.Options, keepInvalidAsText: false);
         Interlocked.Increment(ref _running);
         _ = Task.Run(() => RunHandlerAsync(reply, data, options));
     }
@@ -138,26 +139,35 @@ public sealed partial class Worker
             return;
         }
 
-        var sent = connection.Send((reply, kind, data, options), static (w, s) =>
-        {
-            var (reply, kind, data, options) = s;
-            switch (kind)
-            {
-                case ReplyKind.Partial:
-                case ReplyKind.Final:
-                    PigatoEncoder.WorkerReply(w, kind == ReplyKind.Final, reply.ClientId, reply.Rid, PigatoFrames.StatusOk, data, options);
-                    break;
-                case ReplyKind.Error:
-                    PigatoEncoder.WorkerReply(w, final: true, reply.ClientId, reply.Rid, PigatoFrames.StatusError, data, options);
-                    break;
-                default:
-                    PigatoEncoder.WorkerReject(w, reply.ClientId, reply.Rid, data);
-                    break;
-            }
-        });
+        var sent = connection.Send((reply, kind, data, options, connection.Compact), static (w, s) => EncodeReply(w, s.reply, s.kind, s.data, s.options, s.Compact));
         if (!sent)
         {
             RaiseError(PigatoErrorCodes.Unroutable, $"Reply to request {reply.RequestId} could not be queued towards the broker.");
+        }
+    }
+
+    /// <summary>A reply in the connection's framing: one v2 frame once the broker agreed, PIGATO's frames otherwise.</summary>
+    private static void EncodeReply(Protocol.IFrameWriter w, WorkerReply reply, ReplyKind kind, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options, bool compact)
+    {
+        if (compact)
+        {
+            var type = kind switch { ReplyKind.Partial => MessageType.ReplyPartial, ReplyKind.Reject => MessageType.ReplyReject, _ => MessageType.Reply };
+            w.Write(CompactCodec.WorkerReply(type, reply.ClientId, reply.Rid, error: kind == ReplyKind.Error, data, options), false);
+            return;
+        }
+
+        switch (kind)
+        {
+            case ReplyKind.Partial:
+            case ReplyKind.Final:
+                PigatoEncoder.WorkerReply(w, kind == ReplyKind.Final, reply.ClientId, reply.Rid, PigatoFrames.StatusOk, data, options);
+                break;
+            case ReplyKind.Error:
+                PigatoEncoder.WorkerReply(w, final: true, reply.ClientId, reply.Rid, PigatoFrames.StatusError, data, options);
+                break;
+            default:
+                PigatoEncoder.WorkerReject(w, reply.ClientId, reply.Rid, data);
+                break;
         }
     }
 

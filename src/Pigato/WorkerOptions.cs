@@ -67,6 +67,12 @@ public sealed record WorkerOptions
     /// <summary>The credential the worker presents to brokers that require authentication (sent once per connection, inside CURVE). Null: anonymous.</summary>
     public Security.PigatoCredential? Credential { get; init; }
 
+    /// <summary>
+    /// Whether the worker announces the compact v2 framing (docs/PROTOCOL-V2.md) and uses it with brokers that agree
+    /// (<see cref="Framing.Auto"/>, the default), or keeps to PIGATO's frames. Brokers that are not Pigato for .NET never agree.
+    /// </summary>
+    public Framing Framing { get; init; } = Framing.Auto;
+
     /// <summary>Where log lines go. Default: nowhere.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 

@@ -20,7 +20,7 @@ public class WorkerWireTests
         await worker.StartAsync();
 
         var ready = broker.ReceiveMatching(1, "W", "1");
-        Assert.Equal([worker.Id!, "W", "1", "echo", "{\"concurrency\":7}"], ready);
+        Assert.Equal([worker.Id!, "W", "1", "echo", "{\"concurrency\":7,\"v\":2}"], ready);
         Assert.StartsWith("wire-", worker.Id);
         Assert.Equal([worker.Id!, "W", "4", "", "{\"concurrency\":7}"], broker.ReceiveMatching(1, "W", "4"));
 

@@ -43,7 +43,13 @@ public class PigatoEncoderTests
         Assert.Equal(["W", "1", "echo", "{\"concurrency\":2}"], Encode(w => PigatoEncoder.WorkerReady(w, B("echo"), B("{\"concurrency\":2}"))));
 
     [Fact]
-    public void WorkerReadyAnswer_IsTwoFrames() => Assert.Equal(["W", "1"], Encode(PigatoEncoder.WorkerReadyAnswer));
+    public void WorkerReadyAnswer_IsTwoFrames() => Assert.Equal(["W", "1"], Encode(w => PigatoEncoder.WorkerReadyAnswer(w, compact: false)));
+
+    [Fact]
+    public void WorkerReadyAnswer_ToAV2Worker_SaysSo() => Assert.Equal(["W", "1", "{\"v\":2}"], Encode(w => PigatoEncoder.WorkerReadyAnswer(w, compact: true)));
+
+    [Fact]
+    public void Hello_IsAHeartbeatWithATagAndJson() => Assert.Equal(["C", "4", "hello", "{\"v\":2}"], Encode(w => PigatoEncoder.Hello(w, "{\"v\":2}"u8.ToArray())));
 
     [Fact]
     public void WorkerHeartbeat_CarriesEmptyAndConcurrency() =>

@@ -63,6 +63,9 @@ internal sealed class BrokerConnection : IDisposable
     public string HandshakeFailure =>
         $"The broker at {Endpoint} accepts the connection but never answers: most likely the CURVE server key is wrong, or CURVE is on at one end only ({PigatoErrorCodes.Handshake}).";
 
+    /// <summary>True once the broker agreed to v2 framing on the current identity (docs/PROTOCOL-V2.md): requests and replies then go in v2.</summary>
+    public bool Compact { get; set; }
+
     /// <summary>Set when the broker said it is stopping: no more requests go there until the connection is made again.</summary>
     public bool BrokerStopping { get; set; }
 
@@ -95,6 +98,7 @@ internal sealed class BrokerConnection : IDisposable
         _liveness = _settings.Liveness;
         IsConnected = false;
         BrokerStopping = false;
+        Compact = false;
         _owner.OnOpened(this);
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using NetMQ;
 using Pigato.Protocol;
+using Pigato.Protocol.Compact;
 using Pigato.Routing;
 
 namespace Pigato.Internal;
@@ -9,6 +10,11 @@ namespace Pigato.Internal;
 /// The broker's sockets: receives from the ROUTER into reused frames, decodes each message and hands it to
 /// the <see cref="BrokerCore"/>; turns the core's decisions into frames. Loop thread only.
 /// </summary>
+/// <remarks>
+/// Both framings arrive on every connection (docs/PROTOCOL-V2.md): a message of one frame starting with <c>0x02</c> is
+/// v2, anything else v1. Requests go to a worker in the framing it registered with, replies to a client in the framing
+/// its request came in; only headers are re-encoded, data and options bytes are copied as they are.
+/// </remarks>
 internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 {
     private const int MaxFrames = 16;
@@ -20,6 +26,10 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     private readonly ReceivedFrames _frames = new(MaxFrames) { Base = 1 };
     private readonly Action<string, string, string?, Exception?> _reportError;
     private readonly int _maxMessageSize;
+
+    /// <summary>The kind of the message being handled, and whether it came in v2 (what a relay reads it as).</summary>
+    private PigatoMessageKind _current;
+    private bool _currentCompact;
 
     public BrokerTransport(NetMQSocket router, NetMQSocket? publisher, BrokerOptions options, Action<string, string, string?, Exception?> reportError)
     {
@@ -80,13 +90,30 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     public SendResult SendRequest(BrokerWorker worker, BrokerRequest request)
     {
         _writer.Write(worker.Identity, true);
-        PigatoEncoder.WorkerRequest(_writer, request.ClientId, request.Service.NameBytes, request.RidBytes, request.Data, request.Options);
+        if (worker.Compact)
+        {
+            _writer.Write(CompactCodec.WorkerRequest(request.ClientId, request.Service.NameBytes, request.RidBytes, request.Data, request.Options), false);
+        }
+        else
+        {
+            PigatoEncoder.WorkerRequest(_writer, request.ClientId, request.Service.NameBytes, request.RidBytes, request.Data, request.Options);
+        }
+
         return End();
     }
 
-    /// <summary>Relays from the status frame on, unchanged and without copying: C, type, empty, rid, status, data, opts.</summary>
+    /// <summary>
+    /// Relays the worker's reply to the request's client: from v1 to v1 from the status frame on, unchanged and without
+    /// copying (C, type, empty, rid, status, data, opts); otherwise re-encoded for the client's framing.
+    /// </summary>
     public bool RelayReply(BrokerRequest request)
     {
+        if (_currentCompact || request.ReplyCompact)
+        {
+            var reply = CurrentReply();
+            return SendClientReply(request.ReplyTo!, _current == PigatoMessageKind.WorkerFinalReply, reply.Rid, reply.Status, reply.Data, Sanitized(reply.Options), request.ReplyCompact);
+        }
+
         var writer = _writer;
         writer.Write(request.ReplyTo!, true);
         writer.Write(PigatoFrames.Client, true);
@@ -111,36 +138,24 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 
     public byte[][] CopyReply()
     {
-        var reply = new byte[3][];
-        for (var i = 0; i < reply.Length; i++)
-        {
-            var index = PigatoFrames.WorkerReplyStatus + i;
-            reply[i] = index >= _frames.Count ? []
-                : index == PigatoFrames.WorkerReplyOptions && _frames[index].SequenceEqual(PigatoFrames.BrokerOrigin.Span) ? PigatoFrames.EmptyObject.ToArray()
-                : _frames[index].ToArray();
-        }
-
-        return reply;
+        var reply = CurrentReply();
+        return [reply.Status.ToArray(), reply.Data.ToArray(), Sanitized(reply.Options).ToArray()];
     }
 
-    public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply)
-    {
-        _writer.Write(clientId.ToArray(), true);
-        PigatoEncoder.ClientReply(_writer, final: true, request.RidBytes, reply[0], reply[1], reply[2]);
-        return Delivered(End());
-    }
+    public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply, bool compact) =>
+        SendClientReply(clientId, final: true, request.RidBytes, reply[0], reply[1], reply[2], compact);
 
-    public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code)
-    {
-        _writer.Write(clientId.ToArray(), true);
-        PigatoEncoder.ClientReply(_writer, final: true, rid.ToArray(), PigatoFrames.StatusError, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(code), PigatoFrames.BrokerOrigin);
-        return Delivered(End());
-    }
+    public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, bool compact) =>
+        SendClientReply(clientId, final: true, rid, PigatoFrames.StatusError.Span, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(code), PigatoFrames.BrokerOrigin.Span, compact);
 
-    public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data)
+    public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data, bool compact) =>
+        SendClientReply(clientId, final: true, rid, PigatoFrames.StatusOk.Span, data, PigatoFrames.BrokerOrigin.Span, compact);
+
+    public bool SendHelloAnswer(ReadOnlySpan<byte> clientId, bool compact)
     {
+        _writer.Advisory = true;
         _writer.Write(clientId.ToArray(), true);
-        PigatoEncoder.ClientReply(_writer, final: true, rid.ToArray(), PigatoFrames.StatusOk, data, PigatoFrames.BrokerOrigin);
+        PigatoEncoder.Hello(_writer, compact ? PigatoFrames.CompactVersion : PigatoFrames.EmptyObject);
         return Delivered(End());
     }
 
@@ -152,7 +167,12 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         return Delivered(End());
     }
 
-    public bool SendReadyAnswer(BrokerWorker worker) => SendTo(worker.Identity, PigatoEncoder.WorkerReadyAnswer, advisory: false);
+    public bool SendReadyAnswer(BrokerWorker worker)
+    {
+        _writer.Write(worker.Identity, true);
+        PigatoEncoder.WorkerReadyAnswer(_writer, worker.Compact);
+        return Delivered(End());
+    }
 
     public bool SendWorkerHeartbeat(BrokerWorker worker) => SendTo(worker.Identity, PigatoEncoder.BrokerHeartbeat, advisory: true);
 
@@ -191,8 +211,16 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
             return;
         }
 
+        if (_frames.Count == 1 && CompactFrame.IsCompact(_frames[0]))
+        {
+            HandleCompact(sender);
+            return;
+        }
+
         var core = Core;
         var decoded = PigatoDecoder.ForBroker(_frames);
+        _current = decoded.Kind;
+        _currentCompact = false;
         if (_frames.Size > _maxMessageSize && decoded.Kind != PigatoMessageKind.ClientRequest)
         {
             HandleOversized(decoded.Kind);
@@ -209,6 +237,9 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
                 break;
             case PigatoMessageKind.ClientAuth:
                 core.ClientAuth(sender, _frames[3], _frames[4]);
+                break;
+            case PigatoMessageKind.ClientHello:
+                core.ClientHello(sender, _frames[3]);
                 break;
             case PigatoMessageKind.ClientRequestHeartbeat:
                 core.ClientRequestHeartbeat(sender, _frames[PigatoFrames.ClientRequestHeartbeatRid]);
@@ -233,6 +264,74 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
                 core.InvalidMessage(sender, decoded.Error!);
                 break;
         }
+    }
+
+    /// <summary>A v2 message: a request or a worker's reply (everything else stays v1).</summary>
+    private void HandleCompact(ReadOnlySpan<byte> sender)
+    {
+        var core = Core;
+        var message = CompactCodec.ForBroker(_frames[0]);
+        _current = message.Kind;
+        _currentCompact = true;
+        var oversized = _frames.Size > _maxMessageSize;
+        switch (message.Kind)
+        {
+            case PigatoMessageKind.ClientRequest:
+                core.ClientRequest(sender, message.Service, message.Rid, message.Data, message.Options, _frames.Size, compact: true);
+                break;
+            case PigatoMessageKind.WorkerPartialReply or PigatoMessageKind.WorkerFinalReply or PigatoMessageKind.WorkerReject when oversized:
+                core.WorkerOversized(sender, message.ClientId, message.Rid, _frames.Size);
+                break;
+            case PigatoMessageKind.WorkerPartialReply:
+            case PigatoMessageKind.WorkerFinalReply:
+                core.WorkerReply(sender, message.ClientId, message.Rid, message.Kind == PigatoMessageKind.WorkerFinalReply, message.Status, message.Data);
+                break;
+            case PigatoMessageKind.WorkerReject:
+                core.WorkerReject(sender, message.ClientId, message.Rid, message.Data);
+                break;
+            default:
+                if (oversized)
+                {
+                    core.Oversized(sender, _frames.Size);
+                }
+                else
+                {
+                    core.InvalidMessage(sender, message.Error!);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The worker's reply being handled, whichever framing it came in.</summary>
+    private MessageFields CurrentReply() => _currentCompact ? CompactCodec.ForBroker(_frames[0]) : new MessageFields
+    {
+        Kind = _current,
+        ClientId = _frames[PigatoFrames.WorkerReplyClient],
+        Rid = _frames[PigatoFrames.WorkerReplyRid],
+        Status = _frames.Optional(PigatoFrames.WorkerReplyStatus),
+        Data = _frames.Optional(PigatoFrames.WorkerReplyStatus + 1),
+        Options = _frames.Optional(PigatoFrames.WorkerReplyOptions),
+    };
+
+    /// <summary>A worker may not pass its error off as the broker's own outcome: its <c>{"origin":"broker"}</c> becomes <c>{}</c>.</summary>
+    private static ReadOnlySpan<byte> Sanitized(ReadOnlySpan<byte> options) =>
+        options.SequenceEqual(PigatoFrames.BrokerOrigin.Span) ? PigatoFrames.EmptyObject.Span : options;
+
+    /// <summary>A partial or final reply to a client, in its framing.</summary>
+    private bool SendClientReply(ReadOnlySpan<byte> clientId, bool final, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, bool compact)
+    {
+        _writer.Write(clientId.ToArray(), true);
+        if (compact)
+        {
+            _writer.Write(CompactCodec.ClientReply(final, rid, !PigatoDecoder.IsOkStatus(status), data, options), false);
+        }
+        else
+        {
+            PigatoEncoder.ClientReply(_writer, final, rid.ToArray(), status.ToArray(), data.ToArray(), options.ToArray());
+        }
+
+        return Delivered(End());
     }
 
     /// <summary>A message over the size limit that is not a request (a request is refused by the core with an answer).</summary>

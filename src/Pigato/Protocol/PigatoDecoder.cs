@@ -18,6 +18,9 @@ internal enum PigatoMessageKind
     /// <summary>Broker side: a .NET client's credential (<c>C, 4, auth, principal, token</c>).</summary>
     ClientAuth,
 
+    /// <summary>Broker side: a .NET client's hello (<c>C, 4, hello, JSON</c>): the framing it speaks, its credential.</summary>
+    ClientHello,
+
     /// <summary>Broker side: a worker's registration.</summary>
     WorkerReady,
 
@@ -38,6 +41,9 @@ internal enum PigatoMessageKind
 
     /// <summary>Client side: the broker's heartbeat answer.</summary>
     Heartbeat,
+
+    /// <summary>Client side: the broker's answer to the hello.</summary>
+    HelloAnswer,
 
     /// <summary>Client side: a partial reply.</summary>
     PartialReply,
@@ -103,6 +109,8 @@ internal static class PigatoDecoder
                     && frames[2].SequenceEqual(PigatoFrames.RequestHeartbeatTag.Span) => DecodedMessage.Of(PigatoMessageKind.ClientRequestHeartbeat),
                 MessageType.Heartbeat when frames.Count == 5
                     && frames[2].SequenceEqual(PigatoFrames.AuthTag.Span) => DecodedMessage.Of(PigatoMessageKind.ClientAuth),
+                MessageType.Heartbeat when frames.Count == 4
+                    && frames[2].SequenceEqual(PigatoFrames.HelloTag.Span) => DecodedMessage.Of(PigatoMessageKind.ClientHello),
                 MessageType.Heartbeat => DecodedMessage.Fail(PigatoErrorCodes.MessageLength),
                 _ => DecodedMessage.Fail(PigatoErrorCodes.MessageType),
             };
@@ -146,6 +154,7 @@ internal static class PigatoDecoder
 
         return type switch
         {
+            MessageType.Heartbeat when frames.Count == 4 && frames[2].SequenceEqual(PigatoFrames.HelloTag.Span) => DecodedMessage.Of(PigatoMessageKind.HelloAnswer),
             MessageType.Heartbeat => DecodedMessage.Of(PigatoMessageKind.Heartbeat),
             MessageType.Reply => Need(frames, PigatoFrames.ClientReplyStatus + 1, PigatoMessageKind.FinalReply),
             MessageType.ReplyPartial => Need(frames, PigatoFrames.ClientReplyStatus + 1, PigatoMessageKind.PartialReply),

@@ -40,6 +40,18 @@ internal static class PigatoEncoder
         w.Write(token, false);
     }
 
+    /// <summary>
+    /// Client → broker hello, and the broker's answer (.NET extension, docs/PROTOCOL-V2.md): <c>C, 4, hello, JSON</c>, the
+    /// JSON carrying the framing spoken (<c>"v":2</c>) and a client's credential. A Node.js broker takes it for a heartbeat.
+    /// </summary>
+    public static void Hello(IFrameWriter w, ReadOnlyMemory<byte> json)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        Head(w, PigatoFrames.Client, MessageType.Heartbeat);
+        w.Write(PigatoFrames.HelloTag, true);
+        w.Write(json, false);
+    }
+
     /// <summary>Broker → client partial or final reply: <c>C, 6|3, empty, rid, status, data, opts</c>.</summary>
     public static void ClientReply(IFrameWriter w, bool final, ReadOnlyMemory<byte> rid, ReadOnlyMemory<byte> status, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options)
     {
@@ -68,8 +80,18 @@ internal static class PigatoEncoder
         }
     }
 
-    /// <summary>Broker → worker registration answer: <c>W, 1</c>.</summary>
-    public static void WorkerReadyAnswer(IFrameWriter w) => Bare(w, PigatoFrames.Worker, MessageType.Ready);
+    /// <summary>Broker → worker registration answer: <c>W, 1</c>, plus <c>{"v":2}</c> when the worker gets v2 framing (.NET extension).</summary>
+    public static void WorkerReadyAnswer(IFrameWriter w, bool compact)
+    {
+        if (!compact)
+        {
+            Bare(w, PigatoFrames.Worker, MessageType.Ready);
+            return;
+        }
+
+        Head(w, PigatoFrames.Worker, MessageType.Ready);
+        w.Write(PigatoFrames.CompactVersion, false);
+    }
 
     /// <summary>Worker → broker heartbeat: <c>W, 4, empty, opts</c> (opts = <c>{"concurrency":n}</c>).</summary>
     public static void WorkerHeartbeat(IFrameWriter w, ReadOnlyMemory<byte> options)

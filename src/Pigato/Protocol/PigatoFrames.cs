@@ -25,6 +25,12 @@ internal static class PigatoFrames
     /// <summary>The third frame of a .NET client's credential message (<c>C, 4, auth, principal, token</c>).</summary>
     public static ReadOnlyMemory<byte> AuthTag { get; } = "auth"u8.ToArray();
 
+    /// <summary>Third frame of a .NET client's hello and of the broker's answer (<c>C, 4, hello, JSON</c>): see docs/PROTOCOL-V2.md.</summary>
+    public static ReadOnlyMemory<byte> HelloTag { get; } = "hello"u8.ToArray();
+
+    /// <summary>What a .NET peer says when it speaks v2 framing, and a broker that agrees answers.</summary>
+    public static ReadOnlyMemory<byte> CompactVersion { get; } = "{\"v\":2}"u8.ToArray();
+
     /// <summary>The data frame of a reply without a value (<c>JSON.stringify(null)</c>).</summary>
     public static ReadOnlyMemory<byte> Null { get; } = "null"u8.ToArray();
 

@@ -127,16 +127,16 @@ internal sealed class BrokerCore
     /// Answers <c>$stats</c>: with a service name as data, the statistics of its workers (an array); with none, of every
     /// worker by service (an object of arrays).
     /// </summary>
-    private void AnswerStats(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data)
+    private void AnswerStats(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data, bool compact)
     {
         if (!TryReadServiceName(data, out var service))
         {
-            Refuse(clientId, rid, PigatoErrorCodes.RequestInvalid, "$stats takes a service name (a JSON string) or nothing");
+            Refuse(clientId, rid, PigatoErrorCodes.RequestInvalid, "$stats takes a service name (a JSON string) or nothing", compact);
             return;
         }
 
         var workers = _workers.All.Where(w => service is null || w.Service.Name == service).Select(Snapshot);
-        _output.SendReply(clientId, rid, ServiceStatistics.ToJson(workers, byService: service is null));
+        _output.SendReply(clientId, rid, ServiceStatistics.ToJson(workers, byService: service is null), compact);
     }
 
     private static bool TryReadServiceName(ReadOnlySpan<byte> data, out string? service)
@@ -165,7 +165,8 @@ internal sealed class BrokerCore
     }
 
     /// <summary>A client's request; <paramref name="messageSize"/> is the size of all its frames. Refused with an error reply when over a limit.</summary>
-    public void ClientRequest(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, int messageSize)
+    /// <summary>A client's request; <paramref name="compact"/> when it came in v2 framing (its answers then go in v2).</summary>
+    public void ClientRequest(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, int messageSize, bool compact = false)
     {
         if (rid.IsEmpty || service.IsEmpty)
         {
@@ -173,16 +174,16 @@ internal sealed class BrokerCore
             return;
         }
 
-        ReattachOrphans(clientId);
+        ReattachOrphans(clientId, compact);
         if (rid.Length > _options.MaxRidLength || service.Length > _options.MaxServiceNameLength)
         {
-            Refuse(clientId, rid, PigatoErrorCodes.FrameTooLong, $"service name of {service.Length} bytes or request id of {rid.Length} bytes (at most {_options.MaxServiceNameLength} and {_options.MaxRidLength})");
+            Refuse(clientId, rid, PigatoErrorCodes.FrameTooLong, $"service name of {service.Length} bytes or request id of {rid.Length} bytes (at most {_options.MaxServiceNameLength} and {_options.MaxRidLength})", compact);
             return;
         }
 
         if (messageSize > _options.MaxMessageSize)
         {
-            Refuse(clientId, rid, PigatoErrorCodes.MessageTooLarge, $"message of {messageSize} bytes (at most {_options.MaxMessageSize})");
+            Refuse(clientId, rid, PigatoErrorCodes.MessageTooLarge, $"message of {messageSize} bytes (at most {_options.MaxMessageSize})", compact);
             return;
         }
 
@@ -195,13 +196,13 @@ internal sealed class BrokerCore
         if (_permissions is { } permissions && Authorize(permissions, clientId, service) is { } denial)
         {
             Deny(denial, Utf8.Decode(clientId), $"request for '{Utf8.Decode(service)}'");
-            Refuse(clientId, rid, denial, $"may not request '{Utf8.Decode(service)}'");
+            Refuse(clientId, rid, denial, $"may not request '{Utf8.Decode(service)}'", compact);
             return;
         }
 
         if (service.SequenceEqual(StatsServiceName))
         {
-            AnswerStats(clientId, rid, data);
+            AnswerStats(clientId, rid, data, compact);
             return;
         }
 
@@ -210,19 +211,19 @@ internal sealed class BrokerCore
         {
             if (_requests.TryGetDurable(rid, out var held))
             {
-                Reattach(held, clientId, service, rid);
+                Reattach(held, clientId, service, rid, compact);
                 return;
             }
 
             if (_requests.Journal is { IsAvailable: false })
             {
-                Refuse(clientId, rid, PigatoErrorCodes.StoreUnavailable, "the request store cannot be written; persist requests are refused until it is back");
+                Refuse(clientId, rid, PigatoErrorCodes.StoreUnavailable, "the request store cannot be written; persist requests are refused until it is back", compact);
                 return;
             }
 
             if (_requests.DurableCount >= _options.MaxStoredRequests)
             {
-                Refuse(clientId, rid, PigatoErrorCodes.StoreFull, $"the broker holds {_requests.DurableCount} persist requests (at most {_options.MaxStoredRequests})");
+                Refuse(clientId, rid, PigatoErrorCodes.StoreFull, $"the broker holds {_requests.DurableCount} persist requests (at most {_options.MaxStoredRequests})", compact);
                 return;
             }
         }
@@ -230,7 +231,7 @@ internal sealed class BrokerCore
         var entry = _dispatcher.ServiceFor(service);
         if (Admit(clientId, entry, BrokerRequest.Overhead + clientId.Length + rid.Length + data.Length + options.Length) is { } refusal)
         {
-            Refuse(clientId, rid, refusal.Code, refusal.Detail);
+            Refuse(clientId, rid, refusal.Code, refusal.Detail, compact);
             return;
         }
 
@@ -247,7 +248,8 @@ internal sealed class BrokerCore
             stored = activity is null ? stored : Tracing.Inject(stored ?? options, activity);
         }
 
-        _requests.Create(clientId, rid, entry, data, stored ?? options, parsed, _time.GetTimestamp(), activity, storedAt: parsed.Persist ? _time.GetUtcNow().ToUnixTimeMilliseconds() : 0);
+        var request = _requests.Create(clientId, rid, entry, data, stored ?? options, parsed, _time.GetTimestamp(), activity, storedAt: parsed.Persist ? _time.GetUtcNow().ToUnixTimeMilliseconds() : 0);
+        request.ReplyCompact = compact;
         if (parsed.Persist && _requests.Journal is not null)
         {
             _metrics?.Stored();
@@ -262,16 +264,17 @@ internal sealed class BrokerCore
     /// restarted and read it back): from now on its replies go to the new identity, and a final reply kept meanwhile is sent
     /// at once. It runs once more only if it was not held any longer (answered, and that answer lost with the connection).
     /// </summary>
-    private void Reattach(BrokerRequest request, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid)
+    private void Reattach(BrokerRequest request, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid, bool compact)
     {
         if (!service.SequenceEqual(request.Service.NameBytes))
         {
-            Refuse(clientId, rid, PigatoErrorCodes.RequestInvalid, $"request id {request.Rid} is in use by a persist request to '{request.Service.Name}'");
+            Refuse(clientId, rid, PigatoErrorCodes.RequestInvalid, $"request id {request.Rid} is in use by a persist request to '{request.Service.Name}'", compact);
             return;
         }
 
-        Heard(clientId);
+        Heard(clientId, compact);
         request.ReplyTo = clientId.ToArray();
+        request.ReplyCompact = compact;
         _metrics?.Reattached();
         if (request.ParkedReply is null || request.AwaitingRemoval)
         {
@@ -301,7 +304,7 @@ internal sealed class BrokerCore
     /// <summary>Sends a request's kept final reply to its client and ends it.</summary>
     private void DeliverKeptReply(BrokerRequest request)
     {
-        if (request.ReplyTo is { } client && !_output.SendKeptReply(client, request, request.ParkedReply!))
+        if (request.ReplyTo is { } client && !_output.SendKeptReply(client, request, request.ParkedReply!, request.ReplyCompact))
         {
             _output.ReportError(PigatoErrorCodes.Unroutable, $"Reply for request {request.Rid} could not reach its client.", Utf8.Decode(client));
         }
@@ -366,6 +369,22 @@ internal sealed class BrokerCore
         ExpireQueuedRequests();
         DispatchPending();
         return restored;
+    }
+
+    /// <summary>
+    /// A .NET client's hello (first on every connection): the framing it speaks and, when it has one, its credential
+    /// (checked like <see cref="ClientAuth"/>). Answered with the framing the broker agrees to.
+    /// </summary>
+    public void ClientHello(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> hello)
+    {
+        var parsed = WorkerStatus.Parse(hello);
+        Heard(clientId);
+        if (parsed.Principal is { } principal)
+        {
+            ClientAuth(clientId, System.Text.Encoding.UTF8.GetBytes(principal), System.Text.Encoding.UTF8.GetBytes(parsed.Token ?? ""));
+        }
+
+        _output.SendHelloAnswer(clientId, compact: parsed.Version >= 2 && _options.Framing == Framing.Auto);
     }
 
     /// <summary>
@@ -476,6 +495,7 @@ internal sealed class BrokerCore
         var entry = _dispatcher.ServiceFor(service);
         var worker = _workers.Add(identity, entry, parsed.Concurrency ?? DefaultWorkerConcurrency, _time.GetTimestamp());
         worker.Principal = principal;
+        worker.Compact = parsed.Version >= 2 && _options.Framing == Framing.Auto;
         if (_joinLog.TryTake(out var joinsNotLogged))
         {
             LogNotLogged("joined", joinsNotLogged);
@@ -764,12 +784,12 @@ internal sealed class BrokerCore
         _output.ReportError(PigatoErrorCodes.MessageTooLarge, $"Message of {messageSize} bytes discarded (at most {_options.MaxMessageSize}).", Utf8.Decode(identity));
 
     /// <summary>Refuses a request on arrival with the broker's own error reply.</summary>
-    public void Refuse(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, string detail)
+    public void Refuse(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, string detail, bool compact)
     {
         _metrics?.Refused(code);
         var peer = Utf8.Decode(clientId);
         _refusals.Refused(code, peer, detail);
-        if (!_output.SendError(clientId, rid, code))
+        if (!_output.SendError(clientId, rid, code, compact))
         {
             _output.ReportError(PigatoErrorCodes.Unroutable, $"Refusal {code} could not reach its client.", peer);
         }
@@ -830,23 +850,24 @@ internal sealed class BrokerCore
     }
 
     /// <summary>A client heard under the identity its requests read back from the store carry: they are its again.</summary>
-    private void ReattachOrphans(ReadOnlySpan<byte> clientId)
+    private void ReattachOrphans(ReadOnlySpan<byte> clientId, bool compact)
     {
         if (_orphans.Count > 0 && PeerKey.TryGet(_orphans, clientId, out var orphans))
         {
             _orphans.Remove(PeerKey.Of(clientId));
             foreach (var orphan in orphans.Where(IsOrphan))
             {
-                Reattach(orphan, clientId, orphan.Service.NameBytes, orphan.RidBytes);
+                Reattach(orphan, clientId, orphan.Service.NameBytes, orphan.RidBytes, compact);
             }
         }
     }
 
     private bool IsOrphan(BrokerRequest request) => request.ReplyTo is null && _requests.TryGetDurable(request.RidBytes, out var held) && held == request;
 
-    private void Heard(ReadOnlySpan<byte> clientId)
+    /// <summary>A client's sign of life; orphans it re-attaches get their replies in v1 unless a v2 request re-attached them.</summary>
+    private void Heard(ReadOnlySpan<byte> clientId, bool compact = false)
     {
-        ReattachOrphans(clientId);
+        ReattachOrphans(clientId, compact);
 
         if (_clientPrincipals.Count > 0 && PeerKey.TryGet(_clientPrincipals, clientId, out var known))
         {
@@ -1079,7 +1100,7 @@ internal sealed class BrokerCore
         _requests.End(request, code);
         _metrics?.Failed(code);
         Log.Request(_logger, request.Rid, request.Service.Name, code);
-        if (request.ReplyTo is { } client && !_output.SendError(client, request.RidBytes, code))
+        if (request.ReplyTo is { } client && !_output.SendError(client, request.RidBytes, code, request.ReplyCompact))
         {
             _output.ReportError(PigatoErrorCodes.Unroutable, $"Error reply {code} for request {request.Rid} could not reach its client.", Utf8.Decode(client));
         }

@@ -22,22 +22,25 @@ internal interface IBrokerOutput
     byte[][] CopyReply();
 
     /// <summary>Sends a kept final reply (see <see cref="CopyReply"/>) of <paramref name="request"/> to <paramref name="clientId"/>.</summary>
-    bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply);
+    bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply, bool compact);
 
-    /// <summary>Ends a request (held, or refused on arrival) with the broker's own error reply carrying <paramref name="code"/>.</summary>
-    bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code);
+    /// <summary>Ends a request (held, or refused on arrival) with the broker's own error reply carrying <paramref name="code"/>; in v2 framing when <paramref name="compact"/>.</summary>
+    bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, bool compact);
 
     /// <summary>Answers a request for a service the broker serves itself (<c>$stats</c>) with a final reply carrying <paramref name="data"/> (JSON).</summary>
-    bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data);
+    bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data, bool compact);
 
     /// <summary>Forwards a client's request heartbeat to the worker holding the request.</summary>
     bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request);
 
-    /// <summary>Answers a worker's READY.</summary>
+    /// <summary>Answers a worker's READY (with <c>{"v":2}</c> when it gets v2 framing, <see cref="BrokerWorker.Compact"/>).</summary>
     bool SendReadyAnswer(BrokerWorker worker);
 
     /// <summary>Sends a heartbeat to a worker.</summary>
     bool SendWorkerHeartbeat(BrokerWorker worker);
+
+    /// <summary>Answers a client's hello: <c>C, 4, hello, {"v":2}</c> when <paramref name="compact"/>, else <c>{}</c>.</summary>
+    bool SendHelloAnswer(ReadOnlySpan<byte> clientId, bool compact);
 
     /// <summary>Answers a client's heartbeat.</summary>
     bool SendClientHeartbeat(ReadOnlySpan<byte> clientId);

@@ -2,12 +2,16 @@ using System.Text.Json;
 
 namespace Pigato.Routing;
 
-/// <summary>What a worker's heartbeat (or READY extension frame) tells the broker: <c>{"concurrency": n, "update": true}</c>.</summary>
+/// <summary>
+/// What a worker's heartbeat (or READY extension frame) tells the broker: <c>{"concurrency": n, "update": true}</c>; a
+/// .NET peer's READY or client hello also carries the framing it speaks (<c>"v": 2</c>) and its credential.
+/// </summary>
 /// <param name="Concurrency">The worker's current limit (-1 = none), when given.</param>
 /// <param name="Update">A core service asks the broker to republish its directory.</param>
 /// <param name="Principal">A .NET worker's credential: its principal (READY only, to a broker that requires it).</param>
 /// <param name="Token">A .NET worker's credential: its token.</param>
-internal readonly record struct WorkerStatus(int? Concurrency, bool Update, string? Principal = null, string? Token = null)
+/// <param name="Version">The highest framing the peer speaks (2: docs/PROTOCOL-V2.md); 0 when it says nothing (v1 only).</param>
+internal readonly record struct WorkerStatus(int? Concurrency, bool Update, string? Principal = null, string? Token = null, int Version = 0)
 {
     /// <summary>Reads the frame; a missing, empty or non-JSON frame tells nothing (a broken heartbeat still proves the worker alive).</summary>
     public static WorkerStatus Parse(ReadOnlySpan<byte> json) => Internal.JsonFrame.ReadObject(json, default(WorkerStatus), ReadProperty);
@@ -18,6 +22,7 @@ internal readonly record struct WorkerStatus(int? Concurrency, bool Update, stri
         var isUpdate = reader.ValueTextEquals("update"u8);
         var isPrincipal = reader.ValueTextEquals("principal"u8);
         var isToken = reader.ValueTextEquals("token"u8);
+        var isVersion = reader.ValueTextEquals("v"u8);
         reader.Read();
         if ((isPrincipal || isToken) && reader.TokenType == JsonTokenType.String)
         {
@@ -26,6 +31,10 @@ internal readonly record struct WorkerStatus(int? Concurrency, bool Update, stri
         else if (isConcurrency && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n))
         {
             result = result with { Concurrency = n < 0 ? -1 : n };
+        }
+        else if (isVersion && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var v))
+        {
+            result = result with { Version = v };
         }
         else if (isUpdate)
         {

@@ -4,7 +4,7 @@ using NetMQ.Sockets;
 
 namespace Pigato.Integration.Tests.Infrastructure;
 
-/// <summary>A raw NetMQ socket standing in for the other side of the protocol; frames are text.</summary>
+/// <summary>A raw NetMQ socket standing in for the other side of the protocol; frames are text, or bytes for v2 frames.</summary>
 internal sealed class RawSocket : IDisposable
 {
     private readonly NetMQSocket _socket;
@@ -37,7 +37,10 @@ internal sealed class RawSocket : IDisposable
     /// A ROUTER with RouterMandatory refuses a peer whose connection it has not attached yet (or is replacing):
     /// the first frame is retried a bounded number of times before the failure is the test's.
     /// </remarks>
-    public void Send(params string[] frames)
+    public void Send(params string[] frames) => Send([.. frames.Select(Encoding.UTF8.GetBytes)]);
+
+    /// <inheritdoc cref="Send(string[])"/>
+    public void Send(params byte[][] frames)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -79,6 +82,27 @@ internal sealed class RawSocket : IDisposable
         }
 
         Assert.Fail($"No message [{string.Join(", ", prefix)}] within {Bounded.Timeout.TotalSeconds} s.");
+        return [];
+    }
+
+    /// <summary>The next message (as bytes) that <paramref name="match"/> accepts; others are skipped (heartbeats).</summary>
+    public byte[][] ReceiveWhere(Func<byte[][], bool> match, string what)
+    {
+        var deadline = DateTime.UtcNow + Bounded.Timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            NetMQMessage? message = null;
+            if (_socket.TryReceiveMultipartMessage(TimeSpan.FromMilliseconds(100), ref message))
+            {
+                byte[][] frames = [.. message.Select(f => f.ToByteArray())];
+                if (match(frames))
+                {
+                    return frames;
+                }
+            }
+        }
+
+        Assert.Fail($"No message {what} within {Bounded.Timeout.TotalSeconds} s.");
         return [];
     }
 

@@ -28,18 +28,18 @@ internal sealed class RecordingOutput : IBrokerOutput
 
     public int DiscardQueued(ReadOnlySpan<byte> identity) => 0;
 
-    public bool RelayReply(BrokerRequest request) => Record(Id(request.ReplyTo!), $"relay {Id(request.ReplyTo!)} {request.Rid}");
+    public bool RelayReply(BrokerRequest request) => Record(Id(request.ReplyTo!), $"relay {Id(request.ReplyTo!)} {request.Rid}{V2(request.ReplyCompact)}");
 
     public byte[][] CopyReply() => [Encoding.UTF8.GetBytes("0"), Encoding.UTF8.GetBytes("\"kept\""), Encoding.UTF8.GetBytes("{}")];
 
-    public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply) => Record(Id(clientId), $"kept-reply {Id(clientId)} {request.Rid}");
+    public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply, bool compact) => Record(Id(clientId), $"kept-reply {Id(clientId)} {request.Rid}{V2(compact)}");
 
-    public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code) => Record(Id(clientId), $"error {Id(clientId)} {Id(rid)} {code}");
+    public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, bool compact) => Record(Id(clientId), $"error {Id(clientId)} {Id(rid)} {code}{V2(compact)}");
 
     /// <summary>The data of the replies the broker answered itself (<c>$stats</c>), in order.</summary>
     public List<string> Replies { get; } = [];
 
-    public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data)
+    public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data, bool compact)
     {
         Replies.Add(Encoding.UTF8.GetString(data));
         return Record(Id(clientId), $"reply {Id(clientId)} {Id(rid)}");
@@ -47,7 +47,12 @@ internal sealed class RecordingOutput : IBrokerOutput
 
     public bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request) => Record(worker.Id, $"request-heartbeat {worker.Id} {request.Rid}");
 
-    public bool SendReadyAnswer(BrokerWorker worker) => Record(worker.Id, $"ready {worker.Id}");
+    public bool SendReadyAnswer(BrokerWorker worker) => Record(worker.Id, $"ready {worker.Id}{V2(worker.Compact)}");
+
+    public bool SendHelloAnswer(ReadOnlySpan<byte> clientId, bool compact) => Record(Id(clientId), $"hello {Id(clientId)}{V2(compact)}");
+
+    /// <summary>Marks what goes in v2 framing; v1 lines read as they always did.</summary>
+    private static string V2(bool compact) => compact ? " v2" : "";
 
     public bool SendWorkerHeartbeat(BrokerWorker worker) => Record(worker.Id, $"heartbeat {worker.Id}");
 
