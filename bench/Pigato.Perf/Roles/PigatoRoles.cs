@@ -5,10 +5,13 @@ namespace Pigato.Perf.Roles;
 /// <summary>Pigato's own broker, worker and client as benchmark processes.</summary>
 internal static class PigatoRoles
 {
+    /// <summary>v1 when the runner says so (the pigato-v1 system), else the default: v2 between .NET peers.</summary>
+    private static Framing Framing => Environment.GetEnvironmentVariable(Runner.Scenario.FramingVariable) == "v1" ? Framing.V1 : Framing.Auto;
+
     /// <summary>The broker; with <paramref name="curveSecretKey"/>, every connection is encrypted; <paramref name="store"/> keeps persist requests.</summary>
     public static async Task<int> BrokerAsync(string endpoint, string? curveSecretKey = null, string? store = null)
     {
-        await using var broker = new Broker(new BrokerOptions { Endpoint = endpoint, InternalEndpoint = null, CurveSecretKey = curveSecretKey, Store = store });
+        await using var broker = new Broker(new BrokerOptions { Endpoint = endpoint, InternalEndpoint = null, CurveSecretKey = curveSecretKey, Store = store, Framing = Framing });
         await broker.StartAsync();
         RoleHost.Emit(new { @event = "ready", endpoint = broker.Endpoint });
         await RoleHost.ServeAsync();
@@ -19,7 +22,7 @@ internal static class PigatoRoles
     public static async Task<int> WorkerAsync(string endpoint, string service, string? curveServerKey = null)
     {
         // Several brokers come as one comma-separated argument.
-        await using var worker = new Worker(new WorkerOptions { Endpoints = endpoint.Split(','), Service = service, Concurrency = -1, CurveServerKey = curveServerKey }, async (data, reply, _) =>
+        await using var worker = new Worker(new WorkerOptions { Endpoints = endpoint.Split(','), Service = service, Concurrency = -1, CurveServerKey = curveServerKey, Framing = Framing }, async (data, reply, _) =>
         {
             if (data.ValueKind == JsonValueKind.Object && data.TryGetProperty("stream", out var count))
             {
@@ -49,7 +52,7 @@ internal static class PigatoRoles
     /// <summary>Warms up, says ready, and on <c>go</c> runs the measured load and emits its result.</summary>
     public static async Task<int> ClientAsync(string endpoint, string service, string mode, int count, int inFlight, int size, string? curveServerKey = null)
     {
-        await using var client = new Client(new ClientOptions { Endpoints = endpoint.Split(','), CurveServerKey = curveServerKey });
+        await using var client = new Client(new ClientOptions { Endpoints = endpoint.Split(','), CurveServerKey = curveServerKey, Framing = Framing });
         await client.StartAsync();
         var payload = new string('x', size);
         var persist = new RequestOptions { Persist = true };

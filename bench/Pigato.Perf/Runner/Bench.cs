@@ -34,6 +34,11 @@ internal static class Bench
             Environment.SetEnvironmentVariable(on, "1");
         }
 
+        // pigato-v1 runs the Pigato roles, told to keep to PIGATO's frames.
+        Environment.SetEnvironmentVariable(Scenario.FramingVariable, system == Scenario.PigatoV1 ? "v1" : null);
+        var label = system;
+        system = system == Scenario.PigatoV1 ? Scenario.Pigato : system;
+
         try
         {
             var (broker, endpoint) = await StartBrokerAsync(system, children, store);
@@ -94,7 +99,7 @@ internal static class Bench
             double Cpu(IEnumerable<Child> of) => of.Sum(c => (cpuAfter[c] - cpuBefore[c]).TotalSeconds);
             return new Measurement(
                 scenario.Name,
-                system,
+                label,
                 results.Sum(r => r.GetProperty("requests").GetInt64()),
                 results.Max(r => r.GetProperty("seconds").GetDouble()),
                 results.Average(r => r.GetProperty("p50Us").GetDouble()),
