@@ -325,9 +325,10 @@ public sealed partial class Client : IBrokerConnectionOwner
             return;
         }
 
-        if (!connection.Send(request, connection.Compact
-            ? static (w, r) => w.Write(CompactCodec.ClientRequest(r.Frames!.Service, r.RidFrame, r.Frames.Data, r.Frames.Options), false)
-            : static (w, r) => PigatoEncoder.ClientRequest(w, r.Frames!.Service, r.RidFrame, r.Frames.Data, r.Frames.Options)))
+        var queued = connection.Compact
+            ? connection.SendCompact(CompactCodec.ClientRequest(request.Frames!.Service, request.RidFrame, request.Frames.Data, request.Frames.Options))
+            : connection.Send(request, static (w, r) => PigatoEncoder.ClientRequest(w, r.Frames!.Service, r.RidFrame, r.Frames.Data, r.Frames.Options));
+        if (!queued)
         {
             Fail(request, new PigatoException(PigatoErrorCodes.Unroutable, $"Request to '{request.Service}' could not be queued towards the broker."));
             return;

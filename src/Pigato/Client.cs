@@ -92,6 +92,7 @@ public sealed partial class Client : IPigatoClient
     {
         _stopping = false;
         var loop = _loop = new ActorLoop(nameof(Client), e => RaiseError(PigatoErrorCodes.Internal, "Client loop error: " + e.Message, e));
+        loop.AfterEach = _connections.Flush;
         loop.Timer(Options.HeartbeatInterval, OnHeartbeatTick);
         loop.Timer(TimeoutResolution, ExpireRequests);
         foreach (var endpoint in Options.Brokers)

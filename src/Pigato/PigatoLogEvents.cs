@@ -59,4 +59,7 @@ public static class PigatoLogEvents
 
     /// <summary>The broker took over the <c>persist</c> requests of a broker whose lease in the shared store expired.</summary>
     public const int StoreTakenOver = 1020;
+
+    /// <summary>Warning: a batch of messages to the broker could not be queued (its send queue stayed full); their requests time out.</summary>
+    public const int BatchNotSent = 1021;
 }

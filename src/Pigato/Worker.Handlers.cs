@@ -139,23 +139,20 @@ public sealed partial class Worker
             return;
         }
 
-        var sent = connection.Send((reply, kind, data, options, connection.Compact), static (w, s) => EncodeReply(w, s.reply, s.kind, s.data, s.options, s.Compact));
+        var sent = connection.Compact
+            ? connection.SendCompact(CompactCodec.WorkerReply(
+                kind switch { ReplyKind.Partial => MessageType.ReplyPartial, ReplyKind.Reject => MessageType.ReplyReject, _ => MessageType.Reply },
+                reply.ClientId, reply.Rid, error: kind == ReplyKind.Error, data, options))
+            : connection.Send((reply, kind, data, options), static (w, s) => EncodeReply(w, s.reply, s.kind, s.data, s.options));
         if (!sent)
         {
             RaiseError(PigatoErrorCodes.Unroutable, $"Reply to request {reply.RequestId} could not be queued towards the broker.");
         }
     }
 
-    /// <summary>A reply in the connection's framing: one v2 frame once the broker agreed, PIGATO's frames otherwise.</summary>
-    private static void EncodeReply(Protocol.IFrameWriter w, WorkerReply reply, ReplyKind kind, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options, bool compact)
+    /// <summary>A reply in PIGATO's frames (v1).</summary>
+    private static void EncodeReply(Protocol.IFrameWriter w, WorkerReply reply, ReplyKind kind, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options)
     {
-        if (compact)
-        {
-            var type = kind switch { ReplyKind.Partial => MessageType.ReplyPartial, ReplyKind.Reject => MessageType.ReplyReject, _ => MessageType.Reply };
-            w.Write(CompactCodec.WorkerReply(type, reply.ClientId, reply.Rid, error: kind == ReplyKind.Error, data, options), false);
-            return;
-        }
-
         switch (kind)
         {
             case ReplyKind.Partial:

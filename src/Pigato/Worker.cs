@@ -163,6 +163,7 @@ public sealed partial class Worker : IAsyncDisposable
         _draining = false;
         _stopping = false;
         var loop = _loop = new ActorLoop(nameof(Worker), e => RaiseError(PigatoErrorCodes.Internal, "Worker loop error: " + e.Message, e));
+        loop.AfterEach = _connections.Flush;
         loop.Timer(Options.HeartbeatInterval, OnHeartbeatTick);
         foreach (var endpoint in Options.Brokers)
         {

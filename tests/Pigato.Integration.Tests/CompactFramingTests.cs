@@ -137,6 +137,38 @@ public class CompactFramingTests
             client.ReceiveWhere(f => IsV2(f, 0, ClientFinal), "v2 refusal")[0]);
     }
 
+    /// <summary>A batch frame (kind 0x00): each message after its length.</summary>
+    private static byte[] Batch(params byte[][] messages) => [0x02, 0x00, 0x00, .. messages.SelectMany(m => (byte[])[(byte)m.Length, .. m])];
+
+    [Fact]
+    public async Task Batch_OfRequests_IsHandledMessageByMessage()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        using var worker = await RegisterAsync(harness, "v1-worker", "{\"concurrency\":5}");
+        using var client = RawSocket.Dealer(harness.Endpoint, "v2-client");
+
+        client.Send(Batch(V2(ClientRequest, 0, "echo", "r1", "1"), V2(ClientRequest, 0, "echo", "r2", "2")));
+
+        Assert.Equal(["W", "2", "v2-client", "echo", "", "r1", "1", ""], worker.ReceiveMatching(0, "W", "2"));
+        Assert.Equal(["W", "2", "v2-client", "echo", "", "r2", "2", ""], worker.ReceiveMatching(0, "W", "2"));
+    }
+
+    [Fact]
+    public async Task Batch_WithABadMessage_ReportsIt_AndHandlesTheOthers_ButStopsAtABadLength()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        using var worker = await RegisterAsync(harness, "v1-worker", "{\"concurrency\":5}");
+        using var client = RawSocket.Dealer(harness.Endpoint, "v2-client");
+
+        client.Send([.. Batch(V2(ClientRequest, 0, "echo", "r1", "1"), Batch(V2(ClientRequest, 0, "echo", "nested", "0")), [0x02, 0x09, 0x00], V2(ClientRequest, 0, "echo", "r2", "2")), 0x7F, 0x02]);
+
+        Assert.Equal("r1", worker.ReceiveMatching(0, "W", "2")[5]);
+        Assert.Equal("r2", worker.ReceiveMatching(0, "W", "2")[5]);
+        await Bounded.UntilAsync(() => Task.FromResult(harness.BrokerErrors.ToArray().Count(e => e.Code == PigatoErrorCodes.MessageType) == 2), "a nested batch and an unknown kind refused");
+        await Bounded.UntilAsync(() => Task.FromResult(harness.BrokerErrors.ToArray().Any(e => e.Code == PigatoErrorCodes.MessageLength)), "the bad length reported");
+        Assert.Equal(2, (await harness.Broker.GetStatsAsync()).TrackedRequests);
+    }
+
     [Theory]
     [InlineData(new byte[] { 0x02, 0x02, 0x00, 0x04, (byte)'e' }, PigatoErrorCodes.MessageLength)] // a field past the end
     [InlineData(new byte[] { 0x02, 0x02, 0x00, 0x01, (byte)'e' }, PigatoErrorCodes.MessageLength)] // too few fields
@@ -227,8 +259,9 @@ public class CompactFramingTests
 
         broker.Send(id, "W", "1", "{\"v\":2}");
         broker.Send(B(id), V2(WorkerRequest, HasOptions, "c1", "echo", "r2", "\"b\"", "{\"timeout\":1000}"));
-        Assert.Equal(V2(WorkerPartial, HasOptions, "c1", "r2", "\"p\"", "{}"), broker.ReceiveWhere(f => IsV2(f, 1, WorkerPartial), "v2 partial")[1]);
-        Assert.Equal(V2(WorkerFinal, HasOptions, "c1", "r2", "\"b\"", "{}"), broker.ReceiveWhere(f => IsV2(f, 1, WorkerFinal), "v2 final")[1]);
+        var replies = ReceiveV2(broker, 2);
+        Assert.Equal(V2(WorkerPartial, HasOptions, "c1", "r2", "\"p\"", "{}"), replies[0]);
+        Assert.Equal(V2(WorkerFinal, HasOptions, "c1", "r2", "\"b\"", "{}"), replies[1]);
     }
 
     [Theory]
@@ -281,6 +314,34 @@ public class CompactFramingTests
 
         Assert.Fail("The client never switched to v2.");
         return default;
+    }
+
+    /// <summary>
+    /// The next <paramref name="count"/> v2 messages a ROUTER receives, alone or in batch frames (kind 0x00, each field a
+    /// message: what one loop callback of a .NET peer sent). Every message here is under 128 bytes (one-byte lengths).
+    /// </summary>
+    private static List<byte[]> ReceiveV2(RawSocket broker, int count)
+    {
+        var messages = new List<byte[]>();
+        while (messages.Count < count)
+        {
+            var frame = broker.ReceiveWhere(f => f.Length == 2 && f[1].Length > 2 && f[1][0] == 0x02, "a v2 frame")[1];
+            if (frame[1] != 0x00)
+            {
+                messages.Add(frame);
+                continue;
+            }
+
+            Assert.Equal(0, frame[2]);
+            for (var at = 3; at < frame.Length; at += 1 + frame[at])
+            {
+                Assert.True(frame[at] < 128);
+                messages.Add(frame[(at + 1)..(at + 1 + frame[at])]);
+            }
+        }
+
+        Assert.Equal(count, messages.Count);
+        return messages;
     }
 
     /// <summary>The rid of a v2 client request: its second field.</summary>

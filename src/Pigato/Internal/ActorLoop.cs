@@ -35,10 +35,14 @@ internal sealed class ActorLoop : IDisposable
 
             // Cleared before draining: a command posted from here on wakes the loop again.
             Volatile.Write(ref _wakeupPending, 0);
+            // The commands of one wake-up are one callback: AfterEach runs once, after the last (a client's or
+            // worker's messages to the broker leave together, a broker's journal is handed over once).
             while (_commands.TryDequeue(out var command))
             {
-                Guard(command.Run);
+                Guard(command.Run, after: false);
             }
+
+            RunAfterEach();
         };
         _poller.Add(_wakeup);
     }
@@ -113,18 +117,42 @@ internal sealed class ActorLoop : IDisposable
         return true;
     });
 
-    /// <summary>Runs after every callback of the loop (socket, timer, command): the broker hands what a wake-up made durable to its store there.</summary>
+    /// <summary>
+    /// Runs after every callback of the loop (a socket's messages, a timer, the commands of one wake-up): the broker hands
+    /// what a wake-up made durable to its store there, a client or worker sends the messages the callback batched.
+    /// </summary>
     public Action? AfterEach { get; set; }
 
     /// <summary>Runs a callback, reporting instead of throwing.</summary>
-    public void Guard(Action action)
+    public void Guard(Action action) => Guard(action, after: true);
+
+    private void Guard(Action action, bool after)
     {
         try
         {
             action();
-            AfterEach?.Invoke();
         }
 #pragma warning disable CA1031 // The loop must survive any failure of one callback.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Report(e);
+        }
+
+        if (after)
+        {
+            RunAfterEach();
+        }
+    }
+
+    /// <summary>Runs <see cref="AfterEach"/>, even after a failed callback (what it hands on was made either way).</summary>
+    private void RunAfterEach()
+    {
+        try
+        {
+            AfterEach?.Invoke();
+        }
+#pragma warning disable CA1031 // Same: the loop survives a failing after-step.
         catch (Exception e)
 #pragma warning restore CA1031
         {

@@ -20,6 +20,11 @@ internal sealed class BrokerConnection : IDisposable
 {
     private const int MaxMessagesPerWakeup = 4096;
 
+    /// <summary>A batch is sent once it holds this many bytes; a larger message goes alone.</summary>
+    private const int MaxBatchBytes = 64 * 1024;
+
+    /// <summary>... or this many messages.</summary>
+    private const int MaxBatchMessages = 512;
 
     private readonly ActorLoop _loop;
     private readonly IBrokerConnectionOwner _owner;
@@ -30,6 +35,8 @@ internal sealed class BrokerConnection : IDisposable
     private DealerSocket? _socket;
     private NetMQMonitor? _monitor;
     private SocketFrameWriter? _writer;
+    private readonly List<byte[]> _batch = [];
+    private int _batchBytes;
     private int _liveness;
     private bool _transportSeen;
     private bool _handshakeReported;
@@ -103,6 +110,7 @@ internal sealed class BrokerConnection : IDisposable
     }
 
     /// <summary>Sends a message; false when it could not be queued (or the connection is closed).</summary>
+    /// <remarks>What waits in the batch goes first, so that the broker sees messages in the order they were sent.</remarks>
     public bool Send<TState>(TState state, Action<IFrameWriter, TState> encode)
     {
         if (_writer is null)
@@ -110,8 +118,58 @@ internal sealed class BrokerConnection : IDisposable
             return false;
         }
 
+        Flush();
         encode(_writer, state);
         return _writer.EndMessage();
+    }
+
+    /// <summary>
+    /// Sends a v2 message (<see cref="Compact"/>) with the others of the same loop callback: they leave together in one
+    /// batch frame at <see cref="Flush"/> (the owner's <see cref="ActorLoop.AfterEach"/>), or as soon as the batch is full.
+    /// False when the connection is closed.
+    /// </summary>
+    public bool SendCompact(byte[] message)
+    {
+        if (_writer is null)
+        {
+            return false;
+        }
+
+        if (message.Length >= MaxBatchBytes)
+        {
+            Flush();
+            _writer.Write(message, false);
+            return _writer.EndMessage();
+        }
+
+        _batch.Add(message);
+        _batchBytes += message.Length;
+        return _batchBytes < MaxBatchBytes && _batch.Count < MaxBatchMessages || Flush();
+    }
+
+    /// <summary>Sends the batch: one message alone, several in a batch frame. False when it could not be queued (its messages are lost: their requests time out).</summary>
+    public bool Flush()
+    {
+        if (_batch.Count == 0)
+        {
+            return true;
+        }
+
+        var sent = false;
+        if (_writer is not null)
+        {
+            _writer.Write(_batch.Count == 1 ? _batch[0] : Protocol.Compact.CompactCodec.Batch(_batch), false);
+            sent = _writer.EndMessage();
+        }
+
+        if (!sent)
+        {
+            Log.BatchNotSent(_logger, _settings.Actor, Id ?? Endpoint, _batch.Count);
+        }
+
+        _batch.Clear();
+        _batchBytes = 0;
+        return sent;
     }
 
     /// <summary>
@@ -205,6 +263,7 @@ internal sealed class BrokerConnection : IDisposable
     private void Lose()
     {
         var wasConnected = IsConnected;
+        Flush();
         _owner.OnClosing(this);
         if (_monitor is not null)
         {

@@ -67,4 +67,13 @@ internal sealed class BrokerConnections : IReadOnlyList<BrokerConnection>
     public IEnumerator<BrokerConnection> GetEnumerator() => _connections.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>Sends what each connection batched during the loop callback that just ended (loop thread).</summary>
+    public void Flush()
+    {
+        foreach (var connection in this)
+        {
+            connection.Flush();
+        }
+    }
 }

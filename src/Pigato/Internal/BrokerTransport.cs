@@ -31,6 +31,9 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     private PigatoMessageKind _current;
     private bool _currentCompact;
 
+    /// <summary>Where the v2 message being handled lies in the received frame (all of it, or one message of a batch).</summary>
+    private Range _currentRange;
+
     public BrokerTransport(NetMQSocket router, NetMQSocket? publisher, BrokerOptions options, Action<string, string, string?, Exception?> reportError)
     {
         _router = router;
@@ -213,7 +216,15 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 
         if (_frames.Count == 1 && CompactFrame.IsCompact(_frames[0]))
         {
-            HandleCompact(sender);
+            if (CompactCodec.IsBatch(_frames[0]))
+            {
+                HandleBatch(sender);
+            }
+            else
+            {
+                HandleCompact(sender, Range.All, _frames.Size);
+            }
+
             return;
         }
 
@@ -266,21 +277,55 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         }
     }
 
-    /// <summary>A v2 message: a request or a worker's reply (everything else stays v1).</summary>
-    private void HandleCompact(ReadOnlySpan<byte> sender)
+    /// <summary>
+    /// A batch of v2 messages: each handled in turn as if it had come alone (a batch inside a batch is refused). A
+    /// malformed length stops the batch there: what follows cannot be found.
+    /// </summary>
+    private void HandleBatch(ReadOnlySpan<byte> sender)
+    {
+        var frame = _frames[0];
+        if (frame[2] != 0)
+        {
+            Core.InvalidMessage(sender, PigatoErrorCodes.MessageType);
+            return;
+        }
+
+        var at = CompactFrame.HeaderLength;
+        while (at < frame.Length)
+        {
+            if (!CompactFrame.TryReadField(frame, ref at, out var message))
+            {
+                Core.InvalidMessage(sender, PigatoErrorCodes.MessageLength);
+                return;
+            }
+
+            var length = message.GetOffsetAndLength(frame.Length).Length;
+            if (CompactCodec.IsBatch(frame[message]))
+            {
+                Core.InvalidMessage(sender, PigatoErrorCodes.MessageType);
+                continue;
+            }
+
+            HandleCompact(sender, message, length);
+        }
+    }
+
+    /// <summary>A v2 message (<paramref name="range"/> of the frame, <paramref name="size"/> bytes): a request or a worker's reply (everything else stays v1).</summary>
+    private void HandleCompact(ReadOnlySpan<byte> sender, Range range, int size)
     {
         var core = Core;
-        var message = CompactCodec.ForBroker(_frames[0]);
+        var message = CompactCodec.ForBroker(_frames[0][range]);
         _current = message.Kind;
         _currentCompact = true;
-        var oversized = _frames.Size > _maxMessageSize;
+        _currentRange = range;
+        var oversized = size > _maxMessageSize;
         switch (message.Kind)
         {
             case PigatoMessageKind.ClientRequest:
-                core.ClientRequest(sender, message.Service, message.Rid, message.Data, message.Options, _frames.Size, compact: true);
+                core.ClientRequest(sender, message.Service, message.Rid, message.Data, message.Options, size, compact: true);
                 break;
             case PigatoMessageKind.WorkerPartialReply or PigatoMessageKind.WorkerFinalReply or PigatoMessageKind.WorkerReject when oversized:
-                core.WorkerOversized(sender, message.ClientId, message.Rid, _frames.Size);
+                core.WorkerOversized(sender, message.ClientId, message.Rid, size);
                 break;
             case PigatoMessageKind.WorkerPartialReply:
             case PigatoMessageKind.WorkerFinalReply:
@@ -292,7 +337,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
             default:
                 if (oversized)
                 {
-                    core.Oversized(sender, _frames.Size);
+                    core.Oversized(sender, size);
                 }
                 else
                 {
@@ -304,7 +349,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     }
 
     /// <summary>The worker's reply being handled, whichever framing it came in.</summary>
-    private MessageFields CurrentReply() => _currentCompact ? CompactCodec.ForBroker(_frames[0]) : new MessageFields
+    private MessageFields CurrentReply() => _currentCompact ? CompactCodec.ForBroker(_frames[0][_currentRange]) : new MessageFields
     {
         Kind = _current,
         ClientId = _frames[PigatoFrames.WorkerReplyClient],

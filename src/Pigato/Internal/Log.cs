@@ -56,6 +56,9 @@ internal static partial class Log
     [LoggerMessage(EventId = PigatoLogEvents.Connection, EventName = "Connection", Level = LogLevel.Information, Message = "{Actor} {Id}: {What}")]
     public static partial void Connection(ILogger logger, string actor, string id, string what);
 
+    [LoggerMessage(EventId = PigatoLogEvents.BatchNotSent, EventName = "BatchNotSent", Level = LogLevel.Warning, Message = "{Actor} {Id}: {Count} messages could not be queued towards the broker (its send queue stayed full)")]
+    public static partial void BatchNotSent(ILogger logger, string actor, string id, int count);
+
     [LoggerMessage(EventId = PigatoLogEvents.HandlerFailed, EventName = "HandlerFailed", Level = LogLevel.Error, Message = "Handler of service {Service} failed on request {Rid}")]
     public static partial void HandlerFailed(ILogger logger, string service, string rid, Exception exception);
 

@@ -55,6 +55,24 @@ public class CompactCodecTests
     }
 
     [Fact]
+    public void ABatch_ReadsBackMessageByMessage()
+    {
+        Field.Array[0, 20].Sample(messages =>
+        {
+            var frame = CompactCodec.Batch(messages);
+            Assert.True(CompactCodec.IsBatch(frame));
+            var read = new List<byte[]>();
+            for (var at = CompactFrame.HeaderLength; at < frame.Length;)
+            {
+                Assert.True(CompactFrame.TryReadField(frame, ref at, out var message));
+                read.Add(frame[message]);
+            }
+
+            Assert.Equal(messages, read);
+        });
+    }
+
+    [Fact]
     public void AMessage_IsOnlyValid_ForTheSideThatReceivesIt()
     {
         var request = CompactCodec.ClientRequest("echo"u8.ToArray(), "r"u8.ToArray(), "1"u8.ToArray(), default);

@@ -30,6 +30,28 @@ internal static class CompactCodec
     public static byte[] WorkerReply(MessageType type, ReadOnlyMemory<byte> clientId, ReadOnlyMemory<byte> rid, bool error, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options) =>
         Encode((byte)(WorkerSide | (byte)type), error ? ErrorStatus : (byte)0, options.Span, 3, clientId.Span, rid.Span, data.Span);
 
+    /// <summary>Several v2 messages in one frame (kind <see cref="CompactFrame.BatchKind"/>): each is a field.</summary>
+    public static byte[] Batch(IReadOnlyList<byte[]> messages)
+    {
+        var length = CompactFrame.HeaderLength;
+        foreach (var message in messages)
+        {
+            length += CompactFrame.FieldLength(message.Length);
+        }
+
+        var frame = new byte[length];
+        var at = CompactFrame.WriteHeader(frame, CompactFrame.BatchKind, 0);
+        foreach (var message in messages)
+        {
+            at += CompactFrame.WriteField(frame.AsSpan(at), message);
+        }
+
+        return frame;
+    }
+
+    /// <summary>True for a batch frame (it may still be malformed).</summary>
+    public static bool IsBatch(ReadOnlySpan<byte> frame) => CompactFrame.IsCompact(frame) && frame[1] == CompactFrame.BatchKind;
+
     /// <summary>Decodes a v2 frame received by a broker.</summary>
     public static MessageFields ForBroker(ReadOnlySpan<byte> frame)
     {

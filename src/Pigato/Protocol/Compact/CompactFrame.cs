@@ -15,6 +15,9 @@ internal static class CompactFrame
     /// <summary>Bit 7 of the kind byte: the message is on the worker side (v1's <c>W</c>).</summary>
     public const byte WorkerSide = 0x80;
 
+    /// <summary>The kind of a batch: every field is a whole v2 message (never a batch itself), sent by a .NET client or worker.</summary>
+    public const byte BatchKind = 0x00;
+
     /// <summary>Most fields a message carries.</summary>
     public const int MaxFields = 5;
 
@@ -77,6 +80,20 @@ internal static class CompactFrame
         var frame = new byte[Measure(fields)];
         Write(frame, kind, flags, fields);
         return frame;
+    }
+
+    /// <summary>Reads the length-prefixed field at <paramref name="at"/> (moved past it); false when malformed (a batch's messages).</summary>
+    public static bool TryReadField(ReadOnlySpan<byte> frame, ref int at, out Range field)
+    {
+        field = default;
+        if (!TryReadVarint(frame[at..], out var length, out var used) || length > (uint)(frame.Length - at - used))
+        {
+            return false;
+        }
+
+        field = new Range(at + used, at + used + (int)length);
+        at += used + (int)length;
+        return true;
     }
 
     /// <summary>True when <paramref name="frame"/> is a v2 frame at all (its first byte); it may still be malformed.</summary>
