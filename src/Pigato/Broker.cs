@@ -169,14 +169,21 @@ public sealed class Broker : IAsyncDisposable
         _transport.Core = _core;
         var transport = _transport;
         var core = _core;
-        if (_store is { } writer)
+        if (_store is not null)
         {
             var restored = core.Restore(stored);
             _metrics.Restored(restored, takenOver: false);
             Log.StoreOpened(_logger, store!.Description, restored);
-            // What one wake-up of the loop made durable or ended is written in one transaction.
-            loop.AfterEach = writer.Commit;
         }
+
+        // After every callback of the loop: the v2 messages it made leave in one frame per peer, then what it made
+        // durable or ended is written in one transaction.
+        var writer = _store;
+        loop.AfterEach = writer is null ? transport.SendBatches : () =>
+        {
+            transport.SendBatches();
+            writer.Commit();
+        };
 
         _router.ReceiveReady += (_, _) => loop.Guard(transport.ReceiveWaiting);
         loop.Add(_router);
@@ -233,6 +240,7 @@ public sealed class Broker : IAsyncDisposable
             // Replies already on their way (a worker that drained just before) still reach their clients.
             transport.Drain(ShutdownDrainLimit, ShutdownQuietPeriod);
             core.Shutdown();
+            transport.SendBatches(); // now: the socket closes as soon as this returns
         }).WaitAsync(cancellationToken).ConfigureAwait(false);
         await ReleaseAsync().ConfigureAwait(false);
         Log.Stopped(_logger, Name);

@@ -37,7 +37,24 @@ public sealed partial class Client : IBrokerConnectionOwner
     {
         if (frames.Count == 1 && CompactFrame.IsCompact(frames[0]))
         {
-            OnReply(connection, CompactCodec.ForClient(frames[0]));
+            var frame = frames[0];
+            if (!CompactCodec.IsBatch(frame))
+            {
+                OnReply(connection, CompactCodec.ForClient(frame));
+                return;
+            }
+
+            var batch = new CompactBatchReader(frame);
+            while (batch.MoveNext())
+            {
+                OnReply(connection, CompactCodec.ForClient(frame[batch.Current]));
+            }
+
+            if (batch.Malformed)
+            {
+                RaiseError(PigatoErrorCodes.MessageLength, "Malformed batch from the broker: the rest of it ignored.");
+            }
+
             return;
         }
 

@@ -29,14 +29,22 @@ public sealed partial class Worker : IBrokerConnectionOwner
     {
         if (frames.Count == 1 && CompactFrame.IsCompact(frames[0]))
         {
-            var request = CompactCodec.ForWorker(frames[0]);
-            if (request.Kind == PigatoMessageKind.Request)
+            var frame = frames[0];
+            if (!CompactCodec.IsBatch(frame))
             {
-                OnRequest(connection, request);
+                OnCompactRequest(connection, frame);
+                return;
             }
-            else
+
+            var batch = new CompactBatchReader(frame);
+            while (batch.MoveNext())
             {
-                RaiseError(request.Error!, "Malformed message from the broker ignored.");
+                OnCompactRequest(connection, frame[batch.Current]);
+            }
+
+            if (batch.Malformed)
+            {
+                RaiseError(PigatoErrorCodes.MessageLength, "Malformed batch from the broker: the rest of it ignored.");
             }
 
             return;
@@ -76,6 +84,20 @@ public sealed partial class Worker : IBrokerConnectionOwner
             default:
                 RaiseError(decoded.Error!, "Malformed message from the broker ignored.");
                 break;
+        }
+    }
+
+    /// <summary>A v2 request (alone or from a batch; a batch inside it is refused like any other kind).</summary>
+    private void OnCompactRequest(BrokerConnection connection, ReadOnlySpan<byte> message)
+    {
+        var request = CompactCodec.ForWorker(message);
+        if (request.Kind == PigatoMessageKind.Request)
+        {
+            OnRequest(connection, request);
+        }
+        else
+        {
+            RaiseError(request.Error!, "Malformed message from the broker ignored.");
         }
     }
 

@@ -154,6 +154,26 @@ public class CompactFramingTests
     }
 
     [Fact]
+    public async Task Broker_BatchesWhatOneCallbackMakesForAPeer_BothWays()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        using var worker = await RegisterAsync(harness, "v2-worker", "{\"concurrency\":5,\"v\":2}");
+        using var client = RawSocket.Dealer(harness.Endpoint, "v2-client");
+
+        // Two requests in one frame are dispatched in one callback: they reach the worker in one batch.
+        client.Send(Batch(V2(ClientRequest, 0, "echo", "r1", "1"), V2(ClientRequest, 0, "echo", "r2", "2")));
+        Assert.Equal(
+            Batch(V2(WorkerRequest, 0, "v2-client", "echo", "r1", "1"), V2(WorkerRequest, 0, "v2-client", "echo", "r2", "2")),
+            worker.ReceiveWhere(f => f.Length == 1 && f[0][0] == 0x02, "the batch of requests")[0]);
+
+        worker.Send(Batch(V2(WorkerPartial, 0, "v2-client", "r1", "\"p\""), V2(WorkerFinal, 0, "v2-client", "r1", "1"), V2(WorkerFinal, 0, "v2-client", "r2", "2")));
+        Assert.Equal(
+            Batch(V2(ClientPartial, 0, "r1", "\"p\""), V2(ClientFinal, 0, "r1", "1"), V2(ClientFinal, 0, "r2", "2")),
+            client.ReceiveWhere(f => f.Length == 1 && f[0][0] == 0x02, "the batch of replies")[0]);
+        await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()).TrackedRequests == 0, "both requests ended");
+    }
+
+    [Fact]
     public async Task Batch_WithABadMessage_ReportsIt_AndHandlesTheOthers_ButStopsAtABadLength()
     {
         await using var harness = await PigatoHarness.StartAsync();

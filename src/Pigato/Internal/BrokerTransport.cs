@@ -31,6 +31,12 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     private PigatoMessageKind _current;
     private bool _currentCompact;
 
+    private readonly PeerBatches _batches = new();
+    private readonly List<PeerBatch> _sending = [];
+
+    /// <summary>Outcomes of batches sent in the middle of a core call (before another message to the same peer), told to the core after it.</summary>
+    private readonly List<(byte[] Identity, SendResult Result, int Messages)> _outcomes = [];
+
     /// <summary>Where the v2 message being handled lies in the received frame (all of it, or one message of a batch).</summary>
     private Range _currentRange;
 
@@ -62,7 +68,43 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         }
     }
 
-    public int DiscardQueued(ReadOnlySpan<byte> identity) => _writer.Discard(identity);
+    public int DiscardQueued(ReadOnlySpan<byte> identity)
+    {
+        var dropped = 0;
+        if (_batches.TryTake(identity, out var batch))
+        {
+            dropped = batch.Messages.Count;
+            _batches.Return(batch);
+        }
+
+        return dropped + _writer.Discard(identity);
+    }
+
+    /// <summary>
+    /// Sends the batches the callback made (one frame per peer) and tells the core what became of each: a worker whose
+    /// pipe is full is busy, a peer that is gone or too slow is handled as for any message. Runs after every loop callback.
+    /// </summary>
+    public void SendBatches()
+    {
+        // What the core does about one outcome (a worker gone: its requests to another) may batch more: sent in the next round.
+        for (var round = 0; round < 8 && !(_batches.IsEmpty && _outcomes.Count == 0); round++)
+        {
+            _batches.TakeAll(_sending);
+            foreach (var batch in _sending)
+            {
+                _outcomes.Add((batch.Identity, SendBatch(batch), batch.Messages.Count));
+                _batches.Return(batch);
+            }
+
+            _sending.Clear();
+            var outcomes = _outcomes.ToArray();
+            _outcomes.Clear();
+            foreach (var (identity, result, messages) in outcomes)
+            {
+                Settle(identity, result, messages);
+            }
+        }
+    }
 
     /// <summary>Handles the messages waiting on the ROUTER (a bounded number per wake-up, so timers and commands keep their turn).</summary>
     public void ReceiveWaiting()
@@ -85,6 +127,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         while (Stopwatch.GetTimestamp() < deadline && _frames.TryReceive(_router, quiet))
         {
             HandleReceived();
+            SendBatches();
         }
     }
 
@@ -92,16 +135,13 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 
     public SendResult SendRequest(BrokerWorker worker, BrokerRequest request)
     {
-        _writer.Write(worker.Identity, true);
         if (worker.Compact)
         {
-            _writer.Write(CompactCodec.WorkerRequest(request.ClientId, request.Service.NameBytes, request.RidBytes, request.Data, request.Options), false);
-        }
-        else
-        {
-            PigatoEncoder.WorkerRequest(_writer, request.ClientId, request.Service.NameBytes, request.RidBytes, request.Data, request.Options);
+            return Batched(worker.Identity, CompactCodec.WorkerRequest(request.ClientId, request.Service.NameBytes, request.RidBytes, request.Data, request.Options));
         }
 
+        Begin(worker.Identity);
+        PigatoEncoder.WorkerRequest(_writer, request.ClientId, request.Service.NameBytes, request.RidBytes, request.Data, request.Options);
         return End();
     }
 
@@ -118,7 +158,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         }
 
         var writer = _writer;
-        writer.Write(request.ReplyTo!, true);
+        Begin(request.ReplyTo!);
         writer.Write(PigatoFrames.Client, true);
         writer.Forward(ref _frames.Frame(PigatoFrames.Type), true);
         writer.Write(ReadOnlyMemory<byte>.Empty, true);
@@ -157,7 +197,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     public bool SendHelloAnswer(ReadOnlySpan<byte> clientId, bool compact)
     {
         _writer.Advisory = true;
-        _writer.Write(clientId.ToArray(), true);
+        Begin(clientId.ToArray());
         PigatoEncoder.Hello(_writer, compact ? PigatoFrames.CompactVersion : PigatoFrames.EmptyObject);
         return Delivered(End());
     }
@@ -165,14 +205,14 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     public bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request)
     {
         _writer.Advisory = true;
-        _writer.Write(worker.Identity, true);
+        Begin(worker.Identity);
         PigatoEncoder.WorkerRequestHeartbeat(_writer, request.ClientId, request.RidBytes);
         return Delivered(End());
     }
 
     public bool SendReadyAnswer(BrokerWorker worker)
     {
-        _writer.Write(worker.Identity, true);
+        Begin(worker.Identity);
         PigatoEncoder.WorkerReadyAnswer(_writer, worker.Compact);
         return Delivered(End());
     }
@@ -284,29 +324,22 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     private void HandleBatch(ReadOnlySpan<byte> sender)
     {
         var frame = _frames[0];
-        if (frame[2] != 0)
+        var batch = new CompactBatchReader(frame);
+        while (batch.MoveNext())
         {
-            Core.InvalidMessage(sender, PigatoErrorCodes.MessageType);
-            return;
-        }
-
-        var at = CompactFrame.HeaderLength;
-        while (at < frame.Length)
-        {
-            if (!CompactFrame.TryReadField(frame, ref at, out var message))
-            {
-                Core.InvalidMessage(sender, PigatoErrorCodes.MessageLength);
-                return;
-            }
-
-            var length = message.GetOffsetAndLength(frame.Length).Length;
+            var message = batch.Current;
             if (CompactCodec.IsBatch(frame[message]))
             {
                 Core.InvalidMessage(sender, PigatoErrorCodes.MessageType);
                 continue;
             }
 
-            HandleCompact(sender, message, length);
+            HandleCompact(sender, message, message.GetOffsetAndLength(frame.Length).Length);
+        }
+
+        if (batch.Malformed)
+        {
+            Core.InvalidMessage(sender, PigatoErrorCodes.MessageLength);
         }
     }
 
@@ -366,17 +399,76 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     /// <summary>A partial or final reply to a client, in its framing.</summary>
     private bool SendClientReply(ReadOnlySpan<byte> clientId, bool final, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, bool compact)
     {
-        _writer.Write(clientId.ToArray(), true);
         if (compact)
         {
-            _writer.Write(CompactCodec.ClientReply(final, rid, !PigatoDecoder.IsOkStatus(status), data, options), false);
-        }
-        else
-        {
-            PigatoEncoder.ClientReply(_writer, final, rid.ToArray(), status.ToArray(), data.ToArray(), options.ToArray());
+            return Delivered(Batched(clientId.ToArray(), CompactCodec.ClientReply(final, rid, !PigatoDecoder.IsOkStatus(status), data, options)));
         }
 
+        Begin(clientId.ToArray());
+        PigatoEncoder.ClientReply(_writer, final, rid.ToArray(), status.ToArray(), data.ToArray(), options.ToArray());
         return Delivered(End());
+    }
+
+    /// <summary>
+    /// A v2 message joins its peer's batch, sent after the callback (<see cref="SendBatches"/>); the outcome is then
+    /// <see cref="SendResult.Sent"/>, or the outcome of the whole batch when it filled up now. A large one goes alone.
+    /// </summary>
+    private SendResult Batched(byte[] identity, byte[] message)
+    {
+        if (message.Length >= PeerBatches.MaxBytes)
+        {
+            Begin(identity);
+            _writer.Write(message, false);
+            return End();
+        }
+
+        if (_batches.Add(identity, message) is not { } full)
+        {
+            return SendResult.Sent;
+        }
+
+        var result = SendBatch(full);
+        _batches.Return(full);
+        return result;
+    }
+
+    /// <summary>Starts a message to <paramref name="identity"/>: what waits in its batch goes first, so that the peer sees the order they were made in.</summary>
+    private void Begin(byte[] identity)
+    {
+        if (_batches.TryTake(identity, out var batch))
+        {
+            var advisory = _writer.Advisory;
+            _writer.Advisory = false;
+            _outcomes.Add((identity, SendBatch(batch), batch.Messages.Count));
+            _batches.Return(batch);
+            _writer.Advisory = advisory;
+        }
+
+        _writer.Write(identity, true);
+    }
+
+    private SendResult SendBatch(PeerBatch batch)
+    {
+        _writer.Write(batch.Identity, true);
+        _writer.Write(batch.Frame(), false);
+        return End();
+    }
+
+    /// <summary>Tells the core what became of a batch sent outside its calls.</summary>
+    private void Settle(byte[] identity, SendResult result, int messages)
+    {
+        switch (result)
+        {
+            case SendResult.Queued:
+                Core.PeerBacklogged(identity);
+                break;
+            case SendResult.Overflow:
+                Core.SlowConsumer(identity, messages);
+                break;
+            case SendResult.Unreachable:
+                Core.PeerGone(identity);
+                break;
+        }
     }
 
     /// <summary>A message over the size limit that is not a request (a request is refused by the core with an answer).</summary>
@@ -417,7 +509,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     private bool SendTo(byte[] identity, Encode encode, bool advisory)
     {
         _writer.Advisory = advisory;
-        _writer.Write(identity, true);
+        Begin(identity);
         encode(_writer);
         return Delivered(End());
     }

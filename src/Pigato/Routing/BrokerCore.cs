@@ -753,6 +753,15 @@ internal sealed class BrokerCore
         }
     }
 
+    /// <summary>Requests sent to a worker in a batch went into its outbound queue (its pipe is full): it takes nothing more until that drains.</summary>
+    public void PeerBacklogged(byte[] identity)
+    {
+        if (_workers.TryGet(identity, out var worker))
+        {
+            worker.Backlogged = true;
+        }
+    }
+
     /// <summary>A peer with messages waiting is gone: a worker's requests are re-queued or failed.</summary>
     public void PeerGone(byte[] identity)
     {

@@ -1,0 +1,93 @@
+using Pigato.Protocol.Compact;
+using Pigato.Routing;
+
+namespace Pigato.Internal;
+
+/// <summary>
+/// The v2 messages one broker callback makes for each v2 peer, kept to leave together in one frame per peer
+/// (<see cref="CompactCodec.Batch"/>) at the end of the callback, or as soon as a peer's batch is full. Loop thread only.
+/// </summary>
+internal sealed class PeerBatches
+{
+    /// <summary>A batch is sent once it holds this many bytes; a larger message goes alone.</summary>
+    public const int MaxBytes = 64 * 1024;
+
+    private const int MaxMessages = 512;
+    private const int MaxPooled = 64;
+
+    private readonly Dictionary<string, PeerBatch> _byPeer = new(StringComparer.Ordinal);
+    private readonly List<PeerBatch> _order = [];
+    private readonly Stack<PeerBatch> _pool = new();
+
+    /// <summary>True when nothing waits.</summary>
+    public bool IsEmpty => _order.Count == 0;
+
+    /// <summary>Adds a message for <paramref name="identity"/>; returns that peer's batch, taken, when it is full.</summary>
+    public PeerBatch? Add(byte[] identity, byte[] message)
+    {
+        if (!PeerKey.TryGet(_byPeer, identity, out var batch))
+        {
+            batch = _pool.Count > 0 ? _pool.Pop() : new PeerBatch();
+            batch.Identity = identity;
+            _byPeer.Add(PeerKey.Of(identity), batch);
+            _order.Add(batch);
+        }
+
+        batch.Messages.Add(message);
+        batch.Bytes += message.Length;
+        return batch.Bytes >= MaxBytes || batch.Messages.Count >= MaxMessages ? Take(batch) : null;
+    }
+
+    /// <summary>Takes what waits for <paramref name="identity"/>, if anything.</summary>
+    public bool TryTake(ReadOnlySpan<byte> identity, out PeerBatch batch)
+    {
+        if (_order.Count == 0 || !PeerKey.TryGet(_byPeer, identity, out batch!))
+        {
+            batch = null!;
+            return false;
+        }
+
+        Take(batch);
+        return true;
+    }
+
+    /// <summary>Takes every batch waiting, oldest first, into <paramref name="batches"/>.</summary>
+    public void TakeAll(List<PeerBatch> batches)
+    {
+        batches.AddRange(_order);
+        _order.Clear();
+        _byPeer.Clear();
+    }
+
+    /// <summary>A batch that was sent (or dropped) goes back to the pool.</summary>
+    public void Return(PeerBatch batch)
+    {
+        batch.Messages.Clear();
+        batch.Bytes = 0;
+        batch.Identity = [];
+        if (_pool.Count < MaxPooled)
+        {
+            _pool.Push(batch);
+        }
+    }
+
+    private PeerBatch Take(PeerBatch batch)
+    {
+        _byPeer.Remove(PeerKey.Of(batch.Identity));
+        _order.Remove(batch);
+        return batch;
+    }
+}
+
+/// <summary>The messages waiting for one peer.</summary>
+internal sealed class PeerBatch
+{
+    public byte[] Identity { get; set; } = [];
+
+    public List<byte[]> Messages { get; } = [];
+
+    public int Bytes { get; set; }
+
+    /// <summary>The frame to send: the message itself when alone, else a batch frame.</summary>
+    public byte[] Frame() => Messages.Count == 1 ? Messages[0] : CompactCodec.Batch(Messages);
+}
