@@ -218,7 +218,7 @@ public sealed partial class Client : IBrokerConnectionOwner
         request.Connection = null;
         request.Attempt++;
         request.Frames = request.Frames! with { Options = JsonFrame.WithFields(request.Frames.Options, ("attempt", request.Attempt), ("firstRid", request.FirstRid)) };
-        _pending[request.Rid] = request;
+        _pending.Add(request);
         if (request.IsCompleted)
         {
             // Cancelled meanwhile, under the old id: do not leave the new id behind.

@@ -148,7 +148,7 @@ public sealed partial class Client
             return;
         }
 
-        _pending[request.Rid] = request;
+        _pending.Add(request);
         ActorMetrics.RequestSent(request.Service);
         if (cancellationToken.CanBeCanceled)
         {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Pigato.Internal;
 
@@ -18,7 +17,7 @@ public sealed partial class Client : IPigatoClient
     private readonly ILogger _logger;
     private readonly ConnectionSettings _connectionSettings;
     private readonly ActorLifecycle _lifecycle = new(nameof(Client));
-    private readonly ConcurrentDictionary<string, PendingRequest> _pending = new(StringComparer.Ordinal);
+    private readonly PendingTable _pending = new();
     private readonly BrokerConnections _connections = [];
     private ActorLoop? _loop;
     private volatile bool _stopping;
