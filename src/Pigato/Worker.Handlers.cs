@@ -11,6 +11,8 @@ public sealed partial class Worker
     private readonly SemaphoreSlim _replyCredits;
     private readonly Dictionary<string, WorkerReply> _active = new(StringComparer.Ordinal);
     private int _running;
+    private byte[]? _lastOptionsFrame;
+    private JsonElement _lastOptions;
     private volatile bool _draining;
     private volatile bool _stopping;
     private TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -81,9 +83,26 @@ public sealed partial class Worker
         }
 
         var data = request.Data.ToArray();
-        var options = JsonFrame.Parse(request.Options, keepInvalidAsText: false);
+        var options = ParseOptions(request.Options);
         Interlocked.Increment(ref _running);
         _ = Task.Run(() => RunHandlerAsync(reply, data, options));
+    }
+
+    /// <summary>
+    /// The request's options as JSON (loop thread). A client sends the same options with most of its requests, so the
+    /// last frame's parse is reused when the next is the same bytes (a parsed JsonElement is immutable: handlers may share it).
+    /// </summary>
+    private JsonElement ParseOptions(ReadOnlySpan<byte> frame)
+    {
+        if (_lastOptionsFrame is { } last && frame.SequenceEqual(last))
+        {
+            return _lastOptions;
+        }
+
+        var parsed = JsonFrame.Parse(frame, keepInvalidAsText: false);
+        _lastOptionsFrame = frame.ToArray();
+        _lastOptions = parsed;
+        return parsed;
     }
 
     private async Task RunHandlerAsync(WorkerReply reply, byte[] data, JsonElement options)

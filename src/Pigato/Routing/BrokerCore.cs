@@ -51,6 +51,8 @@ internal sealed class BrokerCore
     private readonly LogThrottle _leaveLog;
     private readonly TimeSpan _clientSilence;
     private readonly Dictionary<string, ClientPrincipal> _clientPrincipals = new(StringComparer.Ordinal);
+    private byte[]? _lastOptionsFrame;
+    private BrokerRequestOptions _lastOptions;
     private readonly RefusalLog _audit;
     private readonly DurationRecorder _durations = new();
     private readonly DateTimeOffset _startedAt;
@@ -206,7 +208,7 @@ internal sealed class BrokerCore
             return;
         }
 
-        var parsed = BrokerRequestOptions.Parse(options);
+        var parsed = ParseOptions(options);
         if (parsed.Persist)
         {
             if (_requests.TryGetDurable(rid, out var held))
@@ -257,6 +259,19 @@ internal sealed class BrokerCore
 
         _metrics?.Received();
         DispatchPending();
+    }
+
+    /// <summary>A request's options; a client sends the same ones with most requests, so the last frame's parse is reused for the same bytes.</summary>
+    private BrokerRequestOptions ParseOptions(ReadOnlySpan<byte> options)
+    {
+        if (_lastOptionsFrame is { } last && options.SequenceEqual(last))
+        {
+            return _lastOptions;
+        }
+
+        _lastOptions = BrokerRequestOptions.Parse(options);
+        _lastOptionsFrame = options.ToArray();
+        return _lastOptions;
     }
 
     /// <summary>
