@@ -96,7 +96,8 @@ internal static class NativeLeanRoles
         var client = NativeZmq.Socket(context, NativeZmq.Dealer, Encoding.UTF8.GetBytes("zmq-" + Guid.NewGuid().ToString("N")));
         NativeZmq.Connect(client, endpoint);
         var data = Encoding.UTF8.GetBytes("\"" + new string('x', size) + "\"");
-        Run(client, data, Math.Min(count, 5_000), Math.Min(inFlight, 100));
+        var (warmUp, warmUpInFlight) = Load.WarmUp(count, inFlight);
+        Run(client, data, warmUp, warmUpInFlight);
         await RoleHost.ServeLoadAsync(() => Task.FromResult(Run(client, data, count, mode == "latency" ? 1 : inFlight)));
         NativeZmq.Close(client);
         NativeZmq.Terminate(context);

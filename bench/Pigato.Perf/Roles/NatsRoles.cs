@@ -31,7 +31,8 @@ internal static class NatsRoles
         await nats.ConnectAsync();
         var payload = new byte[size];
         Func<Task> request = async () => await nats.RequestAsync<byte[], byte[]>(subject, payload);
-        await Load.ThroughputAsync(request, Math.Min(count, 5_000), Math.Min(inFlight, 100));
+        var (warmUp, warmUpInFlight) = Load.WarmUp(count, inFlight);
+        await Load.ThroughputAsync(request, warmUp, warmUpInFlight);
         await RoleHost.ServeLoadAsync(() => mode == "latency" ? Load.LatencyAsync(request, count) : Load.ThroughputAsync(request, count, inFlight));
         return 0;
     }

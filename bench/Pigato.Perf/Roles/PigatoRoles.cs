@@ -52,14 +52,17 @@ internal static class PigatoRoles
     /// <summary>Warms up, says ready, and on <c>go</c> runs the measured load and emits its result.</summary>
     public static async Task<int> ClientAsync(string endpoint, string service, string mode, int count, int inFlight, int size, string? curveServerKey = null)
     {
-        await using var client = new Client(new ClientOptions { Endpoints = endpoint.Split(','), CurveServerKey = curveServerKey, Framing = Framing });
+        // A stream of `count` partials may arrive faster than the counting loop reads them: the bound (ERR_SLOW_CONSUMER past
+        // MaxBufferedReplies) is not what this measures, so it is set to the whole stream.
+        await using var client = new Client(new ClientOptions { Endpoints = endpoint.Split(','), CurveServerKey = curveServerKey, Framing = Framing, MaxBufferedReplies = Math.Max(count, 10_000) });
         await client.StartAsync();
         var payload = new string('x', size);
         var persist = new RequestOptions { Persist = true };
         Func<Task> request = mode == "persist"
             ? () => client.RequestAsync<string>(service, payload, persist).AsTask()
             : () => client.RequestAsync<string>(service, payload).AsTask();
-        await Load.ThroughputAsync(request, Math.Min(count, 5_000), Math.Min(inFlight, 100));
+        var (warmUp, warmUpInFlight) = Load.WarmUp(count, inFlight);
+        await Load.ThroughputAsync(request, warmUp, warmUpInFlight);
         RoleHost.Emit(new { @event = "ready" });
         await RoleHost.ServeAsync(async command =>
         {

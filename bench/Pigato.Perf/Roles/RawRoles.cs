@@ -74,7 +74,8 @@ internal static class RawRoles
         client.Options.SendHighWatermark = 0;
         client.Connect(endpoint);
         var data = Encoding.UTF8.GetBytes("\"" + new string('x', size) + "\"");
-        Run(client, framing, data, Math.Min(count, 5_000), Math.Min(inFlight, 100));
+        var (warmUp, warmUpInFlight) = Load.WarmUp(count, inFlight);
+        Run(client, framing, data, warmUp, warmUpInFlight);
         await RoleHost.ServeLoadAsync(() => Task.FromResult(Run(client, framing, data, count, mode == "latency" ? 1 : inFlight)));
         return 0;
     }
