@@ -3,6 +3,7 @@ using NetMQ;
 using NetMQ.Monitoring;
 using NetMQ.Sockets;
 using Pigato.Protocol;
+using Pigato.Protocol.Compact;
 
 namespace Pigato.Internal;
 
@@ -20,11 +21,6 @@ internal sealed class BrokerConnection : IDisposable
 {
     private const int MaxMessagesPerWakeup = 4096;
 
-    /// <summary>A batch is sent once it holds this many bytes; a larger message goes alone.</summary>
-    private const int MaxBatchBytes = 64 * 1024;
-
-    /// <summary>... or this many messages.</summary>
-    private const int MaxBatchMessages = 512;
 
     private readonly ActorLoop _loop;
     private readonly IBrokerConnectionOwner _owner;
@@ -135,7 +131,7 @@ internal sealed class BrokerConnection : IDisposable
             return false;
         }
 
-        if (message.Length >= MaxBatchBytes)
+        if (message.Length >= CompactCodec.MaxBatchBytes)
         {
             Flush();
             _writer.Write(message, false);
@@ -144,7 +140,7 @@ internal sealed class BrokerConnection : IDisposable
 
         _batch.Add(message);
         _batchBytes += message.Length;
-        return _batchBytes < MaxBatchBytes && _batch.Count < MaxBatchMessages || Flush();
+        return _batchBytes < CompactCodec.MaxBatchBytes && _batch.Count < CompactCodec.MaxBatchMessages || Flush();
     }
 
     /// <summary>Sends the batch: one message alone, several in a batch frame. False when it could not be queued (its messages are lost: their requests time out).</summary>
@@ -158,7 +154,7 @@ internal sealed class BrokerConnection : IDisposable
         var sent = false;
         if (_writer is not null)
         {
-            _writer.Write(_batch.Count == 1 ? _batch[0] : Protocol.Compact.CompactCodec.Batch(_batch), false);
+            _writer.Write(_batch.Count == 1 ? _batch[0] : CompactCodec.Batch(_batch), false);
             sent = _writer.EndMessage();
         }
 

@@ -415,7 +415,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     /// </summary>
     private SendResult Batched(byte[] identity, byte[] message)
     {
-        if (message.Length >= PeerBatches.MaxBytes)
+        if (message.Length >= CompactCodec.MaxBatchBytes)
         {
             Begin(identity);
             _writer.Write(message, false);

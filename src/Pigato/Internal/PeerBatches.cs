@@ -9,10 +9,6 @@ namespace Pigato.Internal;
 /// </summary>
 internal sealed class PeerBatches
 {
-    /// <summary>A batch is sent once it holds this many bytes; a larger message goes alone.</summary>
-    public const int MaxBytes = 64 * 1024;
-
-    private const int MaxMessages = 512;
     private const int MaxPooled = 64;
 
     private readonly Dictionary<string, PeerBatch> _byPeer = new(StringComparer.Ordinal);
@@ -35,7 +31,7 @@ internal sealed class PeerBatches
 
         batch.Messages.Add(message);
         batch.Bytes += message.Length;
-        return batch.Bytes >= MaxBytes || batch.Messages.Count >= MaxMessages ? Take(batch) : null;
+        return batch.Bytes >= CompactCodec.MaxBatchBytes || batch.Messages.Count >= CompactCodec.MaxBatchMessages ? Take(batch) : null;
     }
 
     /// <summary>Takes what waits for <paramref name="identity"/>, if anything.</summary>

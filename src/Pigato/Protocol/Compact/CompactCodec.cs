@@ -12,6 +12,12 @@ internal static class CompactCodec
     /// <summary>Flag bit 1: the last field is the options JSON (absent: v1's empty options frame).</summary>
     public const byte HasOptions = 0x02;
 
+    /// <summary>A batch is sent once it holds this many bytes; a message this large goes alone.</summary>
+    public const int MaxBatchBytes = 64 * 1024;
+
+    /// <summary>... or this many messages.</summary>
+    public const int MaxBatchMessages = 512;
+
     private const byte WorkerSide = CompactFrame.WorkerSide;
 
     /// <summary>Client → broker request: service, rid, data, [opts].</summary>
