@@ -38,19 +38,13 @@ public sealed partial class Client : IBrokerConnectionOwner
         if (frames.Count == 1 && CompactFrame.IsCompact(frames[0]))
         {
             var frame = frames[0];
-            if (!CompactCodec.IsBatch(frame))
+            var messages = new CompactMessages(frame);
+            while (messages.MoveNext())
             {
-                OnReply(connection, CompactCodec.ForClient(frame));
-                return;
+                OnReply(connection, CompactCodec.ForClient(frame[messages.Current]));
             }
 
-            var batch = new CompactBatchReader(frame);
-            while (batch.MoveNext())
-            {
-                OnReply(connection, CompactCodec.ForClient(frame[batch.Current]));
-            }
-
-            if (batch.Malformed)
+            if (messages.Malformed)
             {
                 RaiseError(PigatoErrorCodes.MessageLength, "Malformed batch from the broker: the rest of it ignored.");
             }
@@ -68,7 +62,7 @@ public sealed partial class Client : IBrokerConnectionOwner
         switch (decoded.Kind)
         {
             case PigatoMessageKind.HelloAnswer:
-                connection.Compact = Options.Framing == Framing.Auto && Routing.WorkerStatus.Parse(frames[3]).Version >= 2;
+                connection.Compact = Options.Framing == Framing.Auto && Routing.WorkerStatus.Parse(frames[3]).SpeaksV2;
                 return;
             case PigatoMessageKind.Heartbeat:
                 return;

@@ -30,19 +30,13 @@ public sealed partial class Worker : IBrokerConnectionOwner
         if (frames.Count == 1 && CompactFrame.IsCompact(frames[0]))
         {
             var frame = frames[0];
-            if (!CompactCodec.IsBatch(frame))
+            var messages = new CompactMessages(frame);
+            while (messages.MoveNext())
             {
-                OnCompactRequest(connection, frame);
-                return;
+                OnCompactRequest(connection, frame[messages.Current]);
             }
 
-            var batch = new CompactBatchReader(frame);
-            while (batch.MoveNext())
-            {
-                OnCompactRequest(connection, frame[batch.Current]);
-            }
-
-            if (batch.Malformed)
+            if (messages.Malformed)
             {
                 RaiseError(PigatoErrorCodes.MessageLength, "Malformed batch from the broker: the rest of it ignored.");
             }
@@ -77,7 +71,7 @@ public sealed partial class Worker : IBrokerConnectionOwner
                 break;
             case PigatoMessageKind.ReadyAnswer:
                 // A Pigato for .NET broker that agrees to v2 says so in its answer; any other sends none.
-                connection.Compact = Options.Framing == Framing.Auto && frames.Count > 2 && Routing.WorkerStatus.Parse(frames[2]).Version >= 2;
+                connection.Compact = Options.Framing == Framing.Auto && frames.Count > 2 && Routing.WorkerStatus.Parse(frames[2]).SpeaksV2;
                 break;
             case PigatoMessageKind.Heartbeat:
                 break;
@@ -87,7 +81,7 @@ public sealed partial class Worker : IBrokerConnectionOwner
         }
     }
 
-    /// <summary>A v2 request (alone or from a batch; a batch inside it is refused like any other kind).</summary>
+    /// <summary>A v2 request (alone or from a batch; anything else, a batch inside it included, is refused).</summary>
     private void OnCompactRequest(BrokerConnection connection, ReadOnlySpan<byte> message)
     {
         var request = CompactCodec.ForWorker(message);
@@ -178,11 +172,11 @@ public sealed partial class Worker : IBrokerConnectionOwner
             limit = here + Math.Max(0, limit - Volatile.Read(ref _running));
         }
 
-        var version = ready && Options.Framing == Framing.Auto ? ",\"v\":2" : "";
+        var announceV2 = ready && Options.Framing == Framing.Auto;
         if (credential is not null)
         {
             var status = new System.Text.Json.Nodes.JsonObject { ["concurrency"] = limit, ["principal"] = credential.Principal, ["token"] = credential.Token };
-            if (version.Length > 0)
+            if (announceV2)
             {
                 status["v"] = 2;
             }
@@ -190,6 +184,6 @@ public sealed partial class Worker : IBrokerConnectionOwner
             return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(status, Internal.JsonObjectContext.Default.JsonObject);
         }
 
-        return Encoding.UTF8.GetBytes($"{{\"concurrency\":{limit}{(update ? ",\"update\":true" : "")}{version}}}");
+        return Encoding.UTF8.GetBytes($"{{\"concurrency\":{limit}{(update ? ",\"update\":true" : "")}{(announceV2 ? ",\"v\":2" : "")}}}");
     }
 }

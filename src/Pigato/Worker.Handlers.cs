@@ -11,8 +11,12 @@ public sealed partial class Worker
     private readonly SemaphoreSlim _replyCredits;
     private readonly Dictionary<string, WorkerReply> _active = new(StringComparer.Ordinal);
     private int _running;
-    private byte[]? _lastOptionsFrame;
-    private JsonElement _lastOptions;
+
+    /// <summary>
+    /// The requests' options as JSON (loop thread): a client sends the same options with most of its requests, so the last
+    /// frame's parse serves the same bytes (a parsed JsonElement is immutable: handlers may share it).
+    /// </summary>
+    private readonly LastParsed<JsonElement> _parsedOptions = new(static frame => JsonFrame.Parse(frame, keepInvalidAsText: false));
     private volatile bool _draining;
     private volatile bool _stopping;
     private TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -83,26 +87,9 @@ public sealed partial class Worker
         }
 
         var data = request.Data.ToArray();
-        var options = ParseOptions(request.Options);
+        var options = _parsedOptions.Parse(request.Options);
         Interlocked.Increment(ref _running);
         _ = Task.Run(() => RunHandlerAsync(reply, data, options));
-    }
-
-    /// <summary>
-    /// The request's options as JSON (loop thread). A client sends the same options with most of its requests, so the
-    /// last frame's parse is reused when the next is the same bytes (a parsed JsonElement is immutable: handlers may share it).
-    /// </summary>
-    private JsonElement ParseOptions(ReadOnlySpan<byte> frame)
-    {
-        if (_lastOptionsFrame is { } last && frame.SequenceEqual(last))
-        {
-            return _lastOptions;
-        }
-
-        var parsed = JsonFrame.Parse(frame, keepInvalidAsText: false);
-        _lastOptionsFrame = frame.ToArray();
-        _lastOptions = parsed;
-        return parsed;
     }
 
     private async Task RunHandlerAsync(WorkerReply reply, byte[] data, JsonElement options)

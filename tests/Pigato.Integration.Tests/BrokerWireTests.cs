@@ -8,10 +8,8 @@ public class BrokerWireTests
 {
     private static async Task<RawSocket> RegisterRawWorkerAsync(PigatoHarness harness, string id, string service, string concurrency = "{\"concurrency\":10}")
     {
-        var worker = RawSocket.Dealer(harness.Endpoint, id);
-        worker.Send("W", "1", service, concurrency);
-        Assert.Equal(["W", "1"], worker.ReceiveMatching(0, "W", "1"));
-        await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()).Workers > 0, "the broker registered the worker");
+        var (worker, answer) = await harness.RegisterRawWorkerAsync(id, service, concurrency);
+        Assert.Equal(["W", "1"], answer);
         return worker;
     }
 

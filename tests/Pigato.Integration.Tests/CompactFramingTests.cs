@@ -36,14 +36,8 @@ public class CompactFramingTests
     private static bool StartsWith(byte[][] frames, params string[] prefix) =>
         frames.Length >= prefix.Length && prefix.Select((p, i) => Encoding.UTF8.GetString(frames[i]) == p).All(x => x);
 
-    private static async Task<RawSocket> RegisterAsync(PigatoHarness harness, string id, string status)
-    {
-        var worker = RawSocket.Dealer(harness.Endpoint, id);
-        worker.Send("W", "1", "echo", status);
-        worker.ReceiveWhere(f => StartsWith(f, "W", "1"), "READY answer");
-        await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()).Workers > 0, "the broker registered the worker");
-        return worker;
-    }
+    private static async Task<RawSocket> RegisterAsync(PigatoHarness harness, string id, string status) =>
+        (await harness.RegisterRawWorkerAsync(id, "echo", status)).Worker;
 
     [Fact]
     public async Task Broker_AnswersAHello_AndAV2Ready_WithV2()

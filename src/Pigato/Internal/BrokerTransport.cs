@@ -35,7 +35,8 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     private readonly List<PeerBatch> _sending = [];
 
     /// <summary>Outcomes of batches sent in the middle of a core call (before another message to the same peer), told to the core after it.</summary>
-    private readonly List<(byte[] Identity, SendResult Result, int Messages)> _outcomes = [];
+    private List<(byte[] Identity, SendResult Result, int Messages)> _outcomes = [];
+    private List<(byte[] Identity, SendResult Result, int Messages)> _settling = [];
 
     /// <summary>Where the v2 message being handled lies in the received frame (all of it, or one message of a batch).</summary>
     private Range _currentRange;
@@ -97,12 +98,13 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
             }
 
             _sending.Clear();
-            var outcomes = _outcomes.ToArray();
-            _outcomes.Clear();
-            foreach (var (identity, result, messages) in outcomes)
+            (_settling, _outcomes) = (_outcomes, _settling);
+            foreach (var (identity, result, messages) in _settling)
             {
                 Settle(identity, result, messages);
             }
+
+            _settling.Clear();
         }
     }
 
@@ -186,13 +188,13 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     }
 
     public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply, bool compact) =>
-        SendClientReply(clientId, final: true, request.RidBytes, reply[0], reply[1], reply[2], compact);
+        SendClientReply(clientId.ToArray(), final: true, request.RidBytes, reply[0], reply[1], reply[2], compact);
 
     public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, bool compact) =>
-        SendClientReply(clientId, final: true, rid, PigatoFrames.StatusError.Span, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(code), PigatoFrames.BrokerOrigin.Span, compact);
+        SendClientReply(clientId.ToArray(), final: true, rid, PigatoFrames.StatusError.Span, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(code), PigatoFrames.BrokerOrigin.Span, compact);
 
     public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data, bool compact) =>
-        SendClientReply(clientId, final: true, rid, PigatoFrames.StatusOk.Span, data, PigatoFrames.BrokerOrigin.Span, compact);
+        SendClientReply(clientId.ToArray(), final: true, rid, PigatoFrames.StatusOk.Span, data, PigatoFrames.BrokerOrigin.Span, compact);
 
     public bool SendHelloAnswer(ReadOnlySpan<byte> clientId, bool compact)
     {
@@ -256,15 +258,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 
         if (_frames.Count == 1 && CompactFrame.IsCompact(_frames[0]))
         {
-            if (CompactCodec.IsBatch(_frames[0]))
-            {
-                HandleBatch(sender);
-            }
-            else
-            {
-                HandleCompact(sender, Range.All, _frames.Size);
-            }
-
+            HandleCompact(sender);
             return;
         }
 
@@ -318,26 +312,19 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     }
 
     /// <summary>
-    /// A batch of v2 messages: each handled in turn as if it had come alone (a batch inside a batch is refused). A
-    /// malformed length stops the batch there: what follows cannot be found.
+    /// A v2 frame: its message, or each message of a batch in turn as if it had come alone (a batch inside a batch is
+    /// refused by its kind). A malformed length stops the batch there: what follows cannot be found.
     /// </summary>
-    private void HandleBatch(ReadOnlySpan<byte> sender)
+    private void HandleCompact(ReadOnlySpan<byte> sender)
     {
         var frame = _frames[0];
-        var batch = new CompactBatchReader(frame);
-        while (batch.MoveNext())
+        var messages = new CompactMessages(frame);
+        while (messages.MoveNext())
         {
-            var message = batch.Current;
-            if (CompactCodec.IsBatch(frame[message]))
-            {
-                Core.InvalidMessage(sender, PigatoErrorCodes.MessageType);
-                continue;
-            }
-
-            HandleCompact(sender, message, message.GetOffsetAndLength(frame.Length).Length);
+            HandleCompact(sender, messages.Current, messages.Current.GetOffsetAndLength(frame.Length).Length);
         }
 
-        if (batch.Malformed)
+        if (messages.Malformed)
         {
             Core.InvalidMessage(sender, PigatoErrorCodes.MessageLength);
         }
@@ -397,14 +384,14 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         options.SequenceEqual(PigatoFrames.BrokerOrigin.Span) ? PigatoFrames.EmptyObject.Span : options;
 
     /// <summary>A partial or final reply to a client, in its framing.</summary>
-    private bool SendClientReply(ReadOnlySpan<byte> clientId, bool final, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, bool compact)
+    private bool SendClientReply(byte[] clientId, bool final, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, bool compact)
     {
         if (compact)
         {
-            return Delivered(Batched(clientId.ToArray(), CompactCodec.ClientReply(final, rid, !PigatoDecoder.IsOkStatus(status), data, options)));
+            return Delivered(Batched(clientId, CompactCodec.ClientReply(final, rid, !PigatoDecoder.IsOkStatus(status), data, options)));
         }
 
-        Begin(clientId.ToArray());
+        Begin(clientId);
         PigatoEncoder.ClientReply(_writer, final, rid.ToArray(), status.ToArray(), data.ToArray(), options.ToArray());
         return Delivered(End());
     }

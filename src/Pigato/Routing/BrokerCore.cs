@@ -51,8 +51,9 @@ internal sealed class BrokerCore
     private readonly LogThrottle _leaveLog;
     private readonly TimeSpan _clientSilence;
     private readonly Dictionary<string, ClientPrincipal> _clientPrincipals = new(StringComparer.Ordinal);
-    private byte[]? _lastOptionsFrame;
-    private BrokerRequestOptions _lastOptions;
+
+    /// <summary>A client sends the same options with most requests: the last frame's parse serves the same bytes.</summary>
+    private readonly LastParsed<BrokerRequestOptions> _lastOptions = new(BrokerRequestOptions.Parse);
     private readonly RefusalLog _audit;
     private readonly DurationRecorder _durations = new();
     private readonly DateTimeOffset _startedAt;
@@ -208,7 +209,7 @@ internal sealed class BrokerCore
             return;
         }
 
-        var parsed = ParseOptions(options);
+        var parsed = _lastOptions.Parse(options);
         if (parsed.Persist)
         {
             if (_requests.TryGetDurable(rid, out var held))
@@ -259,19 +260,6 @@ internal sealed class BrokerCore
 
         _metrics?.Received();
         DispatchPending();
-    }
-
-    /// <summary>A request's options; a client sends the same ones with most requests, so the last frame's parse is reused for the same bytes.</summary>
-    private BrokerRequestOptions ParseOptions(ReadOnlySpan<byte> options)
-    {
-        if (_lastOptionsFrame is { } last && options.SequenceEqual(last))
-        {
-            return _lastOptions;
-        }
-
-        _lastOptions = BrokerRequestOptions.Parse(options);
-        _lastOptionsFrame = options.ToArray();
-        return _lastOptions;
     }
 
     /// <summary>
@@ -396,25 +384,28 @@ internal sealed class BrokerCore
         Heard(clientId);
         if (parsed.Principal is { } principal)
         {
-            ClientAuth(clientId, System.Text.Encoding.UTF8.GetBytes(principal), System.Text.Encoding.UTF8.GetBytes(parsed.Token ?? ""));
+            Authenticate(clientId, principal, parsed.Token ?? "");
         }
 
-        _output.SendHelloAnswer(clientId, compact: parsed.Version >= 2 && _options.Framing == Framing.Auto);
+        _output.SendHelloAnswer(clientId, compact: parsed.SpeaksV2 && _options.Framing == Framing.Auto);
     }
 
     /// <summary>
     /// A .NET client's credential (once per connection): its principal is remembered for its identity when the token
     /// matches; a wrong one is logged and counted, and the client stays anonymous.
     /// </summary>
-    public void ClientAuth(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> principal, ReadOnlySpan<byte> token)
+    public void ClientAuth(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> principal, ReadOnlySpan<byte> token) =>
+        Authenticate(clientId, Utf8.Decode(principal), Utf8.Decode(token));
+
+    /// <summary>Remembers the principal a client proved for its identity; a wrong credential is logged and counted.</summary>
+    private void Authenticate(ReadOnlySpan<byte> clientId, string name, string token)
     {
         if (_permissions is not { } permissions)
         {
             return;
         }
 
-        var name = Utf8.Decode(principal);
-        if (permissions.Authenticate(name, Utf8.Decode(token)) is { } proven)
+        if (permissions.Authenticate(name, token) is { } proven)
         {
             _clientPrincipals[PeerKey.Of(clientId)] = new ClientPrincipal(proven) { LastHeard = _time.GetTimestamp() };
             return;
@@ -510,7 +501,7 @@ internal sealed class BrokerCore
         var entry = _dispatcher.ServiceFor(service);
         var worker = _workers.Add(identity, entry, parsed.Concurrency ?? DefaultWorkerConcurrency, _time.GetTimestamp());
         worker.Principal = principal;
-        worker.Compact = parsed.Version >= 2 && _options.Framing == Framing.Auto;
+        worker.Compact = parsed.SpeaksV2 && _options.Framing == Framing.Auto;
         if (_joinLog.TryTake(out var joinsNotLogged))
         {
             LogNotLogged("joined", joinsNotLogged);

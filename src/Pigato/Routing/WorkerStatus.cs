@@ -13,6 +13,9 @@ namespace Pigato.Routing;
 /// <param name="Version">The highest framing the peer speaks (2: docs/PROTOCOL-V2.md); 0 when it says nothing (v1 only).</param>
 internal readonly record struct WorkerStatus(int? Concurrency, bool Update, string? Principal = null, string? Token = null, int Version = 0)
 {
+    /// <summary>True when the peer announced the v2 framing.</summary>
+    public bool SpeaksV2 => Version >= 2;
+
     /// <summary>Reads the frame; a missing, empty or non-JSON frame tells nothing (a broken heartbeat still proves the worker alive).</summary>
     public static WorkerStatus Parse(ReadOnlySpan<byte> json) => Internal.JsonFrame.ReadObject(json, default(WorkerStatus), ReadProperty);
 

@@ -60,6 +60,19 @@ internal sealed class PigatoHarness : IAsyncDisposable
         return worker;
     }
 
+    /// <summary>
+    /// A raw DEALER registered as worker <paramref name="id"/> of <paramref name="service"/> with READY's status frame
+    /// <paramref name="status"/>, once the broker counts it; with the broker's READY answer. The caller disposes the socket.
+    /// </summary>
+    public async Task<(RawSocket Worker, string[] Answer)> RegisterRawWorkerAsync(string id, string service, string status)
+    {
+        var worker = RawSocket.Dealer(Endpoint, id);
+        worker.Send("W", "1", service, status);
+        var answer = worker.ReceiveMatching(0, "W", "1");
+        await Bounded.UntilAsync(async () => (await Broker.GetStatsAsync()).Workers > 0, "the broker registered the worker");
+        return (worker, answer);
+    }
+
     public async Task<Client> StartClientAsync(Func<ClientOptions, ClientOptions>? configure = null)
     {
         var options = new ClientOptions { Endpoint = Endpoint, HeartbeatInterval = Broker.Options.HeartbeatInterval, Liveness = 6 };

@@ -1,17 +1,23 @@
 namespace Pigato.Protocol.Compact;
 
-/// <summary>The messages of a batch frame (<see cref="CompactFrame.BatchKind"/>), in order, as ranges of the frame.</summary>
+/// <summary>
+/// The v2 messages of a received frame, in order, as ranges of it: the frame itself when it is one message, each of its
+/// fields when it is a batch (<see cref="CompactFrame.BatchKind"/>). A message that is itself a batch is handed on like
+/// any other: the side's decoder refuses its kind.
+/// </summary>
 /// <remarks>A malformed length (or a batch with flags) ends the reading with <see cref="Malformed"/> set: what follows cannot be found.</remarks>
-internal ref struct CompactBatchReader
+internal ref struct CompactMessages
 {
     private readonly ReadOnlySpan<byte> _frame;
+    private readonly bool _single;
     private int _at;
 
-    public CompactBatchReader(ReadOnlySpan<byte> frame)
+    public CompactMessages(ReadOnlySpan<byte> frame)
     {
         _frame = frame;
-        _at = CompactFrame.HeaderLength;
-        Malformed = frame.Length < CompactFrame.HeaderLength || frame[2] != 0;
+        _single = !CompactCodec.IsBatch(frame);
+        _at = _single ? 0 : CompactFrame.HeaderLength;
+        Malformed = !_single && frame[2] != 0;
     }
 
     /// <summary>The message just read.</summary>
@@ -25,6 +31,13 @@ internal ref struct CompactBatchReader
         if (Malformed || _at >= _frame.Length)
         {
             return false;
+        }
+
+        if (_single)
+        {
+            Current = Range.All;
+            _at = _frame.Length;
+            return true;
         }
 
         if (!CompactFrame.TryReadField(_frame, ref _at, out var message))
