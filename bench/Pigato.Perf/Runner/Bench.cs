@@ -10,8 +10,8 @@ internal static class Bench
     /// <summary>Why a system cannot run here, or null.</summary>
     public static string? Unavailable(string system) => system switch
     {
-        Scenario.NodeBroker or Scenario.NodeStack when InteropDirectory() is null => "Node.js PIGATO is not installed (run 'npm ci' in tests/interop)",
-        Scenario.NodeBroker or Scenario.NodeStack when !OnPath("node") => "node is not on PATH",
+        Scenario.NodeBroker or Scenario.NodeStack or Scenario.NodePeers when InteropDirectory() is null => "Node.js PIGATO is not installed (run 'npm ci' in tests/interop)",
+        Scenario.NodeBroker or Scenario.NodeStack or Scenario.NodePeers when !OnPath("node") => "node is not on PATH",
         Scenario.Nats when !OnPath("nats-server") => "nats-server is not installed (apt-get install nats-server)",
         Scenario.LeanZmq => Roles.NativeZmq.Unavailable,
         _ => null,
@@ -79,7 +79,7 @@ internal static class Bench
             foreach (var client in clients)
             {
                 await client.WaitForAsync("ready");
-                if (system == Scenario.NodeStack)
+                if (system is Scenario.NodeStack or Scenario.NodePeers)
                 {
                     await NodeFloodAsync(client, scenario, warmUp: true);
                 }
@@ -87,16 +87,20 @@ internal static class Bench
 
             // The failover scenario kills the first broker: measure the ones that survive.
             var measured = scenario.Mode == "failover" ? brokers.Skip(1).ToList() : brokers;
-            var statsBroker = measured[^1];
-            var brokerStats = system is Scenario.Pigato or Scenario.PigatoCurve or Scenario.Forwarder or Scenario.ForwarderRaw or Scenario.LeanRaw ? await statsBroker.StatsAsync() : (JsonElement?)null;
+            var roles = measured.Concat(workers).Concat(clients).Where(c => c.IsRole).ToList();
+            var statsBefore = await StatsAsync(roles);
             var cpuBefore = children.ToDictionary(c => c, c => c.Cpu);
             var results = scenario.Mode == "failover"
                 ? await FailoverAsync(clients, brokers[0])
                 : await Task.WhenAll(clients.Select(c => RunLoadAsync(c, system, scenario)));
             var cpuAfter = children.ToDictionary(c => c, c => c.Cpu);
-            var brokerStatsAfter = brokerStats is null ? (JsonElement?)null : await statsBroker.StatsAsync();
+            var statsAfter = await StatsAsync(roles);
 
             double Cpu(IEnumerable<Child> of) => of.Sum(c => (cpuAfter[c] - cpuBefore[c]).TotalSeconds);
+
+            // Allocations and GCs only where every process of the group is a role of ours (not node, nats-server).
+            long? Sum(List<Child> of, Func<JsonElement, long> read) =>
+                of.All(c => c.IsRole) ? of.Sum(c => read(statsAfter[c]) - read(statsBefore[c])) : null;
             return new Measurement(
                 scenario.Name,
                 label,
@@ -108,8 +112,10 @@ internal static class Bench
                 Cpu(measured),
                 Cpu(workers),
                 Cpu(clients),
-                brokerStats is null ? null : brokerStatsAfter!.Value.GetProperty("alloc").GetInt64() - brokerStats.Value.GetProperty("alloc").GetInt64(),
-                brokerStats is null ? null : Gcs(brokerStatsAfter!.Value) - Gcs(brokerStats.Value),
+                Sum(measured, Allocated),
+                Sum(workers, Allocated),
+                Sum(clients, Allocated),
+                (int?)Sum(measured, Gcs),
                 results.Sum(r => r.TryGetProperty("bytes", out var b) ? b.GetInt64() : 0),
                 results.Sum(r => r.TryGetProperty("failed", out var f) ? f.GetInt64() : 0));
         }
@@ -149,7 +155,16 @@ internal static class Bench
         }
     }
 
-    private static int Gcs(JsonElement stats) => stats.GetProperty("gc0").GetInt32() + stats.GetProperty("gc1").GetInt32() + stats.GetProperty("gc2").GetInt32();
+    private static long Allocated(JsonElement stats) => stats.GetProperty("alloc").GetInt64();
+
+    private static long Gcs(JsonElement stats) => stats.GetProperty("gc0").GetInt32() + stats.GetProperty("gc1").GetInt32() + stats.GetProperty("gc2").GetInt32();
+
+    /// <summary>Every role's <c>stats</c> line (allocated bytes, GC counts), asked of all at once.</summary>
+    private static async Task<Dictionary<Child, JsonElement>> StatsAsync(List<Child> roles)
+    {
+        var stats = await Task.WhenAll(roles.Select(r => r.StatsAsync()));
+        return roles.Zip(stats).ToDictionary(p => p.First, p => p.Second);
+    }
 
     private static Child Add(List<Child> children, Child child)
     {
@@ -164,10 +179,10 @@ internal static class Bench
             case Scenario.PigatoCurve:
                 var curve = Add(children, Child.Role(system + " broker", "broker-pigato", "tcp://127.0.0.1:0", Scenario.CurveKeys.SecretKey));
                 return (curve, (await curve.WaitForAsync("ready")).GetProperty("endpoint").GetString()!);
-            case Scenario.Pigato or Scenario.Forwarder or Scenario.ForwarderRaw or Scenario.LeanRaw:
+            case Scenario.Pigato or Scenario.NodePeers or Scenario.Forwarder or Scenario.ForwarderRaw or Scenario.LeanRaw:
                 var name = system switch
                 {
-                    Scenario.Pigato => "broker-pigato",
+                    Scenario.Pigato or Scenario.NodePeers => "broker-pigato",
                     Scenario.LeanRaw => "broker-lean",
                     _ => "broker-forwarder",
                 };
@@ -191,7 +206,7 @@ internal static class Bench
 
     private static Child StartWorker(string system, string endpoint) => system switch
     {
-        Scenario.NodeStack => Child.Start("node worker", "node", ["peer.js", "worker", endpoint, "echo"], InteropDirectory()),
+        Scenario.NodeStack or Scenario.NodePeers => Child.Start("node worker", "node", ["peer.js", "worker", endpoint, "echo"], InteropDirectory()),
         Scenario.Nats => Child.Role("nats responder", "nats-responder", endpoint, "echo"),
         Scenario.ForwarderRaw => Child.Role("raw worker", "worker-raw", endpoint, "pigato"),
         Scenario.LeanRaw => Child.Role("raw worker", "worker-raw", endpoint, "lean"),
@@ -205,7 +220,7 @@ internal static class Bench
         string[] load = [s.Mode, (s.Count / s.Clients).ToString(), Math.Max(1, s.InFlight / s.Clients).ToString(), s.Size.ToString()];
         return system switch
         {
-            Scenario.NodeStack => Child.Start("node client", "node", ["peer.js", "client", endpoint], InteropDirectory()),
+            Scenario.NodeStack or Scenario.NodePeers => Child.Start("node client", "node", ["peer.js", "client", endpoint], InteropDirectory()),
             Scenario.Nats => Child.Role("nats client", ["nats-client", endpoint, "echo", .. load]),
             Scenario.ForwarderRaw => Child.Role("raw client", ["client-raw", endpoint, "pigato", .. load]),
             Scenario.LeanRaw => Child.Role("raw client", ["client-raw", endpoint, "lean", .. load]),
@@ -230,7 +245,7 @@ internal static class Bench
 
     private static async Task<JsonElement> RunLoadAsync(Child client, string system, Scenario scenario)
     {
-        if (system == Scenario.NodeStack)
+        if (system is Scenario.NodeStack or Scenario.NodePeers)
         {
             return await NodeFloodAsync(client, scenario, warmUp: false);
         }

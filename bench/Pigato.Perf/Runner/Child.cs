@@ -12,13 +12,17 @@ internal sealed class Child : IAsyncDisposable
     private readonly Channel<JsonElement> _events = Channel.CreateUnbounded<JsonElement>();
     private readonly List<string> _errors = [];
 
-    private Child(string name, Process process)
+    private Child(string name, Process process, bool isRole)
     {
         Name = name;
         _process = process;
+        IsRole = isRole;
     }
 
     public string Name { get; }
+
+    /// <summary>A role of this program: it answers <c>stats</c> (allocations, GC counts).</summary>
+    public bool IsRole { get; }
 
     /// <summary>CPU time used so far (user + system).</summary>
     public TimeSpan Cpu
@@ -43,15 +47,17 @@ internal sealed class Child : IAsyncDisposable
         if (entry is not null && entry != perf)
         {
             string[] exec = ["exec", "--runtimeconfig", Path.ChangeExtension(entry.Location, ".runtimeconfig.json"), "--depsfile", Path.ChangeExtension(entry.Location, ".deps.json"), perf.Location, "role"];
-            return Start(name, "dotnet", [.. exec, .. args], null);
+            return Start(name, "dotnet", [.. exec, .. args], null, isRole: true);
         }
 
         var isDotnetHost = Path.GetFileNameWithoutExtension(self) == "dotnet";
         string[] prefix = isDotnetHost ? [perf.Location, "role"] : ["role"];
-        return Start(name, self, [.. prefix, .. args], null);
+        return Start(name, self, [.. prefix, .. args], null, isRole: true);
     }
 
-    public static Child Start(string name, string file, IEnumerable<string> args, string? workingDirectory)
+    public static Child Start(string name, string file, IEnumerable<string> args, string? workingDirectory) => Start(name, file, args, workingDirectory, isRole: false);
+
+    private static Child Start(string name, string file, IEnumerable<string> args, string? workingDirectory, bool isRole)
     {
         var start = new ProcessStartInfo(file)
         {
@@ -67,7 +73,7 @@ internal sealed class Child : IAsyncDisposable
         }
 
         start.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
-        var child = new Child(name, Process.Start(start) ?? throw new InvalidOperationException("cannot start " + file));
+        var child = new Child(name, Process.Start(start) ?? throw new InvalidOperationException("cannot start " + file), isRole);
         child._process.OutputDataReceived += (_, e) => child.OnLine(e.Data);
         child._process.ErrorDataReceived += (_, e) =>
         {

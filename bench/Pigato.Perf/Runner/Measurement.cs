@@ -12,7 +12,9 @@ internal sealed record Measurement(
     double BrokerCpuSeconds,
     double WorkersCpuSeconds,
     double ClientsCpuSeconds,
-    double? BrokerAllocatedBytes,
+    long? BrokerAllocatedBytes,
+    long? WorkersAllocatedBytes,
+    long? ClientsAllocatedBytes,
     int? BrokerGcs,
     long Bytes,
     long Failed = 0)

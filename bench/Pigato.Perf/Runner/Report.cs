@@ -16,7 +16,7 @@ internal static class Report
     {
         var rows = new List<string[]>
         {
-            new[] { "scenario", "system", "req/s (median)", "range", "p50 µs", "p99 µs", "max µs", "CPU s broker/workers/clients", "broker µs/req", "broker ns/frame", "broker B/req", "broker GCs" },
+            new[] { "scenario", "system", "req/s (median)", "range", "p50 µs", "p99 µs", "max µs", "CPU s broker/workers/clients", "broker µs/req", "broker ns/frame", "B/req broker/workers/clients", "broker GCs" },
         };
         foreach (var group in runs.GroupBy(r => (r.Scenario, r.System)))
         {
@@ -40,7 +40,7 @@ internal static class Report
                     Scenario.LeanRaw => $"{Median(group, r => r.BrokerUsPerRequest) * 1000 / LeanBrokerFramesPerRequest:0}",
                     _ => $"{Median(group, r => r.BrokerUsPerRequest) * 1000 / BrokerFramesPerRequest:0}",
                 },
-                group.All(r => r.BrokerAllocatedBytes is not null) ? $"{Median(group, r => r.BrokerAllocatedBytes!.Value / r.Requests):0}" : "",
+                $"{BytesPerRequest(group, r => r.BrokerAllocatedBytes)}/{BytesPerRequest(group, r => r.WorkersAllocatedBytes)}/{BytesPerRequest(group, r => r.ClientsAllocatedBytes)}",
                 group.All(r => r.BrokerGcs is not null) ? $"{Median(group, r => r.BrokerGcs!.Value):0}" : "",
             ]);
         }
@@ -68,6 +68,10 @@ internal static class Report
 
         return text.ToString();
     }
+
+    /// <summary>Median bytes allocated per request by one group of processes, or "–" where they are not ours to ask (node, nats-server).</summary>
+    private static string BytesPerRequest(IEnumerable<Measurement> runs, Func<Measurement, long?> allocated) =>
+        runs.All(r => allocated(r) is not null) ? $"{Median(runs, r => (double)allocated(r)!.Value / r.Requests):0}" : "–";
 
     private static double Median(IEnumerable<Measurement> runs, Func<Measurement, double> value)
     {

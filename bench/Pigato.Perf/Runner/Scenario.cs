@@ -38,6 +38,9 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
     public const string Forwarder = "forwarder";
     public const string NodeBroker = "node-broker";
     public const string NodeStack = "node";
+
+    /// <summary>PIGATO for Node.js client and worker through Pigato's broker (its PIGATO-frame path).</summary>
+    public const string NodePeers = "node-peers";
     public const string Nats = "nats";
 
     /// <summary>The minimal forwarder driven by raw-socket PIGATO peers: the ceiling of PIGATO's framing.</summary>
@@ -52,12 +55,12 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
     /// <summary>Every scenario of the issue; <paramref name="scale"/> divides the counts (quick and smoke modes).</summary>
     public static List<Scenario> All(int scale)
     {
-        string[] everyone = [Forwarder, Pigato, PigatoV1, NodeBroker, NodeStack, Nats, ForwarderRaw, LeanRaw, LeanZmq];
+        string[] everyone = [Forwarder, Pigato, PigatoV1, NodeBroker, NodeStack, NodePeers, Nats, ForwarderRaw, LeanRaw, LeanZmq];
         int N(int n) => Math.Max(n / scale, 100);
         return
         [
             new("1 throughput 3 B", "throughput", N(100_000), 1000, 3, 1, 1, [.. everyone, PigatoCurve]),
-            new("1 throughput 1 KiB", "throughput", N(100_000), 1000, 1024, 1, 1, [Forwarder, Pigato, PigatoV1, PigatoCurve, NodeBroker, Nats, ForwarderRaw, LeanRaw, LeanZmq]),
+            new("1 throughput 1 KiB", "throughput", N(100_000), 1000, 1024, 1, 1, [Forwarder, Pigato, PigatoV1, PigatoCurve, NodeBroker, NodePeers, Nats, ForwarderRaw, LeanRaw, LeanZmq]),
             new("2 latency 3 B", "latency", N(5_000), 1, 3, 1, 1, [.. everyone, PigatoCurve]),
             new("3 4 clients x 2 workers", "throughput", N(100_000), 1000, 3, 4, 2, [Forwarder, Pigato, PigatoV1, NodeBroker, Nats]),
             new("4 stream 1 KiB partials", "stream", N(100_000), 1, 1024, 1, 1, [Pigato, PigatoV1, NodeBroker]),
