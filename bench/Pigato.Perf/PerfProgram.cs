@@ -56,7 +56,7 @@ public static class PerfProgram
         var smoke = new Option<bool>("--smoke") { Description = "Tiny counts, Pigato and the forwarder only: proves the benchmark works (CI)." };
         var repeat = new Option<int>("--repeat") { Description = "Repetitions, interleaved between systems.", DefaultValueFactory = _ => 3 };
         var only = new Option<string[]>("--only") { Description = "Run only scenarios whose name contains one of these (e.g. --only latency throughput)." , AllowMultipleArgumentsPerToken = true };
-        var systems = new Option<string[]>("--systems") { Description = "Systems to include: forwarder pigato pigato-v1 pigato-curve node-broker node node-peers nats forwarder-raw lean-raw lean-zmq.", AllowMultipleArgumentsPerToken = true };
+        var systems = new Option<string[]>("--systems") { Description = "Systems to include: forwarder pigato pigato-v1 pigato-inline pigato-curve node-broker node node-peers nats forwarder-raw lean-raw lean-zmq.", AllowMultipleArgumentsPerToken = true };
         var json = new Option<FileInfo?>("--json") { Description = "Also write every run as JSON to this file." };
         var root = new RootCommand("Pigato's benchmark: Pigato against the transport ceiling, PIGATO for Node.js and NATS, in one run.")
         {

@@ -62,4 +62,7 @@ public static class PigatoLogEvents
 
     /// <summary>Warning: a batch of messages to the broker could not be queued (its send queue stayed full); their requests time out.</summary>
     public const int BatchNotSent = 1021;
+
+    /// <summary>Warning: a handler run inline (<see cref="WorkerOptions.RunHandlersInline"/>) held the worker's thread longer than 50 ms before its first await.</summary>
+    public const int InlineHandlerBlocked = 1022;
 }

@@ -5,10 +5,14 @@ using Pigato.Protocol.Compact;
 
 namespace Pigato;
 
-/// <summary>The worker's requests: running their handlers on the thread pool, sending their replies, draining at stop.</summary>
+/// <summary>The worker's requests: running their handlers (on the thread pool, or inline), sending their replies, draining at stop.</summary>
 public sealed partial class Worker
 {
+    /// <summary>An inline handler holding the loop longer than this before its first await is logged.</summary>
+    private static readonly long InlineBlockTicks = System.Diagnostics.Stopwatch.Frequency / 20;
+
     private readonly SemaphoreSlim _replyCredits;
+    private long _inlineBlockLoggedAt;
     private readonly Dictionary<string, WorkerReply> _active = new(StringComparer.Ordinal);
     private int _running;
 
@@ -25,9 +29,11 @@ public sealed partial class Worker
     private static readonly TimeSpan HandlerStopWait = TimeSpan.FromSeconds(5);
 
     /// <summary>Queues a partial reply, waiting for room when <see cref="WorkerOptions.MaxQueuedReplies"/> are queued.</summary>
+    /// <remarks>An inline handler leaves the worker's thread at its first partial: a stream never holds the loop.</remarks>
     internal async ValueTask QueueReplyAsync(WorkerReply reply, ReplyKind kind, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options, CancellationToken cancellationToken)
     {
         await _replyCredits.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var onLoop = _loop?.IsCurrent == true;
         if (!TryPost(() =>
         {
             _replyCredits.Release();
@@ -36,19 +42,27 @@ public sealed partial class Worker
         {
             _replyCredits.Release();
         }
+
+        if (onLoop)
+        {
+            await Task.Yield(); // no synchronization context here (RunInline lifted it): the handler goes on on the thread pool
+        }
     }
 
     /// <summary>Queues an ending reply (final, error, reject): those never wait, so a request always ends.</summary>
     internal void QueueReply(WorkerReply reply, ReplyKind kind, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options) => TryPost(() => SendReply(reply, kind, data, options));
 
-    /// <summary>Runs on the loop; false when the worker has stopped (the reply is moot: the broker already settled the request).</summary>
+    /// <summary>
+    /// Runs on the loop (at once when called there: a reply made by an inline handler, or a refusal); false when the worker
+    /// has stopped (the reply is moot: the broker already settled the request).
+    /// </summary>
     private bool TryPost(Action command)
     {
         try
         {
             if (_loop is { } loop)
             {
-                loop.Post(command);
+                loop.RunOrPost(command);
                 return true;
             }
         }
@@ -89,7 +103,40 @@ public sealed partial class Worker
         var data = request.Data.ToArray();
         var options = _parsedOptions.Parse(request.Options);
         Interlocked.Increment(ref _running);
-        _ = Task.Run(() => RunHandlerAsync(reply, data, options));
+        if (Options.RunHandlersInline)
+        {
+            RunInline(reply, data, options);
+        }
+        else
+        {
+            _ = Task.Run(() => RunHandlerAsync(reply, data, options));
+        }
+    }
+
+    /// <summary>
+    /// Runs a handler on the loop up to its first incomplete await. The poller's synchronization context is lifted meanwhile,
+    /// so that what follows that await continues on the thread pool, never back on the loop.
+    /// </summary>
+    private void RunInline(WorkerReply reply, byte[] data, JsonElement options)
+    {
+        var context = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(null);
+        var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            _ = RunHandlerAsync(reply, data, options);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(context);
+        }
+
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (now - startedAt > InlineBlockTicks && now - _inlineBlockLoggedAt > System.Diagnostics.Stopwatch.Frequency)
+        {
+            _inlineBlockLoggedAt = now;
+            Log.InlineHandlerBlocked(_logger, Service, reply.RequestId, System.Diagnostics.Stopwatch.GetElapsedTime(startedAt, now));
+        }
     }
 
     private async Task RunHandlerAsync(WorkerReply reply, byte[] data, JsonElement options)

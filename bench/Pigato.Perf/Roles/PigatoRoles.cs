@@ -8,6 +8,9 @@ internal static class PigatoRoles
     /// <summary>v1 when the runner says so (the pigato-v1 system), else the default: v2 between .NET peers.</summary>
     private static Framing Framing => Environment.GetEnvironmentVariable(Runner.Scenario.FramingVariable) == "v1" ? Framing.V1 : Framing.Auto;
 
+    /// <summary>On when the runner says so (the pigato-inline system).</summary>
+    private static bool RunHandlersInline => Environment.GetEnvironmentVariable(Runner.Scenario.InlineVariable) == "1";
+
     /// <summary>The broker; with <paramref name="curveSecretKey"/>, every connection is encrypted; <paramref name="store"/> keeps persist requests.</summary>
     public static async Task<int> BrokerAsync(string endpoint, string? curveSecretKey = null, string? store = null)
     {
@@ -22,7 +25,7 @@ internal static class PigatoRoles
     public static async Task<int> WorkerAsync(string endpoint, string service, string? curveServerKey = null)
     {
         // Several brokers come as one comma-separated argument.
-        await using var worker = new Worker(new WorkerOptions { Endpoints = endpoint.Split(','), Service = service, Concurrency = -1, CurveServerKey = curveServerKey, Framing = Framing }, async (data, reply, _) =>
+        await using var worker = new Worker(new WorkerOptions { Endpoints = endpoint.Split(','), Service = service, Concurrency = -1, CurveServerKey = curveServerKey, Framing = Framing, RunHandlersInline = RunHandlersInline }, async (data, reply, _) =>
         {
             if (data.ValueKind == JsonValueKind.Object && data.TryGetProperty("stream", out var count))
             {

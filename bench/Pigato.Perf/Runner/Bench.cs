@@ -34,10 +34,11 @@ internal static class Bench
             Environment.SetEnvironmentVariable(on, "1");
         }
 
-        // pigato-v1 runs the Pigato roles, told to keep to PIGATO's frames.
+        // pigato-v1 and pigato-inline run the Pigato roles, told to keep to PIGATO's frames or to run handlers inline.
         Environment.SetEnvironmentVariable(Scenario.FramingVariable, system == Scenario.PigatoV1 ? "v1" : null);
+        Environment.SetEnvironmentVariable(Scenario.InlineVariable, system == Scenario.PigatoInline ? "1" : null);
         var label = system;
-        system = system == Scenario.PigatoV1 ? Scenario.Pigato : system;
+        system = system is Scenario.PigatoV1 or Scenario.PigatoInline ? Scenario.Pigato : system;
 
         try
         {

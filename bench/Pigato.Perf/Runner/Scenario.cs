@@ -30,6 +30,12 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
     /// <summary>Set to <c>v1</c> in the processes of <see cref="PigatoV1"/> (the Pigato roles act on it).</summary>
     public const string FramingVariable = "PIGATO_BENCH_FRAMING";
 
+    /// <summary>Pigato with its worker's handlers run inline (<see cref="WorkerOptions.RunHandlersInline"/>).</summary>
+    public const string PigatoInline = "pigato-inline";
+
+    /// <summary>Set to 1 in the processes of <see cref="PigatoInline"/> (the Pigato worker role acts on it).</summary>
+    public const string InlineVariable = "PIGATO_BENCH_INLINE";
+
     /// <summary>Pigato with CURVE encryption on every connection.</summary>
     public const string PigatoCurve = "pigato-curve";
 
@@ -55,15 +61,15 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
     /// <summary>Every scenario of the issue; <paramref name="scale"/> divides the counts (quick and smoke modes).</summary>
     public static List<Scenario> All(int scale)
     {
-        string[] everyone = [Forwarder, Pigato, PigatoV1, NodeBroker, NodeStack, NodePeers, Nats, ForwarderRaw, LeanRaw, LeanZmq];
+        string[] everyone = [Forwarder, Pigato, PigatoV1, PigatoInline, NodeBroker, NodeStack, NodePeers, Nats, ForwarderRaw, LeanRaw, LeanZmq];
         int N(int n) => Math.Max(n / scale, 100);
         return
         [
             new("1 throughput 3 B", "throughput", N(100_000), 1000, 3, 1, 1, [.. everyone, PigatoCurve]),
-            new("1 throughput 1 KiB", "throughput", N(100_000), 1000, 1024, 1, 1, [Forwarder, Pigato, PigatoV1, PigatoCurve, NodeBroker, NodePeers, Nats, ForwarderRaw, LeanRaw, LeanZmq]),
+            new("1 throughput 1 KiB", "throughput", N(100_000), 1000, 1024, 1, 1, [Forwarder, Pigato, PigatoV1, PigatoInline, PigatoCurve, NodeBroker, NodePeers, Nats, ForwarderRaw, LeanRaw, LeanZmq]),
             new("2 latency 3 B", "latency", N(5_000), 1, 3, 1, 1, [.. everyone, PigatoCurve]),
-            new("3 4 clients x 2 workers", "throughput", N(100_000), 1000, 3, 4, 2, [Forwarder, Pigato, PigatoV1, NodeBroker, Nats]),
-            new("4 stream 1 KiB partials", "stream", N(100_000), 1, 1024, 1, 1, [Pigato, PigatoV1, NodeBroker]),
+            new("3 4 clients x 2 workers", "throughput", N(100_000), 1000, 3, 4, 2, [Forwarder, Pigato, PigatoV1, PigatoInline, NodeBroker, Nats]),
+            new("4 stream 1 KiB partials", "stream", N(100_000), 1, 1024, 1, 1, [Pigato, PigatoV1, PigatoInline, NodeBroker]),
             new("5 scale: 1 service", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato]),
             new("5 scale: +100 services/workers", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato], FleetServices: 100),
             new("5 scale: +1000 services/workers", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato], FleetServices: 1000),

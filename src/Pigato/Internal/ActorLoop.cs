@@ -21,6 +21,7 @@ internal sealed class ActorLoop : IDisposable
     private readonly Action<Exception> _onError;
     private readonly string _actor;
     private int _wakeupPending;
+    private int _threadId = -1;
     private bool _disposed;
 
     public ActorLoop(string actor, Action<Exception> onError)
@@ -69,10 +70,17 @@ internal sealed class ActorLoop : IDisposable
     public Task StartAsync()
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(started.SetResult);
+        Post(() =>
+        {
+            Volatile.Write(ref _threadId, Environment.CurrentManagedThreadId);
+            started.SetResult();
+        });
         _poller.RunAsync("Pigato." + _actor, true);
         return started.Task;
     }
+
+    /// <summary>True on the loop's own thread (inside one of its callbacks).</summary>
+    public bool IsCurrent => Environment.CurrentManagedThreadId == Volatile.Read(ref _threadId);
 
     /// <summary>Runs <paramref name="command"/> on the loop (in order with other posts).</summary>
     /// <exception cref="PigatoException">The loop has stopped (<see cref="PigatoErrorCodes.NotRunning"/>).</exception>
@@ -81,6 +89,23 @@ internal sealed class ActorLoop : IDisposable
     /// first post after the loop started draining sends it.
     /// </remarks>
     public void Post(Action command) => Enqueue(new Command(command, null));
+
+    /// <summary>
+    /// Runs <paramref name="command"/> at once when called on the loop (guarded; the current callback's <see cref="AfterEach"/>
+    /// follows it), else posts it.
+    /// </summary>
+    /// <exception cref="PigatoException">The loop has stopped (<see cref="PigatoErrorCodes.NotRunning"/>).</exception>
+    public void RunOrPost(Action command)
+    {
+        if (IsCurrent)
+        {
+            Guard(command, after: false);
+        }
+        else
+        {
+            Post(command);
+        }
+    }
 
     /// <summary>Runs <paramref name="function"/> on the loop and returns its result; fails when the loop stops first.</summary>
     public Task<T> InvokeAsync<T>(Func<T> function)

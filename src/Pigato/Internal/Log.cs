@@ -59,6 +59,9 @@ internal static partial class Log
     [LoggerMessage(EventId = PigatoLogEvents.BatchNotSent, EventName = "BatchNotSent", Level = LogLevel.Warning, Message = "{Actor} {Id}: {Count} messages could not be queued towards the broker (its send queue stayed full)")]
     public static partial void BatchNotSent(ILogger logger, string actor, string id, int count);
 
+    [LoggerMessage(EventId = PigatoLogEvents.InlineHandlerBlocked, EventName = "InlineHandlerBlocked", Level = LogLevel.Warning, Message = "Handler of service {Service} held the worker's thread for {Elapsed} before its first await (request {Rid}; RunHandlersInline is on: nothing else of this worker moved meanwhile)")]
+    public static partial void InlineHandlerBlocked(ILogger logger, string service, string rid, TimeSpan elapsed);
+
     [LoggerMessage(EventId = PigatoLogEvents.HandlerFailed, EventName = "HandlerFailed", Level = LogLevel.Error, Message = "Handler of service {Service} failed on request {Rid}")]
     public static partial void HandlerFailed(ILogger logger, string service, string rid, Exception exception);
 

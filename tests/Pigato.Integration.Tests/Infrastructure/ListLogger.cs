@@ -29,7 +29,7 @@ internal sealed class ListLogger : ILoggerProvider, ILogger
     {
         lock (_lines)
         {
-            _lines.Add($"{DateTime.Now:HH:mm:ss.fff} {logLevel} {formatter(state, exception)}");
+            _lines.Add($"{DateTime.Now:HH:mm:ss.fff} {logLevel} {eventId.Name}: {formatter(state, exception)}");
         }
     }
 
