@@ -114,7 +114,10 @@ public sealed partial class Client : IBrokerConnectionOwner
             var error = PigatoDecoder.IsOkStatus(status) ? null : Utf8.Decode(data).Trim('"');
             Tracing.Stop(request.Activity, error);
             ActorMetrics.RequestEnded(request.Service, request.SentAt, error);
-            request.OnFinal(status, data, options);
+            using (NoSynchronizationContext.Enter())
+            {
+                request.OnFinal(status, data, options);
+            }
         }
     }
 
@@ -298,6 +301,8 @@ public sealed partial class Client : IBrokerConnectionOwner
             return;
         }
 
+        // A request sent from a failed request's callback (it runs here, on the loop) lowers _nextDeadline meanwhile.
+        _nextDeadline = long.MaxValue;
         var next = long.MaxValue;
         foreach (var request in _pending.Values)
         {
@@ -312,7 +317,7 @@ public sealed partial class Client : IBrokerConnectionOwner
             }
         }
 
-        _nextDeadline = next;
+        _nextDeadline = Math.Min(_nextDeadline, next);
     }
 
     /// <summary>Sends a request on the routed connection, or keeps it until a connection opens (loop thread).</summary>
@@ -364,7 +369,10 @@ public sealed partial class Client : IBrokerConnectionOwner
             var error = (exception as PigatoException)?.Code ?? exception.GetType().Name;
             Tracing.Stop(request.Activity, error);
             ActorMetrics.RequestEnded(request.Service, request.SentAt, error);
-            request.OnFailed(exception);
+            using (NoSynchronizationContext.Enter())
+            {
+                request.OnFailed(exception);
+            }
         }
     }
 }

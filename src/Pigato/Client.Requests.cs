@@ -14,7 +14,7 @@ public sealed partial class Client
     /// <inheritdoc />
     public async ValueTask<TResult?> RequestAsync<TResult>(string service, object? data, RequestOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var request = new TaskRequest<TResult>(service, ResolveTimeout(service, options), Serialization.Reader<TResult>(Options.SerializerOptions));
+        var request = new TaskRequest<TResult>(service, ResolveTimeout(service, options), Serialization.Reader<TResult>(Options.SerializerOptions), Options.RunContinuationsInline);
         Send(request, Serialization.ToFrame(data, Options.SerializerOptions), options, cancellationToken);
         return (await request.Task.ConfigureAwait(false)).Data;
     }
@@ -25,7 +25,7 @@ public sealed partial class Client
     {
         ArgumentNullException.ThrowIfNull(requestType);
         ArgumentNullException.ThrowIfNull(resultType);
-        var request = new TaskRequest<TResult>(service, ResolveTimeout(service, options), Serialization.Reader(resultType));
+        var request = new TaskRequest<TResult>(service, ResolveTimeout(service, options), Serialization.Reader(resultType), Options.RunContinuationsInline);
         Send(request, Serialization.ToFrame(data, requestType), options, cancellationToken);
         return (await request.Task.ConfigureAwait(false)).Data;
     }
@@ -33,7 +33,7 @@ public sealed partial class Client
     /// <inheritdoc />
     public ValueTask<PigatoReply<ReadOnlyMemory<byte>>> RequestRawAsync(string service, ReadOnlyMemory<byte> data, RequestOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var request = new TaskRequest<ReadOnlyMemory<byte>>(service, ResolveTimeout(service, options), Serialization.Raw);
+        var request = new TaskRequest<ReadOnlyMemory<byte>>(service, ResolveTimeout(service, options), Serialization.Raw, Options.RunContinuationsInline);
         Send(request, data.ToArray(), options, cancellationToken);
         return new ValueTask<PigatoReply<ReadOnlyMemory<byte>>>(request.Task);
     }
@@ -157,7 +157,8 @@ public sealed partial class Client
 
         try
         {
-            loop.Post(() => SendRequest(request));
+            // From the client's own thread (a callback, a continuation run there) it leaves at once, without a hop.
+            loop.RunOrPost(() => SendRequest(request));
         }
         catch (PigatoException e)
         {

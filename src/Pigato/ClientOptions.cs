@@ -86,6 +86,16 @@ public sealed record ClientOptions
     /// </summary>
     public Framing Framing { get; init; } = Framing.Auto;
 
+    /// <summary>
+    /// Runs the code awaiting <see cref="IPigatoClient.RequestAsync{TResult}"/> or <see cref="IPigatoClient.RequestRawAsync"/>
+    /// on the client's own thread when the request ends, instead of on the thread pool, and sends the requests it makes there
+    /// at once: two thread hops fewer per sequential request (README: Performance). Default false. Only for callers that never
+    /// block before their next incomplete <c>await</c>: while such code holds the client's thread, no reply, timeout or
+    /// heartbeat of the client moves, and waiting there for another request's result (<c>.Result</c>, <c>.Wait()</c>)
+    /// deadlocks. A caller with a synchronization context of its own (a UI thread) still continues on it.
+    /// </summary>
+    public bool RunContinuationsInline { get; init; }
+
     /// <summary>Where log lines go. Default: nowhere.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 

@@ -119,16 +119,10 @@ public sealed partial class Worker
     /// </summary>
     private void RunInline(WorkerReply reply, byte[] data, JsonElement options)
     {
-        var context = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(null);
         var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
-        try
+        using (NoSynchronizationContext.Enter())
         {
             _ = RunHandlerAsync(reply, data, options);
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(context);
         }
 
         var now = System.Diagnostics.Stopwatch.GetTimestamp();

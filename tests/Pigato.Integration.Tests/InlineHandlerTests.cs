@@ -3,11 +3,15 @@ using Pigato.Integration.Tests.Infrastructure;
 
 namespace Pigato.Integration.Tests;
 
-/// <summary><see cref="WorkerOptions.RunHandlersInline"/>: handlers start on the worker's thread and leave it at their first await.</summary>
+/// <summary>
+/// <see cref="WorkerOptions.RunHandlersInline"/>: handlers start on the worker's thread and leave it at their first await;
+/// <see cref="ClientOptions.RunContinuationsInline"/>: awaiting callers continue on the client's thread.
+/// </summary>
 public class InlineHandlerTests
 {
-    /// <summary>The name ActorLoop gives the worker's thread.</summary>
+    /// <summary>The names ActorLoop gives the worker's and the client's threads.</summary>
     private const string WorkerThread = "Pigato.Worker";
+    private const string ClientThread = "Pigato.Client";
 
     private static WorkerOptions Inline(WorkerOptions options) => options with { RunHandlersInline = true };
 
@@ -118,5 +122,54 @@ public class InlineHandlerTests
 
         Assert.Equal("late", await client.RequestAsync<string>("slow", "late", cancellationToken: Bounded.Token()));
         Assert.Contains(log.Lines, line => line.Contains(nameof(PigatoLogEvents.InlineHandlerBlocked), StringComparison.Ordinal) && line.Contains("slow", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Caller_ContinuesOnTheClientThreadOnlyWhenInline(bool inline)
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        await harness.StartWorkerAsync("echo", (data, reply, _) => reply.EndAsync(data));
+        var client = await harness.StartClientAsync(o => o with { RunContinuationsInline = inline });
+
+        // Awaited off the test framework's synchronization context, as a console or server caller does.
+        var (answer, thread, context) = await Task.Run(async () =>
+        {
+            var answer = await client.RequestAsync<string>("echo", "x", cancellationToken: Bounded.Token());
+            return (answer, Thread.CurrentThread.Name, SynchronizationContext.Current);
+        });
+
+        Assert.Equal("x", answer);
+        Assert.Equal(inline, thread == ClientThread);
+        Assert.Null(context);
+    }
+
+    [Fact]
+    public async Task InlineContinuations_SequentialRequestsAndATimeout_AllEnd()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        await harness.StartWorkerAsync("echo", (data, reply, _) => reply.EndAsync(data));
+        var client = await harness.StartClientAsync(o => o with { RunContinuationsInline = true });
+
+        var (answers, thread, afterTimeout) = await Task.Run(async () =>
+        {
+            // Each request is sent from the previous one's continuation, on the client's thread.
+            var answers = new List<int>();
+            for (var i = 0; i < 100; i++)
+            {
+                answers.Add(await client.RequestAsync<int>("echo", i, cancellationToken: Bounded.Token()));
+            }
+
+            var thread = Thread.CurrentThread.Name;
+            await Assert.ThrowsAsync<PigatoTimeoutException>(async () =>
+                await client.RequestAsync<string>("nobody", null, new RequestOptions { Timeout = TimeSpan.FromMilliseconds(200) }));
+            return (answers, thread, await client.RequestAsync<string>("echo", "after", cancellationToken: Bounded.Token()));
+        });
+
+        Assert.Equal(Enumerable.Range(0, 100), answers);
+        Assert.Equal(ClientThread, thread);
+        Assert.Equal("after", afterTimeout);
+        Assert.Equal(0, client.PendingCount);
     }
 }

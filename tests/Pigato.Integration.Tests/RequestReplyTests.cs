@@ -189,6 +189,22 @@ public class RequestReplyTests
     }
 
     [Fact]
+    public async Task RequestSentFromATimedOutRequestsCallback_TimesOutToo()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        var client = await harness.StartClientAsync();
+        var quick = new RequestOptions { Timeout = TimeSpan.FromMilliseconds(200) };
+        var second = new TaskCompletionSource<PigatoException?>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // The callback runs on the client's thread, inside its timeout sweep: the request it sends leaves from there.
+        client.Request<string>("nobody", null, null, (first, _) =>
+            client.Request<string>("nobody", null, null, (error, _) => second.TrySetResult(error), quick), quick);
+
+        var error = await second.Task.WithinAsync("the second request's timeout");
+        Assert.Equal(PigatoErrorCodes.Timeout, error?.Code);
+    }
+
+    [Fact]
     public async Task WorkerStartedWhileRequestWaits_GetsIt()
     {
         await using var harness = await PigatoHarness.StartAsync();

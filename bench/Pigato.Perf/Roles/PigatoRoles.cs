@@ -8,8 +8,8 @@ internal static class PigatoRoles
     /// <summary>v1 when the runner says so (the pigato-v1 system), else the default: v2 between .NET peers.</summary>
     private static Framing Framing => Environment.GetEnvironmentVariable(Runner.Scenario.FramingVariable) == "v1" ? Framing.V1 : Framing.Auto;
 
-    /// <summary>On when the runner says so (the pigato-inline system).</summary>
-    private static bool RunHandlersInline => Environment.GetEnvironmentVariable(Runner.Scenario.InlineVariable) == "1";
+    /// <summary>On when the runner says so (the pigato-inline system): the worker's handlers and the client's continuations run inline.</summary>
+    private static bool Inline => Environment.GetEnvironmentVariable(Runner.Scenario.InlineVariable) == "1";
 
     /// <summary>The broker; with <paramref name="curveSecretKey"/>, every connection is encrypted; <paramref name="store"/> keeps persist requests.</summary>
     public static async Task<int> BrokerAsync(string endpoint, string? curveSecretKey = null, string? store = null)
@@ -25,7 +25,7 @@ internal static class PigatoRoles
     public static async Task<int> WorkerAsync(string endpoint, string service, string? curveServerKey = null)
     {
         // Several brokers come as one comma-separated argument.
-        await using var worker = new Worker(new WorkerOptions { Endpoints = endpoint.Split(','), Service = service, Concurrency = -1, CurveServerKey = curveServerKey, Framing = Framing, RunHandlersInline = RunHandlersInline }, async (data, reply, _) =>
+        await using var worker = new Worker(new WorkerOptions { Endpoints = endpoint.Split(','), Service = service, Concurrency = -1, CurveServerKey = curveServerKey, Framing = Framing, RunHandlersInline = Inline }, async (data, reply, _) =>
         {
             if (data.ValueKind == JsonValueKind.Object && data.TryGetProperty("stream", out var count))
             {
@@ -57,7 +57,7 @@ internal static class PigatoRoles
     {
         // A stream of `count` partials may arrive faster than the counting loop reads them: the bound (ERR_SLOW_CONSUMER past
         // MaxBufferedReplies) is not what this measures, so it is set to the whole stream.
-        await using var client = new Client(new ClientOptions { Endpoints = endpoint.Split(','), CurveServerKey = curveServerKey, Framing = Framing, MaxBufferedReplies = Math.Max(count, 10_000) });
+        await using var client = new Client(new ClientOptions { Endpoints = endpoint.Split(','), CurveServerKey = curveServerKey, Framing = Framing, MaxBufferedReplies = Math.Max(count, 10_000), RunContinuationsInline = Inline });
         await client.StartAsync();
         var payload = new string('x', size);
         var persist = new RequestOptions { Persist = true };

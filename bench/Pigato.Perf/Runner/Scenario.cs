@@ -30,7 +30,7 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
     /// <summary>Set to <c>v1</c> in the processes of <see cref="PigatoV1"/> (the Pigato roles act on it).</summary>
     public const string FramingVariable = "PIGATO_BENCH_FRAMING";
 
-    /// <summary>Pigato with its worker's handlers run inline (<see cref="WorkerOptions.RunHandlersInline"/>).</summary>
+    /// <summary>Pigato with the worker's handlers and the client's continuations run inline (<see cref="WorkerOptions.RunHandlersInline"/>, <see cref="ClientOptions.RunContinuationsInline"/>).</summary>
     public const string PigatoInline = "pigato-inline";
 
     /// <summary>Set to 1 in the processes of <see cref="PigatoInline"/> (the Pigato worker role acts on it).</summary>

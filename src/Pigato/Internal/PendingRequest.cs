@@ -110,10 +110,13 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
 /// <summary>The frames of a request other than its id.</summary>
 internal sealed record RequestFrames(byte[] Service, byte[] Data, byte[] Options, bool Retry, bool Persist = false);
 
-/// <summary>Awaited with <c>RequestAsync</c>: partials are ignored, the final reply completes the task.</summary>
-internal sealed class TaskRequest<T>(string service, TimeSpan timeout, ReplyReader<T> reader) : PendingRequest(service, timeout)
+/// <summary>
+/// Awaited with <c>RequestAsync</c>: partials are ignored, the final reply completes the task; with <c>inline</c>, its
+/// continuations run on the thread that ends the request (<see cref="ClientOptions.RunContinuationsInline"/>).
+/// </summary>
+internal sealed class TaskRequest<T>(string service, TimeSpan timeout, ReplyReader<T> reader, bool inline) : PendingRequest(service, timeout)
 {
-    private readonly TaskCompletionSource<PigatoReply<T>> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<PigatoReply<T>> _result = new(inline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Task<PigatoReply<T>> Task => _result.Task;
 
