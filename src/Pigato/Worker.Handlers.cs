@@ -109,8 +109,17 @@ public sealed partial class Worker
         }
         else
         {
-            _ = Task.Run(() => RunHandlerAsync(reply, data, options));
+            ThreadPool.UnsafeQueueUserWorkItem(new HandlerStart(this, reply, data, options), preferLocal: false);
         }
+    }
+
+    /// <summary>
+    /// A handler's start on the thread pool: one small object instead of a closure and a Task, and no execution context to
+    /// capture (the loop's carries nothing of the caller's; the handler's span is made when it starts).
+    /// </summary>
+    private sealed class HandlerStart(Worker worker, WorkerReply reply, byte[] data, JsonElement options) : IThreadPoolWorkItem
+    {
+        public void Execute() => _ = worker.RunHandlerAsync(reply, data, options);
     }
 
     /// <summary>
