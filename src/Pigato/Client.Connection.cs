@@ -87,10 +87,9 @@ public sealed partial class Client : IBrokerConnectionOwner
             return;
         }
 
-        var rid = Utf8.Decode(reply.Rid);
-        if (!_pending.TryGetValue(rid, out var request) || !request.IsAt(connection))
+        if (!_pending.TryGetValue(reply.Rid, out var request) || !request.IsAt(connection))
         {
-            RaiseError(PigatoErrorCodes.RequestInvalid, $"Reply for request {rid}, which is not pending.");
+            RaiseError(PigatoErrorCodes.RequestInvalid, $"Reply for request {Utf8.Decode(reply.Rid)}, which is not pending.");
             return;
         }
 
@@ -110,7 +109,7 @@ public sealed partial class Client : IBrokerConnectionOwner
         }
         else if (request.TryComplete())
         {
-            _pending.TryRemove(rid, out _);
+            _pending.TryRemove(request.Rid, out _);
             var error = PigatoDecoder.IsOkStatus(status) ? null : Utf8.Decode(data).Trim('"');
             Tracing.Stop(request.Activity, error);
             ActorMetrics.RequestEnded(request.Service, request.SentAt, error);

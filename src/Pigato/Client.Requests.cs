@@ -11,6 +11,9 @@ public sealed partial class Client
 {
     private byte[]? _defaultOptionsFrame;
 
+    /// <summary>The last service name asked for and its frame: callers mostly ask the same service again (any thread).</summary>
+    private volatile ServiceName? _lastService;
+
     /// <inheritdoc />
     public async ValueTask<TResult?> RequestAsync<TResult>(string service, object? data, RequestOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -85,6 +88,21 @@ public sealed partial class Client
         return null;
     }
 
+    /// <summary>The service name as its frame, made once while callers keep asking the same service (never changed: shared).</summary>
+    private byte[] ServiceFrame(string service)
+    {
+        if (_lastService is { } last && last.Name == service)
+        {
+            return last.Frame;
+        }
+
+        var made = new ServiceName(service, Encoding.UTF8.GetBytes(service));
+        _lastService = made;
+        return made.Frame;
+    }
+
+    private sealed record ServiceName(string Name, byte[] Frame);
+
     private static PigatoException NotRunning() => new(PigatoErrorCodes.NotRunning, "The client is not running: start it first.");
 
     private TimeSpan ResolveTimeout(string service, RequestOptions? options)
@@ -133,7 +151,7 @@ public sealed partial class Client
             }
         }
 
-        request.Frames = new RequestFrames(Encoding.UTF8.GetBytes(request.Service), dataFrame, optionsFrame, options?.Retry ?? false, options?.Persist ?? false);
+        request.Frames = new RequestFrames(ServiceFrame(request.Service), dataFrame, optionsFrame, options?.Retry ?? false, options?.Persist ?? false);
         if (Refusal(request) is { } refusal)
         {
             request.TryComplete();

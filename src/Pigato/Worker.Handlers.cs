@@ -21,6 +21,9 @@ public sealed partial class Worker
     /// frame's parse serves the same bytes (a parsed JsonElement is immutable: handlers may share it).
     /// </summary>
     private readonly LastParsed<JsonElement> _parsedOptions = new(static frame => JsonFrame.Parse(frame, keepInvalidAsText: false));
+
+    /// <summary>The requests' service names as text (loop thread): a worker mostly serves the one name.</summary>
+    private readonly LastParsed<string> _serviceNames = new(Utf8.Decode);
     private volatile bool _draining;
     private volatile bool _stopping;
     private TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -79,7 +82,7 @@ public sealed partial class Worker
         var rid = request.Rid;
         var reply = new WorkerReply(
             this,
-            Utf8.Decode(request.Service),
+            _serviceNames.Parse(request.Service),
             Utf8.Decode(rid),
             request.ClientId.ToArray(),
             rid.ToArray(),

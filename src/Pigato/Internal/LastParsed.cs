@@ -9,6 +9,9 @@ internal sealed class LastParsed<T>(LastParsed<T>.Parser parse)
 
     public delegate T Parser(ReadOnlySpan<byte> frame);
 
+    /// <summary>The bytes of the last frame parsed, kept as one array (never changed: holders may share it).</summary>
+    public byte[] LastFrame => _frame ?? [];
+
     public T Parse(ReadOnlySpan<byte> frame)
     {
         if (_frame is null || !frame.SequenceEqual(_frame))

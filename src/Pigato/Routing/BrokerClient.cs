@@ -1,9 +1,12 @@
 namespace Pigato.Routing;
 
 /// <summary>A client that has requests in the broker: what they hold, and when it was last heard from.</summary>
-internal sealed class BrokerClient(string key, long lastHeard)
+internal sealed class BrokerClient(string key, byte[] identity, long lastHeard)
 {
     public string Key { get; } = key;
+
+    /// <summary>Its identity frame, shared by its requests (never changed).</summary>
+    public byte[] Identity { get; } = identity;
 
     /// <summary>The client id as text (listings).</summary>
     public string Id => PeerKey.Text(Key);

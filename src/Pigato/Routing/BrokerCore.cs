@@ -251,7 +251,7 @@ internal sealed class BrokerCore
             stored = activity is null ? stored : Tracing.Inject(stored ?? options, activity);
         }
 
-        var request = _requests.Create(clientId, rid, entry, data, stored ?? options, parsed, _time.GetTimestamp(), activity, storedAt: parsed.Persist ? _time.GetUtcNow().ToUnixTimeMilliseconds() : 0);
+        var request = _requests.Create(clientId, rid, entry, data, stored ?? _lastOptions.LastFrame, parsed, _time.GetTimestamp(), activity, storedAt: parsed.Persist ? _time.GetUtcNow().ToUnixTimeMilliseconds() : 0);
         request.ReplyCompact = compact;
         if (parsed.Persist && _requests.Journal is not null)
         {

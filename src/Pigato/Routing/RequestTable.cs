@@ -52,15 +52,16 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
     /// Creates a request and queues it at the tail of its service's queue. A <c>persist</c> one is durable: journalled
     /// (unless <paramref name="storedAt"/> says it comes from the store) and found by its rid alone.
     /// </summary>
-    public BrokerRequest Create(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, ServiceEntry service, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, BrokerRequestOptions parsed, long now, System.Diagnostics.Activity? activity = null, long storedAt = 0, bool fromStore = false)
+    /// <remarks><paramref name="options"/> is kept as it is (the caller shares one array between requests with the same options).</remarks>
+    public BrokerRequest Create(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, ServiceEntry service, ReadOnlySpan<byte> data, byte[] options, BrokerRequestOptions parsed, long now, System.Diagnostics.Activity? activity = null, long storedAt = 0, bool fromStore = false)
     {
         if (!TryGetClient(clientId, out var client))
         {
-            client = new BrokerClient(PeerKey.Of(clientId), now);
+            client = new BrokerClient(PeerKey.Of(clientId), clientId.ToArray(), now);
             _clients.Add(client.Key, client);
         }
 
-        var request = new BrokerRequest(PeerKey.Of(clientId, rid), client, rid.ToArray(), clientId.ToArray(), service, data.ToArray(), options.ToArray(), parsed, now)
+        var request = new BrokerRequest(PeerKey.Of(clientId, rid), client, rid.ToArray(), client.Identity, service, data.ToArray(), options, parsed, now)
         {
             IsDurable = parsed.Persist,
             StoredAt = storedAt,
