@@ -12,8 +12,9 @@ namespace Pigato.Benchmarks;
 [MemoryDiagnoser]
 public class BrokerCoreBenchmarks
 {
-    private static readonly byte[] Client = Encoding.UTF8.GetBytes("client-1");
-    private static readonly byte[] Worker = Encoding.UTF8.GetBytes("worker-1");
+    // Identities as Pigato's peers make them (prefix + uuid, then "-" + a uuid per connection): the table's keys are this long.
+    private static readonly byte[] Client = Encoding.UTF8.GetBytes($"C{Guid.NewGuid()}-{Guid.NewGuid()}");
+    private static readonly byte[] Worker = Encoding.UTF8.GetBytes($"W{Guid.NewGuid()}-{Guid.NewGuid()}");
     private static readonly byte[] Service = Encoding.UTF8.GetBytes("echo");
     private static readonly byte[] Data = Encoding.UTF8.GetBytes("\"abc\"");
     private static readonly byte[] Options = Encoding.UTF8.GetBytes("{\"timeout\":60000,\"retry\":0}");
