@@ -21,6 +21,7 @@ internal sealed class PendingTable
     public bool TryGetValue(string rid, out PendingRequest request) => _byRid.TryGetValue(rid, out request!);
 
     /// <summary>Finds a request by its rid frame (UTF-8) without making a string of it (a reply's rid is read per reply).</summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit]
     public bool TryGetValue(ReadOnlySpan<byte> rid, out PendingRequest request)
     {
         if (rid.Length > MaxStackRid)

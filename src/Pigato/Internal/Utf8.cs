@@ -10,6 +10,7 @@ internal static class Utf8
     public static string Decode(ReadOnlySpan<byte> frame) => frame.IsEmpty ? string.Empty : Encoding.UTF8.GetString(frame);
 
     /// <summary>Finds <paramref name="key"/> (UTF-8 bytes) in a string-keyed dictionary without allocating for short keys.</summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit]
     public static bool TryGetValue<TValue>(Dictionary<string, TValue> dictionary, ReadOnlySpan<byte> key, out TValue value)
     {
         var lookup = dictionary.GetAlternateLookup<ReadOnlySpan<char>>();

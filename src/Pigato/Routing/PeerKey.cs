@@ -18,6 +18,7 @@ internal static class PeerKey
     /// <summary>The identity a key of <see cref="Of(ReadOnlySpan{byte})"/> was made from, as text (listings, logs).</summary>
     public static string Text(string key) => Internal.Utf8.Decode(Encoding.Latin1.GetBytes(key));
 
+    [System.Runtime.CompilerServices.SkipLocalsInit]
     public static string Of(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid)
     {
         var length = clientId.Length + 1 + rid.Length;
@@ -26,6 +27,7 @@ internal static class PeerKey
         return new string(chars);
     }
 
+    [System.Runtime.CompilerServices.SkipLocalsInit]
     public static bool TryGet<TValue>(Dictionary<string, TValue> dictionary, ReadOnlySpan<byte> identity, out TValue value)
     {
         Span<char> chars = identity.Length <= StackLimit ? stackalloc char[identity.Length] : new char[identity.Length];
@@ -33,6 +35,7 @@ internal static class PeerKey
         return dictionary.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars, out value!);
     }
 
+    [System.Runtime.CompilerServices.SkipLocalsInit]
     public static bool TryGet<TValue>(Dictionary<string, TValue> dictionary, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, out TValue value)
     {
         var length = clientId.Length + 1 + rid.Length;
