@@ -31,8 +31,7 @@ internal sealed class BrokerConnection : IDisposable
     private DealerSocket? _socket;
     private NetMQMonitor? _monitor;
     private SocketFrameWriter? _writer;
-    private readonly List<byte[]> _batch = [];
-    private int _batchBytes;
+    private readonly CompactBatch _batch = new();
     private int _liveness;
     private bool _transportSeen;
     private bool _handshakeReported;
@@ -131,22 +130,20 @@ internal sealed class BrokerConnection : IDisposable
             return false;
         }
 
-        if (message.Length >= CompactCodec.MaxBatchBytes)
+        if (CompactBatch.IsTooLarge(message))
         {
             Flush();
             _writer.Write(message, false);
             return _writer.EndMessage();
         }
 
-        _batch.Add(message);
-        _batchBytes += message.Length;
-        return _batchBytes < CompactCodec.MaxBatchBytes && _batch.Count < CompactCodec.MaxBatchMessages || Flush();
+        return !_batch.Add(message) || Flush();
     }
 
     /// <summary>Sends the batch: one message alone, several in a batch frame. False when it could not be queued (its messages are lost: their requests time out).</summary>
     public bool Flush()
     {
-        if (_batch.Count == 0)
+        if (_batch.Messages.Count == 0)
         {
             return true;
         }
@@ -154,17 +151,16 @@ internal sealed class BrokerConnection : IDisposable
         var sent = false;
         if (_writer is not null)
         {
-            _writer.Write(_batch.Count == 1 ? _batch[0] : CompactCodec.Batch(_batch), false);
+            _writer.Write(_batch.Frame(), false);
             sent = _writer.EndMessage();
         }
 
         if (!sent)
         {
-            Log.BatchNotSent(_logger, _settings.Actor, Id ?? Endpoint, _batch.Count);
+            Log.BatchNotSent(_logger, _settings.Actor, Id ?? Endpoint, _batch.Messages.Count);
         }
 
         _batch.Clear();
-        _batchBytes = 0;
         return sent;
     }
 

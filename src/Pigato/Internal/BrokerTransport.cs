@@ -402,7 +402,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     /// </summary>
     private SendResult Batched(byte[] identity, byte[] message)
     {
-        if (message.Length >= CompactCodec.MaxBatchBytes)
+        if (CompactBatch.IsTooLarge(message))
         {
             Begin(identity);
             _writer.Write(message, false);

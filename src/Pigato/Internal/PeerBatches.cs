@@ -29,9 +29,7 @@ internal sealed class PeerBatches
             _order.Add(batch);
         }
 
-        batch.Messages.Add(message);
-        batch.Bytes += message.Length;
-        return batch.Bytes >= CompactCodec.MaxBatchBytes || batch.Messages.Count >= CompactCodec.MaxBatchMessages ? Take(batch) : null;
+        return batch.Add(message) ? Take(batch) : null;
     }
 
     /// <summary>Takes what waits for <paramref name="identity"/>, if anything.</summary>
@@ -58,9 +56,7 @@ internal sealed class PeerBatches
     /// <summary>A batch that was sent (or dropped) goes back to the pool.</summary>
     public void Return(PeerBatch batch)
     {
-        batch.Messages.Clear();
-        batch.Bytes = 0;
-        batch.Identity = [];
+        batch.Clear();
         if (_pool.Count < MaxPooled)
         {
             _pool.Push(batch);
@@ -76,14 +72,13 @@ internal sealed class PeerBatches
 }
 
 /// <summary>The messages waiting for one peer.</summary>
-internal sealed class PeerBatch
+internal sealed class PeerBatch : CompactBatch
 {
     public byte[] Identity { get; set; } = [];
 
-    public List<byte[]> Messages { get; } = [];
-
-    public int Bytes { get; set; }
-
-    /// <summary>The frame to send: the message itself when alone, else a batch frame.</summary>
-    public byte[] Frame() => Messages.Count == 1 ? Messages[0] : CompactCodec.Batch(Messages);
+    public override void Clear()
+    {
+        base.Clear();
+        Identity = [];
+    }
 }

@@ -10,7 +10,6 @@ namespace Pigato.Internal;
 internal sealed class PendingTable
 {
     private readonly ConcurrentDictionary<string, PendingRequest> _byRid = new(StringComparer.Ordinal);
-    private const int MaxStackRid = 128;
     private int _count;
 
     public int Count => Volatile.Read(ref _count);
@@ -18,21 +17,8 @@ internal sealed class PendingTable
     /// <summary>A snapshot of the requests (for sweeps on the loop, not per request).</summary>
     public ICollection<PendingRequest> Values => _byRid.Values;
 
-    public bool TryGetValue(string rid, out PendingRequest request) => _byRid.TryGetValue(rid, out request!);
-
     /// <summary>Finds a request by its rid frame (UTF-8) without making a string of it (a reply's rid is read per reply).</summary>
-    [System.Runtime.CompilerServices.SkipLocalsInit]
-    public bool TryGetValue(ReadOnlySpan<byte> rid, out PendingRequest request)
-    {
-        if (rid.Length > MaxStackRid)
-        {
-            return TryGetValue(Utf8.Decode(rid), out request);
-        }
-
-        Span<char> chars = stackalloc char[MaxStackRid];
-        var length = System.Text.Encoding.UTF8.GetChars(rid, chars);
-        return _byRid.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars[..length], out request!);
-    }
+    public bool TryGetValue(ReadOnlySpan<byte> rid, out PendingRequest request) => Utf8.TryGetValue(_byRid, rid, out request);
 
     /// <summary>Adds a request under its (new) rid.</summary>
     public void Add(PendingRequest request)

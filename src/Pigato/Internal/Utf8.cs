@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 
 namespace Pigato.Internal;
@@ -10,17 +11,26 @@ internal static class Utf8
     public static string Decode(ReadOnlySpan<byte> frame) => frame.IsEmpty ? string.Empty : Encoding.UTF8.GetString(frame);
 
     /// <summary>Finds <paramref name="key"/> (UTF-8 bytes) in a string-keyed dictionary without allocating for short keys.</summary>
+    public static bool TryGetValue<TValue>(Dictionary<string, TValue> dictionary, ReadOnlySpan<byte> key, out TValue value) =>
+        Find(dictionary, key, static (Dictionary<string, TValue> d, ReadOnlySpan<char> k, out TValue v) => d.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(k, out v!), out value);
+
+    /// <inheritdoc cref="TryGetValue{TValue}(Dictionary{string, TValue}, ReadOnlySpan{byte}, out TValue)"/>
+    public static bool TryGetValue<TValue>(ConcurrentDictionary<string, TValue> dictionary, ReadOnlySpan<byte> key, out TValue value) =>
+        Find(dictionary, key, static (ConcurrentDictionary<string, TValue> d, ReadOnlySpan<char> k, out TValue v) => d.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(k, out v!), out value);
+
+    private delegate bool Lookup<TTable, TValue>(TTable table, ReadOnlySpan<char> key, out TValue value);
+
+    /// <summary>Decodes the key onto the stack (a UTF-8 key never has more chars than bytes) and looks it up as chars.</summary>
     [System.Runtime.CompilerServices.SkipLocalsInit]
-    public static bool TryGetValue<TValue>(Dictionary<string, TValue> dictionary, ReadOnlySpan<byte> key, out TValue value)
+    private static bool Find<TTable, TValue>(TTable table, ReadOnlySpan<byte> key, Lookup<TTable, TValue> lookup, out TValue value)
     {
-        var lookup = dictionary.GetAlternateLookup<ReadOnlySpan<char>>();
-        if (key.Length <= StackLimit)
+        if (key.Length > StackLimit)
         {
-            Span<char> chars = stackalloc char[StackLimit];
-            var length = Encoding.UTF8.GetChars(key, chars);
-            return lookup.TryGetValue(chars[..length], out value!);
+            return lookup(table, Encoding.UTF8.GetString(key), out value);
         }
 
-        return lookup.TryGetValue(Encoding.UTF8.GetString(key), out value!);
+        Span<char> chars = stackalloc char[StackLimit];
+        var length = Encoding.UTF8.GetChars(key, chars);
+        return lookup(table, chars[..length], out value);
     }
 }

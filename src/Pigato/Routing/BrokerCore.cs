@@ -210,6 +210,7 @@ internal sealed class BrokerCore
         }
 
         var parsed = _lastOptions.Parse(options);
+        var optionsFrame = _lastOptions.LastFrame; // the same bytes, one array shared by every request that carries them
         if (parsed.Persist)
         {
             if (_requests.TryGetDurable(rid, out var held))
@@ -251,7 +252,7 @@ internal sealed class BrokerCore
             stored = activity is null ? stored : Tracing.Inject(stored ?? options, activity);
         }
 
-        var request = _requests.Create(clientId, rid, entry, data, stored ?? _lastOptions.LastFrame, parsed, _time.GetTimestamp(), activity, storedAt: parsed.Persist ? _time.GetUtcNow().ToUnixTimeMilliseconds() : 0);
+        var request = _requests.Create(clientId, rid, entry, data, stored ?? optionsFrame, parsed, _time.GetTimestamp(), activity, storedAt: parsed.Persist ? _time.GetUtcNow().ToUnixTimeMilliseconds() : 0);
         request.ReplyCompact = compact;
         if (parsed.Persist && _requests.Journal is not null)
         {
