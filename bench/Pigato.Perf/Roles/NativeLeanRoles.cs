@@ -96,9 +96,8 @@ internal static class NativeLeanRoles
         var client = NativeZmq.Socket(context, NativeZmq.Dealer, Encoding.UTF8.GetBytes("zmq-" + Guid.NewGuid().ToString("N")));
         NativeZmq.Connect(client, endpoint);
         var data = Encoding.UTF8.GetBytes("\"" + new string('x', size) + "\"");
-        var (warmUp, warmUpInFlight) = Load.WarmUp(count, inFlight);
-        Run(client, data, warmUp, warmUpInFlight);
-        await RoleHost.ServeLoadAsync(() => Task.FromResult(Run(client, data, count, mode == "latency" ? 1 : inFlight)));
+        var warmUp = await Load.WarmUpAsync((n, window) => Task.FromResult(Run(client, data, n, window)), count);
+        await RoleHost.ServeLoadAsync(warmUp, () => Task.FromResult(Run(client, data, count, mode == "latency" ? 1 : inFlight)));
         NativeZmq.Close(client);
         NativeZmq.Terminate(context);
         return 0;

@@ -31,9 +31,8 @@ internal static class NatsRoles
         await nats.ConnectAsync();
         var payload = new byte[size];
         Func<Task> request = async () => await nats.RequestAsync<byte[], byte[]>(subject, payload);
-        var (warmUp, warmUpInFlight) = Load.WarmUp(count, inFlight);
-        await Load.ThroughputAsync(request, warmUp, warmUpInFlight);
-        await RoleHost.ServeLoadAsync(() => mode == "latency" ? Load.LatencyAsync(request, count) : Load.ThroughputAsync(request, count, inFlight));
+        var warmUp = await Load.WarmUpAsync(request, count);
+        await RoleHost.ServeLoadAsync(warmUp, () => mode == "latency" ? Load.LatencyAsync(request, count) : Load.ThroughputAsync(request, count, inFlight));
         return 0;
     }
 }

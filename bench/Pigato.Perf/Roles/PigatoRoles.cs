@@ -64,9 +64,11 @@ internal static class PigatoRoles
         Func<Task> request = mode == "persist"
             ? () => client.RequestAsync<string>(service, payload, persist).AsTask()
             : () => client.RequestAsync<string>(service, payload).AsTask();
-        var (warmUp, warmUpInFlight) = Load.WarmUp(count, inFlight);
-        await Load.ThroughputAsync(request, warmUp, warmUpInFlight);
-        RoleHost.Emit(new { @event = "ready" });
+        // A stream warms up by streaming: its partials take code paths that echo requests never reach.
+        var warmUp = mode == "stream"
+            ? await Load.WarmUpAsync((n, _) => StreamAsync(client, service, n, size), count)
+            : await Load.WarmUpAsync(request, count);
+        RoleHost.Emit(new { @event = "ready", warmUp });
         await RoleHost.ServeAsync(async command =>
         {
             if (command != "go")

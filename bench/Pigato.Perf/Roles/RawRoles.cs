@@ -74,9 +74,8 @@ internal static class RawRoles
         client.Options.SendHighWatermark = 0;
         client.Connect(endpoint);
         var data = Encoding.UTF8.GetBytes("\"" + new string('x', size) + "\"");
-        var (warmUp, warmUpInFlight) = Load.WarmUp(count, inFlight);
-        Run(client, framing, data, warmUp, warmUpInFlight);
-        await RoleHost.ServeLoadAsync(() => Task.FromResult(Run(client, framing, data, count, mode == "latency" ? 1 : inFlight)));
+        var warmUp = await Load.WarmUpAsync((n, window) => Task.FromResult(Run(client, framing, data, n, window)), count);
+        await RoleHost.ServeLoadAsync(warmUp, () => Task.FromResult(Run(client, framing, data, count, mode == "latency" ? 1 : inFlight)));
         return 0;
     }
 

@@ -21,9 +21,9 @@ internal static class RoleHost
     }
 
     /// <summary>A client role after its warm-up: says ready, then runs the measured load on each <c>go</c> and emits its result.</summary>
-    public static async Task ServeLoadAsync(Func<Task<LoadResult>> load)
+    public static async Task ServeLoadAsync(WarmUpSummary warmUp, Func<Task<LoadResult>> load)
     {
-        Emit(new { @event = "ready" });
+        Emit(new { @event = "ready", warmUp });
         await ServeAsync(async command =>
         {
             if (command == "go")

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Pigato.Perf.Roles;
 
 namespace Pigato.Perf.Runner;
 
@@ -77,12 +78,21 @@ internal static class Bench
                 clients.Add(Add(children, StartClient(system, endpoint, scenario)));
             }
 
+            var warmUps = new List<WarmUpSummary>();
             foreach (var client in clients)
             {
-                await client.WaitForAsync("ready");
+                var ready = await client.WaitForAsync("ready");
+                if (ready.TryGetProperty("warmUp", out var warmUp))
+                {
+                    warmUps.Add(warmUp.Deserialize<WarmUpSummary>(JsonSerializerOptions.Web)!);
+                }
+
                 if (system is Scenario.NodeStack or Scenario.NodePeers)
                 {
-                    await NodeFloodAsync(client, scenario, warmUp: true);
+                    warmUps.Add(await Load.WarmUpAsync(
+                        async (count, window) => ToLoadResult(await NodeFloodAsync(client, scenario.Mode, count, window, scenario.Size)),
+                        scenario.Count / scenario.Clients,
+                        NodeWarmUpRound));
                 }
             }
 
@@ -118,7 +128,9 @@ internal static class Bench
                 Sum(clients, Allocated),
                 (int?)Sum(measured, Gcs),
                 results.Sum(r => r.TryGetProperty("bytes", out var b) ? b.GetInt64() : 0),
-                results.Sum(r => r.TryGetProperty("failed", out var f) ? f.GetInt64() : 0));
+                results.Sum(r => r.TryGetProperty("failed", out var f) ? f.GetInt64() : 0),
+                warmUps.Count > 0 ? warmUps.MaxBy(w => w.Rounds)!.Rates : null,
+                warmUps.All(w => w.Steady));
         }
         finally
         {
@@ -248,7 +260,8 @@ internal static class Bench
     {
         if (system is Scenario.NodeStack or Scenario.NodePeers)
         {
-            return await NodeFloodAsync(client, scenario, warmUp: false);
+            var s = scenario;
+            return await NodeFloodAsync(client, s.Mode, s.Count / s.Clients, s.Mode == "latency" ? 1 : Math.Max(1, s.InFlight / s.Clients), s.Size);
         }
 
         client.Send("go");
@@ -257,15 +270,18 @@ internal static class Bench
 
     private static int _nodeCommand;
 
-    private static async Task<JsonElement> NodeFloodAsync(Child client, Scenario s, bool warmUp)
+    /// <summary>Node.js clients run an order of magnitude slower: their warm-up rounds are shorter.</summary>
+    private const int NodeWarmUpRound = 10_000;
+
+    private static async Task<JsonElement> NodeFloodAsync(Child client, string mode, int count, int window, int size)
     {
         var id = Interlocked.Increment(ref _nodeCommand);
-        var count = warmUp ? Math.Min(s.Count / s.Clients, 2000) : s.Count / s.Clients;
-        var window = s.Mode == "latency" ? 1 : Math.Max(1, s.InFlight / s.Clients);
-        client.Send(JsonSerializer.Serialize(new { id, service = "echo", flood = count, window, size = s.Size }));
+        client.Send(JsonSerializer.Serialize(new { id, service = "echo", flood = count, window, size }));
         return await client.WaitForAsync(null, id);
     }
 
+    private static LoadResult ToLoadResult(JsonElement e) =>
+        new(e.GetProperty("requests").GetInt64(), e.GetProperty("seconds").GetDouble(), 0, 0, 0, 0);
     /// <summary>Lets the broker absorb the fleet (registrations, queued requests) before measuring.</summary>
     private static async Task WaitUntilBrokerSettledAsync(Child broker, List<Child> children)
     {

@@ -17,7 +17,9 @@ internal sealed record Measurement(
     long? ClientsAllocatedBytes,
     int? BrokerGcs,
     long Bytes,
-    long Failed = 0)
+    long Failed = 0,
+    double[]? WarmUpRates = null,
+    bool WarmUpSteady = true)
 {
     public double Rate => Seconds > 0 ? Requests / Seconds : 0;
 
