@@ -59,7 +59,7 @@ public sealed partial class Worker : IBrokerConnectionOwner
                 });
                 break;
             case PigatoMessageKind.RequestHeartbeat:
-                if (_active.TryGetValue(Utf8.Decode(frames[PigatoFrames.WorkerRequestHeartbeatRid]), out var reply))
+                if (_active.TryGet(frames[PigatoFrames.WorkerRequestHeartbeatClient], frames[PigatoFrames.WorkerRequestHeartbeatRid], out var reply))
                 {
                     reply.Refresh(Options.Liveness);
                 }
@@ -105,19 +105,19 @@ public sealed partial class Worker : IBrokerConnectionOwner
     /// <summary>The broker forgot this identity's requests: their replies can no longer be delivered.</summary>
     void IBrokerConnectionOwner.OnClosed(BrokerConnection connection, bool wasConnected)
     {
-        List<string>? gone = null;
+        List<WorkerReply>? gone = null;
         foreach (var reply in _active.Values)
         {
             if (reply.Connection == connection && reply.Generation == connection.Generation)
             {
                 reply.Deactivate();
-                (gone ??= []).Add(reply.RequestId);
+                (gone ??= []).Add(reply);
             }
         }
 
-        foreach (var rid in gone ?? [])
+        foreach (var reply in gone ?? [])
         {
-            _active.Remove(rid);
+            _active.Remove(reply);
         }
 
         IsConnected = _connections.Any(c => c != connection && c.IsConnected);

@@ -13,7 +13,7 @@ public sealed partial class Worker
 
     private readonly SemaphoreSlim _replyCredits;
     private long _inlineBlockLoggedAt;
-    private readonly Dictionary<string, WorkerReply> _active = new(StringComparer.Ordinal);
+    private readonly ActiveRequests _active = new();
     private int _running;
 
     /// <summary>
@@ -88,7 +88,7 @@ public sealed partial class Worker
             rid.ToArray(),
             connection,
             Options.Liveness);
-        _active[reply.RequestId] = reply;
+        _active.Add(reply);
         if (_draining)
         {
             reply.TryReject(PigatoErrorCodes.WorkerStopping);
@@ -187,7 +187,7 @@ public sealed partial class Worker
     {
         if (kind != ReplyKind.Partial)
         {
-            _active.Remove(reply.RequestId);
+            _active.Remove(reply);
         }
 
         var connection = reply.Connection;

@@ -162,4 +162,53 @@ public class WorkerWireTests
         Assert.True(activeWhileHeartbeating);
         Assert.False(activeAfterSilence);
     }
+
+    [Fact]
+    public async Task TwoClientsUsingTheSameRid_AreTrackedApart()
+    {
+        var period = TimeSpan.FromMilliseconds(200);
+        using var broker = RawSocket.Router();
+        var inactive = new Dictionary<string, TaskCompletionSource<bool>> { ["a"] = new(TaskCreationOptions.RunContinuationsAsynchronously), ["b"] = new(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var replies = new System.Collections.Concurrent.ConcurrentDictionary<string, WorkerReply>();
+        var firstEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var worker = NewWorker(broker, async (data, reply, _) =>
+        {
+            var who = data.GetString()!;
+            replies[who] = reply;
+            await Task.Delay(Timeout.Infinite, reply.CancellationToken).ContinueWith(_ => { });
+
+            // The other request's state at the moment this one went quiet.
+            inactive[who].TrySetResult(replies.TryGetValue(who == "a" ? "b" : "a", out var other) && other.IsActive);
+            await reply.EndAsync(who);
+            if (who == "a")
+            {
+                firstEnded.TrySetResult();
+            }
+        }, liveness: 3, heartbeat: period);
+        await worker.StartAsync();
+        var id = broker.ReceiveMatching(1, "W", "1")[0];
+        broker.Send(id, "W", "1");
+        broker.Send(id, "W", "2", "client-1", "echo", "", "r1", "\"a\"", "{}");
+        broker.Send(id, "W", "2", "client-2", "echo", "", "r1", "\"b\"", "{}");
+
+        // Request heartbeats for client-2's r1 only, one per worker heartbeat: client-1's goes quiet, client-2's stays active.
+        for (var i = 0; i < 100 && !inactive["a"].Task.IsCompleted; i++)
+        {
+            broker.ReceiveMatching(1, "W", "4");
+            broker.Send(id, "W", "4");
+            broker.Send(id, "W", "4", "client-2", "", "r1");
+        }
+
+        Assert.True(await inactive["a"].Task.WithinAsync("client-1's request to go inactive"), "client-2's request stayed active");
+        await firstEnded.Task.WithinAsync("client-1's request to end");
+
+        // client-1's request has ended; client-2's is still tracked: without its heartbeats it goes inactive in turn.
+        for (var i = 0; i < 100 && !inactive["b"].Task.IsCompleted; i++)
+        {
+            broker.ReceiveMatching(1, "W", "4");
+            broker.Send(id, "W", "4");
+        }
+
+        Assert.False(await inactive["b"].Task.WithinAsync("client-2's request to go inactive"));
+    }
 }

@@ -100,7 +100,10 @@ internal static class PigatoFrames
     /// <summary>Request to a worker: the options.</summary>
     public const int WorkerRequestOptions = 7;
 
-    /// <summary>Request heartbeat to a worker <c>W, 4, clientId, empty, rid</c>: the request id.</summary>
+    /// <summary>Request heartbeat to a worker <c>W, 4, clientId, empty, rid</c>: the client id.</summary>
+    public const int WorkerRequestHeartbeatClient = 2;
+
+    /// <summary>Request heartbeat to a worker: the request id.</summary>
     public const int WorkerRequestHeartbeatRid = 4;
 
     /// <summary>Worker reply or reject <c>W, 3|6|7, clientId, empty, rid, status, data, opts</c>: the client id.</summary>

@@ -1,0 +1,43 @@
+namespace Pigato.Internal;
+
+/// <summary>
+/// A worker's requests being handled, by client and rid (loop thread only). Rids are made by clients, so two clients may
+/// send the same one; a request retried through another broker may arrive again before its first copy has ended.
+/// </summary>
+internal sealed class ActiveRequests
+{
+    private readonly Dictionary<Key, WorkerReply> _byKey = new(KeyComparer.Instance);
+
+    public int Count => _byKey.Count;
+
+    public Dictionary<Key, WorkerReply>.ValueCollection Values => _byKey.Values;
+
+    /// <summary>Adds a request; a later copy of the same request (client and rid) takes the place of the earlier one.</summary>
+    public void Add(WorkerReply reply) => _byKey[new Key(reply.ClientId, reply.RequestId)] = reply;
+
+    /// <summary>The request a request heartbeat names.</summary>
+    public bool TryGet(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, out WorkerReply reply) =>
+        _byKey.TryGetValue(new Key(clientId.ToArray(), Utf8.Decode(rid)), out reply!);
+
+    /// <summary>Removes <paramref name="reply"/>, unless a later copy of its request took its place.</summary>
+    public void Remove(WorkerReply reply)
+    {
+        var key = new Key(reply.ClientId, reply.RequestId);
+        if (_byKey.TryGetValue(key, out var current) && current == reply)
+        {
+            _byKey.Remove(key);
+        }
+    }
+
+    internal readonly record struct Key(byte[] ClientId, string Rid);
+
+    private sealed class KeyComparer : IEqualityComparer<Key>
+    {
+        public static readonly KeyComparer Instance = new();
+
+        public bool Equals(Key x, Key y) => string.Equals(x.Rid, y.Rid, StringComparison.Ordinal) && x.ClientId.AsSpan().SequenceEqual(y.ClientId);
+
+        /// <summary>The rid's randomized string hash: a client that picks its rids cannot aim them all at one bucket.</summary>
+        public int GetHashCode(Key key) => StringComparer.Ordinal.GetHashCode(key.Rid);
+    }
+}
