@@ -67,11 +67,18 @@ public static class PerfProgram
             var isSmoke = parse.GetValue(smoke);
             var scale = isSmoke ? 200 : parse.GetValue(quick) ? 10 : 1;
             var repetitions = isSmoke || parse.GetValue(quick) ? 1 : Math.Max(1, parse.GetValue(repeat));
+
+            // Every client's warm-up minimum (inherited by the roles; an explicit setting wins): steady state takes seconds.
+            if (Environment.GetEnvironmentVariable(Load.WarmUpSecondsVariable) is null)
+            {
+                Environment.SetEnvironmentVariable(Load.WarmUpSecondsVariable, isSmoke ? "0" : parse.GetValue(quick) ? "2" : "10");
+            }
+
             var wanted = parse.GetValue(systems) is { Length: > 0 } s ? s : isSmoke ? [Scenario.Forwarder, Scenario.Pigato] : null;
             var filter = parse.GetValue(only) ?? [];
             var scenarios = Scenario.All(scale).Where(sc => filter.Length == 0 || filter.Any(f => sc.Name.Contains(f, StringComparison.OrdinalIgnoreCase))).ToList();
 
-            var notes = new List<string> { $"{Environment.ProcessorCount} CPUs, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; {repetitions} repetition(s), counts / {scale}" };
+            var notes = new List<string> { $"{Environment.ProcessorCount} CPUs, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; {repetitions} repetition(s), counts / {scale}; every client warmed up for at least {Load.MinimumWarmUp.TotalSeconds:0} s, until steady (three rounds within 10 %)" };
             var skipped = new HashSet<string>();
             var plan = new List<(Scenario Scenario, string System)>();
             for (var r = 0; r < repetitions; r++)

@@ -16,19 +16,26 @@ internal static class Load
 {
     private const int WarmUpRound = 50_000;
     private const int WarmUpInFlight = 1_000;
-    private const int MaxWarmUpRounds = 12;
     private const int SteadyRounds = 3;
     private const double SteadyWithin = 0.10;
+
+    /// <summary>Names the environment variable that sets the warm-up's minimum seconds (the orchestrator sets it for its children).</summary>
+    public const string WarmUpSecondsVariable = "PIGATO_BENCH_WARMUP_SECONDS";
+
+    /// <summary>The warm-up's minimum: <see cref="WarmUpSecondsVariable"/>, 10 s when unset (a full run).</summary>
+    public static TimeSpan MinimumWarmUp =>
+        TimeSpan.FromSeconds(double.TryParse(Environment.GetEnvironmentVariable(WarmUpSecondsVariable), System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : 10);
 
     /// <summary>
     /// The warm-up every client role runs before its measured load, through the same broker and worker: rounds of
     /// 10 times the measured count, up to 50,000 requests, with up to 1,000 in flight whatever the measured load's (the
-    /// sequential scenario too: the same code warms faster), until the rates of the last three rounds are within 10 % of
-    /// each other, at most 12 rounds. The measured phase then sees every process's steady-state code, not the JIT's first
-    /// tiers: on two busy cores .NET's tiered compilation (and its profile-guided recompilation in the background) takes a
-    /// few hundred thousand requests, in steps (Pigato's rounds, one run: 29k 33k 76k 95k 108k 126k 142k 145k req/s; NATS.NET's
-    /// 48k 42k 37k 73k 106k 117k 135k 135k), so two equal rounds do not make a steady rate; a single 50,000-request
-    /// warm-up, this benchmark's before, measured both at under half their steady rate (2026-12-01).
+    /// sequential scenario too: the same code warms faster), for at least <see cref="MinimumWarmUp"/> and until the rates
+    /// of the last three rounds are within 10 % of each other, at most three times the minimum. The measured phase then
+    /// sees every process's steady-state code, not the JIT's first tiers: on two busy cores .NET's tiered compilation (its
+    /// profile-guided recompilation runs in the background, on the same cores) takes seconds, in steps, and a plateau can
+    /// last three rounds (Pigato's rounds, one run: 29k 33k 76k 95k 108k 126k 142k 145k req/s; NATS.NET's 57k 56k 60k, then
+    /// measured at 109k; with 4 clients and 2 workers, seven processes, NATS.NET's clients took some 25 s). A single
+    /// 50,000-request warm-up, this benchmark's before, measured both at under half their steady rate (2026-12-01).
     /// </summary>
     /// <param name="round">Runs one round: requests, in flight.</param>
     /// <param name="roundSize">Requests per round at most.</param>
@@ -36,6 +43,8 @@ internal static class Load
     {
         var requests = (int)Math.Min(10L * count, roundSize);
         var window = Math.Min(requests, WarmUpInFlight);
+        var minimum = MinimumWarmUp;
+        var clock = Stopwatch.StartNew();
         var rates = new List<double>();
         var total = 0L;
         while (true)
@@ -45,7 +54,7 @@ internal static class Load
             rates.Add(Math.Round(result.Requests / Math.Max(result.Seconds, 1e-9)));
             var last = rates.TakeLast(SteadyRounds).ToList();
             var steady = last.Count == SteadyRounds && last.Max() <= (1 + SteadyWithin) * last.Min();
-            if (steady || rates.Count == MaxWarmUpRounds)
+            if ((steady && clock.Elapsed >= minimum) || clock.Elapsed >= 3 * minimum)
             {
                 return new WarmUpSummary(total, [.. rates], steady);
             }
