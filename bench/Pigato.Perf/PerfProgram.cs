@@ -114,7 +114,7 @@ public static class PerfProgram
                 {
                     var run = await Bench.RunAsync(scenario, system);
                     runs.Add(run);
-                    Console.Error.WriteLine($"{run.Rate:N0}/s, broker {run.BrokerUsPerRequest:0.0} µs/req, warm-up rounds {string.Join(" ", run.WarmUpRates?.Select(r => r.ToString("N0")) ?? [])}/s{(run.WarmUpSteady ? "" : ", not steady")}");
+                    Console.Error.WriteLine($"{run.Rate:N0}/s, broker {run.BrokerUsPerRequest:0.0} µs/req, machine idle {run.MachineIdlePercent:0} %, steal {run.MachineStealPercent:0} %, warm-up rounds {string.Join(" ", run.WarmUpRates?.Select(r => r.ToString("N0")) ?? [])}/s{(run.WarmUpSteady ? "" : ", not steady")}");
                 }
                 catch (Exception e)
                 {

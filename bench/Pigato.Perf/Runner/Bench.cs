@@ -101,10 +101,12 @@ internal static class Bench
             var roles = measured.Concat(workers).Concat(clients).Where(c => c.IsRole).ToList();
             var statsBefore = await StatsAsync(roles);
             var cpuBefore = children.ToDictionary(c => c, c => c.Cpu);
+            var machineBefore = MachineTime.Now();
             var results = scenario.Mode == "failover"
                 ? await FailoverAsync(clients, brokers[0])
                 : await Task.WhenAll(clients.Select(c => RunLoadAsync(c, system, scenario)));
             var cpuAfter = children.ToDictionary(c => c, c => c.Cpu);
+            var (idle, steal) = machineBefore.Until(MachineTime.Now());
             var statsAfter = await StatsAsync(roles);
 
             double Cpu(IEnumerable<Child> of) => of.Sum(c => (cpuAfter[c] - cpuBefore[c]).TotalSeconds);
@@ -130,7 +132,9 @@ internal static class Bench
                 results.Sum(r => r.TryGetProperty("bytes", out var b) ? b.GetInt64() : 0),
                 results.Sum(r => r.TryGetProperty("failed", out var f) ? f.GetInt64() : 0),
                 warmUps.Count > 0 ? warmUps.MaxBy(w => w.Rounds)!.Rates : null,
-                warmUps.All(w => w.Steady));
+                warmUps.All(w => w.Steady),
+                idle,
+                steal);
         }
         finally
         {

@@ -19,7 +19,9 @@ internal sealed record Measurement(
     long Bytes,
     long Failed = 0,
     double[]? WarmUpRates = null,
-    bool WarmUpSteady = true)
+    bool WarmUpSteady = true,
+    double MachineIdlePercent = 0,
+    double MachineStealPercent = 0)
 {
     public double Rate => Seconds > 0 ? Requests / Seconds : 0;
 

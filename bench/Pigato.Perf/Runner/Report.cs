@@ -16,7 +16,7 @@ internal static class Report
     {
         var rows = new List<string[]>
         {
-            new[] { "scenario", "system", "req/s (median)", "range", "p50 µs", "p99 µs", "max µs", "CPU s broker/workers/clients", "broker µs/req", "broker ns/frame", "B/req broker/workers/clients", "broker GCs" },
+            new[] { "scenario", "system", "req/s (median)", "range", "p50 µs", "p99 µs", "max µs", "CPU s broker/workers/clients", "broker µs/req", "broker ns/frame", "B/req broker/workers/clients", "broker GCs", "idle/steal %" },
         };
         foreach (var group in runs.GroupBy(r => (r.Scenario, r.System)))
         {
@@ -42,6 +42,7 @@ internal static class Report
                 },
                 $"{BytesPerRequest(group, r => r.BrokerAllocatedBytes)}/{BytesPerRequest(group, r => r.WorkersAllocatedBytes)}/{BytesPerRequest(group, r => r.ClientsAllocatedBytes)}",
                 group.All(r => r.BrokerGcs is not null) ? $"{Median(group, r => r.BrokerGcs!.Value):0}" : "",
+                $"{Median(group, r => r.MachineIdlePercent):0}/{Median(group, r => r.MachineStealPercent):0}",
             ]);
         }
 
