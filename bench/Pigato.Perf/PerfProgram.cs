@@ -52,7 +52,7 @@ public static class PerfProgram
             };
         }
 
-        var quick = new Option<bool>("--quick") { Description = "Counts divided by 10, one repetition: a few minutes." };
+        var quick = new Option<bool>("--quick") { Description = "Counts divided by 10, one repetition, 2 s warm-ups: about 10 minutes." };
         var smoke = new Option<bool>("--smoke") { Description = "Tiny counts, Pigato and the forwarder only: proves the benchmark works (CI)." };
         var repeat = new Option<int>("--repeat") { Description = "Repetitions, interleaved between systems.", DefaultValueFactory = _ => 3 };
         var only = new Option<string[]>("--only") { Description = "Run only scenarios whose name contains one of these (e.g. --only latency throughput)." , AllowMultipleArgumentsPerToken = true };

@@ -15,7 +15,8 @@ internal sealed record WarmUpSummary(long Requests, double[] Rates, bool Steady)
 internal static class Load
 {
     private const int WarmUpRound = 50_000;
-    private const int WarmUpInFlight = 1_000;
+    private const int MinWarmUpInFlight = 100;
+    private const int MaxWarmUpInFlight = 1_000;
     private const int SteadyRounds = 3;
     private const double SteadyWithin = 0.10;
 
@@ -28,8 +29,8 @@ internal static class Load
 
     /// <summary>
     /// The warm-up every client role runs before its measured load, through the same broker and worker: rounds of
-    /// 10 times the measured count, up to 50,000 requests, with up to 1,000 in flight whatever the measured load's (the
-    /// sequential scenario too: the same code warms faster), for at least <see cref="MinimumWarmUp"/> and until the rates
+    /// 10 times the measured count, up to 50,000 requests, with the measured load's requests in flight but at least 100
+    /// (the sequential scenario's code warms faster so) and at most 1,000, for at least <see cref="MinimumWarmUp"/> and until the rates
     /// of the last three rounds are within 10 % of each other, at most three times the minimum. The measured phase then
     /// sees every process's steady-state code, not the JIT's first tiers: on two busy cores .NET's tiered compilation (its
     /// profile-guided recompilation runs in the background, on the same cores) takes seconds, in steps, and a plateau can
@@ -38,11 +39,13 @@ internal static class Load
     /// 50,000-request warm-up, this benchmark's before, measured both at under half their steady rate (2026-12-01).
     /// </summary>
     /// <param name="round">Runs one round: requests, in flight.</param>
+    /// <param name="count">The measured load's requests.</param>
+    /// <param name="inFlight">The measured load's requests in flight.</param>
     /// <param name="roundSize">Requests per round at most.</param>
-    public static async Task<WarmUpSummary> WarmUpAsync(Func<int, int, Task<LoadResult>> round, int count, int roundSize = WarmUpRound)
+    public static async Task<WarmUpSummary> WarmUpAsync(Func<int, int, Task<LoadResult>> round, int count, int inFlight, int roundSize = WarmUpRound)
     {
         var requests = (int)Math.Min(10L * count, roundSize);
-        var window = Math.Min(requests, WarmUpInFlight);
+        var window = Math.Min(requests, Math.Clamp(inFlight, MinWarmUpInFlight, MaxWarmUpInFlight));
         var minimum = MinimumWarmUp;
         var clock = Stopwatch.StartNew();
         var rates = new List<double>();
@@ -61,9 +64,9 @@ internal static class Load
         }
     }
 
-    /// <summary><see cref="WarmUpAsync(Func{int, int, Task{LoadResult}}, int, int)"/> over one request function.</summary>
-    public static Task<WarmUpSummary> WarmUpAsync(Func<Task> request, int count) =>
-        WarmUpAsync((n, window) => ThroughputAsync(request, n, window), count);
+    /// <summary><see cref="WarmUpAsync(Func{int, int, Task{LoadResult}}, int, int, int)"/> over one request function.</summary>
+    public static Task<WarmUpSummary> WarmUpAsync(Func<Task> request, int count, int inFlight) =>
+        WarmUpAsync((n, window) => ThroughputAsync(request, n, window), count, inFlight);
 
     /// <summary>
     /// <paramref name="count"/> requests with <paramref name="inFlight"/> outstanding at once (that many

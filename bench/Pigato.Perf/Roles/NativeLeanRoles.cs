@@ -96,7 +96,7 @@ internal static class NativeLeanRoles
         var client = NativeZmq.Socket(context, NativeZmq.Dealer, Encoding.UTF8.GetBytes("zmq-" + Guid.NewGuid().ToString("N")));
         NativeZmq.Connect(client, endpoint);
         var data = Encoding.UTF8.GetBytes("\"" + new string('x', size) + "\"");
-        var warmUp = await Load.WarmUpAsync((n, window) => Task.FromResult(Run(client, data, n, window)), count);
+        var warmUp = await Load.WarmUpAsync((n, window) => Task.FromResult(Run(client, data, n, window)), count, inFlight);
         await RoleHost.ServeLoadAsync(warmUp, () => Task.FromResult(Run(client, data, count, mode == "latency" ? 1 : inFlight)));
         NativeZmq.Close(client);
         NativeZmq.Terminate(context);

@@ -66,8 +66,8 @@ internal static class PigatoRoles
             : () => client.RequestAsync<string>(service, payload).AsTask();
         // A stream warms up by streaming: its partials take code paths that echo requests never reach.
         var warmUp = mode == "stream"
-            ? await Load.WarmUpAsync((n, _) => StreamAsync(client, service, n, size), count)
-            : await Load.WarmUpAsync(request, count);
+            ? await Load.WarmUpAsync((n, _) => StreamAsync(client, service, n, size), count, inFlight)
+            : await Load.WarmUpAsync(request, count, inFlight);
         RoleHost.Emit(new { @event = "ready", warmUp });
         await RoleHost.ServeAsync(async command =>
         {

@@ -74,7 +74,7 @@ internal static class RawRoles
         client.Options.SendHighWatermark = 0;
         client.Connect(endpoint);
         var data = Encoding.UTF8.GetBytes("\"" + new string('x', size) + "\"");
-        var warmUp = await Load.WarmUpAsync((n, window) => Task.FromResult(Run(client, framing, data, n, window)), count);
+        var warmUp = await Load.WarmUpAsync((n, window) => Task.FromResult(Run(client, framing, data, n, window)), count, inFlight);
         await RoleHost.ServeLoadAsync(warmUp, () => Task.FromResult(Run(client, framing, data, count, mode == "latency" ? 1 : inFlight)));
         return 0;
     }

@@ -92,6 +92,7 @@ internal static class Bench
                     warmUps.Add(await Load.WarmUpAsync(
                         async (count, window) => ToLoadResult(await NodeFloodAsync(client, scenario.Mode, count, window, scenario.Size)),
                         scenario.Count / scenario.Clients,
+                        scenario.InFlight / scenario.Clients,
                         NodeWarmUpRound));
                 }
             }

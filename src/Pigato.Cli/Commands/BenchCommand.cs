@@ -14,7 +14,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var passThrough = new Argument<string[]>("options") { Description = "Benchmark options, e.g. --systems pigato forwarder, --json out.json, --smoke.", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command("bench", "Run the benchmark in its quick mode (a few minutes) from a source checkout: Pigato against a minimal forwarder, PIGATO for Node.js and NATS when present.") { passThrough };
+        var command = new Command("bench", "Run the benchmark in its quick mode (about 10 minutes) from a source checkout: Pigato against a minimal forwarder, PIGATO for Node.js and NATS when present.") { passThrough };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parse, cancellationToken) =>
         {
