@@ -52,20 +52,36 @@ public sealed partial class Worker
         }
     }
 
-    /// <summary>Queues an ending reply (final, error, reject): those never wait, so a request always ends.</summary>
-    internal void QueueReply(WorkerReply reply, ReplyKind kind, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options) => TryPost(() => SendReply(reply, kind, data, options));
+    /// <summary>
+    /// Queues an ending reply (final, error, reject): those never wait, so a request always ends. A request ends once, so
+    /// the reply carries its ending to the loop and posting it allocates nothing.
+    /// </summary>
+    internal void QueueReply(WorkerReply reply, ReplyKind kind, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options)
+    {
+        reply.Ending = (kind, data, options);
+        TryPost(SendEnding, reply);
+    }
+
+    private static void SendEnding(object? state)
+    {
+        var reply = (WorkerReply)state!;
+        var (kind, data, options) = reply.Ending;
+        reply.Owner.SendReply(reply, kind, data, options);
+    }
+
+    private bool TryPost(Action command) => TryPost(ActorLoop.Invoke, command);
 
     /// <summary>
     /// Runs on the loop (at once when called there: a reply made by an inline handler, or a refusal); false when the worker
     /// has stopped (the reply is moot: the broker already settled the request).
     /// </summary>
-    private bool TryPost(Action command)
+    private bool TryPost(Action<object?> command, object? state)
     {
         try
         {
             if (_loop is { } loop)
             {
-                loop.RunOrPost(command);
+                loop.RunOrPost(command, state);
                 return true;
             }
         }

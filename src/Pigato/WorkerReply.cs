@@ -240,6 +240,12 @@ public sealed class WorkerReply
         _worker.QueueReply(this, kind, data, OptionsFrame());
     }
 
+    /// <summary>The worker this request came to.</summary>
+    internal Worker Owner => _worker;
+
+    /// <summary>The ending reply on its way to the worker's loop (set once, before it is posted).</summary>
+    internal (ReplyKind Kind, ReadOnlyMemory<byte> Data, ReadOnlyMemory<byte> Options) Ending { get; set; }
+
     /// <summary>True when the handler ended the request with <see cref="ErrorAsync{T}"/> (for the worker's metrics).</summary>
     internal bool EndedWithError { get; private set; }
 

@@ -8,7 +8,7 @@ namespace Pigato.Internal;
 /// which any other thread reaches it. Every callback runs guarded so that no exception can end the loop.
 /// </summary>
 /// <remarks>
-/// A command is either run or failed, never dropped: after <see cref="Dispose"/>, <see cref="Post"/> throws
+/// A command is either run or failed, never dropped: after <see cref="Dispose"/>, <see cref="Post(Action)"/> throws
 /// and <see cref="InvokeAsync{T}"/> fails at once with <see cref="PigatoErrorCodes.NotRunning"/>, and
 /// calls still queued when the loop stops fail the same way.
 /// </remarks>
@@ -40,7 +40,7 @@ internal sealed class ActorLoop : IDisposable
             // worker's messages to the broker leave together, a broker's journal is handed over once).
             while (_commands.TryDequeue(out var command))
             {
-                Guard(command.Run, after: false);
+                Guard(command.Run, command.State, after: false);
             }
 
             RunAfterEach();
@@ -88,22 +88,30 @@ internal sealed class ActorLoop : IDisposable
     /// Waking the poller costs a message through NetMQ, so a burst of posts shares one wake-up: only the
     /// first post after the loop started draining sends it.
     /// </remarks>
-    public void Post(Action command) => Enqueue(new Command(command, null));
+    public void Post(Action command) => Enqueue(new Command(Invoke, command, null));
+
+    /// <summary>Runs <paramref name="command"/> with <paramref name="state"/> on the loop: a static command and its state allocate nothing.</summary>
+    /// <exception cref="PigatoException">The loop has stopped (<see cref="PigatoErrorCodes.NotRunning"/>).</exception>
+    public void Post(Action<object?> command, object? state) => Enqueue(new Command(command, state, null));
 
     /// <summary>
     /// Runs <paramref name="command"/> at once when called on the loop (guarded; the current callback's <see cref="AfterEach"/>
     /// follows it), else posts it.
     /// </summary>
     /// <exception cref="PigatoException">The loop has stopped (<see cref="PigatoErrorCodes.NotRunning"/>).</exception>
-    public void RunOrPost(Action command)
+    public void RunOrPost(Action command) => RunOrPost(Invoke, command);
+
+    /// <summary><see cref="RunOrPost(Action)"/> with a state for the command (see <see cref="Post(Action{object}, object)"/>).</summary>
+    /// <exception cref="PigatoException">The loop has stopped (<see cref="PigatoErrorCodes.NotRunning"/>).</exception>
+    public void RunOrPost(Action<object?> command, object? state)
     {
         if (IsCurrent)
         {
-            Guard(command, after: false);
+            Guard(command, state, after: false);
         }
         else
         {
-            Post(command);
+            Post(command, state);
         }
     }
 
@@ -114,6 +122,7 @@ internal sealed class ActorLoop : IDisposable
         try
         {
             Enqueue(new Command(
+                Invoke,
                 () =>
                 {
                     try
@@ -149,13 +158,13 @@ internal sealed class ActorLoop : IDisposable
     public Action? AfterEach { get; set; }
 
     /// <summary>Runs a callback, reporting instead of throwing.</summary>
-    public void Guard(Action action) => Guard(action, after: true);
+    public void Guard(Action action) => Guard(Invoke, action, after: true);
 
-    private void Guard(Action action, bool after)
+    private void Guard(Action<object?> action, object? state, bool after)
     {
         try
         {
-            action();
+            action(state);
         }
 #pragma warning disable CA1031 // The loop must survive any failure of one callback.
         catch (Exception e)
@@ -248,5 +257,8 @@ internal sealed class ActorLoop : IDisposable
 
     private PigatoException NotRunning() => new(PigatoErrorCodes.NotRunning, $"The {_actor.ToLowerInvariant()} is not running.");
 
-    private readonly record struct Command(Action Run, Action<Exception>? Fail);
+    /// <summary>Runs an <see cref="Action"/> given as a command's state.</summary>
+    public static void Invoke(object? action) => ((Action)action!)();
+
+    private readonly record struct Command(Action<object?> Run, object? State, Action<Exception>? Fail);
 }
