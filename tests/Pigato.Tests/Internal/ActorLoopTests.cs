@@ -2,7 +2,7 @@ using Pigato.Internal;
 
 namespace Pigato.Tests.Internal;
 
-/// <summary>The actor loop's <see cref="ActorLoop.RunOrPost"/>: at once on the loop's own thread, posted from any other.</summary>
+/// <summary>The actor loop's <see cref="ActorLoop.RunOrPost(Action)"/>: at once on the loop's own thread, posted from any other; commands with a state.</summary>
 public class ActorLoopTests
 {
     [Fact]
@@ -64,5 +64,21 @@ public class ActorLoopTests
         var error = Assert.Throws<PigatoException>(() => loop.RunOrPost(() => { }));
 
         Assert.Equal(PigatoErrorCodes.NotRunning, error.Code);
+    }
+
+    [Fact]
+    public async Task CommandsWithAState_RunWithIt_InOrderWithOtherPosts()
+    {
+        using var loop = new ActorLoop("Test", _ => { });
+        await loop.StartAsync();
+        var order = new List<string>();
+        Action<object?> add = state => order.Add((string)state!);
+
+        loop.Post(add, "posted with a state");
+        loop.Post(() => order.Add("posted"));
+        loop.RunOrPost(add, "run or posted from another thread");
+        await loop.InvokeAsync(() => loop.RunOrPost(add, "run at once on the loop"));
+
+        Assert.Equal(["posted with a state", "posted", "run or posted from another thread", "run at once on the loop"], order);
     }
 }
