@@ -90,7 +90,7 @@ internal static class Bench
                 if (system is Scenario.NodeStack or Scenario.NodePeers)
                 {
                     warmUps.Add(await Load.WarmUpAsync(
-                        async (count, window) => ToLoadResult(await NodeFloodAsync(client, scenario.Mode, count, window, scenario.Size)),
+                        async (count, window) => ToLoadResult(await NodeFloodAsync(client, count, window, scenario.Size)),
                         scenario.Count / scenario.Clients,
                         scenario.InFlight / scenario.Clients,
                         NodeWarmUpRound));
@@ -265,8 +265,7 @@ internal static class Bench
     {
         if (system is Scenario.NodeStack or Scenario.NodePeers)
         {
-            var s = scenario;
-            return await NodeFloodAsync(client, s.Mode, s.Count / s.Clients, s.Mode == "latency" ? 1 : Math.Max(1, s.InFlight / s.Clients), s.Size);
+            return await NodeFloodAsync(client, scenario.Count / scenario.Clients, scenario.Mode == "latency" ? 1 : Math.Max(1, scenario.InFlight / scenario.Clients), scenario.Size);
         }
 
         client.Send("go");
@@ -278,7 +277,7 @@ internal static class Bench
     /// <summary>Node.js clients run an order of magnitude slower: their warm-up rounds are shorter.</summary>
     private const int NodeWarmUpRound = 10_000;
 
-    private static async Task<JsonElement> NodeFloodAsync(Child client, string mode, int count, int window, int size)
+    private static async Task<JsonElement> NodeFloodAsync(Child client, int count, int window, int size)
     {
         var id = Interlocked.Increment(ref _nodeCommand);
         client.Send(JsonSerializer.Serialize(new { id, service = "echo", flood = count, window, size }));

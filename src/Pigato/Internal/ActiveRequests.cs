@@ -8,8 +8,6 @@ internal sealed class ActiveRequests
 {
     private readonly Dictionary<Key, WorkerReply> _byKey = new(KeyComparer.Instance);
 
-    public int Count => _byKey.Count;
-
     public Dictionary<Key, WorkerReply>.ValueCollection Values => _byKey.Values;
 
     /// <summary>Adds a request; a later copy of the same request (client and rid) takes the place of the earlier one.</summary>

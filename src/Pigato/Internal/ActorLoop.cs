@@ -115,6 +115,9 @@ internal sealed class ActorLoop : IDisposable
         }
     }
 
+    /// <summary>Runs an <see cref="Action"/> given as a command's state.</summary>
+    public static void Invoke(object? action) => ((Action)action!)();
+
     /// <summary>Runs <paramref name="function"/> on the loop and returns its result; fails when the loop stops first.</summary>
     public Task<T> InvokeAsync<T>(Func<T> function)
     {
@@ -256,9 +259,6 @@ internal sealed class ActorLoop : IDisposable
     }
 
     private PigatoException NotRunning() => new(PigatoErrorCodes.NotRunning, $"The {_actor.ToLowerInvariant()} is not running.");
-
-    /// <summary>Runs an <see cref="Action"/> given as a command's state.</summary>
-    public static void Invoke(object? action) => ((Action)action!)();
 
     private readonly record struct Command(Action<object?> Run, object? State, Action<Exception>? Fail);
 }
