@@ -176,7 +176,7 @@ public sealed partial class Client
         try
         {
             // From the client's own thread (a callback, a continuation run there) it leaves at once, without a hop.
-            loop.RunOrPost(() => SendRequest(request));
+            loop.RunOrPost(_sendRequest, request);
         }
         catch (PigatoException e)
         {

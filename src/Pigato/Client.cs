@@ -19,6 +19,9 @@ public sealed partial class Client : IPigatoClient
     private readonly ActorLifecycle _lifecycle = new(nameof(Client));
     private readonly PendingTable _pending = new();
     private readonly BrokerConnections _connections = [];
+
+    /// <summary><see cref="SendRequest"/> as a loop command taking the request as its state: posting it allocates nothing.</summary>
+    private readonly Action<object?> _sendRequest;
     private ActorLoop? _loop;
     private volatile bool _stopping;
 
@@ -27,6 +30,7 @@ public sealed partial class Client : IPigatoClient
     {
         Options = options ?? ClientOptions.Default;
         Options.Validate();
+        _sendRequest = request => SendRequest((PendingRequest)request!);
         _logger = Options.LoggerFactory.CreateLogger<Client>();
         _connectionSettings = new ConnectionSettings(
             nameof(Client),

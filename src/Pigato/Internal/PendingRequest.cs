@@ -19,7 +19,7 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
     private byte[]? _ridFrame;
 
     /// <summary>The request id; renewed when the request is sent again after a reconnection.</summary>
-    public string Rid { get; private set; } = Guid.NewGuid().ToString();
+    public string Rid { get; private set; } = RequestIds.Next();
 
     /// <summary>The request id as its frame, made once per id.</summary>
     public byte[] RidFrame => _ridFrame ??= System.Text.Encoding.UTF8.GetBytes(Rid);
@@ -65,7 +65,7 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
     /// <summary>Takes a new request id, so that a resend is a new request to the broker (loop thread).</summary>
     public void RenewRid()
     {
-        Rid = Guid.NewGuid().ToString();
+        Rid = RequestIds.Next();
         _ridFrame = null;
     }
 
