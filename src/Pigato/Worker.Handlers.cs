@@ -217,7 +217,7 @@ public sealed partial class Worker
         var sent = connection.Compact
             ? connection.SendCompact(CompactCodec.WorkerReply(
                 kind switch { ReplyKind.Partial => MessageType.ReplyPartial, ReplyKind.Reject => MessageType.ReplyReject, _ => MessageType.Reply },
-                reply.ClientId, reply.Rid, error: kind == ReplyKind.Error, data, options))
+                reply.ClientId, reply.Rid, error: kind == ReplyKind.Error, data.Span, options.Span))
             : connection.Send((reply, kind, data, options), static (w, s) => EncodeReply(w, s.reply, s.kind, s.data, s.options));
         if (!sent)
         {

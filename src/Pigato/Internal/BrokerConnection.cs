@@ -123,7 +123,7 @@ internal sealed class BrokerConnection : IDisposable
     /// batch frame at <see cref="Flush"/> (the owner's <see cref="ActorLoop.AfterEach"/>), or as soon as the batch is full.
     /// False when the connection is closed.
     /// </summary>
-    public bool SendCompact(byte[] message)
+    public bool SendCompact(in CompactDraft message)
     {
         if (_writer is null)
         {
@@ -133,7 +133,7 @@ internal sealed class BrokerConnection : IDisposable
         if (CompactBatch.IsTooLarge(message))
         {
             Flush();
-            _writer.Write(message, false);
+            _writer.Write(message.ToArray(), false);
             return _writer.EndMessage();
         }
 
@@ -143,7 +143,7 @@ internal sealed class BrokerConnection : IDisposable
     /// <summary>Sends the batch: one message alone, several in a batch frame. False when it could not be queued (its messages are lost: their requests time out).</summary>
     public bool Flush()
     {
-        if (_batch.Messages.Count == 0)
+        if (_batch.Count == 0)
         {
             return true;
         }
@@ -157,7 +157,7 @@ internal sealed class BrokerConnection : IDisposable
 
         if (!sent)
         {
-            Log.BatchNotSent(_logger, _settings.Actor, Id ?? Endpoint, _batch.Messages.Count);
+            Log.BatchNotSent(_logger, _settings.Actor, Id ?? Endpoint, _batch.Count);
         }
 
         _batch.Clear();

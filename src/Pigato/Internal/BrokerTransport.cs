@@ -74,7 +74,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         var dropped = 0;
         if (_batches.TryTake(identity, out var batch))
         {
-            dropped = batch.Messages.Count;
+            dropped = batch.Count;
             _batches.Return(batch);
         }
 
@@ -93,7 +93,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
             _batches.TakeAll(_sending);
             foreach (var batch in _sending)
             {
-                _outcomes.Add((batch.Identity, SendBatch(batch), batch.Messages.Count));
+                _outcomes.Add((batch.Identity, SendBatch(batch), batch.Count));
                 _batches.Return(batch);
             }
 
@@ -400,12 +400,12 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     /// A v2 message joins its peer's batch, sent after the callback (<see cref="SendBatches"/>); the outcome is then
     /// <see cref="SendResult.Sent"/>, or the outcome of the whole batch when it filled up now. A large one goes alone.
     /// </summary>
-    private SendResult Batched(byte[] identity, byte[] message)
+    private SendResult Batched(byte[] identity, in CompactDraft message)
     {
         if (CompactBatch.IsTooLarge(message))
         {
             Begin(identity);
-            _writer.Write(message, false);
+            _writer.Write(message.ToArray(), false);
             return End();
         }
 
@@ -426,7 +426,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         {
             var advisory = _writer.Advisory;
             _writer.Advisory = false;
-            _outcomes.Add((identity, SendBatch(batch), batch.Messages.Count));
+            _outcomes.Add((identity, SendBatch(batch), batch.Count));
             _batches.Return(batch);
             _writer.Advisory = advisory;
         }

@@ -5,7 +5,7 @@ namespace Pigato.Internal;
 
 /// <summary>
 /// The v2 messages one broker callback makes for each v2 peer, kept to leave together in one frame per peer
-/// (<see cref="CompactCodec.Batch"/>) at the end of the callback, or as soon as a peer's batch is full. Loop thread only.
+/// (a batch frame) at the end of the callback, or as soon as a peer's batch is full. Loop thread only.
 /// </summary>
 internal sealed class PeerBatches
 {
@@ -19,7 +19,7 @@ internal sealed class PeerBatches
     public bool IsEmpty => _order.Count == 0;
 
     /// <summary>Adds a message for <paramref name="identity"/>; returns that peer's batch, taken, when it is full.</summary>
-    public PeerBatch? Add(byte[] identity, byte[] message)
+    public PeerBatch? Add(byte[] identity, in CompactDraft message)
     {
         if (!PeerKey.TryGet(_byPeer, identity, out var batch))
         {

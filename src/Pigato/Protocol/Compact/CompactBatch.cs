@@ -1,33 +1,105 @@
+using System.Buffers;
+
 namespace Pigato.Protocol.Compact;
 
 /// <summary>
-/// v2 messages waiting to leave together in one frame (<see cref="CompactCodec.Batch"/>): full at
-/// <see cref="CompactCodec.MaxBatchBytes"/> or <see cref="CompactCodec.MaxBatchMessages"/>; a message too large to share a
-/// batch goes alone. One thread only.
+/// v2 messages waiting to leave together in one frame (a batch: kind <see cref="CompactFrame.BatchKind"/>, each message a
+/// field): full at <see cref="CompactCodec.MaxBatchBytes"/> or <see cref="CompactCodec.MaxBatchMessages"/>; a message too
+/// large to share a batch goes alone. Messages are written straight into one buffer rented from the shared pool (given
+/// back at <see cref="Clear"/>), so the only array a batch makes is its frame. One thread only.
 /// </summary>
 internal class CompactBatch
 {
-    public List<byte[]> Messages { get; } = [];
+    private const int FirstRent = 4096;
 
+    private byte[]? _buffer;
+    private int _end;
+    private int _firstAt;
+    private int _firstLength;
+
+    /// <summary>How many messages wait.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Their bytes (without the batch's own framing).</summary>
     public int Bytes { get; private set; }
 
     /// <summary>True for a message that goes alone, never in a batch.</summary>
-    public static bool IsTooLarge(byte[] message) => message.Length >= CompactCodec.MaxBatchBytes;
+    public static bool IsTooLarge(in CompactDraft message) => message.Length >= CompactCodec.MaxBatchBytes;
 
     /// <summary>Adds a message; true when the batch is now full (send it).</summary>
-    public bool Add(byte[] message)
+    public bool Add(in CompactDraft message)
     {
-        Messages.Add(message);
-        Bytes += message.Length;
-        return Bytes >= CompactCodec.MaxBatchBytes || Messages.Count >= CompactCodec.MaxBatchMessages;
+        var length = message.Length;
+        var buffer = Reserve(CompactFrame.FieldLength(length));
+        var at = _end + CompactFrame.WriteVarint(buffer.AsSpan(_end), (uint)length);
+        message.WriteTo(buffer.AsSpan(at, length));
+        if (Count == 0)
+        {
+            _firstAt = at;
+            _firstLength = length;
+        }
+
+        _end = at + length;
+        Count++;
+        Bytes += length;
+        return Bytes >= CompactCodec.MaxBatchBytes || Count >= CompactCodec.MaxBatchMessages;
     }
 
     /// <summary>The frame to send: the message itself when alone, else a batch frame.</summary>
-    public byte[] Frame() => Messages.Count == 1 ? Messages[0] : CompactCodec.Batch(Messages);
+    public byte[] Frame()
+    {
+        if (Count == 0)
+        {
+            return [];
+        }
 
+        if (Count == 1)
+        {
+            return Copy(_buffer.AsSpan(_firstAt, _firstLength));
+        }
+
+        CompactFrame.WriteHeader(_buffer, CompactFrame.BatchKind, 0);
+        return Copy(_buffer.AsSpan(0, _end));
+    }
+
+    /// <summary>Empties the batch and gives its buffer back to the pool.</summary>
     public virtual void Clear()
     {
-        Messages.Clear();
+        if (_buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = null;
+        }
+
+        _end = 0;
+        Count = 0;
         Bytes = 0;
+    }
+
+    /// <summary>The buffer, with room for <paramref name="bytes"/> more after <see cref="_end"/> (the batch header's room comes first).</summary>
+    private byte[] Reserve(int bytes)
+    {
+        if (_buffer is null)
+        {
+            _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(FirstRent, CompactFrame.HeaderLength + bytes));
+            _end = CompactFrame.HeaderLength;
+        }
+        else if (_buffer.Length - _end < bytes)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _end + bytes));
+            _buffer.AsSpan(0, _end).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = larger;
+        }
+
+        return _buffer;
+    }
+
+    /// <summary>A frame's own array: NetMQ keeps it until sent, so it is never the pooled buffer.</summary>
+    private static byte[] Copy(ReadOnlySpan<byte> bytes)
+    {
+        var frame = GC.AllocateUninitializedArray<byte>(bytes.Length);
+        bytes.CopyTo(frame);
+        return frame;
     }
 }

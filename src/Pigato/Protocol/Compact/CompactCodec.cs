@@ -21,39 +21,20 @@ internal static class CompactCodec
     private const byte WorkerSide = CompactFrame.WorkerSide;
 
     /// <summary>Client → broker request: service, rid, data, [opts].</summary>
-    public static byte[] ClientRequest(ReadOnlyMemory<byte> service, ReadOnlyMemory<byte> rid, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options) =>
-        Encode((byte)MessageType.Request, 0, options.Span, 3, service.Span, rid.Span, data.Span);
+    public static CompactDraft ClientRequest(ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options) =>
+        new((byte)MessageType.Request, 0, options, 3, service, rid, data);
 
     /// <summary>Broker → client partial or final reply: rid, data, [opts]; the status in the flags.</summary>
-    public static byte[] ClientReply(bool final, ReadOnlySpan<byte> rid, bool error, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options) =>
-        Encode((byte)(final ? MessageType.Reply : MessageType.ReplyPartial), error ? ErrorStatus : (byte)0, options, 2, rid, data);
+    public static CompactDraft ClientReply(bool final, ReadOnlySpan<byte> rid, bool error, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options) =>
+        new((byte)(final ? MessageType.Reply : MessageType.ReplyPartial), error ? ErrorStatus : (byte)0, options, 2, rid, data);
 
     /// <summary>Broker → worker request: clientId, service (as requested), rid, data, [opts].</summary>
-    public static byte[] WorkerRequest(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options) =>
-        Encode(WorkerSide | (byte)MessageType.Request, 0, options, 4, clientId, service, rid, data);
+    public static CompactDraft WorkerRequest(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options) =>
+        new(WorkerSide | (byte)MessageType.Request, 0, options, 4, clientId, service, rid, data);
 
     /// <summary>Worker → broker partial reply, final reply or reject (<paramref name="type"/>): clientId, rid, data, [opts].</summary>
-    public static byte[] WorkerReply(MessageType type, ReadOnlyMemory<byte> clientId, ReadOnlyMemory<byte> rid, bool error, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options) =>
-        Encode((byte)(WorkerSide | (byte)type), error ? ErrorStatus : (byte)0, options.Span, 3, clientId.Span, rid.Span, data.Span);
-
-    /// <summary>Several v2 messages in one frame (kind <see cref="CompactFrame.BatchKind"/>): each is a field.</summary>
-    public static byte[] Batch(IReadOnlyList<byte[]> messages)
-    {
-        var length = CompactFrame.HeaderLength;
-        foreach (var message in messages)
-        {
-            length += CompactFrame.FieldLength(message.Length);
-        }
-
-        var frame = new byte[length];
-        var at = CompactFrame.WriteHeader(frame, CompactFrame.BatchKind, 0);
-        foreach (var message in messages)
-        {
-            at += CompactFrame.WriteField(frame.AsSpan(at), message);
-        }
-
-        return frame;
-    }
+    public static CompactDraft WorkerReply(MessageType type, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, bool error, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options) =>
+        new((byte)(WorkerSide | (byte)type), error ? ErrorStatus : (byte)0, options, 3, clientId, rid, data);
 
     /// <summary>True for a batch frame (it may still be malformed).</summary>
     public static bool IsBatch(ReadOnlySpan<byte> frame) => CompactFrame.IsCompact(frame) && frame[1] == CompactFrame.BatchKind;
@@ -145,29 +126,4 @@ internal static class CompactCodec
     }
 
     private static MessageFields Invalid(string error) => new() { Kind = PigatoMessageKind.Invalid, Error = error };
-
-    /// <summary>One frame: header, the <paramref name="count"/> fields, then the options when there are any (flag bit 1).</summary>
-    private static byte[] Encode(byte kind, byte flags, ReadOnlySpan<byte> options, int count, ReadOnlySpan<byte> f0, ReadOnlySpan<byte> f1, ReadOnlySpan<byte> f2 = default, ReadOnlySpan<byte> f3 = default)
-    {
-        if (!options.IsEmpty)
-        {
-            flags |= HasOptions;
-        }
-
-        var length = CompactFrame.HeaderLength + CompactFrame.FieldLength(f0.Length) + CompactFrame.FieldLength(f1.Length)
-            + (count > 2 ? CompactFrame.FieldLength(f2.Length) : 0) + (count > 3 ? CompactFrame.FieldLength(f3.Length) : 0)
-            + (options.IsEmpty ? 0 : CompactFrame.FieldLength(options.Length));
-        var frame = new byte[length];
-        var at = CompactFrame.WriteHeader(frame, kind, flags);
-        at += CompactFrame.WriteField(frame.AsSpan(at), f0);
-        at += CompactFrame.WriteField(frame.AsSpan(at), f1);
-        at += count > 2 ? CompactFrame.WriteField(frame.AsSpan(at), f2) : 0;
-        at += count > 3 ? CompactFrame.WriteField(frame.AsSpan(at), f3) : 0;
-        if (!options.IsEmpty)
-        {
-            CompactFrame.WriteField(frame.AsSpan(at), options);
-        }
-
-        return frame;
-    }
 }

@@ -154,7 +154,8 @@ internal static class CompactFrame
         return length;
     }
 
-    private static int WriteVarint(Span<byte> destination, uint value)
+    /// <summary>Writes <paramref name="value"/> as a varint; returns its length.</summary>
+    public static int WriteVarint(Span<byte> destination, uint value)
     {
         var at = 0;
         while (value >= 0x80)
