@@ -23,7 +23,10 @@ public sealed partial class Worker
     private readonly LastParsed<JsonElement> _parsedOptions = new(static frame => JsonFrame.Parse(frame, keepInvalidAsText: false));
 
     /// <summary>The requests' service names as text (loop thread): a worker mostly serves the one name.</summary>
-    private readonly LastParsed<string> _serviceNames = new(Utf8.Decode);
+    private readonly LastParsed<string> _serviceNames = new(static frame => Utf8.Decode(frame));
+
+    /// <summary>The requests' client ids (loop thread): requests in a row mostly come from one client, and share its id's array.</summary>
+    private readonly LastParsed<byte[]> _clientIds = new(static frame => frame);
     private volatile bool _draining;
     private volatile bool _stopping;
     private TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -95,13 +98,11 @@ public sealed partial class Worker
 
     private void OnRequest(BrokerConnection connection, MessageFields request)
     {
-        var rid = request.Rid;
         var reply = new WorkerReply(
             this,
             _serviceNames.Parse(request.Service),
-            Utf8.Decode(rid),
-            request.ClientId.ToArray(),
-            rid.ToArray(),
+            _clientIds.Parse(request.ClientId),
+            request.Rid.ToArray(),
             connection,
             Options.Liveness);
         _active.Add(reply);
@@ -164,7 +165,9 @@ public sealed partial class Worker
     private async Task RunHandlerAsync(WorkerReply reply, byte[] data, JsonElement options)
     {
         // The handler runs inside the "process" span (its own spans nest under it), a child of the request's trace.
-        using var activity = Tracing.Start("process", reply.Service, System.Diagnostics.ActivityKind.Server, reply.RequestId, Tracing.Source.HasListeners() ? Tracing.Extract(options) : default);
+        using var activity = Tracing.Source.HasListeners()
+            ? Tracing.Start("process", reply.Service, System.Diagnostics.ActivityKind.Server, reply.RequestId, Tracing.Extract(options))
+            : null;
         var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         string? error = null;
         ActorMetrics.HandlerStarted(reply.Service);

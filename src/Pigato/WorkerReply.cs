@@ -18,12 +18,12 @@ public sealed class WorkerReply
     private int _liveness;
     private bool _ended;
     private bool _deactivated;
+    private string? _requestId;
 
-    internal WorkerReply(Worker worker, string service, string requestId, byte[] clientId, byte[] rid, BrokerConnection connection, int liveness)
+    internal WorkerReply(Worker worker, string service, byte[] clientId, byte[] rid, BrokerConnection connection, int liveness)
     {
         _worker = worker;
         Service = service;
-        RequestId = requestId;
         ClientId = clientId;
         Rid = rid;
         Connection = connection;
@@ -32,7 +32,8 @@ public sealed class WorkerReply
     }
 
     /// <summary>The request id (a uuid made by the client).</summary>
-    public string RequestId { get; }
+    /// <remarks>Decoded on first use: the worker itself keys requests by the rid's bytes.</remarks>
+    public string RequestId => _requestId ??= Utf8.Decode(Rid);
 
     /// <summary>The service name the client asked for (may differ from the worker's: wildcards, semver).</summary>
     public string Service { get; }

@@ -7,7 +7,8 @@ internal sealed class LastParsed<T>(LastParsed<T>.Parser parse)
     private byte[]? _frame;
     private T _value = default!;
 
-    public delegate T Parser(ReadOnlySpan<byte> frame);
+    /// <summary>Parses the frame's bytes, given as the array kept for them (a parser may keep it: it never changes).</summary>
+    public delegate T Parser(byte[] frame);
 
     /// <summary>The bytes of the last frame parsed, kept as one array (never changed: holders may share it).</summary>
     public byte[] LastFrame => _frame ?? [];
@@ -16,8 +17,8 @@ internal sealed class LastParsed<T>(LastParsed<T>.Parser parse)
     {
         if (_frame is null || !frame.SequenceEqual(_frame))
         {
-            _value = parse(frame);
             _frame = frame.ToArray();
+            _value = parse(_frame);
         }
 
         return _value;

@@ -53,7 +53,7 @@ internal sealed class BrokerCore
     private readonly Dictionary<string, ClientPrincipal> _clientPrincipals = new(StringComparer.Ordinal);
 
     /// <summary>A client sends the same options with most requests: the last frame's parse serves the same bytes.</summary>
-    private readonly LastParsed<BrokerRequestOptions> _lastOptions = new(BrokerRequestOptions.Parse);
+    private readonly LastParsed<BrokerRequestOptions> _lastOptions = new(static frame => BrokerRequestOptions.Parse(frame));
     private readonly RefusalLog _audit;
     private readonly DurationRecorder _durations = new();
     private readonly DateTimeOffset _startedAt;
