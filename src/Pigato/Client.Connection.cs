@@ -109,7 +109,7 @@ public sealed partial class Client : IBrokerConnectionOwner
         }
         else if (request.TryComplete())
         {
-            _pending.TryRemove(request.Rid, out _);
+            _pending.TryRemove(request.RidFrame);
             var error = PigatoDecoder.IsOkStatus(status) ? null : Utf8.Decode(data).Trim('"');
             Tracing.Stop(request.Activity, error);
             ActorMetrics.RequestEnded(request.Service, request.SentAt, error);
@@ -204,7 +204,7 @@ public sealed partial class Client : IBrokerConnectionOwner
     /// <summary>Sends a <c>retry</c> request again under a new id, to a live broker; replies to the old id are dropped.</summary>
     private void Resend(PendingRequest request)
     {
-        if (!_pending.TryRemove(request.Rid, out _))
+        if (!_pending.TryRemove(request.RidFrame))
         {
             return;
         }
@@ -218,7 +218,7 @@ public sealed partial class Client : IBrokerConnectionOwner
         if (request.IsCompleted)
         {
             // Cancelled meanwhile, under the old id: do not leave the new id behind.
-            _pending.TryRemove(request.Rid, out _);
+            _pending.TryRemove(request.RidFrame);
             return;
         }
 
@@ -364,7 +364,7 @@ public sealed partial class Client : IBrokerConnectionOwner
     {
         if (request.TryComplete())
         {
-            _pending.TryRemove(request.Rid, out _);
+            _pending.TryRemove(request.RidFrame);
             var error = (exception as PigatoException)?.Code ?? exception.GetType().Name;
             Tracing.Stop(request.Activity, error);
             ActorMetrics.RequestEnded(request.Service, request.SentAt, error);

@@ -57,8 +57,9 @@ public sealed partial class Client
     {
         ArgumentNullException.ThrowIfNull(onFinal);
         var request = new CallbackRequest<TResult>(service, ResolveTimeout(service, options), Serialization.Reader<TResult>(Options.SerializerOptions), onPartial, onFinal);
+        var rid = request.Rid; // read before the loop may renew it (a retry resent after a reconnection)
         Send(request, Serialization.ToFrame(data, Options.SerializerOptions), options, CancellationToken.None);
-        return request.Rid;
+        return rid;
     }
 
     /// <inheritdoc />

@@ -16,13 +16,13 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
 {
     private int _completed;
     private long _lastActivity = Stopwatch.GetTimestamp();
-    private byte[]? _ridFrame;
+    private string? _rid;
 
-    /// <summary>The request id; renewed when the request is sent again after a reconnection.</summary>
-    public string Rid { get; private set; } = RequestIds.Next();
+    /// <summary>The request id as its frame (the client's table keys by it); renewed when the request is sent again after a reconnection.</summary>
+    public byte[] RidFrame { get; private set; } = RequestIds.Next();
 
-    /// <summary>The request id as its frame, made once per id.</summary>
-    public byte[] RidFrame => _ridFrame ??= System.Text.Encoding.UTF8.GetBytes(Rid);
+    /// <summary>The request id as text, made on first use (logs, traces, the callback API): read it on the loop thread, or before the request is sent.</summary>
+    public string Rid => _rid ??= System.Text.Encoding.UTF8.GetString(RidFrame);
 
     /// <summary>The frames to send (kept so that a <c>retry</c> request can be sent again).</summary>
     public RequestFrames? Frames { get; set; }
@@ -65,8 +65,8 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
     /// <summary>Takes a new request id, so that a resend is a new request to the broker (loop thread).</summary>
     public void RenewRid()
     {
-        Rid = RequestIds.Next();
-        _ridFrame = null;
+        RidFrame = RequestIds.Next();
+        _rid = null;
     }
 
     /// <summary>Claims the right to end the request; false when another ending came first.</summary>

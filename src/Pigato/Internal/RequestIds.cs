@@ -18,8 +18,8 @@ internal static class RequestIds
     [ThreadStatic]
     private static int t_next;
 
-    /// <summary>A new request id (any thread).</summary>
-    public static string Next()
+    /// <summary>A new request id as its frame: the uuid's 36 characters in UTF-8 (any thread).</summary>
+    public static byte[] Next()
     {
         var random = t_random ??= new byte[IdBytes * IdsPerRefill];
         if (t_next == 0)
@@ -33,6 +33,8 @@ internal static class RequestIds
         // RFC 9562's version 4 and variant bits, where Guid's layout keeps them (as Guid.NewGuid sets them).
         id[7] = (byte)((id[7] & 0x0F) | 0x40);
         id[8] = (byte)((id[8] & 0x3F) | 0x80);
-        return new Guid(id).ToString();
+        var frame = new byte[36];
+        new Guid(id).TryFormat(frame, out _);
+        return frame;
     }
 }

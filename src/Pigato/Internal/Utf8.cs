@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 
 namespace Pigato.Internal;
@@ -13,10 +12,6 @@ internal static class Utf8
     /// <summary>Finds <paramref name="key"/> (UTF-8 bytes) in a string-keyed dictionary without allocating for short keys.</summary>
     public static bool TryGetValue<TValue>(Dictionary<string, TValue> dictionary, ReadOnlySpan<byte> key, out TValue value) =>
         Find(dictionary, key, static (Dictionary<string, TValue> d, ReadOnlySpan<char> k, out TValue v) => d.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(k, out v!), out value);
-
-    /// <inheritdoc cref="TryGetValue{TValue}(Dictionary{string, TValue}, ReadOnlySpan{byte}, out TValue)"/>
-    public static bool TryGetValue<TValue>(ConcurrentDictionary<string, TValue> dictionary, ReadOnlySpan<byte> key, out TValue value) =>
-        Find(dictionary, key, static (ConcurrentDictionary<string, TValue> d, ReadOnlySpan<char> k, out TValue v) => d.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(k, out v!), out value);
 
     private delegate bool Lookup<TTable, TValue>(TTable table, ReadOnlySpan<char> key, out TValue value);
 

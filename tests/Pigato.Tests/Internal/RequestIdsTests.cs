@@ -1,8 +1,9 @@
+using System.Text;
 using Pigato.Internal;
 
 namespace Pigato.Tests.Internal;
 
-/// <summary>Request ids: version 4 uuids in PIGATO's form, distinct across refills of the random buffer and across threads.</summary>
+/// <summary>Request ids: version 4 uuids in PIGATO's form (UTF-8), distinct across refills of the random buffer and across threads.</summary>
 public class RequestIdsTests
 {
     [Fact]
@@ -10,8 +11,10 @@ public class RequestIdsTests
     {
         for (var i = 0; i < 600; i++)
         {
-            var id = RequestIds.Next();
+            var frame = RequestIds.Next();
+            var id = Encoding.UTF8.GetString(frame);
 
+            Assert.Equal(36, frame.Length);
             Assert.Matches("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", id);
             Assert.Equal(4, Guid.Parse(id).Version);
         }
@@ -22,7 +25,7 @@ public class RequestIdsTests
     {
         const int PerThread = 5_000; // about 20 refills of each thread's buffer
         var batches = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
-            Enumerable.Range(0, PerThread).Select(_ => RequestIds.Next()).ToList())));
+            Enumerable.Range(0, PerThread).Select(_ => Encoding.UTF8.GetString(RequestIds.Next())).ToList())));
 
         var all = batches.SelectMany(b => b).ToList();
         Assert.Equal(all.Count, all.Distinct(StringComparer.Ordinal).Count());
