@@ -16,8 +16,8 @@ public sealed class WorkerReply
     private readonly Lock _gate = new();
     private CancellationTokenSource? _inactive;
     private int _liveness;
-    private bool _ended;
-    private bool _deactivated;
+    private int _ended;
+    private volatile bool _deactivated;
     private string? _requestId;
 
     internal WorkerReply(Worker worker, string service, byte[] clientId, byte[] rid, BrokerConnection connection, int liveness)
@@ -39,31 +39,13 @@ public sealed class WorkerReply
     public string Service { get; }
 
     /// <summary>True once the final reply, an error or a rejection was sent.</summary>
-    public bool Ended
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _ended;
-            }
-        }
-    }
+    public bool Ended => Volatile.Read(ref _ended) != 0;
 
     /// <summary>
     /// False once the reply ended, or the request went inactive: no request heartbeat from the client for
     /// <see cref="WorkerOptions.Liveness"/> periods, the broker lost, or the worker stopping.
     /// </summary>
-    public bool IsActive
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return !_ended && !_deactivated;
-            }
-        }
-    }
+    public bool IsActive => !Ended && !_deactivated;
 
     /// <summary>Trips when the request goes inactive (not when it ends normally): stop long work then.</summary>
     /// <remarks>Made on first use: most handlers never ask for it.</remarks>
@@ -250,19 +232,8 @@ public sealed class WorkerReply
     /// <summary>True when the handler ended the request with <see cref="ErrorAsync{T}"/> (for the worker's metrics).</summary>
     internal bool EndedWithError { get; private set; }
 
-    private bool TryMarkEnded()
-    {
-        lock (_gate)
-        {
-            if (_ended)
-            {
-                return false;
-            }
-
-            _ended = true;
-            return true;
-        }
-    }
+    /// <summary>Claims the request's one ending (final reply, error or rejection); false when it already ended.</summary>
+    private bool TryMarkEnded() => Interlocked.Exchange(ref _ended, 1) == 0;
 
     private void ThrowIfEnded()
     {
