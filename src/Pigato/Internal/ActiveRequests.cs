@@ -22,10 +22,11 @@ internal sealed class ActiveRequests
     /// <summary>Removes <paramref name="reply"/>, unless a later copy of its request took its place.</summary>
     public void Remove(WorkerReply reply)
     {
+        // One look-up in the usual case; a later copy taken out by mistake goes back.
         var key = new Key(reply.ClientId, reply.Rid);
-        if (_byKey.TryGetValue(key, out var current) && current == reply)
+        if (_byKey.Remove(key, out var current) && current != reply)
         {
-            _byKey.Remove(key);
+            _byKey[key] = current;
         }
     }
 
