@@ -27,8 +27,7 @@ internal static class RequestIds
             RandomNumberGenerator.Fill(random);
         }
 
-        Span<byte> id = stackalloc byte[IdBytes];
-        random.AsSpan(t_next * IdBytes, IdBytes).CopyTo(id);
+        var id = random.AsSpan(t_next * IdBytes, IdBytes); // used once: its bits are set in place
         t_next = (t_next + 1) % IdsPerRefill;
         // RFC 9562's version 4 and variant bits, where Guid's layout keeps them (as Guid.NewGuid sets them).
         id[7] = (byte)((id[7] & 0x0F) | 0x40);

@@ -22,17 +22,7 @@ public class CompactBatchTests
                 Assert.False(batch.Add(CompactCodec.ClientReply(final: true, rid, error: false, data, options)));
             }
 
-            var frame = batch.Frame();
-            Assert.True(CompactCodec.IsBatch(frame));
-            var read = new List<byte[]>();
-            var reader = new CompactMessages(frame);
-            while (reader.MoveNext())
-            {
-                read.Add(frame[reader.Current]);
-            }
-
-            Assert.False(reader.Malformed);
-            Assert.Equal(expected, read);
+            Assert.Equal(expected, BatchFrames.Messages(batch.Frame()));
             Assert.Equal(expected.Count, batch.Count);
             Assert.Equal(expected.Sum(m => m.Length), batch.Bytes);
             batch.Clear();
