@@ -16,14 +16,36 @@ public sealed partial class Client : IBrokerConnectionOwner
     void IBrokerConnectionOwner.OnOpened(BrokerConnection connection)
     {
         Id = _connections[0].Id;
+        Greet(connection);
+        SendWaitingRequests();
+    }
+
+    /// <summary>
+    /// The connection dropped and came back under the same identity: the broker may have restarted and lost what was not in
+    /// its store yet. The greeting goes again (a new broker knows neither the framing nor the credential), then every
+    /// <c>persist</c> request sent on it, under the same rid: a broker that still holds it (or read it back from its store)
+    /// only re-attaches it; one that never stored it runs it. Other requests wait for their reply or their timeout, as in PIGATO.
+    /// </summary>
+    void IBrokerConnectionOwner.OnTransportResumed(BrokerConnection connection)
+    {
+        Greet(connection);
+        foreach (var request in _pending.Values)
+        {
+            if (request.IsAt(connection) && request.Frames!.Persist)
+            {
+                SendOn(connection, request);
+            }
+        }
+    }
+
+    /// <summary>A heartbeat, then once per connection and before any request the hello: the framing spoken and who this identity is (docs/PROTOCOL-V2.md).</summary>
+    private void Greet(BrokerConnection connection)
+    {
         connection.Send(0, static (w, _) => PigatoEncoder.ClientHeartbeat(w));
         if (Options.Framing == Framing.Auto || Options.Credential is not null)
         {
-            // Once per connection, before any request: the framing spoken and who this identity is (docs/PROTOCOL-V2.md).
             connection.Send(HelloJson(), static (w, json) => PigatoEncoder.Hello(w, json));
         }
-
-        SendWaitingRequests();
     }
 
     void IBrokerConnectionOwner.OnConnected(BrokerConnection connection)
@@ -340,6 +362,12 @@ public sealed partial class Client : IBrokerConnectionOwner
             return;
         }
 
+        SendOn(connection, request);
+    }
+
+    /// <summary>Sends a request on <paramref name="connection"/> in its framing; it is then at that connection's identity.</summary>
+    private void SendOn(BrokerConnection connection, PendingRequest request)
+    {
         var queued = connection.Compact
             ? connection.SendCompact(CompactCodec.ClientRequest(request.Frames!.Service, request.RidFrame, request.Frames.Data, request.Frames.Options))
             : connection.Send(request, static (w, r) => PigatoEncoder.ClientRequest(w, r.Frames!.Service, r.RidFrame, r.Frames.Data, r.Frames.Options));

@@ -102,6 +102,12 @@ public sealed partial class Worker : IBrokerConnectionOwner
     void IBrokerConnectionOwner.OnClosing(BrokerConnection connection) =>
         connection.Send(0, static (w, _) => PigatoEncoder.WorkerDisconnect(w));
 
+    /// <summary>
+    /// The connection came back under the same identity: a heartbeat at once, so that a broker that restarted meanwhile and
+    /// does not know this worker says so (DISCONNECT: the worker registers again) without waiting for the next period.
+    /// </summary>
+    void IBrokerConnectionOwner.OnTransportResumed(BrokerConnection connection) => SendHeartbeat(connection);
+
     /// <summary>The broker forgot this identity's requests: their replies can no longer be delivered.</summary>
     void IBrokerConnectionOwner.OnClosed(BrokerConnection connection, bool wasConnected)
     {

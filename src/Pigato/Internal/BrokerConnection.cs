@@ -34,6 +34,7 @@ internal sealed class BrokerConnection : IDisposable
     private readonly CompactBatch _batch = new();
     private int _liveness;
     private bool _transportSeen;
+    private bool _transportInterrupted;
     private bool _handshakeReported;
 
     public BrokerConnection(string endpoint, ConnectionSettings settings, ActorLoop loop, IBrokerConnectionOwner owner, ILogger logger)
@@ -81,17 +82,23 @@ internal sealed class BrokerConnection : IDisposable
         Id = _settings.Prefix + "-" + Guid.NewGuid().ToString();
         var socket = SocketFactory.Dealer(Id, _settings);
         socket.ReceiveReady += (_, _) => _loop.Guard(ReceiveWaiting);
-        if (_settings.DetectDisconnect || _settings.CurveServerKey is not null)
+        // The monitor's events run on the loop. A dropped connection is lost at once with DetectDisconnect; without it
+        // ZeroMQ reconnects under the same identity, and the owner is told when the transport is back (the broker may
+        // have restarted meanwhile and know nothing of what was sent before).
+        _monitor = new NetMQMonitor(socket, $"inproc://pigato-monitor-{Guid.NewGuid():N}", SocketEvents.Connected | SocketEvents.Disconnected);
+        _monitor.Connected += (_, _) => OnTransportConnected(socket);
+        _monitor.Disconnected += (_, _) =>
         {
-            _monitor = new NetMQMonitor(socket, $"inproc://pigato-monitor-{Guid.NewGuid():N}", SocketEvents.Connected | SocketEvents.Disconnected);
-            _monitor.Connected += (_, _) => _transportSeen = true;
             if (_settings.DetectDisconnect)
             {
-                _monitor.Disconnected += (_, _) => _loop.Post(() => OnTransportDropped(socket));
+                _loop.Post(() => OnTransportDropped(socket));
             }
-
-            _loop.Attach(_monitor);
-        }
+            else
+            {
+                _transportInterrupted = _socket == socket;
+            }
+        };
+        _loop.Attach(_monitor);
 
         socket.Connect(Endpoint);
         _socket = socket;
@@ -99,6 +106,7 @@ internal sealed class BrokerConnection : IDisposable
         _loop.Add(socket);
         _liveness = _settings.Liveness;
         IsConnected = false;
+        _transportInterrupted = false;
         BrokerStopping = false;
         Compact = false;
         _owner.OnOpened(this);
@@ -232,6 +240,18 @@ internal sealed class BrokerConnection : IDisposable
         _frames.Dispose();
     }
 
+    /// <summary>The TCP connection is up; after an interruption under the same identity, the owner is told.</summary>
+    private void OnTransportConnected(DealerSocket socket)
+    {
+        _transportSeen = true;
+        if (_socket == socket && _transportInterrupted)
+        {
+            _transportInterrupted = false;
+            Log.Connection(_logger, _settings.Actor, Id!, "connection to the broker back after an interruption");
+            _owner.OnTransportResumed(this);
+        }
+    }
+
     /// <summary>The TCP connection to the broker dropped: lost at once (the broker died, or restarts), not after the liveness.</summary>
     private void OnTransportDropped(DealerSocket socket)
     {
@@ -316,6 +336,12 @@ internal interface IBrokerConnectionOwner
     /// <summary>A message from the broker (valid or not: decode it).</summary>
     void OnMessage(BrokerConnection connection, ReceivedFrames frames);
 
+    /// <summary>
+    /// The TCP connection dropped and ZeroMQ made it again under the same identity: what was sent before may be lost
+    /// (the broker may have restarted); whatever can be sent again safely should be.
+    /// </summary>
+    void OnTransportResumed(BrokerConnection connection);
+
     /// <summary>The broker's port answers but nothing comes back (most likely a wrong CURVE server key): report it, fail what waits on it.</summary>
     void OnHandshakeFailed(BrokerConnection connection);
 
@@ -335,6 +361,6 @@ internal interface IBrokerConnectionOwner
 /// <param name="SendHighWatermark">Messages queued towards the broker before sends wait.</param>
 /// <param name="Linger">How long unsent messages may delay closing.</param>
 /// <param name="MaxMessageSize">Largest message read from the broker (a larger frame closes the connection in the transport); -1 for no limit.</param>
-/// <param name="DetectDisconnect">Count the broker as lost as soon as the TCP connection drops (a socket monitor), not only by liveness.</param>
+/// <param name="DetectDisconnect">Count the broker as lost as soon as the TCP connection drops (a socket monitor), not only by liveness; without it the owner is told when the dropped connection is back.</param>
 /// <param name="CurveServerKey">The brokers' CURVE public key, or null for plain text.</param>
 internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, TimeSpan SendTimeout, int SendHighWatermark, TimeSpan Linger, int MaxMessageSize, bool DetectDisconnect, string? CurveServerKey);

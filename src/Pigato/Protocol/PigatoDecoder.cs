@@ -15,6 +15,9 @@ internal enum PigatoMessageKind
     /// <summary>Broker side: a client's heartbeat for one request.</summary>
     ClientRequestHeartbeat,
 
+    /// <summary>Broker side: a worker's heartbeat sent from a client socket (<c>C, 4, worker, workerId</c>; PIGATO-RUBY's worker does).</summary>
+    ClientWorkerHeartbeat,
+
     /// <summary>Broker side: a .NET client's credential (<c>C, 4, auth, principal, token</c>).</summary>
     ClientAuth,
 
@@ -107,6 +110,8 @@ internal static class PigatoDecoder
                 MessageType.Heartbeat when frames.Count == 2 => DecodedMessage.Of(PigatoMessageKind.ClientHeartbeat),
                 MessageType.Heartbeat when frames.Count > PigatoFrames.ClientRequestHeartbeatRid
                     && frames[2].SequenceEqual(PigatoFrames.RequestHeartbeatTag.Span) => DecodedMessage.Of(PigatoMessageKind.ClientRequestHeartbeat),
+                MessageType.Heartbeat when frames.Count == PigatoFrames.ClientWorkerHeartbeatId + 1
+                    && frames[2].SequenceEqual(PigatoFrames.WorkerHeartbeatTag.Span) => DecodedMessage.Of(PigatoMessageKind.ClientWorkerHeartbeat),
                 MessageType.Heartbeat when frames.Count == 5
                     && frames[2].SequenceEqual(PigatoFrames.AuthTag.Span) => DecodedMessage.Of(PigatoMessageKind.ClientAuth),
                 MessageType.Heartbeat when frames.Count == 4

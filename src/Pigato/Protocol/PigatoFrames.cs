@@ -25,6 +25,9 @@ internal static class PigatoFrames
     /// <summary>The third frame of a .NET client's credential message (<c>C, 4, auth, principal, token</c>).</summary>
     public static ReadOnlyMemory<byte> AuthTag { get; } = "auth"u8.ToArray();
 
+    /// <summary>The third frame of a worker heartbeat sent from a client socket (<c>C, 4, worker, workerId</c>; PIGATO-RUBY's worker).</summary>
+    public static ReadOnlyMemory<byte> WorkerHeartbeatTag { get; } = "worker"u8.ToArray();
+
     /// <summary>Third frame of a .NET client's hello and of the broker's answer (<c>C, 4, hello, JSON</c>): see docs/PROTOCOL-V2.md.</summary>
     public static ReadOnlyMemory<byte> HelloTag { get; } = "hello"u8.ToArray();
 
@@ -66,6 +69,9 @@ internal static class PigatoFrames
 
     /// <summary>Client request heartbeat <c>C, 4, request, rid</c>: the request id.</summary>
     public const int ClientRequestHeartbeatRid = 3;
+
+    /// <summary>The worker id in a client-side worker heartbeat (<c>C, 4, worker, workerId</c>).</summary>
+    public const int ClientWorkerHeartbeatId = 3;
 
     /// <summary>Reply to a client <c>C, 3|6, empty, rid, status, data, opts</c>: the request id.</summary>
     public const int ClientReplyRid = 3;

@@ -49,8 +49,13 @@ internal sealed class BrokerCore
     private readonly RefusalLog _refusals;
     private readonly LogThrottle _joinLog;
     private readonly LogThrottle _leaveLog;
+    private readonly LogThrottle _takeoverLog;
     private readonly TimeSpan _clientSilence;
-    private readonly Dictionary<string, ClientPrincipal> _clientPrincipals = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Clients that have shown they heartbeat (a <c>C, 4</c> or a hello), with what they authenticated as: only these lose
+    /// their queued requests when they fall silent (PIGATO-GO's and PIGATO-RUBY's clients never heartbeat).
+    /// </summary>
+    private readonly Dictionary<string, HeardClient> _heardClients = new(StringComparer.Ordinal);
 
     /// <summary>A client sends the same options with most requests: the last frame's parse serves the same bytes.</summary>
     private readonly LastParsed<BrokerRequestOptions> _lastOptions = new(static frame => BrokerRequestOptions.Parse(frame));
@@ -83,6 +88,7 @@ internal sealed class BrokerCore
         _permissions = options.Permissions;
         _joinLog = new LogThrottle(time, WorkerLinesPerSecond);
         _leaveLog = new LogThrottle(time, WorkerLinesPerSecond);
+        _takeoverLog = new LogThrottle(time, perSecond: 1);
         _clientSilence = options.HeartbeatInterval * options.Liveness;
         _startedAt = time.GetUtcNow();
     }
@@ -190,8 +196,16 @@ internal sealed class BrokerCore
             return;
         }
 
-        if (_requests.Contains(clientId, rid))
+        if (_requests.TryGet(clientId, rid, out var inProgress))
         {
+            if (inProgress.IsDurable)
+            {
+                // Sent again by its client after its connection dropped and came back under the same identity: nothing
+                // runs twice; a final reply kept meanwhile goes now.
+                Reattach(inProgress, clientId, service, rid, compact);
+                return;
+            }
+
             _output.ReportError(PigatoErrorCodes.RequestInvalid, $"Request id {Utf8.Decode(rid)} is already in progress; duplicate ignored.", Utf8.Decode(clientId));
             return;
         }
@@ -382,7 +396,7 @@ internal sealed class BrokerCore
     public void ClientHello(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> hello)
     {
         var parsed = WorkerStatus.Parse(hello);
-        Heard(clientId);
+        Heard(clientId, heartbeat: true);
         if (parsed.Principal is { } principal)
         {
             Authenticate(clientId, principal, parsed.Token ?? "");
@@ -408,7 +422,7 @@ internal sealed class BrokerCore
 
         if (permissions.Authenticate(name, token) is { } proven)
         {
-            _clientPrincipals[PeerKey.Of(clientId)] = new ClientPrincipal(proven) { LastHeard = _time.GetTimestamp() };
+            _heardClients[PeerKey.Of(clientId)] = new HeardClient { Principal = proven, LastHeard = _time.GetTimestamp() };
             return;
         }
 
@@ -439,14 +453,14 @@ internal sealed class BrokerCore
 
     public void ClientHeartbeat(ReadOnlySpan<byte> clientId)
     {
-        Heard(clientId);
+        Heard(clientId, heartbeat: true);
         _output.SendClientHeartbeat(clientId);
     }
 
     /// <summary>Forwarded to the worker holding the request (the original compares with 'req' and never forwards); only the request's own client is heard.</summary>
     public void ClientRequestHeartbeat(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid)
     {
-        Heard(clientId);
+        Heard(clientId, heartbeat: true);
         if (!TryGetRequestOfClient(clientId, rid, out var request) || request.Worker is not { } worker)
         {
             return;
@@ -458,6 +472,33 @@ internal sealed class BrokerCore
             // Advisory: a failed one never costs the worker its requests.
             _output.ReportError(PigatoErrorCodes.Unroutable, $"Request heartbeat for {request.Rid} could not reach its worker.", worker.Id);
         }
+    }
+
+    /// <summary>
+    /// A worker's heartbeat sent from a client socket (PIGATO-RUBY's worker runs one beside its worker socket, and sends
+    /// nothing else while its handler is busy): the worker named counts as heard, as the Node broker does; nothing is
+    /// answered. With permissions, only a peer whose principal is the worker's, or may serve its service, keeps it alive.
+    /// </summary>
+    public void ClientWorkerHeartbeat(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> workerId)
+    {
+        Heard(clientId, heartbeat: true);
+        if (!_workers.TryGet(workerId, out var worker))
+        {
+            // Not (or no longer) registered: the worker registers again on its own when the broker tells it so.
+            return;
+        }
+
+        if (_permissions is { } permissions)
+        {
+            var principal = PrincipalOf(clientId);
+            if (principal != worker.Principal && !permissions.MayServe(principal, worker.Service.Name))
+            {
+                Deny(PigatoErrorCodes.Forbidden, Utf8.Decode(clientId), $"heartbeat for worker {worker.Id} of '{worker.Service.Name}' as '{principal}'");
+                return;
+            }
+        }
+
+        _workers.Touch(worker, _time.GetTimestamp());
     }
 
     public void WorkerReady(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> service, ReadOnlySpan<byte> status)
@@ -690,7 +731,7 @@ internal sealed class BrokerCore
         ExpireQueuedRequests();
         DropRequestsOfSilentClients();
         ExpireKeptReplies();
-        ForgetSilentPrincipals();
+        ForgetSilentClients();
         FreeAbandonedSlots();
         _dispatcher.ForgetUnused();
         DispatchPending();
@@ -747,6 +788,46 @@ internal sealed class BrokerCore
 
         RemoveWorker(worker, "message too large", sendDisconnect: true);
         DispatchPending();
+    }
+
+    /// <summary>
+    /// The ROUTER closed a connection of this identity. When the identity still answers, another connection presented it
+    /// and took it over (the ROUTER hands an identity to its newest connection): two processes share one identity
+    /// (PIGATO-GO does not seed its random generator), or a peer reconnected before its old connection was seen to close.
+    /// The older connection gets nothing more, so it is logged (at most once a second, with the count) and counted.
+    /// Identities the broker knows nothing of are not probed: a probe is a heartbeat, and the broker must know the side.
+    /// </summary>
+    /// <param name="identity">The identity whose connection closed.</param>
+    /// <param name="newestConnection">The remote address of the connection accepted last, or null.</param>
+    public void ConnectionClosed(ReadOnlySpan<byte> identity, string? newestConnection)
+    {
+        bool stillAnswers;
+        string side;
+        if (_workers.TryGet(identity, out var worker))
+        {
+            side = "worker";
+            stillAnswers = _output.SendWorkerHeartbeat(worker);
+        }
+        else if (PeerKey.TryGet(_heardClients, identity, out _) || _requests.TryGetClient(identity, out _))
+        {
+            side = "client";
+            stillAnswers = _output.SendClientHeartbeat(identity);
+        }
+        else
+        {
+            return;
+        }
+
+        if (!stillAnswers)
+        {
+            return;
+        }
+
+        _metrics?.IdentityTakenOver(side);
+        if (_takeoverLog.TryTake(out var suppressed))
+        {
+            Log.IdentityTakenOver(_logger, side, Utf8.Decode(identity), newestConnection ?? "unknown", suppressed);
+        }
     }
 
     /// <summary>What waited for a peer has been sent: a worker is no longer busy.</summary>
@@ -813,12 +894,12 @@ internal sealed class BrokerCore
 
     /// <summary>The principal a client authenticated as, or anonymous.</summary>
     private string PrincipalOf(ReadOnlySpan<byte> clientId) =>
-        PeerKey.TryGet(_clientPrincipals, clientId, out var entry) ? entry.Principal : Security.Permissions.Anonymous;
+        PeerKey.TryGet(_heardClients, clientId, out var entry) ? entry.Principal ?? Security.Permissions.Anonymous : Security.Permissions.Anonymous;
 
     /// <summary>The denial of a request by the permissions, or null: unauthenticated when anonymous may not, forbidden when the principal may not.</summary>
     private string? Authorize(Security.Permissions permissions, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service)
     {
-        var known = PeerKey.TryGet(_clientPrincipals, clientId, out _);
+        var known = PeerKey.TryGet(_heardClients, clientId, out var heard) && heard.Principal is not null;
         var principal = PrincipalOf(clientId);
         if (permissions.MayRequest(principal, Utf8.Decode(service)))
         {
@@ -880,14 +961,21 @@ internal sealed class BrokerCore
 
     private bool IsOrphan(BrokerRequest request) => request.ReplyTo is null && _requests.TryGetDurable(request.RidBytes, out var held) && held == request;
 
-    /// <summary>A client's sign of life; orphans it re-attaches get their replies in v1 unless a v2 request re-attached them.</summary>
-    private void Heard(ReadOnlySpan<byte> clientId, bool compact = false)
+    /// <summary>
+    /// A client's sign of life; orphans it re-attaches get their replies in v1 unless a v2 request re-attached them. A
+    /// <paramref name="heartbeat"/> (or a hello) shows that the client heartbeats: from then on its silence counts.
+    /// </summary>
+    private void Heard(ReadOnlySpan<byte> clientId, bool compact = false, bool heartbeat = false)
     {
         ReattachOrphans(clientId, compact);
 
-        if (_clientPrincipals.Count > 0 && PeerKey.TryGet(_clientPrincipals, clientId, out var known))
+        if (PeerKey.TryGet(_heardClients, clientId, out var known))
         {
             known.LastHeard = _time.GetTimestamp();
+        }
+        else if (heartbeat)
+        {
+            _heardClients[PeerKey.Of(clientId)] = new HeardClient { LastHeard = _time.GetTimestamp() };
         }
 
         if (_requests.TryGetClient(clientId, out var client))
@@ -897,8 +985,10 @@ internal sealed class BrokerCore
     }
 
     /// <summary>
-    /// A client silent for the liveness (PIGATO clients heartbeat every period) is gone: its queued requests would
-    /// only ever be answered to nobody, so they are dropped. Those at a worker finish (or expire) there.
+    /// A client that heartbeats (it sent <c>C, 4</c> or a hello) and has been silent for the liveness is gone: its queued
+    /// requests would only ever be answered to nobody, so they are dropped, each with an error reply in case it is still
+    /// there after all. Those at a worker finish (or expire) there. A client that never heartbeats (PIGATO-GO's and
+    /// PIGATO-RUBY's) is never judged by its silence: its requests wait for their own timeout, within the memory budget.
     /// </summary>
     private void DropRequestsOfSilentClients()
     {
@@ -907,7 +997,8 @@ internal sealed class BrokerCore
         foreach (var request in _requests.All)
         {
             // A persist request outlives its client's connection: the client re-attaches under a new identity.
-            if (request.QueueNode is not null && !request.IsDurable && _time.GetElapsedTime(request.Client.LastHeard, now) > _clientSilence)
+            if (request.QueueNode is not null && !request.IsDurable && _time.GetElapsedTime(request.Client.LastHeard, now) > _clientSilence
+                && PeerKey.TryGet(_heardClients, request.ClientId, out _))
             {
                 (dropped ??= []).Add(request);
             }
@@ -919,6 +1010,7 @@ internal sealed class BrokerCore
             {
                 _requests.End(request, PigatoErrorCodes.ClientLost);
                 _metrics?.Abandoned(PigatoErrorCodes.ClientLost);
+                _output.SendError(request.ClientId, request.RidBytes, PigatoErrorCodes.ClientLost, request.ReplyCompact);
             }
 
             Log.Abandoned(_logger, PigatoErrorCodes.ClientLost, Utf8.Decode(group.First().ClientId), group.Count(), $"client silent for more than {_clientSilence.TotalSeconds:0.#} s; its queued requests dropped");
@@ -952,18 +1044,18 @@ internal sealed class BrokerCore
         }
     }
 
-    /// <summary>A client silent past the liveness has gone: what it authenticated as is forgotten (it reconnects under a new identity).</summary>
-    private void ForgetSilentPrincipals()
+    /// <summary>A client silent past twice the liveness has gone: it and what it authenticated as are forgotten (it reconnects under a new identity).</summary>
+    private void ForgetSilentClients()
     {
-        if (_clientPrincipals.Count == 0)
+        if (_heardClients.Count == 0)
         {
             return;
         }
 
         var now = _time.GetTimestamp();
-        foreach (var key in _clientPrincipals.Where(p => _time.GetElapsedTime(p.Value.LastHeard, now) > _clientSilence * 2).Select(p => p.Key).ToList())
+        foreach (var key in _heardClients.Where(p => _time.GetElapsedTime(p.Value.LastHeard, now) > _clientSilence * 2).Select(p => p.Key).ToList())
         {
-            _clientPrincipals.Remove(key);
+            _heardClients.Remove(key);
         }
     }
 
@@ -1246,10 +1338,10 @@ internal sealed class BrokerCore
         _output.PublishDirectory(buffer.WrittenSpan.ToArray());
     }
 
-    /// <summary>What a client identity authenticated as, and when it was last heard from.</summary>
-    private sealed class ClientPrincipal(string principal)
+    /// <summary>A client identity that heartbeats: what it authenticated as (null: nothing), and when it was last heard from.</summary>
+    private sealed class HeardClient
     {
-        public string Principal { get; } = principal;
+        public string? Principal { get; init; }
 
         public long LastHeard { get; set; }
     }

@@ -84,4 +84,25 @@ public class AuthorizationTests
     [Fact]
     public void PermissionsFile_WithAPrincipalWithoutToken_IsRefused() =>
         Assert.Throws<System.Text.Json.JsonException>(() => Permissions.Parse("""{ "principals": { "api": { "request": ["*"] } } }"""));
+
+    [Fact]
+    public void WorkerHeartbeatFromAClientSocket_KeepsAWorkerAlive_OnlyFromAPrincipalThatMayServeIt()
+    {
+        var h = new CoreHarness(new BrokerOptions { Permissions = Rules(), AllowInsecureAuthenticationWithoutEncryption = true, HeartbeatInterval = TimeSpan.FromSeconds(1), Liveness = 3 });
+        h.Core.WorkerReady(CoreHarness.B("w-billing"), CoreHarness.B("billing"), CoreHarness.B($"{{\"principal\":\"billing\",\"token\":\"{Billing.Token}\"}}"));
+        h.Core.WorkerReady(CoreHarness.B("w-echo"), CoreHarness.B("echo"), []);
+        Assert.Equal(2, h.Core.Stats().Workers);
+
+        // A stranger may not keep the billing worker alive; anonymous may serve echo, so may keep an echo worker alive.
+        for (var i = 0; i < 6; i++)
+        {
+            h.WorkerHeartbeatFromClientSocket("stranger", "w-billing");
+            h.WorkerHeartbeatFromClientSocket("stranger", "w-echo");
+            h.Tick();
+        }
+
+        Assert.Contains("disconnect w-billing", h.Output.Sent);
+        Assert.DoesNotContain("disconnect w-echo", h.Output.Sent);
+        Assert.Equal(1, h.Core.Stats().Workers);
+    }
 }

@@ -104,9 +104,10 @@ public class BrokerLimitsTests
     }
 
     [Fact]
-    public void SilentClient_LosesItsQueuedRequests_AHeartbeatingOneKeepsThem()
+    public void ClientThatHeartbeatsThenFallsSilent_LosesItsQueuedRequests_WithAnErrorReply_AHeartbeatingOneKeepsThem()
     {
         var h = new CoreHarness(new BrokerOptions { HeartbeatInterval = TimeSpan.FromSeconds(1), Liveness = 3 });
+        h.ClientHeartbeat("silent");
         h.Request("silent", "nobody", "s", "{\"timeout\":-1}");
         h.Request("alive", "nobody", "a", "{\"timeout\":-1}");
 
@@ -116,9 +117,28 @@ public class BrokerLimitsTests
             h.Tick();
         }
 
+        Assert.Contains($"error silent s {PigatoErrorCodes.ClientLost}", h.Output.Sent);
         h.Ready("w", "nobody", 5);
         Assert.Equal(["request w a"], h.Output.Of("request "));
         Assert.Equal(1, h.Core.Stats().Clients);
+    }
+
+    [Fact]
+    public void ClientThatNeverHeartbeats_KeepsItsQueuedRequests_UntilTheirOwnTimeout()
+    {
+        // PIGATO-GO's and PIGATO-RUBY's clients never send C, 4: their silence says nothing.
+        var h = new CoreHarness(new BrokerOptions { HeartbeatInterval = TimeSpan.FromSeconds(1), Liveness = 3 });
+        h.Request("go", "late", "waits", "{\"timeout\":12000}");
+        h.Request("go", "late", "expires", "{\"timeout\":5000}");
+
+        for (var i = 0; i < 10; i++)
+        {
+            h.Tick();
+        }
+
+        Assert.Empty(h.Output.Of("error "));
+        h.Ready("w", "late", 5);
+        Assert.Equal(["request w waits"], h.Output.Of("request "));
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using System.Text;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Pigato.Routing;
 
@@ -12,8 +12,11 @@ internal sealed class CoreHarness
     {
         Options = options ?? new BrokerOptions { Liveness = 3 };
         Metrics = new BrokerMetrics("test", () => Core!.Stats());
-        Core = new BrokerCore(Options, Output, Time, NullLogger.Instance, Metrics, random: new Random(seed), journal: journal);
+        Core = new BrokerCore(Options, Output, Time, Logger, Metrics, random: new Random(seed), journal: journal);
     }
+
+    /// <summary>What the core logged.</summary>
+    public FakeLogger Logger { get; } = new();
 
     public BrokerMetrics Metrics { get; }
 
@@ -35,6 +38,9 @@ internal sealed class CoreHarness
         Core.ClientRequest(B(client), B(service), B(rid), B(data), B(options), 2 + B(service).Length + B(rid).Length + B(data).Length + B(options).Length);
 
     public void ClientHeartbeat(string client) => Core.ClientHeartbeat(B(client));
+
+    /// <summary>A worker's heartbeat from a client socket (<c>C, 4, worker, workerId</c>), as PIGATO-RUBY's worker sends it.</summary>
+    public void WorkerHeartbeatFromClientSocket(string client, string worker) => Core.ClientWorkerHeartbeat(B(client), B(worker));
 
     public void Final(string worker, string client, string rid) => Core.WorkerReply(B(worker), B(client), B(rid), final: true);
 

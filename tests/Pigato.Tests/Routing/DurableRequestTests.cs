@@ -157,6 +157,7 @@ public sealed class DurableRequestTests
     public void PersistRequest_OutlivesASilentClient_AndASecondRidOfAnotherService_IsRefused()
     {
         var h = Harness();
+        h.ClientHeartbeat("c1");
         h.Request("c1", "echo", "durable", Persist);
         h.Request("c1", "echo", "plain");
         for (var i = 0; i < 4; i++)
