@@ -24,7 +24,6 @@ public sealed class Broker : IAsyncDisposable
     private readonly ActorLifecycle _lifecycle = new(nameof(Broker));
     private ActorLoop? _loop;
     private RouterSocket? _router;
-    private NetMQ.Monitoring.NetMQMonitor? _monitor;
     private PublisherSocket? _publisher;
     private BrokerTransport? _transport;
     private BrokerCore? _core;
@@ -209,11 +208,6 @@ public sealed class Broker : IAsyncDisposable
         loop.Timer(BrokerCore.DirectoryPeriod, core.PublishDirectoryIfChanged);
         await loop.StartAsync().ConfigureAwait(false);
 
-        // The address of each accepted connection, for the log of an identity taken over by a new connection.
-        var monitor = _monitor = new NetMQ.Monitoring.NetMQMonitor(_router, $"inproc://pigato-broker-monitor-{Guid.NewGuid():N}", NetMQ.SocketEvents.Accepted);
-        monitor.Accepted += (_, e) => transport.LastAccepted = e.Socket?.RemoteEndPoint?.ToString();
-        await loop.InvokeAsync(() => loop.Attach(monitor)).ConfigureAwait(false);
-
         Log.Started(_logger, Name, Endpoint, InternalEndpoint);
         if (Options.EnableDirectory)
         {
@@ -270,13 +264,6 @@ public sealed class Broker : IAsyncDisposable
         {
             await _directory.DisposeAsync().ConfigureAwait(false);
             _directory = null;
-        }
-
-        if (_monitor is { } monitor)
-        {
-            // Detached on the loop that polls it, while it runs.
-            _monitor = null;
-            await _loop!.InvokeAsync(monitor.Dispose).ConfigureAwait(false);
         }
 
         _loop?.Dispose();

@@ -65,7 +65,4 @@ public static class PigatoLogEvents
 
     /// <summary>Warning: a handler run inline (<see cref="WorkerOptions.RunHandlersInline"/>) held the worker's thread longer than 50 ms before its first await.</summary>
     public const int InlineHandlerBlocked = 1022;
-
-    /// <summary>Warning: a new connection presented the identity of a live peer and took it over (two processes with one identity).</summary>
-    public const int IdentityTakenOver = 1023;
 }

@@ -9,6 +9,7 @@ public class PigatoDecoderTests
     [InlineData(PigatoMessageKind.ClientRequest, "C", "2", "echo", "rid")]
     [InlineData(PigatoMessageKind.ClientHeartbeat, "C", "4")]
     [InlineData(PigatoMessageKind.ClientRequestHeartbeat, "C", "4", "request", "rid")]
+    [InlineData(PigatoMessageKind.ClientWorkerHeartbeat, "C", "4", "worker", "W-ruby")]
     [InlineData(PigatoMessageKind.WorkerReady, "W", "1", "echo")]
     [InlineData(PigatoMessageKind.WorkerReady, "W", "1", "echo", "{\"concurrency\":1}")]
     [InlineData(PigatoMessageKind.WorkerHeartbeat, "W", "4", "", "{\"concurrency\":5}")]

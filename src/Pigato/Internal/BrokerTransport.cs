@@ -53,9 +53,6 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     /// <summary>Set once by the broker, before the loop runs.</summary>
     public BrokerCore Core { get; set; } = null!;
 
-    /// <summary>The remote address of the connection the ROUTER accepted last (told by a socket monitor), for the identity-takeover log.</summary>
-    public string? LastAccepted { get; set; }
-
     /// <summary>Bytes waiting in peers' outbound queues.</summary>
     public long QueuedBytes => _writer.QueuedBytes;
 
@@ -266,12 +263,6 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         }
 
         var core = Core;
-        if (_frames.Count == 1 && _frames[0].SequenceEqual(SocketFactory.ConnectionClosedMessage.Span))
-        {
-            core.ConnectionClosed(sender, LastAccepted);
-            return;
-        }
-
         var decoded = PigatoDecoder.ForBroker(_frames);
         _current = decoded.Kind;
         _currentCompact = false;

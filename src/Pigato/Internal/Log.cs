@@ -29,9 +29,6 @@ internal static partial class Log
     [LoggerMessage(EventId = PigatoLogEvents.StoreTakenOver, EventName = "StoreTakenOver", Level = LogLevel.Warning, Message = "Took over {Taken} persist request(s) of a broker whose lease in {Store} expired: {Queued} queued again, the others re-sent here by their clients already")]
     public static partial void StoreTakenOver(ILogger logger, string store, int taken, int queued);
 
-    [LoggerMessage(EventId = PigatoLogEvents.IdentityTakenOver, EventName = "IdentityTakenOver", Level = LogLevel.Warning, Message = "A new connection (the newest is from {NewestConnection}) presented the identity of live {Side} {PeerId} and took it over: its earlier connection gets nothing more. Two processes share one identity, or the peer reconnected before its old connection closed ({Suppressed} more in the last second, not logged)")]
-    public static partial void IdentityTakenOver(ILogger logger, string side, string peerId, string newestConnection, int suppressed);
-
     [LoggerMessage(EventId = PigatoLogEvents.Abandoned, EventName = "Abandoned", Level = LogLevel.Warning, Message = "{Code}: dropped {Count} request(s) of {PeerId}: {Detail}")]
     public static partial void Abandoned(ILogger logger, string code, string peerId, int count, string detail);
 

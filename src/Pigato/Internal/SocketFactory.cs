@@ -13,12 +13,6 @@ internal static class SocketFactory
     /// <summary>Messages the broker's ROUTER buffers from one peer: past it, that peer's TCP is not read until the broker catches up.</summary>
     public const int ReceiveHighWatermark = 1000;
 
-    /// <summary>
-    /// What the ROUTER receives, after the identity, when a connection closes (NetMQ's DisconnectMessage). One frame that no
-    /// PIGATO message is (v1 has at least two frames; v2 starts with 0x02); a peer that sends it names only itself.
-    /// </summary>
-    public static ReadOnlyMemory<byte> ConnectionClosedMessage { get; } = "\0pigato:connection-closed"u8.ToArray();
-
     /// <summary>The broker's ROUTER: RouterMandatory so that no message to a gone or full peer is lost unnoticed.</summary>
     public static RouterSocket Router(BrokerOptions options, string name)
     {
@@ -30,9 +24,6 @@ internal static class SocketFactory
         // connection as a duplicate until the old pipe has terminated, and meanwhile fails sends to that identity
         // with HostUnreachable although the peer is back (README: "NetMQ and a reconnecting peer").
         router.Options.RouterHandover = true;
-
-        // Every closed connection, a handed-over one among them, reaches the broker as [identity, ConnectionClosedMessage].
-        router.Options.DisconnectMessage = ConnectionClosedMessage.ToArray();
         router.Options.SendHighWatermark = options.SendHighWatermark;
         // What NetMQ buffers from one peer before it stops reading that peer's TCP (backpressure to a flooder).
         router.Options.ReceiveHighWatermark = ReceiveHighWatermark;

@@ -49,7 +49,7 @@ internal sealed class BrokerCore
     private readonly RefusalLog _refusals;
     private readonly LogThrottle _joinLog;
     private readonly LogThrottle _leaveLog;
-    private readonly LogThrottle _takeoverLog;
+
     private readonly TimeSpan _clientSilence;
     /// <summary>
     /// Clients that have shown they heartbeat (a <c>C, 4</c> or a hello), with what they authenticated as: only these lose
@@ -88,7 +88,6 @@ internal sealed class BrokerCore
         _permissions = options.Permissions;
         _joinLog = new LogThrottle(time, WorkerLinesPerSecond);
         _leaveLog = new LogThrottle(time, WorkerLinesPerSecond);
-        _takeoverLog = new LogThrottle(time, perSecond: 1);
         _clientSilence = options.HeartbeatInterval * options.Liveness;
         _startedAt = time.GetUtcNow();
     }
@@ -788,46 +787,6 @@ internal sealed class BrokerCore
 
         RemoveWorker(worker, "message too large", sendDisconnect: true);
         DispatchPending();
-    }
-
-    /// <summary>
-    /// The ROUTER closed a connection of this identity. When the identity still answers, another connection presented it
-    /// and took it over (the ROUTER hands an identity to its newest connection): two processes share one identity
-    /// (PIGATO-GO does not seed its random generator), or a peer reconnected before its old connection was seen to close.
-    /// The older connection gets nothing more, so it is logged (at most once a second, with the count) and counted.
-    /// Identities the broker knows nothing of are not probed: a probe is a heartbeat, and the broker must know the side.
-    /// </summary>
-    /// <param name="identity">The identity whose connection closed.</param>
-    /// <param name="newestConnection">The remote address of the connection accepted last, or null.</param>
-    public void ConnectionClosed(ReadOnlySpan<byte> identity, string? newestConnection)
-    {
-        bool stillAnswers;
-        string side;
-        if (_workers.TryGet(identity, out var worker))
-        {
-            side = "worker";
-            stillAnswers = _output.SendWorkerHeartbeat(worker);
-        }
-        else if (PeerKey.TryGet(_heardClients, identity, out _) || _requests.TryGetClient(identity, out _))
-        {
-            side = "client";
-            stillAnswers = _output.SendClientHeartbeat(identity);
-        }
-        else
-        {
-            return;
-        }
-
-        if (!stillAnswers)
-        {
-            return;
-        }
-
-        _metrics?.IdentityTakenOver(side);
-        if (_takeoverLog.TryTake(out var suppressed))
-        {
-            Log.IdentityTakenOver(_logger, side, Utf8.Decode(identity), newestConnection ?? "unknown", suppressed);
-        }
     }
 
     /// <summary>What waited for a peer has been sent: a worker is no longer busy.</summary>

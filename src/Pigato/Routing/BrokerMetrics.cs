@@ -26,7 +26,6 @@ internal sealed class BrokerMetrics : IDisposable
     private readonly Counter<long> _stored;
     private readonly Counter<long> _restored;
     private readonly Counter<long> _reattached;
-    private readonly Counter<long> _takeovers;
 
     /// <summary>The broker's own errors by code, across the tallies that carry one.</summary>
     private readonly Dictionary<string, long> _errors = new(StringComparer.Ordinal);
@@ -47,7 +46,6 @@ internal sealed class BrokerMetrics : IDisposable
         _stored = _meter.CreateCounter<long>("pigato.broker.store.stored", "{request}", "Persist requests written to the request store.");
         _restored = _meter.CreateCounter<long>("pigato.broker.store.restored", "{request}", "Persist requests read back from the store and queued again, by origin (replayed at start, taken_over from a dead broker).");
         _reattached = _meter.CreateCounter<long>("pigato.broker.store.reattached", "{request}", "Persist requests a client re-attached to under a new identity (after a reconnection or a broker restart).");
-        _takeovers = _meter.CreateCounter<long>("pigato.broker.identity_takeovers", "{connection}", "Connections that presented the identity of a live peer and took it over (two processes with one identity), by side (client, worker).");
         _meter.CreateObservableGauge("pigato.broker.store.held", () => new Measurement<int>(snapshot().StoredRequests, _broker), "{request}", "Persist requests held (in the store when the broker has one).");
         _meter.CreateObservableGauge("pigato.broker.held_bytes", () => new Measurement<long>(snapshot().HeldBytes, _broker), "By", "Bytes held for requests (the memory budget's use).");
         _meter.CreateObservableGauge("pigato.broker.clients", () => new Measurement<int>(snapshot().Clients, _broker), "{client}", "Clients with requests in the broker.");
@@ -79,8 +77,6 @@ internal sealed class BrokerMetrics : IDisposable
     public void Restored(int count, bool takenOver) => _restored.Add(count, _broker, new KeyValuePair<string, object?>("pigato.store.origin", takenOver ? "taken_over" : "replayed"));
 
     public void Reattached() => _reattached.Add(1, _broker);
-
-    public void IdentityTakenOver(string side) => _takeovers.Add(1, _broker, new KeyValuePair<string, object?>("pigato.peer.side", side));
 
     /// <summary>The counts so far, for the broker's snapshot.</summary>
     public Monitoring.BrokerCounters Counters() =>

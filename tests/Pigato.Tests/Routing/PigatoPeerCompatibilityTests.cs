@@ -4,7 +4,7 @@ namespace Pigato.Tests.Routing;
 
 /// <summary>
 /// What PIGATO's other peers do that the Node.js one does not: PIGATO-RUBY's worker heartbeats from a client socket of its
-/// own, PIGATO-GO's and PIGATO-RUBY's clients never heartbeat, PIGATO-GO's processes share one identity.
+/// own, PIGATO-GO's and PIGATO-RUBY's clients never heartbeat.
 /// </summary>
 public class PigatoPeerCompatibilityTests
 {
@@ -58,41 +58,5 @@ public class PigatoPeerCompatibilityTests
 
         Assert.Empty(h.Output.Sent);
         Assert.Empty(h.Output.Errors);
-    }
-
-    [Fact]
-    public void IdentityPresentedByASecondConnection_IsLoggedOnceASecond_WithTheNewAddress()
-    {
-        var h = Harness();
-        h.Request("C-go", "svc", "r1");
-
-        // NetMQ closes the first connection's pipe and the identity still answers: another connection holds it now.
-        h.Core.ConnectionClosed(CoreHarness.B("C-go"), "10.0.0.7:40000");
-        h.Core.ConnectionClosed(CoreHarness.B("C-go"), "10.0.0.8:40001");
-
-        var logged = h.Logger.Collector.GetSnapshot().Where(r => r.Id.Id == PigatoLogEvents.IdentityTakenOver).ToList();
-        var line = Assert.Single(logged).Message;
-        Assert.Contains("C-go", line, StringComparison.Ordinal);
-        Assert.Contains("10.0.0.7:40000", line, StringComparison.Ordinal);
-        Assert.Contains("client", line, StringComparison.Ordinal);
-
-        h.Time.Advance(TimeSpan.FromSeconds(1));
-        h.Core.ConnectionClosed(CoreHarness.B("C-go"), "10.0.0.9:40002");
-        var next = h.Logger.Collector.GetSnapshot().Where(r => r.Id.Id == PigatoLogEvents.IdentityTakenOver).Last().Message;
-        Assert.Contains("1 more", next, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void ConnectionClosed_OfAPeerThatIsGone_OrUnknown_IsNoTakeover()
-    {
-        var h = Harness();
-        h.Ready("W1", "svc", 1);
-        h.Output.Unreachable.Add("W1");
-
-        h.Core.ConnectionClosed(CoreHarness.B("W1"), "10.0.0.7:40000");
-        h.Core.ConnectionClosed(CoreHarness.B("stranger"), "10.0.0.7:40000");
-
-        Assert.DoesNotContain(h.Logger.Collector.GetSnapshot(), r => r.Id.Id == PigatoLogEvents.IdentityTakenOver);
-        Assert.Equal(1, h.Core.Stats().Workers);
     }
 }
