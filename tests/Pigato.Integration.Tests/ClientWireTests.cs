@@ -42,6 +42,29 @@ public class ClientWireTests
     }
 
     [Fact]
+    public async Task BrokerStartedAgainOnItsPort_TheConnectionComesBackUnderTheSameIdentity_PersistRequestsAreSentAgainUnderTheirRid()
+    {
+        // One broker, library defaults: ZeroMQ reconnects the same identity, and a broker that restarted knows nothing of
+        // what was sent to its predecessor but not stored yet.
+        var first = RawSocket.Router();
+        var endpoint = first.Endpoint;
+        var (client, _) = await StartClientAsync(first);
+        await using var _ = client;
+        var durable = client.RequestAsync<string>("pay", 1, new RequestOptions { Persist = true, Timeout = TimeSpan.FromSeconds(60) }, Bounded.Token()).AsTask();
+        var sent = first.ReceiveMatching(1, "C", "2", "pay");
+        Assert.Contains("\"persist\":true", sent[6], StringComparison.Ordinal);
+
+        first.Dispose();
+        using var second = RawSocket.Router(endpoint);
+        var again = second.ReceiveMatching(1, "C", "2", "pay");
+
+        Assert.Equal(sent[0], again[0]);
+        Assert.Equal(sent[4], again[4]);
+        second.Send(again[0], "C", "3", "", again[4], "0", "\"paid\"", "{}");
+        Assert.Equal("paid", await durable.WithinAsync("the persist request's reply from the broker started again"));
+    }
+
+    [Fact]
     public async Task Request_SendsOptionsFrame_AndStreamsPartialsThenFinal()
     {
         using var broker = RawSocket.Router();

@@ -42,6 +42,31 @@ public sealed class DurableRequestTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("redis")]
+    public async Task BrokerKilledWhileAcceptingFasterThanItStores_AndStartedAgain_EveryRequestGetsExactlyOneReply(string kind)
+    {
+        // The worker is not held: requests arrive faster than the store commits, so some are accepted but not yet stored at
+        // the kill. The client and worker have one broker each and the defaults: ZeroMQ reconnects them under the same
+        // identity to the restarted broker, and the client sends its persist requests again.
+        using var redis = kind == "redis" ? await RedisServer.StartAsync() : null;
+        var store = redis?.Store ?? "sqlite:" + Path.Combine(_directory, "requests.db");
+        var endpoint = Ports.FreeEndpoint();
+        var broker = await PigatoProcess.StartBrokerAsync(endpoint, "--store", store);
+        PigatoProcess? restarted = null;
+        try
+        {
+            await KillHalfWayAsync([endpoint], broker.Kill, async () => restarted = await PigatoProcess.StartBrokerAsync(endpoint, "--store", store), holdWorker: false, detectDisconnect: null);
+            output.WriteLine("restarted broker: " + restarted!.Output.FirstOrDefault(l => l.Contains("queued again", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            broker.Dispose();
+            restarted?.Dispose();
+        }
+    }
+
     [Fact]
     public async Task OneOfTwoBrokersOnRedisKilledForGood_TheOtherTakesItsRequestsOverWithinTheLease()
     {
@@ -64,9 +89,10 @@ public sealed class DurableRequestTests(ITestOutputHelper output) : IDisposable
 
     /// <summary>
     /// Sends <see cref="Total"/> persist requests, <see cref="InFlight"/> at a time, through the brokers at
-    /// <paramref name="endpoints"/>; at half-way calls <paramref name="kill"/> then <paramref name="afterKill"/>.
+    /// <paramref name="endpoints"/>; at half-way calls <paramref name="kill"/> then <paramref name="afterKill"/>: with the
+    /// worker full and held (<paramref name="holdWorker"/>), or at once, while requests flow.
     /// </summary>
-    private async Task KillHalfWayAsync(string[] endpoints, Action kill, Func<Task> afterKill)
+    private async Task KillHalfWayAsync(string[] endpoints, Action kill, Func<Task> afterKill, bool holdWorker = true, bool? detectDisconnect = true)
     {
         const int Concurrency = 200;
         var runs = new ConcurrentDictionary<int, int>();
@@ -74,7 +100,7 @@ public sealed class DurableRequestTests(ITestOutputHelper output) : IDisposable
         TaskCompletionSource? hold = null;
         var full = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var heartbeat = TimeSpan.FromMilliseconds(500);
-        await using var worker = new Worker(new WorkerOptions { Endpoints = endpoints, Service = "pay", Concurrency = Concurrency, HeartbeatInterval = heartbeat, DetectDisconnect = true }, async (n, reply, _) =>
+        await using var worker = new Worker(new WorkerOptions { Endpoints = endpoints, Service = "pay", Concurrency = Concurrency, HeartbeatInterval = heartbeat, DetectDisconnect = detectDisconnect }, async (n, reply, _) =>
         {
             runs.AddOrUpdate(n.GetInt32(), 1, (_, c) => c + 1);
             var now = Interlocked.Increment(ref running);
@@ -96,7 +122,7 @@ public sealed class DurableRequestTests(ITestOutputHelper output) : IDisposable
             await reply.EndAsync(n);
         });
         await worker.StartAsync();
-        await using var client = new Client(new ClientOptions { Endpoints = endpoints, HeartbeatInterval = heartbeat, DetectDisconnect = true });
+        await using var client = new Client(new ClientOptions { Endpoints = endpoints, HeartbeatInterval = heartbeat, DetectDisconnect = detectDisconnect });
         await client.StartAsync();
         await Bounded.UntilAsync(() => client.IsConnected, "the client hears from a broker");
 
@@ -113,7 +139,14 @@ public sealed class DurableRequestTests(ITestOutputHelper output) : IDisposable
         for (var i = 0; i < Total; i++)
         {
             var slot = gate.WaitAsync(Bounded.Token(TimeSpan.FromSeconds(90)));
-            if (i >= Total / 2 && inFlightAtKill is null)
+            if (i >= Total / 2 && inFlightAtKill is null && !holdWorker)
+            {
+                inFlightAtKill = Enumerable.Range(0, i).Where(n => !Volatile.Read(ref answered[n])).ToHashSet();
+                killedAt = i;
+                kill();
+                await afterKill();
+            }
+            else if (i >= Total / 2 && inFlightAtKill is null)
             {
                 // From half-way handlers are held, and sending goes on until the worker is full: the kill finds it full and
                 // the rest queued (in the store), however fast this machine answered so far.

@@ -14,13 +14,24 @@ internal sealed class RawSocket : IDisposable
     /// <summary>The endpoint a bound socket listens on.</summary>
     public string Endpoint => _socket.Options.LastEndpoint!;
 
-    /// <summary>A ROUTER on an ephemeral port, playing the broker.</summary>
-    public static RawSocket Router()
+    /// <summary>A ROUTER playing the broker, on an ephemeral port or on <paramref name="endpoint"/> (a broker started again on its port).</summary>
+    public static RawSocket Router(string endpoint = "tcp://127.0.0.1:0")
     {
         var router = new RouterSocket();
         router.Options.RouterMandatory = true;
-        router.Bind("tcp://127.0.0.1:0");
-        return new RawSocket(router);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                router.Bind(endpoint);
+                return new RawSocket(router);
+            }
+            catch (AddressAlreadyInUseException) when (attempt < 100)
+            {
+                // The previous socket on this port closes asynchronously.
+                Thread.Sleep(20);
+            }
+        }
     }
 
     /// <summary>A DEALER connected to <paramref name="endpoint"/> with identity <paramref name="identity"/>, playing a client or worker.</summary>
