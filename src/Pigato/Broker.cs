@@ -151,11 +151,11 @@ public sealed class Broker : IAsyncDisposable
         var loop = _loop = new ActorLoop(nameof(Broker), e => ReportError(PigatoErrorCodes.Internal, "Broker loop error: " + e.Message, null, e));
         _store = store is null ? null : new Persistence.StoreWriter(store, loop.Post, OnTakenOver, removed => _core?.RemovalsDurable(removed), (code, message) => ReportError(code, message, null));
         _router = SocketFactory.Router(Options, Name);
-        Bind(_router, Options.Endpoint);
+        Bind(_router, nameof(BrokerOptions.Endpoint), Options.Endpoint);
         if (Options.InternalEndpoint is { Length: > 0 } intch)
         {
             _publisher = SocketFactory.Publisher(Options.CurveSecretKey);
-            Bind(_publisher, intch);
+            Bind(_publisher, nameof(BrokerOptions.InternalEndpoint), intch);
         }
 
         Endpoint = _router.Options.LastEndpoint;
@@ -277,7 +277,8 @@ public sealed class Broker : IAsyncDisposable
         InternalEndpoint = null;
     }
 
-    private static void Bind(NetMQSocket socket, string endpoint)
+    /// <summary>Binds a socket; a failure names the option and the address.</summary>
+    private static void Bind(NetMQSocket socket, string option, string endpoint)
     {
         try
         {
@@ -285,7 +286,7 @@ public sealed class Broker : IAsyncDisposable
         }
         catch (Exception e) when (e is NetMQException or ArgumentException)
         {
-            throw new PigatoException(PigatoErrorCodes.Bind, $"Cannot bind '{endpoint}': {e.Message}", e);
+            throw new PigatoException(PigatoErrorCodes.Bind, $"Cannot bind {option} '{endpoint}': {e.Message}", e);
         }
     }
 

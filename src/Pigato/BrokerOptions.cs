@@ -15,8 +15,12 @@ public sealed record BrokerOptions
     /// <summary>The broker's socket identity; default <c>B</c> + a uuid.</summary>
     public string? Name { get; init; }
 
-    /// <summary>The internal PUB channel of core services (<c>$dir</c>); null or empty turns it off. Default <c>tcp://127.0.0.1:55550</c>.</summary>
-    public string? InternalEndpoint { get; init; } = "tcp://127.0.0.1:55550";
+    /// <summary>
+    /// The internal PUB channel of core services (<c>$dir</c>); null or empty turns it off. Default <c>tcp://127.0.0.1:0</c>:
+    /// an ephemeral port, read from <see cref="Broker.InternalEndpoint"/>, so that brokers on one host never collide. A core
+    /// service in another process (PIGATO's own Directory) needs a fixed one: set it, e.g. <c>tcp://127.0.0.1:55550</c>.
+    /// </summary>
+    public string? InternalEndpoint { get; init; } = "tcp://127.0.0.1:0";
 
     /// <summary>Run the <c>$dir</c> directory service inside the broker's process (needs <see cref="InternalEndpoint"/>). Default false.</summary>
     public bool EnableDirectory { get; init; }

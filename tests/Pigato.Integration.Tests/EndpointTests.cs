@@ -33,7 +33,32 @@ public class EndpointTests
         var error = await Assert.ThrowsAsync<PigatoException>(() => second.StartAsync());
 
         Assert.Equal("ERR_BIND", error.Code);
+        Assert.Contains($"Endpoint '{first.Endpoint}'", error.Message, StringComparison.Ordinal);
         Assert.False(second.IsRunning);
+    }
+
+    [Fact]
+    public async Task TwoBrokersWithDefaultOptionsButTheirEndpoint_StartOnOneHost_EachWithItsOwnInternalChannel()
+    {
+        await using var first = new Broker(new BrokerOptions { Endpoint = "tcp://127.0.0.1:0" });
+        await using var second = new Broker(new BrokerOptions { Endpoint = "tcp://127.0.0.1:0" });
+        await first.StartAsync();
+        await second.StartAsync();
+
+        Assert.NotNull(first.InternalEndpoint);
+        Assert.NotEqual(first.InternalEndpoint, second.InternalEndpoint);
+    }
+
+    [Fact]
+    public async Task InternalChannelTaken_TheBindErrorNamesTheOption()
+    {
+        await using var first = new Broker(new BrokerOptions { Endpoint = "tcp://127.0.0.1:0" });
+        await first.StartAsync();
+        await using var second = new Broker(new BrokerOptions { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = first.InternalEndpoint });
+
+        var error = await Assert.ThrowsAsync<PigatoException>(() => second.StartAsync());
+
+        Assert.Contains($"InternalEndpoint '{first.InternalEndpoint}'", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -11,7 +11,7 @@ internal static class BrokerCommand
     public static Command Create()
     {
         var bind = new Option<string>("--bind") { Description = "Endpoint to bind.", DefaultValueFactory = _ => "tcp://*:55555" };
-        var intch = new Option<string>("--intch") { Description = "Internal PUB channel of core services.", DefaultValueFactory = _ => "tcp://127.0.0.1:55550" };
+        var intch = new Option<string>("--intch") { Description = "Internal PUB channel of core services (default: an ephemeral port, logged at start; give a fixed one, e.g. tcp://127.0.0.1:55550, for a core service in another process).", DefaultValueFactory = _ => "tcp://127.0.0.1:0" };
         var heartbeat = Cli.DurationOption("--heartbeat", "Heartbeat period", TimeSpan.FromMilliseconds(2500));
         var liveness = new Option<int>("--liveness") { Description = "Heartbeat periods a worker may stay silent.", DefaultValueFactory = _ => 3 };
         liveness.Validators.Add(r =>
