@@ -62,7 +62,7 @@ internal sealed record LimitsDocument(
 {
     public static LimitsDocument Of(BrokerOptions o) =>
         new(o.MaxHeldBytes, o.MaxMessageSize, o.MaxPendingPerClient, o.MaxBytesPerClient, o.MaxQueuedPerService, o.MaxQueuedPerPeer,
-            o.MaxStoredRequests, o.SlowConsumerTimeout.TotalMilliseconds, o.RequiresAuthentication, o.Store);
+            o.MaxStoredRequests, o.SlowConsumerTimeout.TotalMilliseconds, o.RequiresAuthentication, o.Store?.Description);
 }
 
 /// <summary>Source-generated JSON of the endpoint's documents (camelCase, as JavaScript reads them).</summary>

@@ -136,7 +136,7 @@ public sealed class Broker : IAsyncDisposable
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
         // The store first: a corrupt or unreachable one stops the start with its own error, before any port is bound.
-        var store = Options.Store is { } spec ? Persistence.RequestStores.Create(spec, Name, Options.StoreLease) : null;
+        var store = Options.Store is { } spec ? spec.Create(new Persistence.RequestStoreContext { BrokerName = Name, Lease = Options.StoreLease }) : null;
         IReadOnlyList<Persistence.StoredRequest> stored;
         try
         {
@@ -253,7 +253,7 @@ public sealed class Broker : IAsyncDisposable
         {
             var count = core.Restore(taken);
             _metrics?.Restored(count, takenOver: true);
-            Log.StoreTakenOver(_logger, Options.Store!, taken.Count, count);
+            Log.StoreTakenOver(_logger, Options.Store!.Description, taken.Count, count);
         }
     }
 

@@ -85,12 +85,13 @@ public sealed record BrokerOptions
     public int MaxQueuedPerService { get; init; } = 100_000;
 
     /// <summary>
-    /// Where <c>persist</c> requests are kept so that they survive a broker crash: <c>sqlite:PATH</c> (a file, the embedded
-    /// store) or <c>redis:HOST:PORT</c> (one Redis shared by several brokers, which take over the requests of a dead one
-    /// after its <see cref="StoreLease"/>). Null (the default): <c>persist</c> requests live in memory only; they survive a
-    /// client's reconnection, not a broker's restart. See README, "Durable requests".
+    /// Where <c>persist</c> requests are kept so that they survive a broker crash: <c>SqliteRequestStore.At(path)</c>
+    /// (package <c>Pigato.Persistence.Sqlite</c>: a file, one broker), <c>RedisRequestStore.At("host:port")</c> (package
+    /// <c>Pigato.Persistence.Redis</c>: one Redis shared by several brokers, which take over the requests of a dead one after
+    /// its <see cref="StoreLease"/>), or your own <see cref="Persistence.IRequestStore"/>. Null (the default): <c>persist</c>
+    /// requests live in memory only; they survive a client's reconnection, not a broker's restart.
     /// </summary>
-    public string? Store { get; init; }
+    public Persistence.RequestStoreFactory? Store { get; init; }
 
     /// <summary><c>persist</c> requests the broker holds at once before more are refused with <c>ERR_STORE_FULL</c>. Default 100,000.</summary>
     public int MaxStoredRequests { get; init; } = 100_000;
@@ -177,10 +178,6 @@ public sealed record BrokerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxStoredRequests, 1, nameof(MaxStoredRequests));
         ArgumentOutOfRangeException.ThrowIfLessThan(StoreLease, TimeSpan.FromMilliseconds(300), nameof(StoreLease));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(KeptReplyWindow, TimeSpan.Zero, nameof(KeptReplyWindow));
-        if (Store is not null)
-        {
-            Persistence.RequestStores.Parse(Store);
-        }
         if (EnableDirectory && string.IsNullOrEmpty(InternalEndpoint))
         {
             throw new ArgumentException("The directory service needs the internal channel: set InternalEndpoint.", nameof(EnableDirectory));

@@ -203,7 +203,7 @@ public sealed class StoreUnavailableTests
     public async Task RedisGoingDown_RefusesNewPersistRequests_WithStoreUnavailable_WhileOtherRequestsFlow()
     {
         using var redis = await RedisServer.StartAsync();
-        await using var broker = new Broker(new BrokerOptions { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = null, Store = redis.Store, StoreLease = TimeSpan.FromSeconds(1), HeartbeatInterval = TimeSpan.FromMilliseconds(500) });
+        await using var broker = new Broker(new BrokerOptions { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = null, Store = redis.StoreFactory, StoreLease = TimeSpan.FromSeconds(1), HeartbeatInterval = TimeSpan.FromMilliseconds(500) });
         var reports = new System.Collections.Concurrent.ConcurrentQueue<string>();
         broker.Error += (_, e) => reports.Enqueue(e.Code + " " + e.Message);
         await broker.StartAsync();

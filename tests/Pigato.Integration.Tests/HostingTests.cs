@@ -160,24 +160,23 @@ public class HostingConfigurationTests
     }
 
     [Fact]
-    public async Task BrokerStore_BindsFromConfiguration()
+    public async Task BrokerStoreLimits_BindFromConfiguration_TheStoreIsSetInCode()
     {
         var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?>
             {
-                ["Broker:Store"] = "sqlite:/var/lib/pigato/requests.db",
                 ["Broker:MaxStoredRequests"] = "5000",
                 ["Broker:StoreLease"] = "00:00:05",
             })
             .Build();
         var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
         services.AddLogging();
-        services.AddPigatoBroker(configuration.GetSection("Broker"));
+        services.AddPigatoBroker(configuration.GetSection("Broker"), o => o with { Store = Persistence.SqliteRequestStore.At("/var/lib/pigato/requests.db") });
         await using var provider = services.BuildServiceProvider();
 
         var broker = provider.GetRequiredService<Broker>();
 
-        Assert.Equal("sqlite:/var/lib/pigato/requests.db", broker.Options.Store);
+        Assert.Equal("sqlite:/var/lib/pigato/requests.db", broker.Options.Store?.Description);
         Assert.Equal(5000, broker.Options.MaxStoredRequests);
         Assert.Equal(TimeSpan.FromSeconds(5), broker.Options.StoreLease);
     }

@@ -11,10 +11,18 @@ internal static class PigatoRoles
     /// <summary>On when the runner says so (the pigato-inline system): the worker's handlers and the client's continuations run inline.</summary>
     private static bool Inline => Environment.GetEnvironmentVariable(Runner.Scenario.InlineVariable) == "1";
 
+    /// <summary>The store the runner names: <c>sqlite:PATH</c>, <c>redis:HOST:PORT</c>, or none.</summary>
+    private static Persistence.RequestStoreFactory? StoreAt(string? store) => store switch
+    {
+        null => null,
+        _ when store.StartsWith("sqlite:", StringComparison.Ordinal) => Persistence.SqliteRequestStore.At(store["sqlite:".Length..]),
+        _ => Persistence.RedisRequestStore.At(store["redis:".Length..]),
+    };
+
     /// <summary>The broker; with <paramref name="curveSecretKey"/>, every connection is encrypted; <paramref name="store"/> keeps persist requests.</summary>
     public static async Task<int> BrokerAsync(string endpoint, string? curveSecretKey = null, string? store = null)
     {
-        await using var broker = new Broker(new BrokerOptions { Endpoint = endpoint, InternalEndpoint = null, CurveSecretKey = curveSecretKey, Store = store, Framing = Framing });
+        await using var broker = new Broker(new BrokerOptions { Endpoint = endpoint, InternalEndpoint = null, CurveSecretKey = curveSecretKey, Store = StoreAt(store), Framing = Framing });
         await broker.StartAsync();
         RoleHost.Emit(new { @event = "ready", endpoint = broker.Endpoint });
         await RoleHost.ServeAsync();

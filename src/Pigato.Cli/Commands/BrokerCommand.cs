@@ -73,6 +73,17 @@ internal static class BrokerCommand
                 return 1;
             }
 
+            Persistence.RequestStoreFactory? storeFactory;
+            try
+            {
+                storeFactory = parse.GetValue(store) is { } spec ? StoreSpec.Parse(spec) : null;
+            }
+            catch (ArgumentException e)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("error: " + e.Message);
+                return PigatoCli.UsageError;
+            }
+
             var options = new BrokerOptions
             {
                 CurveSecretKey = curveSecretKey,
@@ -90,7 +101,7 @@ internal static class BrokerCommand
                 MaxQueuedPerService = parse.GetValue(maxServiceQueue),
                 MaxQueuedPerPeer = parse.GetValue(maxPeerQueue),
                 SlowConsumerTimeout = parse.GetValue(slowConsumer),
-                Store = parse.GetValue(store),
+                Store = storeFactory,
                 MaxStoredRequests = parse.GetValue(maxStored),
                 StoreLease = parse.GetValue(storeLease),
                 LoggerFactory = logging,

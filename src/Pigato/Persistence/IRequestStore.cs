@@ -1,17 +1,27 @@
 namespace Pigato.Persistence;
 
 /// <summary>
-/// Where a broker keeps its <c>persist</c> requests. Used by one thread at a time (the store's writer thread, after
-/// <see cref="Open"/> on the starting thread).
+/// Where a broker keeps its <c>persist</c> requests (packages <c>Pigato.Persistence.Sqlite</c> and
+/// <c>Pigato.Persistence.Redis</c>, or your own). The broker calls it from one thread at a time: <see cref="Open"/> on the
+/// starting thread, everything else on the store's writer thread.
 /// </summary>
-internal interface IRequestStore : IDisposable
+/// <remarks>
+/// The contract the broker relies on: a request is durable once the <see cref="Write"/> that holds it has returned; a
+/// request removed by a returned <see cref="Write"/> is never read back; <see cref="Open"/> returns every request stored and
+/// not removed, for this broker (a shared store keeps each broker's requests apart, see <see cref="RequestStoreContext"/>).
+/// Errors are <see cref="PigatoException"/>s with <see cref="PigatoErrorCodes.StoreCorrupt"/> (unreadable: the broker does
+/// not start) or <see cref="PigatoErrorCodes.StoreUnavailable"/> (the broker retries the write, and refuses new
+/// <c>persist</c> requests meanwhile).
+/// </remarks>
+public interface IRequestStore : IDisposable
 {
     /// <summary>What it is, for logs and errors: <c>sqlite:/var/lib/pigato/requests.db</c>, <c>redis:10.0.0.5:6379</c>.</summary>
     string Description { get; }
 
-    /// <summary>
-    /// Opens the store and reads back what it holds for this broker (after a restart).
-    /// </summary>
+    /// <summary>How often <see cref="Maintain"/> must run; <see cref="Timeout.InfiniteTimeSpan"/> for never.</summary>
+    TimeSpan MaintenancePeriod { get; }
+
+    /// <summary>Opens the store and reads back what it holds for this broker (after a restart).</summary>
     /// <exception cref="PigatoException">The store is unreadable or corrupt (<c>ERR_STORE_CORRUPT</c>) or cannot be reached (<c>ERR_STORE_UNAVAILABLE</c>).</exception>
     IReadOnlyList<StoredRequest> Open();
 
@@ -23,7 +33,4 @@ internal interface IRequestStore : IDisposable
     /// the requests taken over (none for a store that only one broker uses). Called about every <see cref="MaintenancePeriod"/>.
     /// </summary>
     IReadOnlyList<StoredRequest> Maintain();
-
-    /// <summary>How often <see cref="Maintain"/> must run; <see cref="Timeout.InfiniteTimeSpan"/> for never.</summary>
-    TimeSpan MaintenancePeriod { get; }
 }

@@ -5,12 +5,19 @@ namespace Pigato.Persistence;
 /// (a request answered within one write interval never reaches the disk, as RabbitMQ does for messages acknowledged
 /// before they are persisted); a removal followed by a new request of the same rid is written as that request.
 /// </summary>
-internal sealed class StoreBatch
+public sealed class StoreBatch
 {
+    /// <summary>Made by the broker only.</summary>
+    internal StoreBatch()
+    {
+    }
+
     private readonly Dictionary<string, Change> _changes = new(StringComparer.Ordinal);
 
+    /// <summary>True when there is nothing to write.</summary>
     public bool IsEmpty => _changes.Count == 0;
 
+    /// <summary>How many rids change.</summary>
     public int Count => _changes.Count;
 
     /// <summary>The requests to write (insert or replace).</summary>
@@ -20,15 +27,15 @@ internal sealed class StoreBatch
     public IEnumerable<byte[]> Deletes => _changes.Values.Where(c => c.Request is null).Select(c => c.Rid);
 
     /// <summary>True when the batch stores <paramref name="key"/> and nothing of it was written before (removing it cancels out).</summary>
-    public bool StoresNew(string key) => _changes.TryGetValue(key, out var change) && change.Request is not null && !change.DeletesFirst;
+    internal bool StoresNew(string key) => _changes.TryGetValue(key, out var change) && change.Request is not null && !change.DeletesFirst;
 
-    public void Store(string key, StoredRequest request)
+    internal void Store(string key, StoredRequest request)
     {
         // Written after a removal still to be written: the upsert replaces the old row, so the removal is no longer needed.
         _changes[key] = new Change(request.Rid, request, DeletesFirst: _changes.TryGetValue(key, out var old) && (old.Request is null || old.DeletesFirst));
     }
 
-    public void Remove(string key, byte[] rid)
+    internal void Remove(string key, byte[] rid)
     {
         if (_changes.TryGetValue(key, out var old) && old.Request is not null && !old.DeletesFirst)
         {
@@ -41,7 +48,7 @@ internal sealed class StoreBatch
     }
 
     /// <summary>Applies <paramref name="later"/>'s changes after this batch's, and empties it.</summary>
-    public void Absorb(StoreBatch later)
+    internal void Absorb(StoreBatch later)
     {
         foreach (var (key, change) in later._changes)
         {

@@ -3,17 +3,35 @@ using System.Buffers.Binary;
 namespace Pigato.Persistence;
 
 /// <summary>A <c>persist</c> request as the store keeps it: enough to queue it again after a restart or a take-over.</summary>
-/// <param name="Rid">The request id: the key (PIGATO clients make it a uuid).</param>
-/// <param name="ClientId">The identity of the client that sent it (a client that reconnects comes back under another one).</param>
-/// <param name="Service">The requested service.</param>
-/// <param name="Data">The request's data frame.</param>
-/// <param name="Options">The request's options frame.</param>
-/// <param name="StoredAt">When the broker accepted it, in Unix milliseconds (its timeout counts from there).</param>
-internal sealed record StoredRequest(byte[] Rid, byte[] ClientId, string Service, byte[] Data, byte[] Options, long StoredAt)
+/// <param name="rid">The request id: the key (PIGATO clients make it a uuid).</param>
+/// <param name="clientId">The identity of the client that sent it (a client that reconnects comes back under another one).</param>
+/// <param name="service">The requested service.</param>
+/// <param name="data">The request's data frame.</param>
+/// <param name="options">The request's options frame.</param>
+/// <param name="storedAt">When the broker accepted it, in Unix milliseconds (its timeout counts from there).</param>
+public sealed class StoredRequest(byte[] rid, byte[] clientId, string service, byte[] data, byte[] options, long storedAt)
 {
     private const byte Version = 1;
 
-    /// <summary>The record as one binary value: a version byte, then length-prefixed fields, then the time.</summary>
+    /// <summary>The request id: the key.</summary>
+    public byte[] Rid { get; } = rid;
+
+    /// <summary>The identity of the client that sent it.</summary>
+    public byte[] ClientId { get; } = clientId;
+
+    /// <summary>The requested service.</summary>
+    public string Service { get; } = service;
+
+    /// <summary>The request's data frame.</summary>
+    public byte[] Data { get; } = data;
+
+    /// <summary>The request's options frame.</summary>
+    public byte[] Options { get; } = options;
+
+    /// <summary>When the broker accepted it, in Unix milliseconds.</summary>
+    public long StoredAt { get; } = storedAt;
+
+    /// <summary>The record as one binary value (all but the rid, the key): a version byte, then length-prefixed fields, then the time.</summary>
     public byte[] Encode()
     {
         var service = System.Text.Encoding.UTF8.GetBytes(Service);
@@ -32,7 +50,7 @@ internal sealed record StoredRequest(byte[] Rid, byte[] ClientId, string Service
         return buffer;
     }
 
-    /// <summary>Reads a record made by <see cref="Encode"/>; null when the bytes are not one.</summary>
+    /// <summary>Reads a record made by <see cref="Encode"/> under its <paramref name="rid"/>; null when the bytes are not one.</summary>
     public static StoredRequest? Decode(byte[] rid, ReadOnlySpan<byte> value)
     {
         if (value.Length < 1 + 16 + 8 || value[0] != Version)

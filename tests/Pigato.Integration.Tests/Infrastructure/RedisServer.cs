@@ -17,8 +17,11 @@ internal sealed class RedisServer : IDisposable
 
     public int Port { get; }
 
-    /// <summary>The store option for a broker: <c>redis:127.0.0.1:PORT</c>.</summary>
+    /// <summary>The CLI's store option for a broker: <c>redis:127.0.0.1:PORT</c>.</summary>
     public string Store => $"redis:127.0.0.1:{Port}";
+
+    /// <summary>The store for a broker in this process.</summary>
+    public Persistence.RequestStoreFactory StoreFactory => Persistence.RedisRequestStore.At($"127.0.0.1:{Port}");
 
     /// <summary>Starts redis-server (installed by .ci/run from Debian) and waits until it accepts connections.</summary>
     public static async Task<RedisServer> StartAsync()

@@ -14,7 +14,10 @@ namespace Pigato.Persistence;
 /// was still handling when its requests were taken over may run twice (at least once, never lost). Durability across a
 /// Redis crash is Redis's own (AOF with <c>appendfsync always</c> or <c>everysec</c>).
 /// </remarks>
-internal sealed class RedisRequestStore(string endpoint, string brokerName, TimeSpan lease) : IRequestStore
+/// <param name="endpoint">The Redis server, <c>HOST:PORT</c>.</param>
+/// <param name="brokerName">The broker whose requests it keeps (its claim).</param>
+/// <param name="lease">How long the broker's claim lasts unrenewed before another broker may take its requests over.</param>
+public sealed class RedisRequestStore(string endpoint, string brokerName, TimeSpan lease) : IRequestStore
 {
     private const string Prefix = "pigato:";
     private const string Brokers = Prefix + "brokers";
@@ -56,14 +59,30 @@ internal sealed class RedisRequestStore(string endpoint, string brokerName, Time
         return taken
         """;
 
+    /// <summary>A store in the Redis at <paramref name="endpoint"/> (<c>HOST:PORT</c>) for <see cref="BrokerOptions.Store"/>; brokers that share it take over each other's requests.</summary>
+    /// <exception cref="ArgumentException"><paramref name="endpoint"/> is not <c>HOST:PORT</c>.</exception>
+    public static RequestStoreFactory At(string endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (!System.Text.RegularExpressions.Regex.IsMatch(endpoint, @"^[^:\s]+:\d{1,5}$"))
+        {
+            throw new ArgumentException($"The Redis request store '{endpoint}' is not HOST:PORT.", nameof(endpoint));
+        }
+
+        return new RequestStoreFactory("redis:" + endpoint, context => new RedisRequestStore(endpoint, context.BrokerName, context.Lease));
+    }
+
     private readonly RedisKey _lease = Prefix + "lease:" + brokerName;
     private readonly RedisKey _hash = Prefix + "requests:" + brokerName;
     private ConnectionMultiplexer? _redis;
 
+    /// <inheritdoc />
     public string Description => "redis:" + endpoint;
 
+    /// <inheritdoc />
     public TimeSpan MaintenancePeriod => lease / 3;
 
+    /// <inheritdoc />
     public IReadOnlyList<StoredRequest> Open()
     {
         try
@@ -85,6 +104,7 @@ internal sealed class RedisRequestStore(string endpoint, string brokerName, Time
         }
     }
 
+    /// <inheritdoc />
     public void Write(StoreBatch batch)
     {
         var args = new List<RedisValue> { brokerName, 0 };
@@ -114,12 +134,14 @@ internal sealed class RedisRequestStore(string endpoint, string brokerName, Time
         }
     }
 
+    /// <inheritdoc />
     public IReadOnlyList<StoredRequest> Maintain()
     {
         Renew();
         return TakeOver();
     }
 
+    /// <inheritdoc />
     public void Dispose()
     {
         _redis?.Dispose();

@@ -6,18 +6,30 @@ namespace Pigato.Persistence;
 /// The embedded store: one SQLite file in WAL mode with <c>synchronous=FULL</c>, so that a batch is durable once its
 /// commit returns (the WAL is fsynced). The file is locked exclusively: a second broker cannot open it.
 /// </summary>
-internal sealed class SqliteRequestStore(string path) : IRequestStore
+/// <param name="path">The file (made when missing).</param>
+public sealed class SqliteRequestStore(string path) : IRequestStore
 {
     private const string Format = "pigato-requests/1";
 
     private SqliteConnection? _connection;
+
+    /// <summary>A store in the file at <paramref name="path"/> for <see cref="BrokerOptions.Store"/> (made when missing).</summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    public static RequestStoreFactory At(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        return new RequestStoreFactory("sqlite:" + path, _ => new SqliteRequestStore(path));
+    }
     private SqliteCommand? _upsert;
     private SqliteCommand? _delete;
 
+    /// <inheritdoc />
     public string Description => "sqlite:" + path;
 
+    /// <inheritdoc />
     public TimeSpan MaintenancePeriod => Timeout.InfiniteTimeSpan;
 
+    /// <inheritdoc />
     public IReadOnlyList<StoredRequest> Open()
     {
         var full = Path.GetFullPath(path);
@@ -68,6 +80,7 @@ internal sealed class SqliteRequestStore(string path) : IRequestStore
         }
     }
 
+    /// <inheritdoc />
     public void Write(StoreBatch batch)
     {
         var connection = _connection ?? throw new InvalidOperationException("The store is not open.");
@@ -95,8 +108,10 @@ internal sealed class SqliteRequestStore(string path) : IRequestStore
         transaction.Commit();
     }
 
+    /// <inheritdoc />
     public IReadOnlyList<StoredRequest> Maintain() => [];
 
+    /// <inheritdoc />
     public void Dispose()
     {
         _upsert?.Dispose();
