@@ -72,6 +72,7 @@ public sealed partial class Worker : IBrokerConnectionOwner
             case PigatoMessageKind.ReadyAnswer:
                 // A Pigato for .NET broker that agrees to v2 says so in its answer; any other sends none.
                 connection.Compact = Options.Framing == Framing.Auto && frames.Count > 2 && Routing.WorkerStatus.Parse(frames[2]).SpeaksV2;
+                _registered.TrySetResult();
                 break;
             case PigatoMessageKind.Heartbeat:
                 break;
@@ -127,6 +128,11 @@ public sealed partial class Worker : IBrokerConnectionOwner
         }
 
         IsConnected = _connections.Any(c => c != connection && c.IsConnected);
+        if (!IsConnected && _registered.Task.IsCompleted)
+        {
+            Volatile.Write(ref _registered, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        }
+
         if (wasConnected)
         {
             Disconnected?.Invoke(this, EventArgs.Empty);

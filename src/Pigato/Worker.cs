@@ -26,6 +26,9 @@ public sealed partial class Worker : IAsyncDisposable
     private ActorLoop? _loop;
     private int _concurrency;
 
+    /// <summary>Completes when a broker has acknowledged the registration; replaced when the last broker is lost (loop thread).</summary>
+    private TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>Creates a worker whose handler reads request data as a <see cref="JsonElement"/>.</summary>
     public Worker(WorkerOptions options, RequestHandler<JsonElement> handler)
         : this(options, Typed(handler, options, data => JsonSerializer.Deserialize<JsonElement>(data, options.SerializerOptions)))
@@ -120,6 +123,32 @@ public sealed partial class Worker : IAsyncDisposable
     {
         await _lifecycle.StartAsync(StartCoreAsync, ReleaseAsync, cancellationToken).ConfigureAwait(false);
         Started?.Invoke(this, EventArgs.Empty);
+    }
+
+    /// <summary>
+    /// Waits until a broker has acknowledged this worker's registration, so that requests sent from now on can reach it
+    /// (<see cref="StartAsync"/> returns once the worker is connecting: a broker may start later). Completes at once while
+    /// registered.
+    /// </summary>
+    /// <param name="timeout">How long to wait; then <see cref="PigatoException"/> <c>ERR_NO_BROKER</c> names the endpoints.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <exception cref="InvalidOperationException">The worker is not started.</exception>
+    /// <exception cref="PigatoException">No broker acknowledged within <paramref name="timeout"/>.</exception>
+    public async Task WaitForRegistrationAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (!_lifecycle.IsRunning)
+        {
+            throw new InvalidOperationException("Start the worker before waiting for its registration.");
+        }
+
+        try
+        {
+            await Volatile.Read(ref _registered).Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new PigatoException(PigatoErrorCodes.NoBroker, $"No broker at {string.Join(", ", Options.Brokers)} acknowledged the registration of '{Service}' within {timeout.TotalSeconds:0.#} s: is a broker running there (with the same CURVE key, and permissions that let this worker serve '{Service}')?", e);
+        }
     }
 
     /// <summary>

@@ -35,7 +35,14 @@ public sealed record WorkerOptions
     /// <summary>Identity prefix; the worker id is <c>prefix-uuid</c>, renewed at every (re)connection. Default <c>W</c> + a uuid.</summary>
     public string? Prefix { get; init; }
 
-    /// <summary>Initial limit of requests handled at once; -1 for none. Default 100. Change it at run time with <see cref="Worker.Concurrency"/>.</summary>
+    /// <summary>The <see cref="Concurrency"/> that sets no limit (PIGATO's <c>-1</c>).</summary>
+    public const int UnlimitedConcurrency = -1;
+
+    /// <summary>
+    /// How many requests this worker's handlers run at once, at most: the broker sends no more until one ends. Default 100;
+    /// <see cref="UnlimitedConcurrency"/> (-1) for no limit, 1 for one at a time. Change it at run time with
+    /// <see cref="Worker.Concurrency"/> (the broker hears of it with the next heartbeat).
+    /// </summary>
     public int Concurrency { get; init; } = 100;
 
     /// <summary>How often the worker heartbeats the broker. Default 2.5 s.</summary>

@@ -58,6 +58,36 @@ public class LifecycleTests
     }
 
     [Fact]
+    public async Task WaitForRegistration_CompletesOnceTheBrokerAcknowledges_AfterTheBrokerStartsLate()
+    {
+        var endpoint = Ports.FreeEndpoint();
+        await using var worker = new Worker(new WorkerOptions { Endpoint = endpoint, Service = "late" }, (d, r, _) => r.EndAsync(d));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => worker.WaitForRegistrationAsync(Bounded.Timeout));
+        await worker.StartAsync();
+        var registered = worker.WaitForRegistrationAsync(Bounded.Timeout);
+
+        await using var broker = new Broker(new BrokerOptions { Endpoint = endpoint, InternalEndpoint = null });
+        await broker.StartAsync();
+        await registered.WithinAsync("the registration acknowledged");
+
+        Assert.True(worker.IsConnected);
+        Assert.Equal(1, (await broker.GetStatsAsync()).Workers);
+    }
+
+    [Fact]
+    public async Task WaitForRegistration_WithoutABroker_FailsAfterItsTimeout_NamingTheEndpoint()
+    {
+        var endpoint = Ports.FreeEndpoint();
+        await using var worker = new Worker(new WorkerOptions { Endpoint = endpoint, Service = "alone" }, (d, r, _) => r.EndAsync(d));
+        await worker.StartAsync();
+
+        var error = await Assert.ThrowsAsync<PigatoException>(() => worker.WaitForRegistrationAsync(TimeSpan.FromMilliseconds(300)));
+
+        Assert.Equal(PigatoErrorCodes.NoBroker, error.Code);
+        Assert.Contains(endpoint, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BrokerRestart_WorkerAndClientReconnect_AndServeAgain()
     {
         var broker = new Broker(new BrokerOptions { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = null, HeartbeatInterval = Fast });

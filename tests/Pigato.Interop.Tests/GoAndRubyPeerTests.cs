@@ -12,8 +12,8 @@ namespace Pigato.Interop.Tests;
 /// </summary>
 public sealed class GoAndRubyPeerTests : IAsyncLifetime
 {
-    /// <summary>Short periods, so that the silence rules act within the test: silent for 3 x 200 ms counts.</summary>
-    private static readonly TimeSpan Heartbeat = TimeSpan.FromMilliseconds(200);
+    /// <summary>Short periods, so that the silence rules act within the test: silent for 3 x 300 ms counts.</summary>
+    private static readonly TimeSpan Heartbeat = TimeSpan.FromMilliseconds(300);
 
     private readonly ConcurrentQueue<string> _errors = new();
     private Broker _broker = null!;
@@ -50,7 +50,8 @@ public sealed class GoAndRubyPeerTests : IAsyncLifetime
             }
         }, TaskCreationOptions.LongRunning);
 
-        await using var client = new Client(new ClientOptions { Endpoint = _broker.Endpoint!, HeartbeatInterval = Heartbeat });
+        // The caller is not under test: a generous liveness, so that a stall of the test process does not cost it the broker.
+        await using var client = new Client(new ClientOptions { Endpoint = _broker.Endpoint!, HeartbeatInterval = Heartbeat, Liveness = 30 });
         await client.StartAsync();
         await Interop.WaitForWorkersAsync(_broker, 1);
         var answer = client.RequestAsync<string>("slow", "job", new RequestOptions { Timeout = TimeSpan.FromSeconds(30) }, Interop.Token()).AsTask();

@@ -47,11 +47,7 @@ internal static class Interop
     {
         var worker = new Worker(new WorkerOptions { Endpoint = endpoint, Service = service }, handler);
         await worker.StartAsync();
-        using var timeout = new CancellationTokenSource(Bound);
-        while (!worker.IsConnected)
-        {
-            await Task.Delay(20, timeout.Token);
-        }
+        await worker.WaitForRegistrationAsync(Bound);
 
         return worker;
     }

@@ -50,10 +50,7 @@ internal static class PigatoRoles
             await reply.EndAsync(data);
         });
         await worker.StartAsync();
-        while (!worker.IsConnected)
-        {
-            await Task.Delay(10);
-        }
+        await worker.WaitForRegistrationAsync(TimeSpan.FromSeconds(30));
 
         RoleHost.Emit(new { @event = "ready", id = worker.Id });
         await RoleHost.ServeAsync();
