@@ -150,6 +150,11 @@ public sealed record BrokerOptions
 
     internal void Validate()
     {
+        if (Permissions is not null && PermissionsFile is not null)
+        {
+            throw new ArgumentException($"Set Permissions or PermissionsFile ('{PermissionsFile}'), not both: the file would replace the permissions given.", nameof(PermissionsFile));
+        }
+
         ArgumentException.ThrowIfNullOrWhiteSpace(Endpoint, nameof(Endpoint));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeartbeatInterval, TimeSpan.Zero, nameof(HeartbeatInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(Liveness, 1, nameof(Liveness));

@@ -10,12 +10,15 @@ public sealed record ClientOptions
     /// <summary>The defaults.</summary>
     public static readonly ClientOptions Default = new();
 
-    /// <summary>The broker to connect to. Default <c>tcp://127.0.0.1:55555</c>.</summary>
-    public string Endpoint { get; init; } = "tcp://127.0.0.1:55555";
+    /// <summary>The endpoint of a broker started with its defaults: <c>tcp://127.0.0.1:55555</c>.</summary>
+    public const string DefaultEndpoint = "tcp://127.0.0.1:55555";
+
+    /// <summary>The broker to connect to; null (the default) for <see cref="DefaultEndpoint"/>. Set this or <see cref="Endpoints"/>, not both.</summary>
+    public string? Endpoint { get; init; }
 
     /// <summary>
     /// Several brokers, for no single point of failure: the client connects to every one (README: Several brokers).
-    /// Empty (the default) means <see cref="Endpoint"/> alone.
+    /// Empty (the default) means <see cref="Endpoint"/> alone. Set this or <see cref="Endpoint"/>, not both.
     /// </summary>
     public IReadOnlyList<string> Endpoints { get; init; } = [];
 
@@ -33,7 +36,7 @@ public sealed record ClientOptions
     public bool FailFastWithoutBroker { get; init; }
 
     /// <summary>The brokers to connect to: <see cref="Endpoints"/>, or <see cref="Endpoint"/> when that is empty.</summary>
-    internal IReadOnlyList<string> Brokers => Endpoints.Count > 0 ? Endpoints : [Endpoint];
+    internal IReadOnlyList<string> Brokers => Endpoints.Count > 0 ? Endpoints : [Endpoint ?? DefaultEndpoint];
 
     /// <summary>Identity prefix; the socket identity is <c>prefix-uuid</c>, renewed at every (re)start. Default <c>C</c> + a uuid.</summary>
     public string? Prefix { get; init; }
@@ -106,8 +109,16 @@ public sealed record ClientOptions
             Security.CurveKeys.PublicKeyBytes(CurveServerKey);
         }
 
-        ArgumentException.ThrowIfNullOrWhiteSpace(Endpoint, nameof(Endpoint));
         ArgumentNullException.ThrowIfNull(Endpoints, nameof(Endpoints));
+        if (Endpoint is not null)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(Endpoint, nameof(Endpoint));
+            if (Endpoints.Count > 0)
+            {
+                throw new ArgumentException($"Set Endpoint (one broker) or Endpoints (several), not both: Endpoint '{Endpoint}' would be ignored.", nameof(Endpoint));
+            }
+        }
+
         foreach (var endpoint in Endpoints)
         {
             ArgumentException.ThrowIfNullOrWhiteSpace(endpoint, nameof(Endpoints));

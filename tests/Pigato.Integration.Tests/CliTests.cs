@@ -147,7 +147,7 @@ public class CliTests
     {
         await using var first = await PigatoHarness.StartAsync(new BrokerOptions { EnableDirectory = true });
         await using var second = await PigatoHarness.StartAsync(new BrokerOptions { EnableDirectory = true });
-        var both = new Worker(first.WorkerOptions("echo") with { Endpoints = [first.Endpoint, second.Endpoint] }, (d, r, _) => r.EndAsync(d));
+        var both = new Worker(first.WorkerOptions("echo") with { Endpoint = null, Endpoints = [first.Endpoint, second.Endpoint] }, (d, r, _) => r.EndAsync(d));
         await first.StartWorkerAsync(both);
         var onlyFirst = await first.StartWorkerAsync("echo", (d, r, _) => r.EndAsync(d));
         await Bounded.UntilAsync(async () => (await second.Broker.GetStatsAsync()).Workers == 2, "the second broker has the shared worker and its $dir");

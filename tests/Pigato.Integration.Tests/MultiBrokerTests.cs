@@ -14,7 +14,7 @@ public class MultiBrokerTests
         await using var first = await PigatoHarness.StartAsync();
         await using var second = await PigatoHarness.StartAsync();
         string[] endpoints = [first.Endpoint, second.Endpoint];
-        await using var worker = new Worker(first.WorkerOptions("echo") with { Endpoints = endpoints }, (d, r, _) => r.EndAsync(d));
+        await using var worker = new Worker(first.WorkerOptions("echo") with { Endpoint = null, Endpoints = endpoints }, (d, r, _) => r.EndAsync(d));
         await worker.StartAsync();
         await Bounded.UntilAsync(async () => (await first.Broker.GetStatsAsync()).Workers == 1 && (await second.Broker.GetStatsAsync()).Workers == 1, "the worker is registered with both brokers");
         await using var client = new Client(new ClientOptions { Endpoints = endpoints });
@@ -32,7 +32,7 @@ public class MultiBrokerTests
         await using var second = await PigatoHarness.StartAsync();
         string[] endpoints = [first.Endpoint, second.Endpoint];
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var worker = new Worker(first.WorkerOptions("slow") with { Endpoints = endpoints, Concurrency = -1 }, async (d, r, _) =>
+        await using var worker = new Worker(first.WorkerOptions("slow") with { Endpoint = null, Endpoints = endpoints, Concurrency = -1 }, async (d, r, _) =>
         {
             await release.Task;
             await r.EndAsync(d);
