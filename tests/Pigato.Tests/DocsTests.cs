@@ -1,6 +1,6 @@
 namespace Pigato.Tests;
 
-/// <summary>The README's example is the compiled sample (docs/samples/QuickStart.cs), word for word.</summary>
+/// <summary>The C# in the README and the docs is compiled: the README's example is docs/samples/QuickStart.cs word for word, the pages include samples.</summary>
 public class DocsTests
 {
     [Fact]
@@ -11,6 +11,17 @@ public class DocsTests
         var sample = File.ReadAllText(Path.Combine(root, "docs", "samples", "QuickStart.cs")).TrimEnd('\n');
 
         Assert.Contains("```csharp\n" + sample + "\n```", readme, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DocsPages_PullTheirCSharpFromTheCompiledSamples()
+    {
+        var docs = Path.Combine(RepositoryRoot(), "docs");
+        var inline = Directory.EnumerateFiles(docs, "*.md", SearchOption.AllDirectories)
+            .Where(file => !file.Contains("_site", StringComparison.Ordinal) && File.ReadAllText(file).Contains("```csharp", StringComparison.Ordinal))
+            .Select(file => Path.GetRelativePath(docs, file));
+
+        Assert.Empty(inline);
     }
 
     [Fact]

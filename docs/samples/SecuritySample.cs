@@ -1,0 +1,25 @@
+using Pigato;
+using Pigato.Security;
+
+/// <summary>The samples of "Security" and "Several brokers".</summary>
+internal static class SecuritySample
+{
+    public static async Task RunAsync(RequestHandler<System.Text.Json.JsonElement> handler)
+    {
+        // <curve>
+        var (publicKey, secretKey) = CurveKeys.Generate();       // or CurveKeys.ReadSecretKey("broker.key_secret") / ReadPublicKey("broker.key")
+        var broker = new Broker(new BrokerOptions { CurveSecretKey = secretKey });
+        var client = new Client(new ClientOptions { CurveServerKey = publicKey });   // WorkerOptions.CurveServerKey alike; hosting binds both
+        // </curve>
+        await broker.DisposeAsync();
+        await client.DisposeAsync();
+
+        // <several>
+        var several = new Client(new ClientOptions { Endpoints = ["tcp://h1:55555", "tcp://h2:55555", "tcp://h3:55555"] });
+        var worker = new Worker(new WorkerOptions { Endpoints = ["tcp://h1:55555", "tcp://h2:55555", "tcp://h3:55555"], Service = "echo", Concurrency = 50 }, handler);
+        // hosting: "Pigato:Client:Endpoints:0": "tcp://h1:55555", "Pigato:Client:Endpoints:1": ... (a single Endpoint stays valid)
+        // </several>
+        await several.DisposeAsync();
+        await worker.DisposeAsync();
+    }
+}
