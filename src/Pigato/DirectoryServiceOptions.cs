@@ -28,7 +28,7 @@ public sealed record DirectoryServiceOptions
     /// When the broker enforces permissions, the ones in force (the broker running the directory in its process gives
     /// them): each answer then lists only the services the requester's principal may request. Null: everything.
     /// </summary>
-    public Func<Security.Permissions?>? Permissions { get; init; }
+    internal Func<Security.Permissions?>? Permissions { get; init; }
 
     /// <summary>The credential the directory presents to a broker that requires authentication. Null: anonymous.</summary>
     public Security.PigatoCredential? Credential { get; init; }
