@@ -17,9 +17,6 @@ public static class PerfProgram
     {
         ArgumentNullException.ThrowIfNull(args);
 
-        // NetMQ's latency halves when socket completions run inline (NETMQ-NOTES.md): set before any socket exists.
-        Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
-
         if (args is ["role", var role, .. var rest])
         {
             // The tracing scenario: spans recorded and dropped, the cost of instrumentation with a listener attached.
@@ -56,7 +53,7 @@ public static class PerfProgram
         var smoke = new Option<bool>("--smoke") { Description = "Tiny counts, Pigato and the forwarder only: proves the benchmark works (CI)." };
         var repeat = new Option<int>("--repeat") { Description = "Repetitions, interleaved between systems.", DefaultValueFactory = _ => 3 };
         var only = new Option<string[]>("--only") { Description = "Run only scenarios whose name contains one of these (e.g. --only latency throughput)." , AllowMultipleArgumentsPerToken = true };
-        var systems = new Option<string[]>("--systems") { Description = "Systems to include: forwarder pigato pigato-v1 pigato-inline pigato-curve node-broker node node-peers nats forwarder-raw lean-raw lean-zmq.", AllowMultipleArgumentsPerToken = true };
+        var systems = new Option<string[]>("--systems") { Description = "Systems to include: forwarder pigato pigato-inline-completions pigato-v1 pigato-inline pigato-curve node-broker node node-peers nats forwarder-raw lean-raw lean-zmq.", AllowMultipleArgumentsPerToken = true };
         var json = new Option<FileInfo?>("--json") { Description = "Also write every run as JSON to this file." };
         var root = new RootCommand("Pigato's benchmark: Pigato against the transport ceiling, PIGATO for Node.js and NATS, in one run.")
         {

@@ -129,6 +129,46 @@ internal static class Load
     /// <summary><paramref name="count"/> requests one after the other.</summary>
     public static Task<LoadResult> LatencyAsync(Func<Task> request, int count) => ThroughputAsync(request, count, 1);
 
+    /// <summary>
+    /// <see cref="LatencyAsync"/> while the application keeps the thread pool starved, as code that blocks in the pool does
+    /// (sync-over-async, blocking I/O): a thread of its own queues, every 10 ms, one work item per core (plus one) that
+    /// blocks for 100 ms. What waits for a pool thread then waits for the pool to grow.
+    /// </summary>
+    public static async Task<LoadResult> LatencyWhileThePoolIsStarvedAsync(Func<Task> request, int count)
+    {
+        using var done = new CancellationTokenSource();
+        var starver = new Thread(() =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                for (var i = 0; i <= Environment.ProcessorCount; i++)
+                {
+                    ThreadPool.QueueUserWorkItem(static _ => Thread.Sleep(100));
+                }
+
+                done.Token.WaitHandle.WaitOne(10);
+            }
+        }) { IsBackground = true, Name = "pool starver" };
+        starver.Start();
+        try
+        {
+            return await LatencyAsync(request, count);
+        }
+        finally
+        {
+            await done.CancelAsync();
+            starver.Join();
+        }
+    }
+
+    /// <summary>The measured load of a scenario's mode for a request function (latency, starved latency, or throughput).</summary>
+    public static Task<LoadResult> ForMode(string mode, Func<Task> request, int count, int inFlight) => mode switch
+    {
+        "latency" => LatencyAsync(request, count),
+        "latency-starved" => LatencyWhileThePoolIsStarvedAsync(request, count),
+        _ => ThroughputAsync(request, count, inFlight),
+    };
+
     public static LoadResult Summarize(long[] ticks, double seconds, long bytes)
     {
         Array.Sort(ticks);

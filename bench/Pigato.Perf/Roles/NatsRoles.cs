@@ -32,7 +32,7 @@ internal static class NatsRoles
         var payload = new byte[size];
         Func<Task> request = async () => await nats.RequestAsync<byte[], byte[]>(subject, payload);
         var warmUp = await Load.WarmUpAsync(request, count, inFlight);
-        await RoleHost.ServeLoadAsync(warmUp, () => mode == "latency" ? Load.LatencyAsync(request, count) : Load.ThroughputAsync(request, count, inFlight));
+        await RoleHost.ServeLoadAsync(warmUp, () => Load.ForMode(mode, request, count, inFlight));
         return 0;
     }
 }

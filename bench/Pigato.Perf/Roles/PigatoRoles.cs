@@ -83,14 +83,13 @@ internal static class PigatoRoles
 
             var result = mode switch
             {
-                "latency" => await Load.LatencyAsync(request, count),
                 "failover" => await Load.FailoverAsync(
                     () => client.RequestAsync<string>(service, payload, new RequestOptions { Retry = true, Timeout = TimeSpan.FromSeconds(30) }).AsTask(),
                     count,
                     inFlight,
                     () => RoleHost.Emit(new { @event = "half" })),
                 "stream" => await StreamAsync(client, service, count, size),
-                _ => await Load.ThroughputAsync(request, count, inFlight),
+                _ => await Load.ForMode(mode, request, count, inFlight),
             };
             RoleHost.Emit(new { @event = "result", result });
         });

@@ -38,8 +38,11 @@ internal static class Bench
         // pigato-v1 and pigato-inline run the Pigato roles, told to keep to PIGATO's frames or to run handlers inline.
         Environment.SetEnvironmentVariable(Scenario.FramingVariable, system == Scenario.PigatoV1 ? "v1" : null);
         Environment.SetEnvironmentVariable(Scenario.InlineVariable, system == Scenario.PigatoInline ? "1" : null);
+
+        // Every system runs with its library defaults and no environment variable, but the one whose name says so.
+        Environment.SetEnvironmentVariable(Scenario.InlineCompletionsVariable, system == Scenario.PigatoInlineCompletions ? "1" : null);
         var label = system;
-        system = system is Scenario.PigatoV1 or Scenario.PigatoInline ? Scenario.Pigato : system;
+        system = system is Scenario.PigatoV1 or Scenario.PigatoInline or Scenario.PigatoInlineCompletions ? Scenario.Pigato : system;
 
         try
         {

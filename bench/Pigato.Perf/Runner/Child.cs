@@ -72,7 +72,6 @@ internal sealed class Child : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
 
-        start.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
         var child = new Child(name, Process.Start(start) ?? throw new InvalidOperationException("cannot start " + file), isRole);
         child._process.OutputDataReceived += (_, e) => child.OnLine(e.Data);
         child._process.ErrorDataReceived += (_, e) =>

@@ -24,6 +24,15 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
 
     public const string Pigato = "pigato";
 
+    /// <summary>
+    /// Pigato with <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c> in every process: socket completions on the epoll
+    /// thread instead of the thread pool. Every other system runs without it (its library defaults).
+    /// </summary>
+    public const string PigatoInlineCompletions = "pigato-inline-completions";
+
+    /// <summary>The runtime's switch that <see cref="PigatoInlineCompletions"/> sets.</summary>
+    public const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
     /// <summary>Pigato with PIGATO's own frames between .NET peers (<see cref="Framing.V1"/> everywhere): v2's before.</summary>
     public const string PigatoV1 = "pigato-v1";
 
@@ -61,14 +70,15 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
     /// <summary>Every scenario of the issue; <paramref name="scale"/> divides the counts (quick and smoke modes).</summary>
     public static List<Scenario> All(int scale)
     {
-        string[] everyone = [Forwarder, Pigato, PigatoV1, PigatoInline, NodeBroker, NodeStack, NodePeers, Nats, ForwarderRaw, LeanRaw, LeanZmq];
+        string[] everyone = [Forwarder, Pigato, PigatoInlineCompletions, PigatoV1, PigatoInline, NodeBroker, NodeStack, NodePeers, Nats, ForwarderRaw, LeanRaw, LeanZmq];
         int N(int n) => Math.Max(n / scale, 100);
         return
         [
             new("1 throughput 3 B", "throughput", N(200_000), 1000, 3, 1, 1, [.. everyone, PigatoCurve]),
             new("1 throughput 1 KiB", "throughput", N(200_000), 1000, 1024, 1, 1, [Forwarder, Pigato, PigatoV1, PigatoInline, PigatoCurve, NodeBroker, NodePeers, Nats, ForwarderRaw, LeanRaw, LeanZmq]),
             new("2 latency 3 B", "latency", N(5_000), 1, 3, 1, 1, [.. everyone, PigatoCurve]),
-            new("3 4 clients x 2 workers", "throughput", N(200_000), 1000, 3, 4, 2, [Forwarder, Pigato, PigatoV1, PigatoInline, NodeBroker, Nats]),
+            new("2 latency 3 B, starved pool", "latency-starved", N(5_000), 1, 3, 1, 1, [Pigato, PigatoInlineCompletions, Nats]),
+            new("3 4 clients x 2 workers", "throughput", N(200_000), 1000, 3, 4, 2, [Forwarder, Pigato, PigatoInlineCompletions, PigatoV1, PigatoInline, NodeBroker, Nats]),
             new("4 stream 1 KiB partials", "stream", N(100_000), 1, 1024, 1, 1, [Pigato, PigatoV1, PigatoInline, NodeBroker]),
             new("5 scale: 1 service", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato]),
             new("5 scale: +100 services/workers", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato], FleetServices: 100),
