@@ -130,24 +130,23 @@ internal static class Load
     public static Task<LoadResult> LatencyAsync(Func<Task> request, int count) => ThroughputAsync(request, count, 1);
 
     /// <summary>
-    /// <see cref="LatencyAsync"/> while the application keeps the thread pool starved, as code that blocks in the pool does
-    /// (sync-over-async, blocking I/O): a thread of its own queues, every 10 ms, one work item per core (plus one) that
-    /// blocks for 100 ms. What waits for a pool thread then waits for the pool to grow.
+    /// <see cref="LatencyAsync"/> while the application briefly starves the thread pool now and then, as code that blocks in
+    /// the pool does (sync-over-async, blocking I/O): a thread of its own queues, every 500 ms, one work item per core (plus
+    /// one) that blocks for 200 ms. Whatever waits for a pool thread meanwhile waits for the pool to grow or free up.
     /// </summary>
     public static async Task<LoadResult> LatencyWhileThePoolIsStarvedAsync(Func<Task> request, int count)
     {
         using var done = new CancellationTokenSource();
         var starver = new Thread(() =>
         {
-            while (!done.IsCancellationRequested)
+            do
             {
                 for (var i = 0; i <= Environment.ProcessorCount; i++)
                 {
-                    ThreadPool.QueueUserWorkItem(static _ => Thread.Sleep(100));
+                    ThreadPool.QueueUserWorkItem(static _ => Thread.Sleep(200));
                 }
-
-                done.Token.WaitHandle.WaitOne(10);
             }
+            while (!done.Token.WaitHandle.WaitOne(500));
         }) { IsBackground = true, Name = "pool starver" };
         starver.Start();
         try
