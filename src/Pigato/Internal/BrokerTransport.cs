@@ -35,14 +35,22 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     private readonly List<PeerBatch> _sending = [];
 
     /// <summary>Outcomes of batches sent in the middle of a core call (before another message to the same peer), told to the core after it.</summary>
-    private List<(byte[] Identity, SendResult Result, int Messages)> _outcomes = [];
-    private List<(byte[] Identity, SendResult Result, int Messages)> _settling = [];
+    /// <remarks>A batch that could not be delivered names the requests it carried (null otherwise), so that they go back to their queue as a v1 send's would.</remarks>
+    private List<(byte[] Identity, SendResult Result, int Messages, BrokerRequest[]? Undelivered)> _outcomes = [];
+    private List<(byte[] Identity, SendResult Result, int Messages, BrokerRequest[]? Undelivered)> _settling = [];
 
     /// <summary>Where the v2 message being handled lies in the received frame (all of it, or one message of a batch).</summary>
     private Range _currentRange;
 
+    /// <summary>What the queues' drain tells the core. What waited there is frames by then: a worker's requests are settled as any lost worker's.</summary>
+    private readonly Action<byte[]> _peerDrained, _peerGone;
+    private readonly Action<byte[], int> _slowConsumer;
+
     public BrokerTransport(NetMQSocket router, NetMQSocket? publisher, BrokerOptions options, Action<string, string, string?, Exception?> reportError)
     {
+        _peerDrained = identity => Core.PeerDrained(identity);
+        _peerGone = identity => Core.PeerGone(identity);
+        _slowConsumer = (identity, dropped) => Core.SlowConsumer(identity, dropped);
         _router = router;
         _publisher = publisher;
         _writer = new RouterSender(router, options, options.TimeProvider);
@@ -62,7 +70,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     /// <summary>Sends what waits for peers whose pipes have room again; tells the core which peers drained, are gone or are slow.</summary>
     public void SendQueued()
     {
-        _writer.Drain(Core.PeerDrained, Core.PeerGone, Core.SlowConsumer);
+        _writer.Drain(_peerDrained, _peerGone, _slowConsumer);
         if (DrainTimer is { } timer)
         {
             timer.Enable = _writer.HasQueued;
@@ -93,15 +101,15 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
             _batches.TakeAll(_sending);
             foreach (var batch in _sending)
             {
-                _outcomes.Add((batch.Identity, SendBatch(batch), batch.Count));
+                _outcomes.Add(Outcome(batch, SendBatch(batch)));
                 _batches.Return(batch);
             }
 
             _sending.Clear();
             (_settling, _outcomes) = (_outcomes, _settling);
-            foreach (var (identity, result, messages) in _settling)
+            foreach (var (identity, result, messages, undelivered) in _settling)
             {
-                Settle(identity, result, messages);
+                Settle(identity, result, messages, undelivered);
             }
 
             _settling.Clear();
@@ -139,7 +147,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     {
         if (worker.Compact)
         {
-            return Batched(worker.Identity, CompactCodec.WorkerRequest(request.ClientId, request.Service.NameBytes, request.RidBytes, request.Data, request.Options));
+            return Batched(worker.Identity, CompactCodec.WorkerRequest(request.ClientId, request.Service.NameBytes, request.RidBytes, request.Data, request.Options), request);
         }
 
         Begin(worker.Identity);
@@ -403,7 +411,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     /// A v2 message joins its peer's batch, sent after the callback (<see cref="SendBatches"/>); the outcome is then
     /// <see cref="SendResult.Sent"/>, or the outcome of the whole batch when it filled up now. A large one goes alone.
     /// </summary>
-    private SendResult Batched(byte[] identity, in CompactDraft message)
+    private SendResult Batched(byte[] identity, in CompactDraft message, BrokerRequest? request = null)
     {
         if (CompactBatch.IsTooLarge(message))
         {
@@ -412,12 +420,19 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
             return End();
         }
 
-        if (_batches.Add(identity, message) is not { } full)
+        if (_batches.Add(identity, message, request) is not { } full)
         {
             return SendResult.Sent;
         }
 
         var result = SendBatch(full);
+        if (request is not null && result is SendResult.Unreachable or SendResult.Overflow)
+        {
+            // Every request of the batch went undelivered, not only this one: the core hears of them all, after this call.
+            _outcomes.Add(Outcome(full, result));
+            result = SendResult.Sent;
+        }
+
         _batches.Return(full);
         return result;
     }
@@ -429,7 +444,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         {
             var advisory = _writer.Advisory;
             _writer.Advisory = false;
-            _outcomes.Add((identity, SendBatch(batch), batch.Count));
+            _outcomes.Add(Outcome(batch, SendBatch(batch)));
             _batches.Return(batch);
             _writer.Advisory = advisory;
         }
@@ -444,8 +459,12 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         return End();
     }
 
+    /// <summary>What became of a batch; when it was not delivered, the requests it carried.</summary>
+    private static (byte[] Identity, SendResult Result, int Messages, BrokerRequest[]? Undelivered) Outcome(PeerBatch batch, SendResult result) =>
+        (batch.Identity, result, batch.Count, result is SendResult.Unreachable or SendResult.Overflow && batch.Requests.Count > 0 ? [.. batch.Requests] : null);
+
     /// <summary>Tells the core what became of a batch sent outside its calls.</summary>
-    private void Settle(byte[] identity, SendResult result, int messages)
+    private void Settle(byte[] identity, SendResult result, int messages, BrokerRequest[]? undelivered)
     {
         switch (result)
         {
@@ -453,10 +472,10 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
                 Core.PeerBacklogged(identity);
                 break;
             case SendResult.Overflow:
-                Core.SlowConsumer(identity, messages);
+                Core.SlowConsumer(identity, messages, undelivered);
                 break;
             case SendResult.Unreachable:
-                Core.PeerGone(identity);
+                Core.PeerGone(identity, undelivered);
                 break;
         }
     }

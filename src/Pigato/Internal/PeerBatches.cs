@@ -18,8 +18,11 @@ internal sealed class PeerBatches
     /// <summary>True when nothing waits.</summary>
     public bool IsEmpty => _order.Count == 0;
 
-    /// <summary>Adds a message for <paramref name="identity"/>; returns that peer's batch, taken, when it is full.</summary>
-    public PeerBatch? Add(byte[] identity, in CompactDraft message)
+    /// <summary>
+    /// Adds a message for <paramref name="identity"/> (a <paramref name="request"/> to a worker, which the batch then
+    /// carries); returns that peer's batch, taken, when it is full.
+    /// </summary>
+    public PeerBatch? Add(byte[] identity, in CompactDraft message, BrokerRequest? request = null)
     {
         if (!PeerKey.TryGet(_byPeer, identity, out var batch))
         {
@@ -27,6 +30,11 @@ internal sealed class PeerBatches
             batch.Identity = identity;
             _byPeer.Add(PeerKey.Of(identity), batch);
             _order.Add(batch);
+        }
+
+        if (request is not null)
+        {
+            batch.Requests.Add(request);
         }
 
         return batch.Add(message) ? Take(batch) : null;
@@ -71,14 +79,18 @@ internal sealed class PeerBatches
     }
 }
 
-/// <summary>The messages waiting for one peer.</summary>
+/// <summary>The messages waiting for one peer, and the requests among them (a batch that cannot be delivered names them).</summary>
 internal sealed class PeerBatch : CompactBatch
 {
     public byte[] Identity { get; set; } = [];
+
+    /// <summary>The requests this batch carries to a worker.</summary>
+    public List<BrokerRequest> Requests { get; } = [];
 
     public override void Clear()
     {
         base.Clear();
         Identity = [];
+        Requests.Clear();
     }
 }

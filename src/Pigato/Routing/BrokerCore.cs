@@ -809,12 +809,15 @@ internal sealed class BrokerCore
         }
     }
 
-    /// <summary>A peer with messages waiting is gone: a worker's requests are re-queued or failed.</summary>
-    public void PeerGone(byte[] identity)
+    /// <summary>
+    /// A peer with messages waiting is gone: a worker's requests are re-queued or failed, but those it never received
+    /// (<paramref name="undelivered"/>: a v2 batch that could not be sent) go back to their queue, as with v1.
+    /// </summary>
+    public void PeerGone(byte[] identity, IReadOnlyCollection<BrokerRequest>? undelivered = null)
     {
         if (_workers.TryGet(identity, out var worker))
         {
-            RemoveWorker(worker, "unreachable", sendDisconnect: false);
+            RemoveWorker(worker, "unreachable", sendDisconnect: false, undelivered);
             DispatchPending();
         }
     }
@@ -823,14 +826,14 @@ internal sealed class BrokerCore
     /// A peer read nothing of what waited for it for too long: its queue is dropped (a client loses those replies),
     /// and a worker is disconnected, its requests re-queued or failed.
     /// </summary>
-    public void SlowConsumer(byte[] identity, int dropped)
+    public void SlowConsumer(byte[] identity, int dropped, IReadOnlyCollection<BrokerRequest>? undelivered = null)
     {
         _metrics?.SlowConsumer();
         var peer = Utf8.Decode(identity);
         Log.Abandoned(_logger, "SLOW_CONSUMER", peer, dropped, "messages waiting longer than the slow-consumer timeout dropped");
         if (_workers.TryGet(identity, out var worker))
         {
-            RemoveWorker(worker, "slow consumer", sendDisconnect: true);
+            RemoveWorker(worker, "slow consumer", sendDisconnect: true, undelivered);
             DispatchPending();
         }
     }
@@ -1118,11 +1121,11 @@ internal sealed class BrokerCore
                         break;
                     case SendResult.Overflow:
                         _metrics?.SlowConsumer();
-                        RemoveWorker(worker, "slow consumer (outbound queue full)", sendDisconnect: true, undelivered: request);
+                        RemoveWorker(worker, "slow consumer (outbound queue full)", sendDisconnect: true, undelivered: [request]);
                         break;
                     default:
                         // The request goes back to the head of its queue when the worker's requests are sorted out.
-                        RemoveWorker(worker, "unreachable", sendDisconnect: false, undelivered: request);
+                        RemoveWorker(worker, "unreachable", sendDisconnect: false, undelivered: [request]);
                         break;
                 }
             }
@@ -1221,7 +1224,7 @@ internal sealed class BrokerCore
     /// received) go back to the head of their queue; the others get the error reply
     /// <see cref="PigatoErrorCodes.WorkerLost"/> (the original dropped them silently).
     /// </summary>
-    private void RemoveWorker(BrokerWorker worker, string reason, bool sendDisconnect, BrokerRequest? undelivered = null)
+    private void RemoveWorker(BrokerWorker worker, string reason, bool sendDisconnect, IReadOnlyCollection<BrokerRequest>? undelivered = null)
     {
         if (!_workers.Remove(worker))
         {
@@ -1233,7 +1236,7 @@ internal sealed class BrokerCore
         foreach (var request in worker.InFlight.Values.ToList())
         {
             // A persist request is at least once: it runs again elsewhere, as with retry.
-            if (request == undelivered || request.Parsed.Retry || request.IsDurable)
+            if (request.Parsed.Retry || request.IsDurable || (undelivered is not null && undelivered.Contains(request)))
             {
                 request.Activity?.AddEvent(new System.Diagnostics.ActivityEvent("retried"));
                 _requests.Requeue(request);

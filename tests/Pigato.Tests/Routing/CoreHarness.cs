@@ -48,6 +48,20 @@ internal sealed class CoreHarness
 
     public void Reject(string worker, string client, string rid) => Core.WorkerReject(B(worker), B(client), B(rid));
 
+    /// <summary>The batch waiting for a batching worker could not be delivered: the worker is gone, or (<paramref name="overflow"/>) a slow consumer.</summary>
+    public void FailBatch(string worker, bool overflow = false)
+    {
+        var batch = Output.Batches.Remove(worker, out var requests) ? requests : [];
+        if (overflow)
+        {
+            Core.SlowConsumer(B(worker), batch.Count, batch);
+        }
+        else
+        {
+            Core.PeerGone(B(worker), batch);
+        }
+    }
+
     /// <summary>Lets one heartbeat period pass.</summary>
     public void Tick()
     {

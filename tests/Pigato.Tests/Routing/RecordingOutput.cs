@@ -23,8 +23,23 @@ internal sealed class RecordingOutput : IBrokerOutput
 
     public long QueuedBytes => 0;
 
-    public SendResult SendRequest(BrokerWorker worker, BrokerRequest request) =>
-        Full.Contains(worker.Id) ? SendResult.Queued : Record(worker.Id, $"request {worker.Id} {request.Rid}") ? SendResult.Sent : SendResult.Unreachable;
+    /// <summary>Workers spoken to in batches (v2): a request to them is <see cref="SendResult.Sent"/> at once, its real outcome comes later (<see cref="CoreHarness.FailBatch"/>).</summary>
+    public HashSet<string> Batching { get; } = [];
+
+    /// <summary>The requests waiting in each batching worker's batch.</summary>
+    public Dictionary<string, List<BrokerRequest>> Batches { get; } = [];
+
+    public SendResult SendRequest(BrokerWorker worker, BrokerRequest request)
+    {
+        if (Batching.Contains(worker.Id))
+        {
+            Sent.Add($"request {worker.Id} {request.Rid}");
+            (Batches.TryGetValue(worker.Id, out var batch) ? batch : Batches[worker.Id] = []).Add(request);
+            return SendResult.Sent;
+        }
+
+        return Full.Contains(worker.Id) ? SendResult.Queued : Record(worker.Id, $"request {worker.Id} {request.Rid}") ? SendResult.Sent : SendResult.Unreachable;
+    }
 
     public int DiscardQueued(ReadOnlySpan<byte> identity) => 0;
 
