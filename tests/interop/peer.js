@@ -4,6 +4,7 @@
 //   node peer.js broker <endpoint> <intch>
 //   node peer.js worker <endpoint> <service> [mixed|reject|silent] [concurrency]
 //   node peer.js client <endpoint>
+//   node peer.js directory-test <endpoint> <intch>   PIGATO's own test/directory.js, its two cases, against that broker
 // Each prints {"event":"ready",...} once usable; "stop" on stdin stops it cleanly and exits.
 
 // pigato 0.0.46 calls lodash 3's _.pluck, which its lodash 4 dependency removed (INTEROP-NOTES.md).
@@ -155,7 +156,80 @@ if (role === 'broker') {
       emit({ id, partials, final: final === undefined ? null : final, error });
     });
   };
+} else if (role === 'directory-test') {
+  // The two cases of pigato/test/directory.js with their timings (100 ms, 10 ms), run against the broker at <endpoint>
+  // instead of a Node.js broker of their own; PIGATO's Directory service follows that broker's <intch>. One
+  // {"event":"result","name":...,"error":null|"..."} per case, then {"event":"done"}.
+  const assert = require('assert');
+  const { randomUUID } = require('crypto');
+  const ds = new PIGATO.services.Directory(endpoint, { intch: rest[0] });
+  // The original asks 10 ms after spawning its six workers, on inproc; over TCP the workers' connections take longer than
+  // that to be accepted by a NetMQ broker (measured: usually not all six within 10 ms, on 2 cores): [delay] sets it.
+  const allWorkersDelay = Number(rest[1] || 10);
+  const sorted = (list) => list.slice().sort((a, b) => (a < b ? -1 : 1));
+  const run = (name, ask, delay, check) => new Promise((resolve) => {
+    const nsGood = randomUUID();
+    const nsBad = randomUUID();
+    const client = new PIGATO.Client(endpoint);
+    const workers = [];
+    const spawn = (ns) => {
+      const worker = new PIGATO.Worker(endpoint, ns);
+      worker.on('request', (inp, rep) => rep.end(worker.socketId));
+      worker.start();
+      workers.push(worker);
+      return worker;
+    };
+    client.start();
+    const good = [];
+    for (let i = 0; i < 3; i++) {
+      good.push(spawn(nsGood));
+      spawn(nsBad);
+    }
+    const finish = (error) => {
+      workers.forEach((worker) => {
+        worker.socket && worker.socket.removeAllListeners('message');
+        worker.stop();
+      });
+      client.stop();
+      emit({ event: 'result', name, error: error ? String(error && error.stack || error) : null });
+      resolve();
+    };
+    setTimeout(() => {
+      let error = null;
+      client.request('$dir', ask(nsGood))
+        .on('data', (data) => {
+          try {
+            check(data, nsGood, nsBad, sorted(good.map((w) => w.socketId)));
+          } catch (e) {
+            error = e;
+          }
+        })
+        .on('error', (err) => { error = error || err; })
+        .on('end', () => finish(error));
+    }, delay);
+  });
+  ds.conf.onStart = async () => {
+    emit({ event: 'ready' });
+    await run('Respond with worker handling this serviceName', (ns) => ns, 100, (data, nsGood, nsBad, ids) => {
+      assert.ok(Array.isArray(data), 'an array');
+      assert.deepStrictEqual(sorted(data), ids);
+    });
+    await run('Respond with all workers', () => undefined, allWorkersDelay, (data, nsGood, nsBad) => {
+      assert.ok(data && typeof data === 'object' && !Array.isArray(data), 'an object');
+      assert.strictEqual(data[nsGood].length, 3, 'three good workers');
+      assert.strictEqual(data[nsBad].length, 3, 'three bad workers');
+      assert.ok(Object.keys(data).length > 2, 'more than two services');
+      assert.strictEqual(data['$dir'].length, 1, 'one $dir worker');
+      assert.ok(data['$dir'][0].includes(ds.wrk.conf.prefix), 'the directory service listed');
+    });
+    emit({ event: 'done' });
+  };
+  ds.start();
+  stop = () => {
+    ds.stop();
+    setTimeout(() => process.exit(0), 50);
+  };
 } else {
-  process.stderr.write('usage: node peer.js broker|worker|client <endpoint> ...\n');
+  process.stderr.write('usage: node peer.js broker|worker|client|directory-test <endpoint> ...\n');
   process.exit(2);
 }

@@ -23,6 +23,9 @@ internal sealed class BrokerCore
     /// <summary>Workers joining (and, apart, leaving) logged one by one per second; past that, a count.</summary>
     private const int WorkerLinesPerSecond = 20;
 
+    /// <summary>Worker ids the directory's publications of one <see cref="DirectoryPeriod"/> list at once, at most; past them, changes are coalesced.</summary>
+    public const int DirectoryWorkersPerPeriod = 4096;
+
     /// <summary>Directory publications are at most this frequent: a burst of joins and leaves costs one per period.</summary>
     public static readonly TimeSpan DirectoryPeriod = TimeSpan.FromMilliseconds(50);
 
@@ -70,7 +73,8 @@ internal sealed class BrokerCore
     /// <summary>The credential of the broker's own core services (its in-process <c>$dir</c>), which may serve <c>$</c> names whatever the permissions say.</summary>
     private readonly Security.PigatoCredential? _coreServices;
     private bool _directoryChanged;
-    private long _directoryPublishedAt;
+    private long _directoryWindowStart;
+    private int _directoryListedInWindow;
 
     public BrokerCore(BrokerOptions options, IBrokerOutput output, TimeProvider time, ILogger logger, BrokerMetrics? metrics = null, Random? random = null, Security.PigatoCredential? coreServices = null, IRequestJournal? journal = null)
     {
@@ -754,13 +758,24 @@ internal sealed class BrokerCore
     }
 
     /// <summary>
-    /// The directory changed: published at once when the last publication is a period old (so that a lone change is
-    /// seen at once), else by the next <see cref="PublishDirectoryIfChanged"/> (so that a flood costs one per period).
+    /// The directory changed: published at once, as PIGATO's broker does (workers registering together are all listed at
+    /// once), while the publications of this <see cref="DirectoryPeriod"/> have listed fewer than
+    /// <see cref="DirectoryWorkersPerPeriod"/> workers in all; past that, by the next <see cref="PublishDirectoryIfChanged"/>,
+    /// so that a flood of joins and leaves among many workers costs one publication per period.
     /// </summary>
     private void DirectoryChanged()
     {
-        if (_time.GetElapsedTime(_directoryPublishedAt) >= DirectoryPeriod)
+        var now = _time.GetTimestamp();
+        if (_time.GetElapsedTime(_directoryWindowStart, now) >= DirectoryPeriod)
         {
+            _directoryWindowStart = now;
+            _directoryListedInWindow = 0;
+        }
+
+        var cost = _workers.Count + 1;
+        if (_directoryListedInWindow == 0 || _directoryListedInWindow + cost <= DirectoryWorkersPerPeriod)
+        {
+            _directoryListedInWindow += cost;
             PublishDirectory();
         }
         else
@@ -1267,7 +1282,6 @@ internal sealed class BrokerCore
     private void PublishDirectory()
     {
         _directoryChanged = false;
-        _directoryPublishedAt = _time.GetTimestamp();
         if (string.IsNullOrEmpty(_options.InternalEndpoint))
         {
             return;
