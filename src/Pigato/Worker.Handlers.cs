@@ -151,7 +151,16 @@ public sealed partial class Worker
         var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         using (NoSynchronizationContext.Enter())
         {
-            _ = RunHandlerAsync(reply, data, options);
+            if (TaskScheduler.Current == TaskScheduler.Default)
+            {
+                _ = RunHandlerAsync(reply, data, options);
+            }
+            else
+            {
+                // Inside a task of the loop's own scheduler (a continuation the poller ran): the handler's awaits, and its
+                // hop off the loop at its first partial, would come back to the loop. It starts under the default scheduler.
+                new Task(() => _ = RunHandlerAsync(reply, data, options)).RunSynchronously(TaskScheduler.Default);
+            }
         }
 
         var now = System.Diagnostics.Stopwatch.GetTimestamp();
