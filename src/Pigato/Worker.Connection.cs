@@ -66,12 +66,13 @@ public sealed partial class Worker : IBrokerConnectionOwner
 
                 break;
             case PigatoMessageKind.Disconnect:
-                Log.Connection(_logger, nameof(Worker), connection.Id!, "DISCONNECT from broker; registering again");
-                connection.Restart();
+                OnDisconnect(connection);
                 break;
             case PigatoMessageKind.ReadyAnswer:
                 // A Pigato for .NET broker that agrees to v2 says so in its answer; any other sends none.
                 connection.Compact = Options.Framing == Framing.Auto && frames.Count > 2 && Routing.WorkerStatus.Parse(frames[2]).SpeaksV2;
+                connection.Registered = true;
+                connection.Refusals = 0;
                 _registered.TrySetResult();
                 break;
             case PigatoMessageKind.Heartbeat:
@@ -81,6 +82,31 @@ public sealed partial class Worker : IBrokerConnectionOwner
                 break;
         }
     }
+
+    /// <summary>
+    /// DISCONNECT from the broker. After a registration it answered (the broker restarted, or purged this worker) the worker
+    /// registers again at once. Before any answer it was refused: it says why it most likely was and tries again after a
+    /// delay that doubles with each refusal in a row, with jitter, up to <see cref="MaxRefusalBackoff"/>.
+    /// </summary>
+    private void OnDisconnect(BrokerConnection connection)
+    {
+        if (connection.Registered)
+        {
+            Log.Connection(_logger, nameof(Worker), connection.Id!, "DISCONNECT from broker; registering again");
+            connection.Refusals = 0;
+            connection.Restart();
+            return;
+        }
+
+        var refusals = ++connection.Refusals;
+        var doubled = Options.ReconnectDelay.TotalMilliseconds * Math.Pow(2, Math.Min(refusals, 20));
+        var delay = TimeSpan.FromMilliseconds(Math.Min(doubled, MaxRefusalBackoff.TotalMilliseconds) * (0.8 + (0.4 * Random.Shared.NextDouble())));
+        RaiseError(PigatoErrorCodes.Unauthenticated, $"The broker at {connection.Endpoint} refused the registration of '{Service}' ({refusals} in a row): most likely its permissions do not let this worker's principal serve '{Service}', or the credential is wrong. Registering again in {delay.TotalSeconds:0.#} s.");
+        connection.Restart(delay);
+    }
+
+    /// <summary>The longest pause between registrations the broker refuses.</summary>
+    private static readonly TimeSpan MaxRefusalBackoff = TimeSpan.FromSeconds(30);
 
     /// <summary>A v2 request (alone or from a batch; anything else, a batch inside it included, is refused).</summary>
     private void OnCompactRequest(BrokerConnection connection, ReadOnlySpan<byte> message)

@@ -190,4 +190,31 @@ public class PermissionsTests
             File.Delete(file);
         }
     }
+
+    [Fact]
+    public async Task RefusedWorker_SaysWhy_AndBacksOffExponentially()
+    {
+        var permissions = Permissions.Parse("""{ "principals": { "anonymous": { "request": ["*"], "serve": ["echo"] } } }""");
+        await using var broker = new Broker(new BrokerOptions { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = null, Permissions = permissions, AllowInsecureAuthenticationWithoutEncryption = true });
+        await broker.StartAsync();
+        var refusals = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var worker = new Worker(new WorkerOptions { Endpoint = broker.Endpoint!, Service = "billing", ReconnectDelay = TimeSpan.FromMilliseconds(50) }, (d, r, _) => r.EndAsync(d));
+        worker.Error += (_, e) =>
+        {
+            if (e.Code == PigatoErrorCodes.Unauthenticated)
+            {
+                refusals.Enqueue(e.Message);
+            }
+        };
+        await worker.StartAsync();
+
+        await Bounded.UntilAsync(() => refusals.Count >= 3, "three refusals");
+
+        var messages = refusals.Take(3).ToList();
+        Assert.All(messages, m => Assert.Contains("refused the registration of 'billing'", m, StringComparison.Ordinal));
+        Assert.Contains("(1 in a row)", messages[0], StringComparison.Ordinal);
+        Assert.Contains("(3 in a row)", messages[2], StringComparison.Ordinal);
+        var delays = messages.Select(m => double.Parse(System.Text.RegularExpressions.Regex.Match(m, @"again in ([0-9.]+) s").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.True(delays[2] > delays[0], $"delays {string.Join(", ", delays)} grow");
+    }
 }

@@ -106,6 +106,7 @@ internal sealed class BrokerConnection : IDisposable
         _loop.Add(socket);
         _liveness = _settings.Liveness;
         IsConnected = false;
+        Registered = false;
         _transportInterrupted = false;
         BrokerStopping = false;
         Compact = false;
@@ -203,14 +204,21 @@ internal sealed class BrokerConnection : IDisposable
     }
 
     /// <summary>
-    /// The broker told us to register again (DISCONNECT): a new identity after the reconnect delay, so that a broker that
-    /// keeps refusing (a worker it does not permit) is not hammered in a loop.
+    /// The broker told us to register again (DISCONNECT): a new identity after <paramref name="delay"/> (the reconnect
+    /// delay by default), so that a broker that keeps refusing (a worker it does not permit) is not hammered in a loop.
     /// </summary>
-    public void Restart()
+    public void Restart(TimeSpan? delay = null)
     {
         Lose();
+        _reconnect.Interval = (int)Math.Max(1, (delay ?? _settings.ReconnectDelay).TotalMilliseconds);
         _reconnect.EnableAndReset();
     }
+
+    /// <summary>True once the broker answered this identity's registration (a worker's READY); owner-managed.</summary>
+    public bool Registered { get; set; }
+
+    /// <summary>Registrations in a row the broker refused (DISCONNECT before any answer); owner-managed, kept across identities.</summary>
+    public int Refusals { get; set; }
 
     /// <summary>Closes the socket for good (the owner is stopping); the owner is told when the connection was open.</summary>
     public void Close()
@@ -268,6 +276,7 @@ internal sealed class BrokerConnection : IDisposable
     private void Reconnect()
     {
         _reconnect.Enable = false;
+        _reconnect.Interval = (int)Math.Max(1, _settings.ReconnectDelay.TotalMilliseconds);
         Open();
     }
 

@@ -215,8 +215,9 @@ internal sealed class BrokerCore
 
         if (_permissions is { } permissions && Authorize(permissions, clientId, service) is { } denial)
         {
-            Deny(denial, Utf8.Decode(clientId), $"request for '{Utf8.Decode(service)}'");
-            Refuse(clientId, rid, denial, $"may not request '{Utf8.Decode(service)}'", compact);
+            // One line per refusal: the audit log names the principal; the refusal itself is only counted and answered.
+            Deny(denial, Utf8.Decode(clientId), $"request for '{Utf8.Decode(service)}' as '{PrincipalOf(clientId)}'");
+            Refuse(clientId, rid, denial, detail: null, compact);
             return;
         }
 
@@ -536,8 +537,8 @@ internal sealed class BrokerCore
                 : PigatoErrorCodes.Forbidden;
             if (denial is not null)
             {
-                Deny(denial, Utf8.Decode(identity), $"READY for '{name}' as '{parsed.Principal ?? Security.Permissions.Anonymous}'");
-                _output.ReportError(denial, $"Worker refused: it may not serve '{name}'; sent DISCONNECT.", Utf8.Decode(identity));
+                // Logged at most once a second per code (a refused worker tries again); it hears DISCONNECT before any answer.
+                Deny(denial, Utf8.Decode(identity), $"worker may not serve '{name}' as '{parsed.Principal ?? Security.Permissions.Anonymous}' (READY refused; sent DISCONNECT)");
                 _output.SendDisconnect(identity);
                 return;
             }
@@ -858,11 +859,20 @@ internal sealed class BrokerCore
         _output.ReportError(PigatoErrorCodes.MessageTooLarge, $"Message of {messageSize} bytes discarded (at most {_options.MaxMessageSize}).", Utf8.Decode(identity));
 
     /// <summary>Refuses a request on arrival with the broker's own error reply.</summary>
-    public void Refuse(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, string detail, bool compact)
+    /// <param name="clientId">The client.</param>
+    /// <param name="rid">Its request.</param>
+    /// <param name="code">The error code it gets.</param>
+    /// <param name="detail">What the log says (at most once a second per code); null when the caller logged it already.</param>
+    /// <param name="compact">Whether the answer goes in v2.</param>
+    public void Refuse(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, string? detail, bool compact)
     {
         _metrics?.Refused(code);
         var peer = Utf8.Decode(clientId);
-        _refusals.Refused(code, peer, detail);
+        if (detail is not null)
+        {
+            _refusals.Refused(code, peer, detail);
+        }
+
         if (!_output.SendError(clientId, rid, code, compact))
         {
             _output.ReportError(PigatoErrorCodes.Unroutable, $"Refusal {code} could not reach its client.", peer);

@@ -105,4 +105,37 @@ public class AuthorizationTests
         Assert.DoesNotContain("disconnect w-echo", h.Output.Sent);
         Assert.Equal(1, h.Core.Stats().Workers);
     }
+
+    [Fact]
+    public void DeniedRequest_IsOneLogLine_NamingThePrincipal_AndIsAnswered()
+    {
+        var h = Harness();
+        h.Core.ClientAuth(CoreHarness.B("app"), CoreHarness.B("api"), CoreHarness.B(Api.Token));
+
+        h.Request("app", "secret", "r1");
+
+        var lines = h.Logger.Collector.GetSnapshot().Select(r => r.Message).ToList();
+        var line = Assert.Single(lines);
+        Assert.Contains("'api'", line, StringComparison.Ordinal);
+        Assert.Contains("secret", line, StringComparison.Ordinal);
+        Assert.Contains($"error app r1 {PigatoErrorCodes.Forbidden}", h.Output.Sent);
+    }
+
+    [Fact]
+    public void RefusedWorker_TryingAgainAndAgain_IsLoggedOnceASecond_NotReportedAsAnError()
+    {
+        var h = Harness();
+        for (var i = 0; i < 50; i++)
+        {
+            h.Ready("rogue-" + i, "billing");
+        }
+
+        Assert.Equal(50, h.Output.Of("disconnect rogue-").Length);
+        Assert.Single(h.Logger.Collector.GetSnapshot());
+        Assert.Empty(h.Output.Errors);
+
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        h.Ready("rogue-last", "billing");
+        Assert.Contains("49 more", h.Logger.Collector.LatestRecord.Message, StringComparison.Ordinal);
+    }
 }

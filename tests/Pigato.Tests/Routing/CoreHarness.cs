@@ -1,5 +1,5 @@
 using System.Text;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Pigato.Routing;
 
@@ -12,8 +12,11 @@ internal sealed class CoreHarness
     {
         Options = options ?? new BrokerOptions { Liveness = 3 };
         Metrics = new BrokerMetrics("test", () => Core!.Stats());
-        Core = new BrokerCore(Options, Output, Time, NullLogger.Instance, Metrics, random: new Random(seed), journal: journal);
+        Core = new BrokerCore(Options, Output, Time, Logger, Metrics, random: new Random(seed), journal: journal);
     }
+
+    /// <summary>What the core logged.</summary>
+    public FakeLogger Logger { get; } = new();
 
     public BrokerMetrics Metrics { get; }
 
