@@ -46,6 +46,11 @@ public sealed class Permissions
         var principals = new Dictionary<string, Principal>(StringComparer.Ordinal);
         foreach (var (name, entry) in file.Principals ?? [])
         {
+            if (entry.Token is not null)
+            {
+                throw new JsonException($"Principal '{name}' has a plaintext \"token\": the file keeps only a token's hash. Replace it with the \"tokenHash\" that `pigato token` prints for it, and keep the token with the peer.");
+            }
+
             if (name != Anonymous && entry.TokenHash is null)
             {
                 throw new JsonException($"Principal '{name}' has no tokenHash (only '{Anonymous}' may go without one).");
@@ -125,8 +130,8 @@ internal sealed record TokenHash(byte[] Salt, byte[] Hash)
 /// <summary>The permissions file's shape.</summary>
 internal sealed record PermissionsFile(Dictionary<string, PrincipalEntry>? Principals);
 
-/// <summary>One principal in the permissions file.</summary>
-internal sealed record PrincipalEntry(string? TokenHash, string[]? Request, string[]? Serve);
+/// <summary>One principal in the permissions file; <paramref name="Token"/> is read only to refuse a token kept in plain text.</summary>
+internal sealed record PrincipalEntry(string? TokenHash, string[]? Request, string[]? Serve, string? Token = null);
 
 /// <summary>Source-generated reading of the permissions file.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]

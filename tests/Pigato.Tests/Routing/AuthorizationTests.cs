@@ -138,4 +138,16 @@ public class AuthorizationTests
         h.Ready("rogue-last", "billing");
         Assert.Contains("49 more", h.Logger.Collector.LatestRecord.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void PermissionsFile_WithAPlaintextToken_IsRefused_NamingTheEntry()
+    {
+        var error = Assert.Throws<System.Text.Json.JsonException>(() => Permissions.Parse($$"""
+            { "principals": { "billing": { "tokenHash": "{{Billing.Hash}}", "token": "{{Billing.Token}}", "serve": ["billing"] } } }
+            """));
+
+        Assert.Contains("'billing'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("plaintext", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Billing.Token, error.Message, StringComparison.Ordinal);
+    }
 }
