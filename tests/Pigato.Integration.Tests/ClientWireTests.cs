@@ -53,6 +53,8 @@ public class ClientWireTests
         var durable = client.RequestAsync<string>("pay", 1, new RequestOptions { Persist = true, Timeout = TimeSpan.FromSeconds(60) }, Bounded.Token()).AsTask();
         var sent = first.ReceiveMatching(1, "C", "2", "pay");
         Assert.Contains("\"persist\":true", sent[6], StringComparison.Ordinal);
+        first.Send(sent[0], "C", "4");
+        await Bounded.UntilAsync(() => client.IsConnected, "the client hears its broker");
 
         first.Dispose();
         using var second = RawSocket.Router(endpoint);

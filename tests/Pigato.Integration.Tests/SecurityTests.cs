@@ -217,4 +217,24 @@ public class PermissionsTests
         var delays = messages.Select(m => double.Parse(System.Text.RegularExpressions.Regex.Match(m, @"again in ([0-9.]+) s").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.True(delays[2] > delays[0], $"delays {string.Join(", ", delays)} grow");
     }
+
+    [Fact]
+    public async Task PlainClientAndWorker_AgainstACurveBroker_GetAHandshakeErrorNamingTheEndpoint_BeforeTheirLiveness()
+    {
+        await using var harness = await PigatoHarness.StartAsync(new BrokerOptions { CurveSecretKey = BrokerKeys.Secret });
+
+        // Liveness far away (60 s): what answers is the handshake check, not the silence.
+        await using var client = new Client(new ClientOptions { Endpoint = harness.Endpoint, HeartbeatInterval = TimeSpan.FromSeconds(20) });
+        await client.StartAsync();
+        var error = await Assert.ThrowsAsync<PigatoException>(() => client.RequestAsync<string>("echo", "x", new RequestOptions { Timeout = TimeSpan.FromMinutes(5) }).AsTask().WithinAsync("the client's handshake error"));
+        Assert.Equal(PigatoErrorCodes.Handshake, error.Code);
+        Assert.Contains(harness.Endpoint, error.Message, StringComparison.Ordinal);
+
+        var workerErrors = new System.Collections.Concurrent.ConcurrentQueue<PigatoErrorEventArgs>();
+        await using var worker = new Worker(new WorkerOptions { Endpoint = harness.Endpoint, Service = "echo", HeartbeatInterval = TimeSpan.FromSeconds(20) }, (d, r, _) => r.EndAsync(d));
+        worker.Error += (_, e) => workerErrors.Enqueue(e);
+        await worker.StartAsync();
+        await Bounded.UntilAsync(() => workerErrors.Any(e => e.Code == PigatoErrorCodes.Handshake), "the worker's handshake error");
+        Assert.Contains(workerErrors, e => e.Message.Contains(harness.Endpoint, StringComparison.Ordinal));
+    }
 }

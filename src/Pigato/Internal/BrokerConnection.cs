@@ -37,6 +37,12 @@ internal sealed class BrokerConnection : IDisposable
     private bool _transportInterrupted;
     private bool _handshakeReported;
 
+    /// <summary>Connections that closed before the broker answered, in a row (across identities); see <see cref="HandshakeFailureDrops"/>.</summary>
+    private int _dropsBeforeAnswer;
+
+    /// <summary>Closes before any answer that make a failed handshake: a broker that dies once between accept and answer is not one.</summary>
+    private const int HandshakeFailureDrops = 2;
+
     public BrokerConnection(string endpoint, ConnectionSettings settings, ActorLoop loop, IBrokerConnectionOwner owner, ILogger logger)
     {
         Endpoint = endpoint;
@@ -89,13 +95,27 @@ internal sealed class BrokerConnection : IDisposable
         _monitor.Connected += (_, _) => OnTransportConnected(socket);
         _monitor.Disconnected += (_, _) =>
         {
+            if (_socket != socket)
+            {
+                return;
+            }
+
+            // Dropped again and again before the broker ever answered: the security handshake fails (CURVE at one end
+            // only, or the wrong server key), which ZeroMQ only shows as a connection that closes at once. Said at once.
+            if (!IsConnected && ++_dropsBeforeAnswer >= HandshakeFailureDrops && !_handshakeReported)
+            {
+                _handshakeReported = true;
+                _owner.OnHandshakeFailed(this);
+            }
+
             if (_settings.DetectDisconnect)
             {
                 _loop.Post(() => OnTransportDropped(socket));
             }
-            else
+            else if (IsConnected)
             {
-                _transportInterrupted = _socket == socket;
+                // Only a connection the broker answered comes back "resumed" (its requests sent again).
+                _transportInterrupted = true;
             }
         };
         _loop.Attach(_monitor);
@@ -313,6 +333,7 @@ internal sealed class BrokerConnection : IDisposable
                     IsConnected = true;
                     _transportSeen = false;
                     _handshakeReported = false;
+                    _dropsBeforeAnswer = 0;
                     Log.Connected(_logger, _settings.Actor, Id!, Endpoint);
                     _owner.OnConnected(this);
                 }
