@@ -93,6 +93,13 @@ public sealed record BrokerOptions
     /// </summary>
     public Persistence.RequestStoreFactory? Store { get; init; }
 
+    /// <summary>
+    /// Refuse at once, with <c>ERR_NO_WORKERS</c>, a request for a service that no registered worker can serve (its name, a
+    /// wildcard or a semver range), unless the request says otherwise (<c>failWithoutWorkers</c>). Default false: PIGATO's
+    /// behaviour, the request waits in the queue for a worker until its timeout.
+    /// </summary>
+    public bool FailWithoutWorkers { get; init; }
+
     /// <summary><c>persist</c> requests the broker holds at once before more are refused with <c>ERR_STORE_FULL</c>. Default 100,000.</summary>
     public int MaxStoredRequests { get; init; } = 100_000;
 

@@ -129,6 +129,11 @@ public sealed partial class Client : IBrokerConnectionOwner
             connection.BrokerStopping = true;
             Resend(request);
         }
+        else if (_connections.Count > 1 && IsBrokerError(status, data, options, NoWorkersValue) && ++request.NoWorkersReplies < _connections.Count)
+        {
+            // This broker has no worker for it: another one may (it never ran, so sending it again is safe).
+            Resend(request, avoid: connection);
+        }
         else if (request.TryComplete())
         {
             _pending.TryRemove(request.RidFrame);
@@ -221,10 +226,17 @@ public sealed partial class Client : IBrokerConnectionOwner
     }
 
     private static bool IsBrokerStopping(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options) =>
-        !PigatoDecoder.IsOkStatus(status) && options.SequenceEqual(PigatoFrames.BrokerOrigin.Span) && data.SequenceEqual("\"ERR_BROKER_STOPPED\""u8);
+        IsBrokerError(status, data, options, "\"ERR_BROKER_STOPPED\""u8);
+
+    /// <summary>The data frame of a broker's <c>ERR_NO_WORKERS</c>.</summary>
+    private static ReadOnlySpan<byte> NoWorkersValue => "\"ERR_NO_WORKERS\""u8;
+
+    /// <summary>An error reply the broker made itself (options <c>{"origin":"broker"}</c>, which it strips from workers' replies) with this value.</summary>
+    private static bool IsBrokerError(ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, ReadOnlySpan<byte> value) =>
+        !PigatoDecoder.IsOkStatus(status) && options.SequenceEqual(PigatoFrames.BrokerOrigin.Span) && data.SequenceEqual(value);
 
     /// <summary>Sends a <c>retry</c> request again under a new id, to a live broker; replies to the old id are dropped.</summary>
-    private void Resend(PendingRequest request)
+    private void Resend(PendingRequest request, BrokerConnection? avoid = null)
     {
         if (!_pending.TryRemove(request.RidFrame))
         {
@@ -244,20 +256,20 @@ public sealed partial class Client : IBrokerConnectionOwner
             return;
         }
 
-        SendRequest(request);
+        SendRequest(request, avoid);
     }
 
     /// <summary>
     /// Where the next request goes: round robin over the brokers that have answered on their current connection; when none
     /// has yet, over those being connected to (ZeroMQ queues until the connection is up); null when every one is down.
     /// </summary>
-    private BrokerConnection? Route()
+    private BrokerConnection? Route(BrokerConnection? avoid = null)
     {
         BrokerConnection? open = null;
         for (var i = 0; i < _connections.Count; i++)
         {
             var connection = _connections[(_nextRoute + i) % _connections.Count];
-            if (connection.BrokerStopping)
+            if (connection.BrokerStopping || connection == avoid)
             {
                 continue;
             }
@@ -342,14 +354,14 @@ public sealed partial class Client : IBrokerConnectionOwner
     }
 
     /// <summary>Sends a request on the routed connection, or keeps it until a connection opens (loop thread).</summary>
-    private void SendRequest(PendingRequest request)
+    private void SendRequest(PendingRequest request, BrokerConnection? avoid = null)
     {
         if (request.IsCompleted)
         {
             return;
         }
 
-        var connection = Route();
+        var connection = Route(avoid) ?? (avoid is { IsOpen: true } ? avoid : null);
         if (Options.FailFastWithoutBroker && connection is not { IsConnected: true })
         {
             Fail(request, new PigatoException(PigatoErrorCodes.NoBroker, $"No broker of {string.Join(", ", Options.Brokers)} is live; request to '{request.Service}' failed at once (ClientOptions.FailFastWithoutBroker)."));

@@ -138,8 +138,8 @@ public sealed partial class Client
     private void Send(PendingRequest request, byte[] dataFrame, RequestOptions? options, CancellationToken cancellationToken)
     {
         var optionsFrame = options is null || options == RequestOptions.Default
-            ? _defaultOptionsFrame ??= RequestOptions.Default.ToJson(Options.DefaultTimeout, Options.SerializerOptions)
-            : options.ToJson(request.Timeout, Options.SerializerOptions);
+            ? _defaultOptionsFrame ??= RequestOptions.Default.ToJson(Options.DefaultTimeout, Options.SerializerOptions, Options.FailWithoutWorkers)
+            : options.ToJson(request.Timeout, Options.SerializerOptions, Options.FailWithoutWorkers);
         if (Tracing.Source.HasListeners())
         {
             // The span covers the request until its final reply; it is not made current for the caller's own code.

@@ -35,6 +35,13 @@ public sealed record ClientOptions
     /// </summary>
     public bool FailFastWithoutBroker { get; init; }
 
+    /// <summary>
+    /// The default of <see cref="RequestOptions.FailWithoutWorkers"/> for this client's requests: fail at once with
+    /// <c>ERR_NO_WORKERS</c> when no worker can serve the service. Null (the default): the broker decides
+    /// (<see cref="BrokerOptions.FailWithoutWorkers"/>, itself off: PIGATO's queue-until-timeout).
+    /// </summary>
+    public bool? FailWithoutWorkers { get; init; }
+
     /// <summary>The brokers to connect to: <see cref="Endpoints"/>, or <see cref="Endpoint"/> when that is empty.</summary>
     internal IReadOnlyList<string> Brokers => Endpoints.Count > 0 ? Endpoints : [Endpoint ?? DefaultEndpoint];
 

@@ -49,6 +49,12 @@ public static class PigatoErrorCodes
     /// <summary>No broker was live when the request was sent, and the client fails fast (<see cref="ClientOptions.FailFastWithoutBroker"/>).</summary>
     public const string NoBroker = "ERR_NO_BROKER";
 
+    /// <summary>
+    /// No registered worker can serve the request's service (its name, a wildcard or a semver range), and the request asked
+    /// to fail at once rather than wait (<see cref="RequestOptions.FailWithoutWorkers"/>); with several brokers, none of them has one.
+    /// </summary>
+    public const string NoWorkers = "ERR_NO_WORKERS";
+
     /// <summary>A CURVE key file is missing or holds no valid key.</summary>
     public const string CurveKey = "ERR_CURVE_KEY";
 

@@ -28,6 +28,14 @@ public sealed record RequestOptions
     /// </summary>
     public bool Persist { get; init; }
 
+    /// <summary>
+    /// When no registered worker can serve the service (its name, a wildcard or a semver range), fail at once with
+    /// <c>ERR_NO_WORKERS</c> (sent as <c>failWithoutWorkers</c>) instead of waiting in the queue for one until the timeout, as
+    /// PIGATO does. Null (the default): <see cref="ClientOptions.FailWithoutWorkers"/>, then the broker's
+    /// <see cref="BrokerOptions.FailWithoutWorkers"/>. With several brokers the client tries the others before failing.
+    /// </summary>
+    public bool? FailWithoutWorkers { get; init; }
+
     /// <summary>Free fields added to the options object as they are; the worker sees them.</summary>
     public IReadOnlyDictionary<string, object?>? Fields { get; init; }
 
@@ -40,7 +48,7 @@ public sealed record RequestOptions
     }
 
     /// <summary>Writes the options frame: <c>{"timeout":ms,"retry":0|1,...}</c> as the original client does.</summary>
-    internal byte[] ToJson(TimeSpan timeout, JsonSerializerOptions serializerOptions)
+    internal byte[] ToJson(TimeSpan timeout, JsonSerializerOptions serializerOptions, bool? failWithoutWorkers = null)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(64);
         using (var json = new Utf8JsonWriter(buffer))
@@ -61,6 +69,11 @@ public sealed record RequestOptions
             if (Persist)
             {
                 json.WriteBoolean("persist", true);
+            }
+
+            if ((FailWithoutWorkers ?? failWithoutWorkers) is { } fail)
+            {
+                json.WriteBoolean("failWithoutWorkers", fail);
             }
 
             foreach (var (name, value) in Fields ?? new Dictionary<string, object?>())

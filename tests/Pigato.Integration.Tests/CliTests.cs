@@ -203,6 +203,16 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Request_FailWithoutWorkers_ExitsWith1AtOnce_NamingTheCode()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        var run = new Run();
+
+        Assert.Equal(1, await run.RunAsync("request", "nowhere", "1", "--fail-without-workers", "--timeout", "60s", "--broker", harness.Endpoint));
+        Assert.Contains(PigatoErrorCodes.NoWorkers, run.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Request_ErrorReply_ExitsWith1AndSaysWhy()
     {
         await using var harness = await PigatoHarness.StartAsync();

@@ -298,4 +298,25 @@ public class NoBrokerTests
 
         Assert.Equal("late", await waiting.WithinAsync("the request that waited for a broker"));
     }
+
+    [Fact]
+    public async Task FailWithoutWorkers_OneBrokerWithout_AnotherWith_IsServed_NoneWith_FailsAtOnce()
+    {
+        await using var first = await PigatoHarness.StartAsync();
+        await using var second = await PigatoHarness.StartAsync();
+        await using var worker = new Worker(second.WorkerOptions("only-second"), (d, r, _) => r.EndAsync(d));
+        await worker.StartAsync();
+        await worker.WaitForRegistrationAsync(Bounded.Timeout);
+        await using var client = new Client(new ClientOptions { Endpoints = [first.Endpoint, second.Endpoint], FailWithoutWorkers = true });
+        await client.StartAsync();
+        await Bounded.UntilAsync(() => client.IsConnected, "the client hears a broker");
+
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(i, await client.RequestAsync<int>("only-second", i, cancellationToken: Bounded.Token()));
+        }
+
+        var error = await Assert.ThrowsAsync<PigatoBrokerException>(() => client.RequestAsync<int>("nowhere", 1, cancellationToken: Bounded.Token()).AsTask());
+        Assert.Equal(PigatoErrorCodes.NoWorkers, error.Code);
+    }
 }

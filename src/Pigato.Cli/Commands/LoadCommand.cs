@@ -20,6 +20,7 @@ internal static class LoadCommand
         var inFlight = Cli.CountOption("--in-flight", "Most requests pending at once.", 100);
         var retry = new Option<bool>("--retry") { Description = "Send the requests with retry (resent to another broker or worker when theirs is lost)." };
         var persist = new Option<bool>("--persist") { Description = "Send the requests with persist." };
+        var failWithoutWorkers = new Option<bool>("--fail-without-workers") { Description = "Requests fail at once with ERR_NO_WORKERS when no worker offers the service." };
         var timeout = Cli.DurationOption("--timeout", "Time without a reply before a request times out", TimeSpan.FromSeconds(30));
         var broker = Cli.BrokerOption();
         var curve = Cli.CurveServerOption();
@@ -28,7 +29,7 @@ internal static class LoadCommand
 
         var command = new Command("load", "Send many requests with a bounded number in flight and report throughput, latency and errors.")
         {
-            service, data, requests, inFlight, retry, persist, timeout, broker, json, curve, credentialOptions.Principal, credentialOptions.TokenFile,
+            service, data, requests, inFlight, retry, persist, failWithoutWorkers, timeout, broker, json, curve, credentialOptions.Principal, credentialOptions.TokenFile,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -37,7 +38,7 @@ internal static class LoadCommand
                 return 1;
             }
 
-            var options = new RequestOptions { Retry = parse.GetValue(retry), Persist = parse.GetValue(persist), Timeout = parse.GetValue(timeout) };
+            var options = new RequestOptions { Retry = parse.GetValue(retry), Persist = parse.GetValue(persist), Timeout = parse.GetValue(timeout), FailWithoutWorkers = parse.GetValue(failWithoutWorkers) ? true : null };
             var run = new LoadRun(parse.GetValue(service)!, RequestCommand.AsJson(parse.GetValue(data)), parse.GetValue(requests), parse.GetValue(inFlight), options);
             await using var client = new Client(new ClientOptions { Endpoints = parse.GetValue(broker)!, CurveServerKey = curveKey, Credential = credential, MaxPendingRequests = Math.Max(ClientOptions.Default.MaxPendingRequests, parse.GetValue(inFlight)) });
             await client.StartAsync(cancellationToken);

@@ -24,8 +24,9 @@ internal static class RequestCommand
             }
         });
         var workerId = new Option<string?>("--worker", "-w") { Description = "Only this worker id may handle the request." };
+        var failWithoutWorkers = new Option<bool>("--fail-without-workers") { Description = "Fail at once with ERR_NO_WORKERS when no worker offers the service, instead of waiting for one until the timeout." };
 
-        var command = new Command("request", "Send one request and print each partial reply as it arrives, then the final reply.") { service, data, broker, timeout, option, workerId, curve, credentialOptions.Principal, credentialOptions.TokenFile };
+        var command = new Command("request", "Send one request and print each partial reply as it arrives, then the final reply.") { service, data, broker, timeout, option, workerId, failWithoutWorkers, curve, credentialOptions.Principal, credentialOptions.TokenFile };
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (!Cli.TryCurveServerKey(parse, curve, out var curveKey) || !Cli.TryCredential(parse, credentialOptions, out var credential))
@@ -40,7 +41,7 @@ internal static class RequestCommand
             var name = parse.GetValue(service)!;
             var wait = parse.GetValue(timeout);
             var fields = (parse.GetValue(option) ?? []).ToDictionary(o => o[..o.IndexOf('=', StringComparison.Ordinal)], o => (object?)AsJson(o[(o.IndexOf('=', StringComparison.Ordinal) + 1)..]));
-            var options = new RequestOptions { Timeout = wait, WorkerId = parse.GetValue(workerId), Fields = fields };
+            var options = new RequestOptions { Timeout = wait, WorkerId = parse.GetValue(workerId), Fields = fields, FailWithoutWorkers = parse.GetValue(failWithoutWorkers) ? true : null };
 
             await using var client = new Client(new ClientOptions { Endpoints = endpoints, CurveServerKey = curveKey, Credential = credential });
             await client.StartAsync(cancellationToken);

@@ -36,6 +36,9 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
     /// <summary>How many times it was sent: 1, then one more for each resend of a <c>retry</c> request after its broker was lost.</summary>
     public int Attempt { get; set; }
 
+    /// <summary>Brokers that answered <c>ERR_NO_WORKERS</c> so far (with several, the others are tried before it fails).</summary>
+    public int NoWorkersReplies { get; set; }
+
     /// <summary>The rid of its first attempt (a resend goes under a new rid; the worker sees this one as <c>firstRid</c>).</summary>
     public string? FirstRid { get; set; }
 

@@ -251,6 +251,12 @@ internal sealed class BrokerCore
         }
 
         var entry = _dispatcher.ServiceFor(service);
+        if ((parsed.FailWithoutWorkers ?? _options.FailWithoutWorkers) && !HasWorkers(entry))
+        {
+            Refuse(clientId, rid, PigatoErrorCodes.NoWorkers, $"no registered worker serves '{entry.Name}'", compact);
+            return;
+        }
+
         if (Admit(clientId, entry, BrokerRequest.Overhead + clientId.Length + rid.Length + data.Length + options.Length) is { } refusal)
         {
             Refuse(clientId, rid, refusal.Code, refusal.Detail, compact);
@@ -877,6 +883,20 @@ internal sealed class BrokerCore
         {
             _output.ReportError(PigatoErrorCodes.Unroutable, $"Refusal {code} could not reach its client.", peer);
         }
+    }
+
+    /// <summary>True when a registered worker can serve the service: its name, a wildcard or a semver range.</summary>
+    private bool HasWorkers(ServiceEntry entry)
+    {
+        foreach (var candidate in _dispatcher.CandidatesFor(entry))
+        {
+            if (candidate.Workers.Count > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The principal a client authenticated as, or anonymous.</summary>

@@ -7,7 +7,8 @@ namespace Pigato.Routing;
 /// <param name="Retry">Re-queue the request when its worker is lost.</param>
 /// <param name="WorkerId">Only this worker may take the request.</param>
 /// <param name="Persist">The request asked to be persisted.</param>
-internal readonly record struct BrokerRequestOptions(long Timeout, bool Retry, string? WorkerId, bool Persist)
+/// <param name="FailWithoutWorkers">Fail at once when no worker can serve it; null: the broker's default.</param>
+internal readonly record struct BrokerRequestOptions(long Timeout, bool Retry, string? WorkerId, bool Persist, bool? FailWithoutWorkers = null)
 {
     /// <summary>The original client's default timeout (60 s) applies when the frame has none.</summary>
     public const long DefaultTimeout = 60_000;
@@ -33,6 +34,11 @@ internal readonly record struct BrokerRequestOptions(long Timeout, bool Retry, s
         {
             reader.Read();
             result = result with { Persist = IsTruthy(ref reader) };
+        }
+        else if (reader.ValueTextEquals("failWithoutWorkers"u8))
+        {
+            reader.Read();
+            result = result with { FailWithoutWorkers = IsTruthy(ref reader) };
         }
         else if (reader.ValueTextEquals("workerId"u8))
         {
