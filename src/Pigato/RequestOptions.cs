@@ -17,7 +17,10 @@ public sealed record RequestOptions
     /// <summary>Only this worker may handle the request.</summary>
     public string? WorkerId { get; init; }
 
-    /// <summary>Ask the broker to skip its cache (sent as <c>nocache</c>).</summary>
+    /// <summary>
+    /// Sent as <c>nocache</c>, PIGATO's option for a broker cache that neither PIGATO 0.0.46 nor this broker has: the broker
+    /// passes it on, and a worker may read it in the request's options.
+    /// </summary>
     public bool NoCache { get; init; }
 
     /// <summary>

@@ -109,7 +109,13 @@ public sealed class WorkerReply
     public ValueTask ErrorAsync<T>(T error)
     {
         var sent = SendAsync(ReplyKind.Error, Serialize(error), default);
-        EndedWithError = true;
+
+        // Only an error reply that ended the request counts (one after the end is refused: SendAsync faults at once).
+        if (!sent.IsFaulted)
+        {
+            EndedWithError = true;
+        }
+
         return sent;
     }
 

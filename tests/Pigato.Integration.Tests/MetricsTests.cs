@@ -116,15 +116,23 @@ public class ActorMetricsTests
         await using var harness = await Infrastructure.PigatoHarness.StartAsync();
         await harness.StartWorkerAsync("metered-ok", (d, r, _) => r.EndAsync(d));
         await harness.StartWorkerAsync("metered-bad", (_, r, _) => r.ErrorAsync("E_METERED"));
+        await harness.StartWorkerAsync("metered-late", async (d, r, _) =>
+        {
+            // An error after the end is refused, and the request counts as answered, not failed.
+            await r.EndAsync(d);
+            await Assert.ThrowsAsync<InvalidOperationException>(() => r.ErrorAsync("E_LATE").AsTask());
+        });
         var client = await harness.StartClientAsync();
         await client.RequestAsync<string>("metered-ok", "x", cancellationToken: Infrastructure.Bounded.Token());
+        await client.RequestAsync<string>("metered-late", "y", cancellationToken: Infrastructure.Bounded.Token());
         await Assert.ThrowsAsync<PigatoReplyException>(() => client.RequestAsync<string>("metered-bad", null, cancellationToken: Infrastructure.Bounded.Token()).AsTask());
-        await Infrastructure.Bounded.UntilAsync(() => measured.Count(m => m.Instrument == "pigato.worker.process.duration") == 2, "both handlers are measured");
+        await Infrastructure.Bounded.UntilAsync(() => measured.Count(m => m.Instrument == "pigato.worker.process.duration") == 3, "the three handlers are measured");
 
         Assert.Contains(measured, m => m is { Instrument: "pigato.client.request.duration", Service: "metered-ok", Outcome: "ok" } && m.Value > 0);
         Assert.Contains(measured, m => m is { Instrument: "pigato.client.request.duration", Service: "metered-bad", Outcome: "error" });
         Assert.Contains(measured, m => m is { Instrument: "pigato.client.request.errors", Service: "metered-bad", Error: "E_METERED" });
         Assert.Contains(measured, m => m is { Instrument: "pigato.worker.process.errors", Service: "metered-bad" });
+        Assert.DoesNotContain(measured, m => m is { Instrument: "pigato.worker.process.errors", Service: "metered-late" });
         Assert.Equal(0, measured.Where(m => m.Instrument == "pigato.client.requests.in_flight").Sum(m => m.Value));
         Assert.Equal(0, measured.Where(m => m.Instrument == "pigato.worker.requests.active").Sum(m => m.Value));
     }
