@@ -219,7 +219,7 @@ internal sealed class BrokerConnection : IDisposable
 
         Log.Connection(_logger, _settings.Actor, Id!, "broker silent; reconnecting");
         Lose();
-        _reconnect.EnableAndReset();
+        ScheduleReconnect(_settings.ReconnectDelay);
         return false;
     }
 
@@ -230,8 +230,7 @@ internal sealed class BrokerConnection : IDisposable
     public void Restart(TimeSpan? delay = null)
     {
         Lose();
-        _reconnect.Interval = (int)Math.Max(1, (delay ?? _settings.ReconnectDelay).TotalMilliseconds);
-        _reconnect.EnableAndReset();
+        ScheduleReconnect(delay ?? _settings.ReconnectDelay);
     }
 
     /// <summary>True once the broker answered this identity's registration (a worker's READY); owner-managed.</summary>
@@ -290,13 +289,19 @@ internal sealed class BrokerConnection : IDisposable
 
         Log.Connection(_logger, _settings.Actor, Id!, "connection to the broker dropped; reconnecting");
         Lose();
+        ScheduleReconnect(_settings.ReconnectDelay);
+    }
+
+    /// <summary>Opens the connection again (a new identity) after <paramref name="delay"/>.</summary>
+    private void ScheduleReconnect(TimeSpan delay)
+    {
+        _reconnect.Interval = (int)Math.Max(1, delay.TotalMilliseconds);
         _reconnect.EnableAndReset();
     }
 
     private void Reconnect()
     {
         _reconnect.Enable = false;
-        _reconnect.Interval = (int)Math.Max(1, _settings.ReconnectDelay.TotalMilliseconds);
         Open();
     }
 

@@ -36,8 +36,8 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 
     /// <summary>Outcomes of batches sent in the middle of a core call (before another message to the same peer), told to the core after it.</summary>
     /// <remarks>A batch that could not be delivered names the requests it carried (null otherwise), so that they go back to their queue as a v1 send's would.</remarks>
-    private List<(byte[] Identity, SendResult Result, int Messages, BrokerRequest[]? Undelivered)> _outcomes = [];
-    private List<(byte[] Identity, SendResult Result, int Messages, BrokerRequest[]? Undelivered)> _settling = [];
+    private List<BatchOutcome> _outcomes = [];
+    private List<BatchOutcome> _settling = [];
 
     /// <summary>Where the v2 message being handled lies in the received frame (all of it, or one message of a batch).</summary>
     private Range _currentRange;
@@ -107,9 +107,9 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 
             _sending.Clear();
             (_settling, _outcomes) = (_outcomes, _settling);
-            foreach (var (identity, result, messages, undelivered) in _settling)
+            foreach (var outcome in _settling)
             {
-                Settle(identity, result, messages, undelivered);
+                Settle(outcome);
             }
 
             _settling.Clear();
@@ -460,25 +460,28 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     }
 
     /// <summary>What became of a batch; when it was not delivered, the requests it carried.</summary>
-    private static (byte[] Identity, SendResult Result, int Messages, BrokerRequest[]? Undelivered) Outcome(PeerBatch batch, SendResult result) =>
-        (batch.Identity, result, batch.Count, result is SendResult.Unreachable or SendResult.Overflow && batch.Requests.Count > 0 ? [.. batch.Requests] : null);
+    private static BatchOutcome Outcome(PeerBatch batch, SendResult result) =>
+        new(batch.Identity, result, batch.Count, result is SendResult.Unreachable or SendResult.Overflow && batch.Requests.Count > 0 ? [.. batch.Requests] : null);
 
     /// <summary>Tells the core what became of a batch sent outside its calls.</summary>
-    private void Settle(byte[] identity, SendResult result, int messages, BrokerRequest[]? undelivered)
+    private void Settle(BatchOutcome outcome)
     {
-        switch (result)
+        switch (outcome.Result)
         {
             case SendResult.Queued:
-                Core.PeerBacklogged(identity);
+                Core.PeerBacklogged(outcome.Identity);
                 break;
             case SendResult.Overflow:
-                Core.SlowConsumer(identity, messages, undelivered);
+                Core.SlowConsumer(outcome.Identity, outcome.Messages, outcome.Undelivered);
                 break;
             case SendResult.Unreachable:
-                Core.PeerGone(identity, undelivered);
+                Core.PeerGone(outcome.Identity, outcome.Undelivered);
                 break;
         }
     }
+
+    /// <summary>What became of a batch sent to a peer; <see cref="Undelivered"/>: the requests it carried when it was not delivered.</summary>
+    private readonly record struct BatchOutcome(byte[] Identity, SendResult Result, int Messages, BrokerRequest[]? Undelivered);
 
     /// <summary>A message over the size limit that is not a request (a request is refused by the core with an answer).</summary>
     private void HandleOversized(PigatoMessageKind kind)
