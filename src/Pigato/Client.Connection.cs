@@ -51,7 +51,7 @@ public sealed partial class Client : IBrokerConnectionOwner
     void IBrokerConnectionOwner.OnConnected(BrokerConnection connection)
     {
         IsConnected = true;
-        Connected?.Invoke(this, EventArgs.Empty);
+        _events.Connected(() => Connected?.Invoke(this, EventArgs.Empty));
         SendWaitingRequests();
     }
 

@@ -17,6 +17,9 @@ public sealed partial class Client : IPigatoClient
     private readonly ILogger _logger;
     private readonly ConnectionSettings _connectionSettings;
     private readonly ActorLifecycle _lifecycle = new(nameof(Client));
+
+    /// <summary>Started, then Connected, whichever thread comes first.</summary>
+    private readonly StartedBeforeConnected _events = new();
     private readonly PendingTable _pending = new();
     private readonly BrokerConnections _connections = [];
 
@@ -75,8 +78,9 @@ public sealed partial class Client : IPigatoClient
     /// <summary>Connects to the broker and starts heartbeating.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        _events.Reset();
         await _lifecycle.StartAsync(StartCoreAsync, ReleaseAsync, cancellationToken).ConfigureAwait(false);
-        Started?.Invoke(this, EventArgs.Empty);
+        _events.Started(() => Started?.Invoke(this, EventArgs.Empty), () => Connected?.Invoke(this, EventArgs.Empty));
     }
 
     /// <summary>Disconnects; every pending request fails with <c>ERR_CLIENT_STOPPED</c>.</summary>

@@ -22,7 +22,7 @@ public sealed partial class Worker : IBrokerConnectionOwner
     void IBrokerConnectionOwner.OnConnected(BrokerConnection connection)
     {
         IsConnected = true;
-        Connected?.Invoke(this, EventArgs.Empty);
+        _events.Connected(() => Connected?.Invoke(this, EventArgs.Empty));
     }
 
     void IBrokerConnectionOwner.OnMessage(BrokerConnection connection, ReceivedFrames frames)

@@ -22,6 +22,9 @@ public sealed partial class Worker : IAsyncDisposable
     private readonly ConnectionSettings _connectionSettings;
     private readonly byte[] _service;
     private readonly ActorLifecycle _lifecycle = new(nameof(Worker));
+
+    /// <summary>Started, then Connected, whichever thread comes first.</summary>
+    private readonly StartedBeforeConnected _events = new();
     private readonly BrokerConnections _connections = [];
     private ActorLoop? _loop;
     private int _concurrency;
@@ -121,8 +124,9 @@ public sealed partial class Worker : IAsyncDisposable
     /// <summary>Connects to the broker and registers the service.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        _events.Reset();
         await _lifecycle.StartAsync(StartCoreAsync, ReleaseAsync, cancellationToken).ConfigureAwait(false);
-        Started?.Invoke(this, EventArgs.Empty);
+        _events.Started(() => Started?.Invoke(this, EventArgs.Empty), () => Connected?.Invoke(this, EventArgs.Empty));
     }
 
     /// <summary>
