@@ -27,7 +27,7 @@ public class BrokerCoreBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _core = new BrokerCore(new BrokerOptions(), new NullOutput(), TimeProvider.System, NullLogger.Instance, new BrokerMetrics("bench", () => new BrokerStats(0, 0, 0, 0, 0)));
+        _core = new BrokerCore(new BrokerOptions(), new NullOutput(), TimeProvider.System, NullLogger.Instance, new BrokerMetrics("bench", () => BrokerStats.Empty));
         _core.WorkerReady(Worker, Service, Encoding.UTF8.GetBytes("{\"concurrency\":-1}"));
     }
 

@@ -38,4 +38,14 @@ internal static class ApiAtAGlance
         // </api>
         Console.WriteLine(answer);
     }
+
+    public static Worker PooledRawWorker() =>
+        // <raw>
+        Worker.CreateRaw(new WorkerOptions { Endpoint = "tcp://127.0.0.1:55555", Service = "blob" }, (data, reply, options) =>
+        {
+            var rented = System.Buffers.MemoryPool<byte>.Shared.Rent(data.Length);
+            data.CopyTo(rented.Memory);                                  // or produce the reply in place
+            return reply.EndRawAsync(rented.Memory[..data.Length], rented); // handed over: returned to the pool once sent
+        });
+        // </raw>
 }

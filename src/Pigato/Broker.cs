@@ -32,7 +32,7 @@ public sealed class Broker : IAsyncDisposable
     private Persistence.StoreWriter? _store;
 
     /// <summary>The last snapshot taken at a heartbeat tick, for the metric gauges (read from other threads).</summary>
-    private BrokerStats _tickStats = new(0, 0, 0, 0, 0);
+    private BrokerStats _tickStats = BrokerStats.Empty;
 
     /// <summary>Creates a broker; it does nothing until <see cref="StartAsync"/>.</summary>
     public Broker(BrokerOptions? options = null)

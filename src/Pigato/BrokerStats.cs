@@ -1,13 +1,35 @@
 namespace Pigato;
 
-/// <summary>What a broker holds at one moment.</summary>
-/// <param name="Workers">Registered workers.</param>
-/// <param name="Services">Known service names (requested or registered).</param>
-/// <param name="QueuedRequests">Requests waiting for a worker.</param>
-/// <param name="InFlightRequests">Requests a worker holds.</param>
-/// <param name="TrackedRequests">Every request the broker remembers; equals queued + in flight + kept replies unless something leaked.</param>
-/// <param name="HeldBytes">The bytes those requests hold, counted against <see cref="BrokerOptions.MaxHeldBytes"/>.</param>
-/// <param name="Clients">Clients with requests in the broker.</param>
-/// <param name="StoredRequests">The <c>persist</c> requests among them (in the store, when the broker has one).</param>
-/// <param name="KeptReplies">Final replies of <c>persist</c> requests kept for a client that has not re-attached yet.</param>
-public sealed record BrokerStats(int Workers, int Services, int QueuedRequests, int InFlightRequests, int TrackedRequests, long HeldBytes = 0, int Clients = 0, int StoredRequests = 0, int KeptReplies = 0);
+/// <summary>What a broker holds at one moment. Every count is zero unless set, so that fields can be added.</summary>
+public sealed record BrokerStats
+{
+    /// <summary>A broker that holds nothing.</summary>
+    public static BrokerStats Empty { get; } = new();
+
+    /// <summary>Registered workers.</summary>
+    public int Workers { get; init; }
+
+    /// <summary>Known service names (requested or registered).</summary>
+    public int Services { get; init; }
+
+    /// <summary>Requests waiting for a worker.</summary>
+    public int QueuedRequests { get; init; }
+
+    /// <summary>Requests a worker holds.</summary>
+    public int InFlightRequests { get; init; }
+
+    /// <summary>Every request the broker remembers; equals queued + in flight + kept replies unless something leaked.</summary>
+    public int TrackedRequests { get; init; }
+
+    /// <summary>The bytes those requests hold, counted against <see cref="BrokerOptions.MaxHeldBytes"/>.</summary>
+    public long HeldBytes { get; init; }
+
+    /// <summary>Clients with requests in the broker.</summary>
+    public int Clients { get; init; }
+
+    /// <summary>The <c>persist</c> requests among them (in the store, when the broker has one).</summary>
+    public int StoredRequests { get; init; }
+
+    /// <summary>Final replies of <c>persist</c> requests kept for a client that has not re-attached yet.</summary>
+    public int KeptReplies { get; init; }
+}

@@ -15,11 +15,15 @@ public sealed partial class Client
     private volatile ServiceName? _lastService;
 
     /// <inheritdoc />
-    public async ValueTask<TResult?> RequestAsync<TResult>(string service, object? data, RequestOptions? options = null, CancellationToken cancellationToken = default)
+    public async ValueTask<TResult?> RequestAsync<TResult>(string service, object? data, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
+        (await RequestReplyAsync<TResult>(service, data, options, cancellationToken).ConfigureAwait(false)).Data;
+
+    /// <inheritdoc />
+    public ValueTask<PigatoReply<TResult>> RequestReplyAsync<TResult>(string service, object? data, RequestOptions? options = null, CancellationToken cancellationToken = default)
     {
         var request = new TaskRequest<TResult>(service, ResolveTimeout(service, options), Serialization.Reader<TResult>(Options.SerializerOptions), Options.RunContinuationsInline);
         Send(request, Serialization.ToFrame(data, Options.SerializerOptions), options, cancellationToken);
-        return (await request.Task.ConfigureAwait(false)).Data;
+        return new ValueTask<PigatoReply<TResult>>(request.Task);
     }
 
     /// <inheritdoc />

@@ -26,6 +26,11 @@ public interface IPigatoClient : IAsyncDisposable
     /// <exception cref="PigatoException">The client is not running, stopped or lost its connection meanwhile.</exception>
     ValueTask<TResult?> RequestAsync<TResult>(string service, object? data, RequestOptions? options = null, CancellationToken cancellationToken = default);
 
+    /// <summary>Sends a request and returns its whole final reply: the data read as <typeparamref name="TResult"/> and the options the worker set (<see cref="WorkerReply.ReplyOptions"/>).</summary>
+    /// <inheritdoc cref="RequestAsync{TResult}(string, object?, RequestOptions?, CancellationToken)" path="/param"/>
+    /// <inheritdoc cref="RequestAsync{TResult}(string, object?, RequestOptions?, CancellationToken)" path="/exception"/>
+    ValueTask<PigatoReply<TResult>> RequestReplyAsync<TResult>(string service, object? data, RequestOptions? options = null, CancellationToken cancellationToken = default);
+
     /// <summary>Sends a request and returns its final reply's data, both written and read with source-generated type info (trimming and AOT safe).</summary>
     /// <inheritdoc cref="RequestAsync{TResult}(string, object?, RequestOptions?, CancellationToken)" path="/exception"/>
     ValueTask<TResult?> RequestAsync<TRequest, TResult>(string service, TRequest data, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResult> resultType, RequestOptions? options = null, CancellationToken cancellationToken = default);

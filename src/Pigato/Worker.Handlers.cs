@@ -36,17 +36,18 @@ public sealed partial class Worker
 
     /// <summary>Queues a partial reply, waiting for room when <see cref="WorkerOptions.MaxQueuedReplies"/> are queued.</summary>
     /// <remarks>An inline handler leaves the worker's thread at its first partial: a stream never holds the loop.</remarks>
-    internal async ValueTask QueueReplyAsync(WorkerReply reply, ReplyKind kind, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options, CancellationToken cancellationToken)
+    internal async ValueTask QueueReplyAsync(WorkerReply reply, ReplyData data, CancellationToken cancellationToken)
     {
         await _replyCredits.WaitAsync(cancellationToken).ConfigureAwait(false);
         var onLoop = _loop?.IsCurrent == true;
         if (!TryPost(() =>
         {
             _replyCredits.Release();
-            SendReply(reply, kind, data, options);
+            SendReply(reply, data);
         }))
         {
             _replyCredits.Release();
+            data.Release();
         }
 
         if (onLoop)
@@ -59,17 +60,19 @@ public sealed partial class Worker
     /// Queues an ending reply (final, error, reject): those never wait, so a request always ends. A request ends once, so
     /// the reply carries its ending to the loop and posting it allocates nothing.
     /// </summary>
-    internal void QueueReply(WorkerReply reply, ReplyKind kind, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options)
+    internal void QueueReply(WorkerReply reply, ReplyData data)
     {
-        reply.Ending = (kind, data, options);
-        TryPost(SendEnding, reply);
+        reply.Ending = data;
+        if (!TryPost(SendEnding, reply))
+        {
+            data.Release();
+        }
     }
 
     private static void SendEnding(object? state)
     {
         var reply = (WorkerReply)state!;
-        var (kind, data, options) = reply.Ending;
-        reply.Owner.SendReply(reply, kind, data, options);
+        reply.Owner.SendReply(reply, reply.Ending);
     }
 
     private bool TryPost(Action command) => TryPost(ActorLoop.Invoke, command);
@@ -211,29 +214,37 @@ public sealed partial class Worker
         }
     }
 
-    private void SendReply(WorkerReply reply, ReplyKind kind, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options)
+    /// <summary>Writes a reply out on the loop, then gives a handed-over data buffer back.</summary>
+    private void SendReply(WorkerReply reply, ReplyData data)
     {
-        if (kind != ReplyKind.Partial)
+        try
         {
-            _active.Remove(reply);
-        }
+            if (data.Kind != ReplyKind.Partial)
+            {
+                _active.Remove(reply);
+            }
 
-        var connection = reply.Connection;
-        if (reply.Generation != connection.Generation || !connection.IsOpen)
-        {
-            // The broker no longer knows this request (it was retried or failed when this worker left).
-            Log.Request(_logger, reply.RequestId, reply.Service, "reply dropped: connection to the broker was lost meanwhile");
-            return;
-        }
+            var connection = reply.Connection;
+            if (reply.Generation != connection.Generation || !connection.IsOpen)
+            {
+                // The broker no longer knows this request (it was retried or failed when this worker left).
+                Log.Request(_logger, reply.RequestId, reply.Service, "reply dropped: connection to the broker was lost meanwhile");
+                return;
+            }
 
-        var sent = connection.Compact
-            ? connection.SendCompact(CompactCodec.WorkerReply(
-                kind switch { ReplyKind.Partial => MessageType.ReplyPartial, ReplyKind.Reject => MessageType.ReplyReject, _ => MessageType.Reply },
-                reply.ClientId, reply.Rid, error: kind == ReplyKind.Error, data.Span, options.Span))
-            : connection.Send((reply, kind, data, options), static (w, s) => EncodeReply(w, s.reply, s.kind, s.data, s.options));
-        if (!sent)
+            var sent = connection.Compact
+                ? connection.SendCompact(CompactCodec.WorkerReply(
+                    data.Kind switch { ReplyKind.Partial => MessageType.ReplyPartial, ReplyKind.Reject => MessageType.ReplyReject, _ => MessageType.Reply },
+                    reply.ClientId, reply.Rid, error: data.Kind == ReplyKind.Error, data.Data.Span, data.Options.Span))
+                : connection.Send((reply, data.Kind, Data: data.DataToKeep, data.Options), static (w, s) => EncodeReply(w, s.reply, s.Kind, s.Data, s.Options));
+            if (!sent)
+            {
+                RaiseError(PigatoErrorCodes.Unroutable, $"Reply to request {reply.RequestId} could not be queued towards the broker.");
+            }
+        }
+        finally
         {
-            RaiseError(PigatoErrorCodes.Unroutable, $"Reply to request {reply.RequestId} could not be queued towards the broker.");
+            data.Release();
         }
     }
 

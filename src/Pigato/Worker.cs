@@ -114,7 +114,11 @@ public sealed partial class Worker : IAsyncDisposable
     }
 
     /// <summary>Creates a worker whose handler receives the request's data frame as it arrived (any bytes; empty when absent).</summary>
-    /// <remarks>Answer with <see cref="WorkerReply.WriteRawAsync"/> and <see cref="WorkerReply.EndRawAsync"/> to send bytes back unchanged.</remarks>
+    /// <remarks>
+    /// Answer with <see cref="WorkerReply.WriteRawAsync(ReadOnlyMemory{byte}, CancellationToken)"/> and
+    /// <see cref="WorkerReply.EndRawAsync(ReadOnlyMemory{byte})"/> to send bytes back unchanged, or with their overloads that take
+    /// an owner to hand a pooled buffer over without a copy. The request's data is the worker's own copy: keep it as long as needed.
+    /// </remarks>
     public static Worker CreateRaw(WorkerOptions options, RequestHandler<ReadOnlyMemory<byte>> handler)
     {
         ArgumentNullException.ThrowIfNull(handler);

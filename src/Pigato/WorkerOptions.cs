@@ -78,7 +78,7 @@ public sealed record WorkerOptions
     public Security.PigatoCredential? Credential { get; init; }
 
     /// <summary>
-    /// Whether the worker announces the compact v2 framing (docs/PROTOCOL-V2.md) and uses it with brokers that agree
+    /// Whether the worker announces the v2 framing (docs/PROTOCOL-V2.md) and uses it with brokers that agree
     /// (<see cref="Framing.Auto"/>, the default), or keeps to PIGATO's frames. Brokers that are not Pigato for .NET never agree.
     /// </summary>
     public Framing Framing { get; init; } = Framing.Auto;

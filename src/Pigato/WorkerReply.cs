@@ -89,9 +89,20 @@ public sealed class WorkerReply
     public ValueTask WriteAsync<T>(T data, JsonTypeInfo<T> dataType, CancellationToken cancellationToken = default) =>
         SendAsync(ReplyKind.Partial, JsonSerializer.SerializeToUtf8Bytes(data, dataType), cancellationToken);
 
-    /// <summary>Sends bytes as a partial reply's data frame, unchanged.</summary>
+    /// <summary>Sends bytes as a partial reply's data frame, unchanged (copied before this returns: the caller may reuse them).</summary>
     public ValueTask WriteRawAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
         SendAsync(ReplyKind.Partial, data.ToArray(), cancellationToken);
+
+    /// <summary>
+    /// Sends bytes as a partial reply's data frame without copying them: the worker takes <paramref name="data"/> as it is
+    /// and disposes <paramref name="owner"/> once it has written them out (or could not), so the caller must not touch
+    /// them after this call, e.g. <c>WriteRawAsync(rented.Memory[..length], rented)</c> with a <see cref="System.Buffers.MemoryPool{T}"/> buffer.
+    /// </summary>
+    public ValueTask WriteRawAsync(ReadOnlyMemory<byte> data, IDisposable owner, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        return SendAsync(ReplyKind.Partial, data, cancellationToken, owner);
+    }
 
     /// <summary>Sends the final reply with data.</summary>
     public ValueTask EndAsync<T>(T data) => SendAsync(ReplyKind.Final, Serialize(data), default);
@@ -99,8 +110,19 @@ public sealed class WorkerReply
     /// <summary>Sends the final reply written with source-generated type info (trimming and AOT safe).</summary>
     public ValueTask EndAsync<T>(T data, JsonTypeInfo<T> dataType) => SendAsync(ReplyKind.Final, JsonSerializer.SerializeToUtf8Bytes(data, dataType), default);
 
-    /// <summary>Sends bytes as the final reply's data frame, unchanged.</summary>
+    /// <summary>Sends bytes as the final reply's data frame, unchanged (copied before this returns: the caller may reuse them).</summary>
     public ValueTask EndRawAsync(ReadOnlyMemory<byte> data) => SendAsync(ReplyKind.Final, data.ToArray(), default);
+
+    /// <summary>
+    /// Sends bytes as the final reply's data frame without copying them: the worker takes <paramref name="data"/> as it is
+    /// and disposes <paramref name="owner"/> once it has written them out (or could not), so the caller must not touch
+    /// them after this call.
+    /// </summary>
+    public ValueTask EndRawAsync(ReadOnlyMemory<byte> data, IDisposable owner)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        return SendAsync(ReplyKind.Final, data, default, owner);
+    }
 
     /// <summary>Sends the final reply without data (the data frame is <c>null</c>).</summary>
     public ValueTask EndAsync() => SendAsync(ReplyKind.Final, PigatoFrames.Null, default);
@@ -158,7 +180,7 @@ public sealed class WorkerReply
             return;
         }
 
-        _worker.QueueReply(this, ReplyKind.Error, Serialize(code), OptionsFrame());
+        _worker.QueueReply(this, new ReplyData(ReplyKind.Error, Serialize(code), OptionsFrame()));
     }
 
     /// <summary>Gives the request back to the broker unless it already ended (a stopping or busy worker), with the reason.</summary>
@@ -166,7 +188,7 @@ public sealed class WorkerReply
     {
         if (TryMarkEnded())
         {
-            _worker.QueueReply(this, ReplyKind.Reject, Serialize(reason), PigatoFrames.EmptyObject);
+            _worker.QueueReply(this, new ReplyData(ReplyKind.Reject, Serialize(reason), PigatoFrames.EmptyObject));
         }
     }
 
@@ -175,7 +197,7 @@ public sealed class WorkerReply
     {
         if (TryMarkEnded())
         {
-            _worker.QueueReply(this, ReplyKind.Final, PigatoFrames.Null, OptionsFrame());
+            _worker.QueueReply(this, new ReplyData(ReplyKind.Final, PigatoFrames.Null, OptionsFrame()));
         }
     }
 
@@ -212,28 +234,37 @@ public sealed class WorkerReply
         }
     }
 
-    private async ValueTask SendAsync(ReplyKind kind, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    /// <summary>Queues a reply; an <paramref name="owner"/> of the data is disposed once the loop wrote it out, or here when it cannot be queued.</summary>
+    private async ValueTask SendAsync(ReplyKind kind, ReadOnlyMemory<byte> data, CancellationToken cancellationToken, IDisposable? owner = null)
     {
-        if (kind == ReplyKind.Partial)
+        try
         {
-            ThrowIfEnded();
-            await _worker.QueueReplyAsync(this, kind, data, OptionsFrame(), cancellationToken).ConfigureAwait(false);
-            return;
+            if (kind == ReplyKind.Partial)
+            {
+                ThrowIfEnded();
+                await _worker.QueueReplyAsync(this, new ReplyData(kind, data, OptionsFrame(), owner), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            if (!TryMarkEnded())
+            {
+                ThrowIfEnded();
+            }
+        }
+        catch
+        {
+            owner?.Dispose();
+            throw;
         }
 
-        if (!TryMarkEnded())
-        {
-            ThrowIfEnded();
-        }
-
-        _worker.QueueReply(this, kind, data, OptionsFrame());
+        _worker.QueueReply(this, new ReplyData(kind, data, OptionsFrame(), owner));
     }
 
     /// <summary>The worker this request came to.</summary>
     internal Worker Owner => _worker;
 
     /// <summary>The ending reply on its way to the worker's loop (set once, before it is posted).</summary>
-    internal (ReplyKind Kind, ReadOnlyMemory<byte> Data, ReadOnlyMemory<byte> Options) Ending { get; set; }
+    internal ReplyData Ending { get; set; }
 
     /// <summary>True when the handler ended the request with <see cref="ErrorAsync{T}"/> (for the worker's metrics).</summary>
     internal bool EndedWithError { get; private set; }

@@ -23,6 +23,24 @@ public class RequestReplyTests
         Assert.Equal(0, (await harness.Broker.GetStatsAsync()).TrackedRequests);
     }
 
+    [Fact]
+    public async Task RequestReplyAsync_GivesTheTypedDataAndTheWorkersReplyOptions()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        await harness.StartWorkerAsync(Worker.Create<int>(harness.WorkerOptions("paged"), (page, reply, _) =>
+        {
+            reply.ReplyOptions = new() { ["next"] = page + 1 };
+            return reply.EndAsync(new[] { page * 10, page * 10 + 1 });
+        }));
+        var client = await harness.StartClientAsync();
+
+        var reply = await client.RequestReplyAsync<int[]>("paged", 3, cancellationToken: Bounded.Token());
+
+        Assert.Equal([30, 31], reply.Data!);
+        Assert.True(reply.IsFinal);
+        Assert.Equal(4, reply.Options.GetProperty("next").GetInt32());
+    }
+
     private static async Task<Worker> StartFivePartialsWorkerAsync(PigatoHarness harness) =>
         await harness.StartWorkerAsync(Worker.Create<int>(harness.WorkerOptions("count"), async (count, reply, _) =>
         {

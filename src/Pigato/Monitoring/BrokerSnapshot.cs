@@ -5,22 +5,32 @@ namespace Pigato.Monitoring;
 /// management endpoint, <c>pigato top</c> and the <c>$stats</c> service are built on it. Lists hold the busiest entries
 /// first, at most the number asked for; <see cref="Stats"/> has the full counts.
 /// </summary>
-/// <param name="Broker">The broker's name.</param>
-/// <param name="TakenAt">When the snapshot was taken.</param>
-/// <param name="StartedAt">When the broker started.</param>
-/// <param name="Stats">The counts of what it holds.</param>
-/// <param name="Counters">What it has done since it started.</param>
-/// <param name="RequestDuration">Requests from arrival to final reply, as the broker sees them.</param>
-/// <param name="Services">Services, those with the most requests queued and in flight first.</param>
-/// <param name="Workers">Workers, those with the most requests in flight first.</param>
-/// <param name="Clients">Clients with requests in the broker, those with the most first.</param>
-public sealed record BrokerSnapshot(
-    string Broker,
-    DateTimeOffset TakenAt,
-    DateTimeOffset StartedAt,
-    BrokerStats Stats,
-    BrokerCounters Counters,
-    DurationHistogram RequestDuration,
-    IReadOnlyList<ServiceSnapshot> Services,
-    IReadOnlyList<WorkerSnapshot> Workers,
-    IReadOnlyList<ClientSnapshot> Clients);
+public sealed record BrokerSnapshot
+{
+    /// <summary>The broker's name.</summary>
+    public required string Broker { get; init; }
+
+    /// <summary>When the snapshot was taken.</summary>
+    public DateTimeOffset TakenAt { get; init; }
+
+    /// <summary>When the broker started.</summary>
+    public DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>The counts of what it holds.</summary>
+    public BrokerStats Stats { get; init; } = BrokerStats.Empty;
+
+    /// <summary>What it has done since it started.</summary>
+    public BrokerCounters Counters { get; init; } = BrokerCounters.Empty;
+
+    /// <summary>Requests from arrival to final reply, as the broker sees them.</summary>
+    public DurationHistogram RequestDuration { get; init; } = DurationHistogram.Empty;
+
+    /// <summary>Services, those with the most requests queued and in flight first.</summary>
+    public IReadOnlyList<ServiceSnapshot> Services { get; init; } = [];
+
+    /// <summary>Workers, those with the most requests in flight first.</summary>
+    public IReadOnlyList<WorkerSnapshot> Workers { get; init; } = [];
+
+    /// <summary>Clients with requests in the broker, those with the most first.</summary>
+    public IReadOnlyList<ClientSnapshot> Clients { get; init; } = [];
+}

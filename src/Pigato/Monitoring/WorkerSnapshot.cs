@@ -4,28 +4,41 @@ namespace Pigato.Monitoring;
 /// One registered worker in a <see cref="BrokerSnapshot"/>, with its service statistics as the broker measures them
 /// (so for workers of any language): processing time runs from dispatch to final reply.
 /// </summary>
-/// <param name="Id">The worker id.</param>
-/// <param name="Service">The service it registered as.</param>
-/// <param name="InFlight">Requests it holds.</param>
-/// <param name="Concurrency">Most requests it takes at once; -1 for no limit.</param>
-/// <param name="Requests">Requests dispatched to it.</param>
-/// <param name="Served">Final replies it sent.</param>
-/// <param name="Errors">Those final replies that were errors.</param>
-/// <param name="Rejected">Requests it gave back.</param>
-/// <param name="ProcessingTime">Dispatch to final reply, per request.</param>
-/// <param name="LastError">Its last error reply (the error value as JSON, cut to 200 characters), or null.</param>
-/// <param name="LastHeard">When the broker last heard from it.</param>
-/// <param name="Backlogged">True while it reads slower than it is sent to.</param>
-public sealed record WorkerSnapshot(
-    string Id,
-    string Service,
-    int InFlight,
-    int Concurrency,
-    long Requests,
-    long Served,
-    long Errors,
-    long Rejected,
-    DurationHistogram ProcessingTime,
-    string? LastError,
-    DateTimeOffset LastHeard,
-    bool Backlogged);
+public sealed record WorkerSnapshot
+{
+    /// <summary>The worker id.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>The service it registered as.</summary>
+    public required string Service { get; init; }
+
+    /// <summary>Requests it holds.</summary>
+    public int InFlight { get; init; }
+
+    /// <summary>Most requests it takes at once; -1 for no limit.</summary>
+    public int Concurrency { get; init; }
+
+    /// <summary>Requests dispatched to it.</summary>
+    public long Requests { get; init; }
+
+    /// <summary>Final replies it sent.</summary>
+    public long Served { get; init; }
+
+    /// <summary>Those final replies that were errors.</summary>
+    public long Errors { get; init; }
+
+    /// <summary>Requests it gave back.</summary>
+    public long Rejected { get; init; }
+
+    /// <summary>Dispatch to final reply, per request.</summary>
+    public DurationHistogram ProcessingTime { get; init; } = DurationHistogram.Empty;
+
+    /// <summary>Its last error reply (the error value as JSON, cut to 200 characters), or null.</summary>
+    public string? LastError { get; init; }
+
+    /// <summary>When the broker last heard from it.</summary>
+    public DateTimeOffset LastHeard { get; init; }
+
+    /// <summary>True while it reads slower than it is sent to.</summary>
+    public bool Backlogged { get; init; }
+}

@@ -113,24 +113,60 @@ internal sealed class BrokerCore
             inFlight += worker.InFlight.Count;
         }
 
-        return new BrokerStats(_workers.Count, _dispatcher.Services.Count, queued, inFlight, _requests.Count, _requests.HeldBytes + _output.QueuedBytes, _requests.Clients.Count, _requests.DurableCount, _requests.KeptReplies);
+        return new BrokerStats
+        {
+            Workers = _workers.Count,
+            Services = _dispatcher.Services.Count,
+            QueuedRequests = queued,
+            InFlightRequests = inFlight,
+            TrackedRequests = _requests.Count,
+            HeldBytes = _requests.HeldBytes + _output.QueuedBytes,
+            Clients = _requests.Clients.Count,
+            StoredRequests = _requests.DurableCount,
+            KeptReplies = _requests.KeptReplies,
+        };
     }
 
     /// <summary>What the broker holds and has done, the busiest first, at most <paramref name="maxEntries"/> of each list.</summary>
     public BrokerSnapshot Snapshot(string brokerName, int maxEntries)
     {
         var services = _dispatcher.Services
-            .Select(e => new ServiceSnapshot(e.Name, e.Queue.Count, e.Held - e.Queue.Count, e.Workers.Count, e.Workers.Sum(w => w.Served)))
+            .Select(e => new ServiceSnapshot { Name = e.Name, Queued = e.Queue.Count, InFlight = e.Held - e.Queue.Count, Workers = e.Workers.Count, Served = e.Workers.Sum(w => w.Served) })
             .OrderByDescending(e => e.Queued + e.InFlight).ThenBy(e => e.Name, StringComparer.Ordinal).Take(maxEntries).ToList();
         var workers = _workers.All.OrderByDescending(w => w.InFlight.Count).ThenBy(w => w.Id, StringComparer.Ordinal).Take(maxEntries)
             .Select(Snapshot).ToList();
         var clients = _requests.Clients.OrderByDescending(c => c.Pending).Take(maxEntries)
-            .Select(c => new ClientSnapshot(c.Id, c.Pending, c.Bytes, WallTime(c.LastHeard))).ToList();
-        return new BrokerSnapshot(brokerName, _time.GetUtcNow(), _startedAt, Stats(), _metrics?.Counters() ?? BrokerCounters.Empty, _durations.Snapshot(), services, workers, clients);
+            .Select(c => new ClientSnapshot { Id = c.Id, Pending = c.Pending, HeldBytes = c.Bytes, LastHeard = WallTime(c.LastHeard) }).ToList();
+        return new BrokerSnapshot
+        {
+            Broker = brokerName,
+            TakenAt = _time.GetUtcNow(),
+            StartedAt = _startedAt,
+            Stats = Stats(),
+            Counters = _metrics?.Counters() ?? BrokerCounters.Empty,
+            RequestDuration = _durations.Snapshot(),
+            Services = services,
+            Workers = workers,
+            Clients = clients,
+        };
     }
 
     private WorkerSnapshot Snapshot(BrokerWorker worker) =>
-        new(worker.Id, worker.Service.Name, worker.InFlight.Count, worker.Concurrency, worker.Dispatched, worker.Served, worker.Errors, worker.Rejected, worker.ProcessingTime, worker.LastError, WallTime(worker.LastHeard), worker.Backlogged);
+        new()
+        {
+            Id = worker.Id,
+            Service = worker.Service.Name,
+            InFlight = worker.InFlight.Count,
+            Concurrency = worker.Concurrency,
+            Requests = worker.Dispatched,
+            Served = worker.Served,
+            Errors = worker.Errors,
+            Rejected = worker.Rejected,
+            ProcessingTime = worker.ProcessingTime,
+            LastError = worker.LastError,
+            LastHeard = WallTime(worker.LastHeard),
+            Backlogged = worker.Backlogged,
+        };
 
     /// <summary>A <see cref="TimeProvider"/> timestamp as wall-clock time.</summary>
     private DateTimeOffset WallTime(long timestamp) => _time.GetUtcNow() - _time.GetElapsedTime(timestamp);

@@ -80,7 +80,19 @@ internal sealed class BrokerMetrics : IDisposable
 
     /// <summary>The counts so far, for the broker's snapshot.</summary>
     public Monitoring.BrokerCounters Counters() =>
-        new(_received.Count, _completed.Count, _failed.Count, _expired.Count, _rejected.Count, _refused.Count, _abandoned.Count, _slowConsumers.Count, _denied.Count, new Dictionary<string, long>(_errors, StringComparer.Ordinal));
+        new()
+        {
+            Received = _received.Count,
+            Completed = _completed.Count,
+            Failed = _failed.Count,
+            Expired = _expired.Count,
+            Rejected = _rejected.Count,
+            Refused = _refused.Count,
+            Abandoned = _abandoned.Count,
+            SlowConsumers = _slowConsumers.Count,
+            Denied = _denied.Count,
+            Errors = new Dictionary<string, long>(_errors, StringComparer.Ordinal),
+        };
 
     public void Dispose() => _meter.Dispose();
 

@@ -71,7 +71,7 @@ public class BrokerCoreTests
         h.Request("c", "echo", "r1");
         h.Request("c", "echo", "r2");
         Assert.Single(h.Output.Of("request "));
-        Assert.Equal(new BrokerStats(1, 1, 1, 1, 2), h.Core.Stats() with { HeldBytes = 0, Clients = 0 });
+        Assert.Equal(new BrokerStats { Workers = 1, Services = 1, QueuedRequests = 1, InFlightRequests = 1, TrackedRequests = 2 }, h.Core.Stats() with { HeldBytes = 0, Clients = 0 });
 
         h.Heartbeat("w", 2);
 
@@ -143,7 +143,7 @@ public class BrokerCoreTests
         Assert.Equal(["error c plain ERR_WORKER_LOST"], h.Output.Of("error "));
         h.Ready("w2", "echo", 5);
         Assert.Equal("w2", h.WorkerOf("retry"));
-        Assert.Equal(new BrokerStats(1, 1, 0, 1, 1), h.Core.Stats() with { HeldBytes = 0, Clients = 0 });
+        Assert.Equal(new BrokerStats { Workers = 1, Services = 1, InFlightRequests = 1, TrackedRequests = 1 }, h.Core.Stats() with { HeldBytes = 0, Clients = 0 });
     }
 
     [Fact]
@@ -317,7 +317,7 @@ public class BrokerCoreTests
         h.Final("w", "c", "r");
 
         Assert.Equal(3, h.Output.Of("relay c r").Length);
-        Assert.Equal(new BrokerStats(1, 1, 0, 0, 0), h.Core.Stats());
+        Assert.Equal(new BrokerStats { Workers = 1, Services = 1 }, h.Core.Stats());
     }
 
     [Fact]
@@ -376,7 +376,7 @@ public class BrokerCoreTests
 
         Assert.Equal(["error c in-flight ERR_BROKER_STOPPED", "error c queued ERR_BROKER_STOPPED"], h.Output.Of("error ").Order());
         Assert.Contains("disconnect w", h.Output.Sent);
-        Assert.Equal(new BrokerStats(0, 0, 0, 0, 0), h.Core.Stats());
+        Assert.Equal(BrokerStats.Empty, h.Core.Stats());
     }
 
     [Fact]
@@ -390,7 +390,7 @@ public class BrokerCoreTests
 
         h.Tick();
 
-        Assert.Equal(new BrokerStats(0, 0, 0, 0, 0), h.Core.Stats());
+        Assert.Equal(BrokerStats.Empty, h.Core.Stats());
     }
 }
 
