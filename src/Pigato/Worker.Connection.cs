@@ -92,7 +92,7 @@ public sealed partial class Worker : IBrokerConnectionOwner
     {
         if (connection.Registered)
         {
-            Log.Connection(_logger, nameof(Worker), connection.Id!, "DISCONNECT from broker; registering again");
+            Log.Connection(_logger, nameof(Worker), connection.Id!, connection.Endpoint, "DISCONNECT from broker; registering again");
             connection.Refusals = 0;
             connection.Restart();
             return;

@@ -129,6 +129,21 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Load_WithADuration_StopsSendingThenWaitsForTheRepliesOfThoseSent()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        await harness.StartWorkerAsync("echo", Pigato.Examples.EchoService.HandleAsync);
+        var run = new Run();
+
+        Assert.Equal(0, await run.RunAsync("load", "echo", "\"hi\"", "--requests", "100000000", "--duration", "1s", "--json", "--broker", harness.Endpoint));
+
+        using var summary = System.Text.Json.JsonDocument.Parse(run.Output);
+        var sent = summary.RootElement.GetProperty("requests").GetInt32();
+        Assert.InRange(sent, 1, 99_999_999);
+        Assert.Equal(sent, summary.RootElement.GetProperty("ok").GetInt32());
+    }
+
+    [Fact]
     public async Task Load_CountsFailuresByCode_AndExits1()
     {
         await using var harness = await PigatoHarness.StartAsync();

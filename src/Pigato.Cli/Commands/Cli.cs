@@ -21,6 +21,11 @@ internal static partial class Cli
         AllowMultipleArgumentsPerToken = false,
     };
 
+    /// <summary>A client's or worker's heartbeat period and liveness: how soon it counts a silent broker as lost.</summary>
+    public static (Option<TimeSpan> Period, Option<int> Liveness) HeartbeatOptions() => (
+        DurationOption("--heartbeat", "Heartbeat period; match the brokers'", TimeSpan.FromMilliseconds(2500)),
+        CountOption("--liveness", "Heartbeat periods a broker may stay silent before it counts as lost.", 3));
+
     /// <summary>A duration option: <c>2.5s</c>, <c>500ms</c>, <c>1m</c>, <c>1h</c> or <c>hh:mm:ss</c>.</summary>
     public static Option<TimeSpan> DurationOption(string name, string description, TimeSpan defaultValue) => new(name)
     {
@@ -117,13 +122,15 @@ internal static partial class Cli
 
     public static Option<bool> VerboseOption() => new("--verbose", "-v") { Description = "Log every request, not only workers joining and leaving." };
 
-    public static ILoggerFactory Logging(bool verbose) => LoggerFactory.Create(builder => builder
+    /// <summary>Logs one line per event, with its time; to standard error when standard output carries the command's result.</summary>
+    public static ILoggerFactory Logging(bool verbose, bool toStandardError = false) => LoggerFactory.Create(builder => builder
         .AddSimpleConsole(o =>
         {
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
             o.ColorBehavior = LoggerColorBehavior.Disabled;
         })
+        .AddConsole(o => o.LogToStandardErrorThreshold = toStandardError ? LogLevel.Trace : LogLevel.None)
         .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information));
 
     /// <summary>Waits for Ctrl+C or SIGTERM (the token System.CommandLine cancels).</summary>

@@ -7,8 +7,9 @@ using System.Text.Json.Nodes;
 namespace Pigato.Cli.Commands;
 
 /// <summary>
-/// <c>pigato load</c>: sends N requests with at most W in flight through one client, shows progress each second and
-/// prints a summary (text, or one JSON object); exit 0 only when every request got a successful final reply.
+/// <c>pigato load</c>: sends N requests (or as many as fit in a duration) with at most W in flight through one client,
+/// shows progress each second and prints a summary (text, or one JSON object); exit 0 only when every request sent got
+/// a successful final reply.
 /// </summary>
 internal static class LoadCommand
 {
@@ -22,14 +23,16 @@ internal static class LoadCommand
         var persist = new Option<bool>("--persist") { Description = "Send the requests with persist." };
         var failWithoutWorkers = new Option<bool>("--fail-without-workers") { Description = "Requests fail at once with ERR_NO_WORKERS when no worker offers the service." };
         var timeout = Cli.DurationOption("--timeout", "Time without a reply before a request times out", TimeSpan.FromSeconds(30));
+        var duration = Cli.DurationOption("--duration", "Stop sending after this long, then wait for the replies of those sent; 0: send all --requests", TimeSpan.Zero);
         var broker = Cli.BrokerOption();
         var curve = Cli.CurveServerOption();
         var credentialOptions = Cli.CredentialOptions();
+        var heartbeat = Cli.HeartbeatOptions();
         var json = new Option<bool>("--json") { Description = "Print the summary as one JSON object on stdout." };
 
         var command = new Command("load", "Send many requests with a bounded number in flight and report throughput, latency and errors.")
         {
-            service, data, requests, inFlight, retry, persist, failWithoutWorkers, timeout, broker, json, curve, credentialOptions.Principal, credentialOptions.TokenFile,
+            service, data, requests, inFlight, duration, retry, persist, failWithoutWorkers, timeout, broker, heartbeat.Period, heartbeat.Liveness, json, curve, credentialOptions.Principal, credentialOptions.TokenFile,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -39,8 +42,18 @@ internal static class LoadCommand
             }
 
             var options = new RequestOptions { Retry = parse.GetValue(retry), Persist = parse.GetValue(persist), Timeout = parse.GetValue(timeout), FailWithoutWorkers = parse.GetValue(failWithoutWorkers) ? true : null };
-            var run = new LoadRun(parse.GetValue(service)!, RequestCommand.AsJson(parse.GetValue(data)), parse.GetValue(requests), parse.GetValue(inFlight), options);
-            await using var client = new Client(new ClientOptions { Endpoints = parse.GetValue(broker)!, CurveServerKey = curveKey, Credential = credential, MaxPendingRequests = Math.Max(ClientOptions.Default.MaxPendingRequests, parse.GetValue(inFlight)) });
+            var run = new LoadRun(parse.GetValue(service)!, RequestCommand.AsJson(parse.GetValue(data)), parse.GetValue(requests), parse.GetValue(inFlight), parse.GetValue(duration), options);
+            using var logging = Cli.Logging(verbose: false, toStandardError: true);
+            await using var client = new Client(new ClientOptions
+            {
+                Endpoints = parse.GetValue(broker)!,
+                CurveServerKey = curveKey,
+                Credential = credential,
+                MaxPendingRequests = Math.Max(ClientOptions.Default.MaxPendingRequests, parse.GetValue(inFlight)),
+                HeartbeatInterval = parse.GetValue(heartbeat.Period),
+                Liveness = parse.GetValue(heartbeat.Liveness),
+                LoggerFactory = logging,
+            });
             await client.StartAsync(cancellationToken);
             var summary = await run.ExecuteAsync(client, parse.InvocationConfiguration.Error, cancellationToken);
             await parse.InvocationConfiguration.Output.WriteLineAsync(parse.GetValue(json) ? summary.ToJson() : summary.ToText());
@@ -50,11 +63,11 @@ internal static class LoadCommand
     }
 
     /// <summary>One load run.</summary>
-    private sealed record LoadRun(string Service, JsonNode? Data, int Requests, int InFlight, RequestOptions Options)
+    private sealed record LoadRun(string Service, JsonNode? Data, int Requests, int InFlight, TimeSpan Duration, RequestOptions Options)
     {
         public async Task<LoadSummary> ExecuteAsync(Client client, TextWriter progress, CancellationToken cancellationToken)
         {
-            var latencies = new double[Requests];
+            var latencies = new ConcurrentQueue<double>(); // of the successful requests, in milliseconds
             var failed = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
             int ok = 0, timeouts = 0, done = 0;
             using var slots = new SemaphoreSlim(InFlight);
@@ -78,28 +91,32 @@ internal static class LoadCommand
                 }
             }, CancellationToken.None);
 
-            var calls = new Task[Requests];
+            var sent = 0;
             for (var i = 0; i < Requests; i++)
             {
                 await slots.WaitAsync(cancellationToken);
-                var index = i;
-                calls[i] = Task.Run(async () =>
+                if (Duration > TimeSpan.Zero && clock.Elapsed >= Duration)
+                {
+                    slots.Release();
+                    break;
+                }
+
+                sent++;
+                _ = Task.Run(async () =>
                 {
                     var started = Stopwatch.GetTimestamp();
                     try
                     {
                         await client.RequestAsync<JsonElement>(Service, Data, Options, cancellationToken);
-                        latencies[index] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                        latencies.Enqueue(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                         Interlocked.Increment(ref ok);
                     }
                     catch (PigatoTimeoutException)
                     {
-                        latencies[index] = double.NaN;
                         Interlocked.Increment(ref timeouts);
                     }
                     catch (PigatoException e)
                     {
-                        latencies[index] = double.NaN;
                         failed.AddOrUpdate(e.Code, 1, (_, n) => n + 1);
                     }
                     finally
@@ -110,13 +127,18 @@ internal static class LoadCommand
                 }, CancellationToken.None);
             }
 
-            await Task.WhenAll(calls);
+            // Every request has ended once every slot is back.
+            for (var slot = 0; slot < InFlight; slot++)
+            {
+                await slots.WaitAsync(CancellationToken.None);
+            }
+
             var elapsed = clock.Elapsed;
             report.Dispose();
             await reporting;
-            var sorted = latencies.Where(l => !double.IsNaN(l)).Order().ToArray();
+            var sorted = latencies.Order().ToArray();
             double Percentile(double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-            return new LoadSummary(Requests, ok, new SortedDictionary<string, int>(failed, StringComparer.Ordinal), timeouts, elapsed.TotalSeconds, Requests / elapsed.TotalSeconds, Percentile(0.5), Percentile(0.99), sorted.LastOrDefault());
+            return new LoadSummary(sent, ok, new SortedDictionary<string, int>(failed, StringComparer.Ordinal), timeouts, elapsed.TotalSeconds, sent / elapsed.TotalSeconds, Percentile(0.5), Percentile(0.99), sorted.LastOrDefault());
         }
     }
 

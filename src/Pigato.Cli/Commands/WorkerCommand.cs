@@ -21,10 +21,11 @@ internal static class WorkerCommand
                 r.AddError("--concurrency must be -1 (no limit) or more.");
             }
         });
+        var heartbeat = Cli.HeartbeatOptions();
         var verbose = Cli.VerboseOption();
         var trace = Cli.TraceOption();
 
-        var command = new Command("worker", "Run an example worker (echo, or stocks: daily quotes streamed as partial replies).") { service, broker, concurrency, verbose, trace, curve, credentialOptions.Principal, credentialOptions.TokenFile };
+        var command = new Command("worker", "Run an example worker (echo, or stocks: daily quotes streamed as partial replies).") { service, broker, concurrency, heartbeat.Period, heartbeat.Liveness, verbose, trace, curve, credentialOptions.Principal, credentialOptions.TokenFile };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -42,6 +43,8 @@ internal static class WorkerCommand
                 Endpoints = parse.GetValue(broker)!,
                 Service = parse.GetValue(service)!,
                 Concurrency = parse.GetValue(concurrency),
+                HeartbeatInterval = parse.GetValue(heartbeat.Period),
+                Liveness = parse.GetValue(heartbeat.Liveness),
                 LoggerFactory = logging,
             };
             await using var worker = options.Service == StocksService.Name

@@ -217,7 +217,7 @@ internal sealed class BrokerConnection : IDisposable
             _owner.OnHandshakeFailed(this);
         }
 
-        Log.Connection(_logger, _settings.Actor, Id!, "broker silent; reconnecting");
+        Log.Connection(_logger, _settings.Actor, Id!, Endpoint, "broker silent; reconnecting");
         Lose();
         ScheduleReconnect(_settings.ReconnectDelay);
         return false;
@@ -274,7 +274,7 @@ internal sealed class BrokerConnection : IDisposable
         if (_socket == socket && _transportInterrupted)
         {
             _transportInterrupted = false;
-            Log.Connection(_logger, _settings.Actor, Id!, "connection to the broker back after an interruption");
+            Log.Connection(_logger, _settings.Actor, Id!, Endpoint, "connection to the broker back after an interruption");
             _owner.OnTransportResumed(this);
         }
     }
@@ -287,7 +287,7 @@ internal sealed class BrokerConnection : IDisposable
             return;
         }
 
-        Log.Connection(_logger, _settings.Actor, Id!, "connection to the broker dropped; reconnecting");
+        Log.Connection(_logger, _settings.Actor, Id!, Endpoint, "connection to the broker dropped; reconnecting");
         Lose();
         ScheduleReconnect(_settings.ReconnectDelay);
     }

@@ -20,6 +20,9 @@ internal sealed class PigatoProcess : IDisposable
     /// <summary>What it printed (standard output and error), line by line.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; } = new();
 
+    /// <summary>What it printed with when it arrived (<see cref="Stopwatch"/> timestamps), for timing what a peer noticed.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(long At, string Line)> Timeline { get; } = new();
+
     /// <summary>Starts a broker and waits until it listens; <paramref name="extra"/> are more <c>pigato broker</c> options.</summary>
     public static Task<PigatoProcess> StartBrokerAsync(string? endpoint = null, params string[] extra)
     {
@@ -31,43 +34,17 @@ internal sealed class PigatoProcess : IDisposable
     public static Task<PigatoProcess> StartWorkerAsync(string endpoint, string service, params string[] extra) =>
         StartAsync(endpoint, " offers ", ["worker", service, "--broker", endpoint, .. extra]);
 
-    private static async Task<PigatoProcess> StartAsync(string endpoint, string ready, string[] args)
+    /// <summary>Starts <c>pigato</c> with <paramref name="args"/> (inside network namespace <paramref name="netns"/> when given) and waits for a line containing <paramref name="ready"/>.</summary>
+    public static async Task<PigatoProcess> StartAsync(string endpoint, string ready, IReadOnlyList<string> args, string? netns = null)
     {
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "Pigato.Cli.dll"), .. args])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
-        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet could not be started.");
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var child = new PigatoProcess(process, endpoint);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line)
-            {
-                child.Output.Enqueue(line);
-                if (line.Contains(ready, StringComparison.Ordinal))
-                {
-                    started.TrySetResult();
-                }
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line)
-            {
-                child.Output.Enqueue(line);
-            }
-        };
-        process.Exited += (_, _) => started.TrySetException(new InvalidOperationException($"pigato {args[0]} exited with {process.ExitCode} before it was ready: {string.Join(Environment.NewLine, child.Output)}"));
-        process.EnableRaisingEvents = true;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var child = Launch(endpoint, args, netns);
         try
         {
-            await started.Task.WithinAsync($"pigato {args[0]} of {endpoint} to be ready");
+            await Bounded.UntilAsync(() => child.Output.Any(line => line.Contains(ready, StringComparison.Ordinal)) || child._process.HasExited, $"pigato {args[0]} of {endpoint} to be ready");
+            if (child._process.HasExited)
+            {
+                throw new InvalidOperationException($"pigato {args[0]} exited with {child._process.ExitCode} before it was ready: {string.Join(Environment.NewLine, child.Output)}");
+            }
         }
         catch
         {
@@ -77,6 +54,93 @@ internal sealed class PigatoProcess : IDisposable
 
         return child;
     }
+
+    /// <summary>Starts <c>pigato</c> with <paramref name="args"/> (inside network namespace <paramref name="netns"/> when given) without waiting for anything.</summary>
+    public static PigatoProcess Launch(string endpoint, IReadOnlyList<string> args, string? netns = null)
+    {
+        // `ip netns exec` enters the namespace and then becomes the command: the pid is the command's own.
+        string[] command = ["dotnet", "exec", Path.Combine(AppContext.BaseDirectory, "Pigato.Cli.dll"), .. args];
+        var start = new ProcessStartInfo(netns is null ? command[0] : "ip") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in netns is null ? command[1..] : ["netns", "exec", netns, .. command])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} could not be started.");
+        var child = new PigatoProcess(process, endpoint);
+        DataReceivedEventHandler onLine = (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                child.Timeline.Enqueue((Stopwatch.GetTimestamp(), line));
+                child.Output.Enqueue(line);
+            }
+        };
+        process.OutputDataReceived += onLine;
+        process.ErrorDataReceived += onLine;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>Waits (bounded) until the process has exited by itself and all its output has been read; its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan bound)
+    {
+        using var timeout = new CancellationTokenSource(bound);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"pigato did not exit within {bound.TotalSeconds:0} s: {string.Join(Environment.NewLine, Output.TakeLast(20))}");
+        }
+
+        return _process.ExitCode;
+    }
+
+    /// <summary>
+    /// Waits (bounded) for the first line printed after <paramref name="after"/> (a <see cref="Stopwatch"/> timestamp) that
+    /// contains <paramref name="contains"/> and, when given, one of <paramref name="anyOf"/>; returns when it arrived.
+    /// </summary>
+    public async Task<long> FirstLineAfterAsync(long after, string contains, params string[] anyOf)
+    {
+        long at = 0;
+        await Bounded.UntilAsync(
+            () =>
+            {
+                foreach (var (time, line) in Timeline)
+                {
+                    if (time > after && line.Contains(contains, StringComparison.Ordinal) && (anyOf.Length == 0 || anyOf.Any(a => line.Contains(a, StringComparison.Ordinal))))
+                    {
+                        at = time;
+                        return true;
+                    }
+                }
+
+                return false;
+            },
+            $"a line with '{contains}' {string.Join(" or ", anyOf)}");
+        return at;
+    }
+
+    /// <summary>SIGSTOP, by pid: the process freezes as a hung VM does, its sockets open and silent.</summary>
+    public void Freeze() => Signal(SigStop);
+
+    /// <summary>SIGCONT, by pid: a frozen process goes on where it stopped.</summary>
+    public void Thaw() => Signal(SigCont);
+
+    private void Signal(int signal)
+    {
+        if (!_process.HasExited && Kill(_process.Id, signal) != 0 && !_process.HasExited)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}.");
+        }
+    }
+
+    private const int SigStop = 19;
+    private const int SigCont = 18;
 
     /// <summary>SIGTERM, by pid (as systemd or Kubernetes stop a service); the exit code once it has exited.</summary>
     public async Task<int> TerminateAsync()
