@@ -265,7 +265,7 @@ public sealed partial class Client : IBrokerConnectionOwner
     /// </summary>
     private BrokerConnection? Route(BrokerConnection? avoid = null)
     {
-        BrokerConnection? open = null;
+        BrokerConnection? open = null, failing = null;
         for (var i = 0; i < _connections.Count; i++)
         {
             var connection = _connections[(_nextRoute + i) % _connections.Count];
@@ -280,10 +280,21 @@ public sealed partial class Client : IBrokerConnectionOwner
                 return connection;
             }
 
-            open ??= connection.IsOpen ? connection : null;
+            if (connection.IsOpen)
+            {
+                // One still connecting may answer; one whose handshake fails will not.
+                if (connection.HandshakeFailed)
+                {
+                    failing ??= connection;
+                }
+                else
+                {
+                    open ??= connection;
+                }
+            }
         }
 
-        return open;
+        return open ?? failing;
     }
 
     private void SendWaitingRequests()
@@ -365,6 +376,13 @@ public sealed partial class Client : IBrokerConnectionOwner
         if (Options.FailFastWithoutBroker && connection is not { IsConnected: true })
         {
             Fail(request, new PigatoException(PigatoErrorCodes.NoBroker, $"No broker of {string.Join(", ", Options.Brokers)} is live; request to '{request.Service}' failed at once (ClientOptions.FailFastWithoutBroker)."));
+            return;
+        }
+
+        if (connection is { HandshakeFailed: true })
+        {
+            // Sent after the failure was reported: it would wait for its timeout on a connection that never answers.
+            Fail(request, new PigatoException(PigatoErrorCodes.Handshake, connection.HandshakeFailure));
             return;
         }
 

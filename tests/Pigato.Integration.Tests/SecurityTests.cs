@@ -219,6 +219,22 @@ public class PermissionsTests
     }
 
     [Fact]
+    public async Task PlainClient_AgainstACurveBroker_ARequestSentAfterTheHandshakeFailedFailsAtOnce()
+    {
+        await using var harness = await PigatoHarness.StartAsync(new BrokerOptions { CurveSecretKey = BrokerKeys.Secret });
+        await using var client = new Client(new ClientOptions { Endpoint = harness.Endpoint, HeartbeatInterval = TimeSpan.FromSeconds(20) });
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<PigatoErrorEventArgs>();
+        client.Error += (_, e) => errors.Enqueue(e);
+        await client.StartAsync();
+        await Bounded.UntilAsync(() => errors.Any(e => e.Code == PigatoErrorCodes.Handshake), "the client's handshake error");
+
+        // Not queued behind a connection that will never answer until its 5-minute timeout.
+        var error = await Assert.ThrowsAsync<PigatoException>(() => client.RequestAsync<string>("echo", "x", new RequestOptions { Timeout = TimeSpan.FromMinutes(5) }).AsTask().WithinAsync("the request's handshake error"));
+        Assert.Equal(PigatoErrorCodes.Handshake, error.Code);
+        Assert.Contains(harness.Endpoint, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PlainClientAndWorker_AgainstACurveBroker_GetAHandshakeErrorNamingTheEndpoint_BeforeTheirLiveness()
     {
         await using var harness = await PigatoHarness.StartAsync(new BrokerOptions { CurveSecretKey = BrokerKeys.Secret });

@@ -68,6 +68,9 @@ internal sealed class BrokerConnection : IDisposable
     /// <summary>True once the broker has sent something on the current identity.</summary>
     public bool IsConnected { get; private set; }
 
+    /// <summary>True while the security handshake is known to fail here (reported, and the broker has not answered since).</summary>
+    public bool HandshakeFailed => _handshakeReported && !IsConnected;
+
     /// <summary>What a failed secure handshake with this broker most likely means, for people.</summary>
     public string HandshakeFailure =>
         $"The broker at {Endpoint} accepts the connection but never answers: most likely the CURVE server key is wrong, or CURVE is on at one end only ({PigatoErrorCodes.Handshake}).";
