@@ -42,6 +42,10 @@ internal sealed class BrokerProcess : IDisposable
             {
                 listening.TrySetResult();
             }
+            else if (e.Data is { } line && (line.Contains(" warn: ", StringComparison.Ordinal) || line.Contains(" fail: ", StringComparison.Ordinal) || line.Contains("left service", StringComparison.Ordinal)))
+            {
+                Console.Error.WriteLine("broker: " + line);
+            }
         };
         process.ErrorDataReceived += (_, e) =>
         {

@@ -20,13 +20,27 @@ var quick = new Option<bool>("--quick") { Description = "A short run for CI: 10 
 var seed = new Option<int>("--seed") { Description = "Seed of the random traffic.", DefaultValueFactory = _ => 1 };
 var ready = new Option<int>("--ready") { Description = "READY messages from distinct identities in the flood.", DefaultValueFactory = _ => 10_000 };
 var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
+var scenario = new Option<string>("--scenario") { Description = "abuse: malformed and hostile traffic, then a READY flood; non-reader: a client sends 20,000 requests of 64 KiB and never reads a reply while another does round trips.", DefaultValueFactory = _ => "abuse" };
+scenario.AcceptOnlyFromAmong("abuse", "non-reader");
 var root = new RootCommand("Throws abusive traffic at `pigato broker` (a separate process, 127.0.0.1 only) and reports its memory, health and READY-flood time.")
 {
-    seconds, quick, seed, ready, json,
+    seconds, quick, seed, ready, json, scenario,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
     var isQuick = parse.GetValue(quick);
+    if (parse.GetValue(scenario) == "non-reader")
+    {
+        var nonReader = await new NonReaderRun(Requests: isQuick ? 2_000 : 20_000, SendFor: TimeSpan.FromSeconds(isQuick ? 20 : 120), SettleFor: TimeSpan.FromSeconds(isQuick ? 5 : 30)).ExecuteAsync(cancellationToken);
+        Console.WriteLine(nonReader.Table());
+        if (parse.GetValue(json) is { } nonReaderFile)
+        {
+            await File.WriteAllTextAsync(nonReaderFile.FullName, JsonSerializer.Serialize(nonReader, new JsonSerializerOptions(JsonSerializerOptions.Web) { WriteIndented = true }), cancellationToken);
+        }
+
+        return nonReader.Passed ? 0 : 1;
+    }
+
     var run = new StressRun(
         AbuseFor: TimeSpan.FromSeconds(isQuick ? 10 : parse.GetValue(seconds)),
         SettleFor: TimeSpan.FromSeconds(isQuick ? 10 : 30),
@@ -194,38 +208,6 @@ internal sealed record StressRun(TimeSpan AbuseFor, TimeSpan SettleFor, int Read
         }
 
         return (elapsed, answered, probeMax);
-    }
-
-    /// <summary>Samples the broker's RSS every 250 ms for the peak.</summary>
-    private sealed class RssSampler : IDisposable
-    {
-        private readonly Timer _timer;
-        private double _peak;
-
-        public RssSampler(BrokerProcess broker) => _timer = new Timer(_ =>
-        {
-            if (broker.IsAlive)
-            {
-                var now = broker.RssMegabytes();
-                lock (this)
-                {
-                    _peak = Math.Max(_peak, now);
-                }
-            }
-        }, null, TimeSpan.Zero, TimeSpan.FromMilliseconds(250));
-
-        public double Peak
-        {
-            get
-            {
-                lock (this)
-                {
-                    return _peak;
-                }
-            }
-        }
-
-        public void Dispose() => _timer.Dispose();
     }
 }
 

@@ -21,6 +21,7 @@ public sealed class Broker : IAsyncDisposable
     private static readonly TimeSpan ShutdownDrainLimit = TimeSpan.FromMilliseconds(500);
 
     private readonly ILogger _logger;
+    private readonly Routing.ErrorLog _errorLog;
     private readonly ActorLifecycle _lifecycle = new(nameof(Broker));
     private ActorLoop? _loop;
     private RouterSocket? _router;
@@ -41,6 +42,7 @@ public sealed class Broker : IAsyncDisposable
         Options.Validate();
         Name = Options.Name ?? "B" + Guid.NewGuid().ToString("N");
         _logger = Options.LoggerFactory.CreateLogger<Broker>();
+        _errorLog = new Routing.ErrorLog(_logger, Options.TimeProvider);
     }
 
     /// <summary>The name of the System.Diagnostics.Metrics meter the broker reports on: request counters by outcome, worker and request gauges.</summary>
@@ -297,7 +299,7 @@ public sealed class Broker : IAsyncDisposable
     [SuppressMessage("Design", "CA1030:Use events where appropriate", Justification = "Raises the Error event.")]
     private void ReportError(string code, string message, string? peerId, Exception? exception = null)
     {
-        Log.PeerError(_logger, code, peerId, message, exception);
+        _errorLog.Report(code, peerId, message, exception);
         Error?.Invoke(this, new PigatoErrorEventArgs(code, message, peerId, exception));
     }
 }

@@ -35,10 +35,13 @@ public sealed record BrokerOptions
     public DispatchMode DispatchMode { get; init; } = DispatchMode.Load;
 
     /// <summary>
-    /// Messages NetMQ queues towards (and from) one peer. Past it the broker never waits: it keeps further messages
-    /// in that peer's own outbound queue (<see cref="MaxQueuedPerPeer"/>). Default 10,000.
+    /// Messages NetMQ queues towards one peer. Past it the broker never waits: it keeps further messages in that peer's
+    /// own outbound queue (<see cref="MaxQueuedPerPeer"/>, counted in <see cref="MaxHeldBytes"/>). What NetMQ holds is
+    /// outside the budget, so this bounds it: a peer that reads nothing pins at most this many messages (with 64 KiB
+    /// replies, 64 MiB; with v2 batches of small messages, as much). Default 1,000 (10,000 before 1.0, which let one
+    /// client that never reads pin 640 MiB of 64 KiB replies).
     /// </summary>
-    public int SendHighWatermark { get; init; } = 10_000;
+    public int SendHighWatermark { get; init; } = 1_000;
 
     /// <summary>
     /// Messages the broker keeps for one peer that is not reading fast enough. A worker with messages waiting is busy
