@@ -6,7 +6,7 @@ public class DocsTests
     [Fact]
     public void ReadmeExample_IsTheCompiledQuickStartSample()
     {
-        var root = RepositoryRoot();
+        var root = Repository.Root;
         var readme = File.ReadAllText(Path.Combine(root, "README.md"));
         var sample = File.ReadAllText(Path.Combine(root, "docs", "samples", "QuickStart.cs")).TrimEnd('\n');
 
@@ -16,7 +16,7 @@ public class DocsTests
     [Fact]
     public void DocsPages_PullTheirCSharpFromTheCompiledSamples()
     {
-        var docs = Path.Combine(RepositoryRoot(), "docs");
+        var docs = Path.Combine(Repository.Root, "docs");
         var inline = Directory.EnumerateFiles(docs, "*.md", SearchOption.AllDirectories)
             .Where(file => !file.Contains("_site", StringComparison.Ordinal) && File.ReadAllText(file).Contains("```csharp", StringComparison.Ordinal))
             .Select(file => Path.GetRelativePath(docs, file));
@@ -27,21 +27,8 @@ public class DocsTests
     [Fact]
     public void Readme_StaysShort()
     {
-        var lines = File.ReadAllLines(Path.Combine(RepositoryRoot(), "README.md")).Length;
+        var lines = File.ReadAllLines(Path.Combine(Repository.Root, "README.md")).Length;
 
         Assert.InRange(lines, 1, 200);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Pigato.slnx")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Pigato.slnx not found above " + AppContext.BaseDirectory);
     }
 }

@@ -26,6 +26,37 @@ public class OptionsFrameTests
     public void BrokerRequestOptions_BadFrame_GivesDefaults(string frame) =>
         Assert.Equal(BrokerRequestOptions.Default, BrokerRequestOptions.Parse(B(frame)));
 
+    /// <summary>Found by fuzzing (tests/Pigato.Fuzz/regressions): the reader checks a string's UTF-8 only when it reads it.</summary>
+    [Fact]
+    public void AStringThatIsNotUtf8_EndsTheReading_KeepingWhatWasReadBefore()
+    {
+        byte[] options = [.. B("{\"retry\":true,\"workerId\":\""), 0xFF, 0xFE, .. B("\",\"persist\":true}")];
+        byte[] status = [.. B("{\"concurrency\":5,\"principal\":\""), 0xC3, .. B("\"}")];
+
+        Assert.Equal(BrokerRequestOptions.Default with { Retry = true }, BrokerRequestOptions.Parse(options));
+        Assert.Equal(5, WorkerStatus.Parse(status).Concurrency);
+        Assert.Null(WorkerStatus.Parse(status).Principal);
+    }
+
+    [Fact]
+    public void AFrameThatIsNotUtf8_IsNotJson_AndItsTextKeepsWhatCanBeRead()
+    {
+        byte[] frame = [.. B("\"caf"), 0xE9, .. B("\"")];
+
+        Assert.Equal(JsonValueKind.Undefined, JsonFrame.Parse(frame, keepInvalidAsText: false).ValueKind);
+        Assert.Equal("\"caf\uFFFD\"", JsonFrame.Parse(frame, keepInvalidAsText: true).GetString());
+    }
+
+    [Fact]
+    public void ATraceparentThatCannotBeText_GivesNoTraceContext()
+    {
+        byte[] escapedLoneSurrogate = B("{\"traceparent\":\"\\ud800\"}");
+        byte[] invalidUtf8 = [.. B("{\"traceparent\":\""), 0xFF, .. B("\"}")];
+
+        Assert.Equal(default, Tracing.Extract(escapedLoneSurrogate));
+        Assert.Equal(default, Tracing.Extract(invalidUtf8));
+    }
+
     [Theory]
     [InlineData("{\"timeout\":-1}", -1)]
     [InlineData("{\"timeout\":-5}", -1)]

@@ -13,7 +13,7 @@ internal static class JsonFrame
     /// <summary>
     /// Reads the properties of a JSON object frame into <paramref name="result"/>, one call of <paramref name="read"/> each, and
     /// returns what was read: an empty or non-object frame reads nothing, a broken one keeps what was read before the break
-    /// (a peer's bad options must not fail its message).
+    /// (a peer's bad options must not fail its message), a string that is not valid UTF-8 included.
     /// </summary>
     public static TResult ReadObject<TResult>(ReadOnlySpan<byte> frame, TResult result, PropertyReader<TResult> read)
     {
@@ -35,15 +35,18 @@ internal static class JsonFrame
                 read(ref reader, ref result);
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            // Keep what was read.
+            // Keep what was read. (The reader checks a string's UTF-8 only when it is read: InvalidOperationException.)
         }
 
         return result;
     }
 
-    /// <summary>The frame as a JSON value: undefined when absent; when not JSON, undefined or (if asked) the text as a string.</summary>
+    /// <summary>
+    /// The frame as a JSON value: undefined when absent; when not JSON (or not UTF-8, which the reader would only find when
+    /// a string is read), undefined or (if asked) the text as a string, invalid bytes replaced.
+    /// </summary>
     public static JsonElement Parse(ReadOnlySpan<byte> frame, bool keepInvalidAsText)
     {
         if (PigatoFrames.IsAbsent(frame))
@@ -53,13 +56,17 @@ internal static class JsonFrame
 
         try
         {
-            var reader = new Utf8JsonReader(frame);
-            return JsonElement.ParseValue(ref reader);
+            if (System.Text.Unicode.Utf8.IsValid(frame))
+            {
+                var reader = new Utf8JsonReader(frame);
+                return JsonElement.ParseValue(ref reader);
+            }
         }
         catch (JsonException)
         {
-            return keepInvalidAsText ? JsonSerializer.SerializeToElement(Encoding.UTF8.GetString(frame)) : default;
         }
+
+        return keepInvalidAsText ? JsonSerializer.SerializeToElement(Encoding.UTF8.GetString(frame)) : default;
     }
 
     /// <summary>

@@ -40,13 +40,23 @@ internal static class Tracing
     public static byte[] Inject(ReadOnlySpan<byte> options, Activity activity) =>
         JsonFrame.WithFields(options, ("traceparent", activity.Id), ("tracestate", activity.TraceStateString is { Length: > 0 } state ? state : null));
 
-    /// <summary>The trace context a request's options carry, or default.</summary>
-    public static ActivityContext Extract(JsonElement options) =>
-        options.ValueKind == JsonValueKind.Object
-        && options.TryGetProperty("traceparent", out var parent) && parent.ValueKind == JsonValueKind.String
-        && ActivityContext.TryParse(parent.GetString(), options.TryGetProperty("tracestate", out var state) && state.ValueKind == JsonValueKind.String ? state.GetString() : null, isRemote: true, out var context)
-            ? context
-            : default;
+    /// <summary>The trace context a request's options carry, or default (also when a value is not a valid string).</summary>
+    public static ActivityContext Extract(JsonElement options)
+    {
+        try
+        {
+            return options.ValueKind == JsonValueKind.Object
+                && options.TryGetProperty("traceparent", out var parent) && parent.ValueKind == JsonValueKind.String
+                && ActivityContext.TryParse(parent.GetString(), options.TryGetProperty("tracestate", out var state) && state.ValueKind == JsonValueKind.String ? state.GetString() : null, isRemote: true, out var context)
+                    ? context
+                    : default;
+        }
+        catch (InvalidOperationException)
+        {
+            // A string escaping a lone surrogate ("\ud800") cannot be read as text: no trace context.
+            return default;
+        }
+    }
 
     /// <summary>The trace context in an options frame, or default (only called when someone listens).</summary>
     public static ActivityContext Extract(ReadOnlySpan<byte> options) => Extract(JsonFrame.Parse(options, keepInvalidAsText: false));
