@@ -912,7 +912,8 @@ internal sealed class BrokerCore
         var peer = Utf8.Decode(clientId);
         if (detail is not null)
         {
-            _refusals.Refused(code, peer, detail);
+            // With permissions, the line names who the peer proved to be, as a denial's does.
+            _refusals.Refused(code, peer, _permissions is null ? detail : $"{detail}; principal '{PrincipalOf(clientId)}'");
         }
 
         if (!_output.SendError(clientId, rid, code, compact))

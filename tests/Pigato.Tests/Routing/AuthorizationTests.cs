@@ -48,6 +48,18 @@ public class AuthorizationTests
     }
 
     [Fact]
+    public void ARefusalLine_NamesThePrincipalThePeerProved()
+    {
+        var h = new CoreHarness(new BrokerOptions { Permissions = Rules(), AllowInsecureAuthenticationWithoutEncryption = true, MaxPendingPerClient = 1 });
+        h.Core.ClientAuth(CoreHarness.B("app"), CoreHarness.B("api"), CoreHarness.B(Api.Token));
+        h.Request("app", "report", "r1");
+        h.Request("app", "report", "r2");
+
+        Assert.Equal([$"error app r2 {PigatoErrorCodes.ClientPendingLimit}"], h.Output.Of("error "));
+        Assert.Contains(h.Logger.Collector.GetSnapshot(), r => r.Message.Contains(PigatoErrorCodes.ClientPendingLimit, StringComparison.Ordinal) && r.Message.Contains("principal 'api'", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Ready_NeedsAPrincipalThatMayServe()
     {
         var h = Harness();
