@@ -62,6 +62,8 @@ public class BrokerCoreBenchmarks
 
         public bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request) => true;
 
+        public bool ForwardCancel(BrokerWorker worker, BrokerRequest request) => true;
+
         public bool SendReadyAnswer(BrokerWorker worker) => true;
 
         public bool SendWorkerHeartbeat(BrokerWorker worker) => true;

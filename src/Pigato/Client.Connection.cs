@@ -418,18 +418,57 @@ public sealed partial class Client : IBrokerConnectionOwner
         _nextDeadline = Math.Min(_nextDeadline, request.Deadline);
     }
 
-    private void Fail(PendingRequest request, Exception exception)
+    /// <summary>Ends a request with <paramref name="exception"/> unless it ended already; true when this call ended it. Any thread.</summary>
+    private bool Fail(PendingRequest request, Exception exception)
     {
-        if (request.TryComplete())
+        if (!request.TryComplete())
         {
-            _pending.TryRemove(request.RidFrame);
-            var error = (exception as PigatoException)?.Code ?? exception.GetType().Name;
-            Tracing.Stop(request.Activity, error);
-            ActorMetrics.RequestEnded(request.Service, request.SentAt, error);
-            using (NoSynchronizationContext.Enter())
-            {
-                request.OnFailed(exception);
-            }
+            return false;
+        }
+
+        _pending.TryRemove(request.RidFrame);
+        var error = (exception as PigatoException)?.Code ?? exception.GetType().Name;
+        Tracing.Stop(request.Activity, error);
+        ActorMetrics.RequestEnded(request.Service, request.SentAt, error);
+        using (NoSynchronizationContext.Enter())
+        {
+            request.OnFailed(exception);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Ends a request the caller gave up on (a cancelled token, a stream left early, <see cref="CancelRequest"/>) and tells
+    /// its broker, so that the work stops there too: a queued request is dropped, a worker's handler sees its token trip.
+    /// Any thread.
+    /// </summary>
+    private void Cancel(PendingRequest request, Exception exception)
+    {
+        if (!Fail(request, exception) || _loop is not { } loop)
+        {
+            return;
+        }
+
+        try
+        {
+            loop.RunOrPost(_tellCancelled, request);
+        }
+        catch (PigatoException)
+        {
+            // Stopped meanwhile: the broker settles what the client held.
+        }
+    }
+
+    /// <summary>
+    /// Sends <c>C, 4, cancel, rid</c> on the connection the request waits on, when that broker agreed on v2 (a Pigato for
+    /// .NET broker: PIGATO for Node.js has no such message; its workers see the request heartbeats stop). Loop thread.
+    /// </summary>
+    private static void TellCancelled(PendingRequest request)
+    {
+        if (request.Connection is { Compact: true } connection && request.IsAt(connection))
+        {
+            connection.Send(request.RidFrame, static (w, rid) => PigatoEncoder.ClientCancel(w, rid));
         }
     }
 }

@@ -71,8 +71,47 @@ public sealed partial class Client
     {
         ArgumentException.ThrowIfNullOrEmpty(requestId);
         var loop = _loop ?? throw NotRunning();
+        loop.Post(() =>
+        {
+            // To the broker holding it (with several, not just any), under its current id (a resend takes a new one).
+            if (FindPending(requestId) is { Connection: { } connection } request && request.IsAt(connection))
+            {
+                connection.Send(request.RidFrame, static (w, r) => PigatoEncoder.ClientRequestHeartbeat(w, r));
+            }
+        });
+    }
+
+    /// <inheritdoc />
+    public bool CancelRequest(string requestId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(requestId);
+        if (FindPending(requestId) is not { } request)
+        {
+            return false;
+        }
+
+        Cancel(request, new PigatoException(PigatoErrorCodes.Cancelled, $"Request {requestId} to '{request.Service}' was cancelled by the caller."));
+        return true;
+    }
+
+    /// <summary>A pending request by the id <see cref="Request{TResult}"/> returned (its first, if it was sent again since).</summary>
+    private PendingRequest? FindPending(string requestId)
+    {
         var rid = Encoding.UTF8.GetBytes(requestId);
-        loop.Post(() => Route()?.Send(rid, static (w, r) => PigatoEncoder.ClientRequestHeartbeat(w, r)));
+        if (_pending.TryGetValue(rid, out var request))
+        {
+            return request;
+        }
+
+        foreach (var candidate in _pending.Values)
+        {
+            if (candidate.FirstRid == requestId)
+            {
+                return candidate;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Why the client refuses a request locally (too large, too many pending), or null.</summary>
@@ -134,7 +173,8 @@ public sealed partial class Client
         }
         finally
         {
-            Fail(request, new OperationCanceledException("The reply stream was abandoned."));
+            // Left before the final reply: the broker and the worker are told (after the final reply, nothing happens).
+            Cancel(request, new OperationCanceledException("The reply stream was abandoned."));
         }
     }
 
@@ -175,7 +215,7 @@ public sealed partial class Client
         ActorMetrics.RequestSent(request.Service);
         if (cancellationToken.CanBeCanceled)
         {
-            request.Cancellation = cancellationToken.Register(() => Fail(request, new OperationCanceledException(cancellationToken)));
+            request.Cancellation = cancellationToken.Register(() => Cancel(request, new OperationCanceledException(cancellationToken)));
         }
 
         try

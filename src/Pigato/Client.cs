@@ -25,6 +25,7 @@ public sealed partial class Client : IPigatoClient
 
     /// <summary><see cref="SendRequest"/> as a loop command taking the request as its state: posting it allocates nothing.</summary>
     private readonly Action<object?> _sendRequest;
+    private readonly Action<object?> _tellCancelled;
     private ActorLoop? _loop;
     private volatile bool _stopping;
 
@@ -34,6 +35,7 @@ public sealed partial class Client : IPigatoClient
         Options = options ?? ClientOptions.Default;
         Options.Validate();
         _sendRequest = request => SendRequest((PendingRequest)request!);
+        _tellCancelled = request => TellCancelled((PendingRequest)request!);
         _logger = Options.LoggerFactory.CreateLogger<Client>();
         _connectionSettings = new ConnectionSettings(
             nameof(Client),

@@ -19,7 +19,7 @@ public interface IPigatoClient : IAsyncDisposable
     /// <param name="service">The service name (exact, or matched by a worker's wildcard or semver range).</param>
     /// <param name="data">The request data, sent as JSON by its runtime type (null is sent as <c>null</c>); for trimmed or AOT applications use the <see cref="JsonTypeInfo{T}"/> overload.</param>
     /// <param name="options">Request options; null for the client's defaults.</param>
-    /// <param name="cancellationToken">Stops waiting (the worker then sees the request go inactive).</param>
+    /// <param name="cancellationToken">Cancels the request: the call throws <see cref="OperationCanceledException"/>, the broker drops it if still queued, and the .NET worker holding it sees its token trip (a PIGATO worker sees it go inactive).</param>
     /// <exception cref="PigatoTimeoutException">No reply within the timeout (C_TIMEOUT).</exception>
     /// <exception cref="PigatoReplyException">The worker answered with an error value.</exception>
     /// <exception cref="PigatoBrokerException">The broker ended the request (worker lost, broker stopped).</exception>
@@ -48,6 +48,15 @@ public interface IPigatoClient : IAsyncDisposable
     /// <returns>The request id, for <see cref="SendRequestHeartbeat"/>.</returns>
     /// <remarks>Callbacks run on the client's thread, in order; the final one also receives timeouts and stops as errors.</remarks>
     string Request<TResult>(string service, object? data, Action<PigatoException?, TResult?>? onPartial, Action<PigatoException?, TResult?> onFinal, RequestOptions? options = null);
+
+    /// <summary>
+    /// Cancels a request sent with callbacks (<paramref name="requestId"/> as <see cref="Request{TResult}"/> returned it):
+    /// its final callback gets <c>ERR_CANCELLED</c> at once, a Pigato for .NET broker drops it if still queued, and the
+    /// .NET worker holding it sees its token trip (a PIGATO worker sees the request heartbeats stop). Cancelling the token
+    /// of an awaited request, or leaving a reply stream early, does the same.
+    /// </summary>
+    /// <returns>False when the request is not pending (answered, failed or cancelled already).</returns>
+    bool CancelRequest(string requestId);
 
     /// <summary>Tells the worker handling <paramref name="requestId"/> that the client still wants it (keeps its reply active).</summary>
     /// <exception cref="PigatoException">The client is not running (<c>ERR_NOT_RUNNING</c>).</exception>

@@ -138,4 +138,10 @@ public static class PigatoErrorCodes
 
     /// <summary>The broker does not start: its request store is unreadable or corrupt (the message names the file).</summary>
     public const string StoreCorrupt = "ERR_STORE_CORRUPT";
+
+    /// <summary>
+    /// The caller cancelled the request (<see cref="Client.CancelRequest"/>, or a cancelled token, given to callbacks as
+    /// this code): the broker drops it if still queued and tells the worker holding it, whose token trips.
+    /// </summary>
+    public const string Cancelled = "ERR_CANCELLED";
 }

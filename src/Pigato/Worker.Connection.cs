@@ -65,6 +65,15 @@ public sealed partial class Worker : IBrokerConnectionOwner
                 }
 
                 break;
+            case PigatoMessageKind.RequestCancel:
+                if (_active.TryGet(frames[PigatoFrames.WorkerRequestHeartbeatClient], frames[PigatoFrames.WorkerRequestHeartbeatRid], out var cancelled))
+                {
+                    // Its client gave up: the handler's token trips now, not after the liveness. Whatever it still sends is dropped by the broker.
+                    Log.Request(_logger, cancelled.RequestId, cancelled.Service, "cancelled by its client");
+                    cancelled.Deactivate();
+                }
+
+                break;
             case PigatoMessageKind.Disconnect:
                 OnDisconnect(connection);
                 break;

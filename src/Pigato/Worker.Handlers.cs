@@ -195,6 +195,13 @@ public sealed partial class Worker
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Code);
             reply.TryFail(e.Code);
         }
+        catch (OperationCanceledException) when (!reply.IsActive)
+        {
+            // The request went inactive (its client cancelled it, or stopped heartbeating it) and the handler stopped as
+            // its token asked: not a failure. The broker drops the error reply of a cancelled request.
+            error = PigatoErrorCodes.Cancelled;
+            reply.TryFail(PigatoErrorCodes.Cancelled);
+        }
 #pragma warning disable CA1031 // A handler's failure becomes an error reply, never a crash.
         catch (Exception e)
 #pragma warning restore CA1031

@@ -28,6 +28,18 @@ public class PigatoEncoderTests
     public void ClientRequestHeartbeat_CarriesRequestTagAndRid() =>
         Assert.Equal(["C", "4", "request", "rid-1"], Encode(w => PigatoEncoder.ClientRequestHeartbeat(w, B("rid-1"))));
 
+    [Fact]
+    public void Cancellations_AreTaggedHeartbeats_ThatTheOtherSideReadsBack()
+    {
+        var client = Encode(w => PigatoEncoder.ClientCancel(w, B("rid")));
+        var worker = Encode(w => PigatoEncoder.WorkerCancel(w, B("c1"), B("rid")));
+
+        Assert.Equal(["C", "4", "cancel", "rid"], client);
+        Assert.Equal(["W", "4", "c1", "cancel", "rid"], worker);
+        Assert.Equal(PigatoMessageKind.ClientCancel, PigatoDecoder.ForBroker(new FrameList(client)).Kind);
+        Assert.Equal(PigatoMessageKind.RequestCancel, PigatoDecoder.ForWorker(new FrameList(worker)).Kind);
+    }
+
     [Theory]
     [InlineData(false, "6")]
     [InlineData(true, "3")]

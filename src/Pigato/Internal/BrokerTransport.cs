@@ -220,6 +220,13 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         return Delivered(End());
     }
 
+    public bool ForwardCancel(BrokerWorker worker, BrokerRequest request)
+    {
+        Begin(worker.Identity);
+        PigatoEncoder.WorkerCancel(_writer, request.ClientId, request.RidBytes);
+        return Delivered(End());
+    }
+
     public bool SendReadyAnswer(BrokerWorker worker)
     {
         Begin(worker.Identity);
@@ -299,6 +306,9 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
                 break;
             case PigatoMessageKind.ClientRequestHeartbeat:
                 core.ClientRequestHeartbeat(sender, _frames[PigatoFrames.ClientRequestHeartbeatRid]);
+                break;
+            case PigatoMessageKind.ClientCancel:
+                core.ClientCancel(sender, _frames[PigatoFrames.ClientRequestHeartbeatRid]);
                 break;
             case PigatoMessageKind.WorkerReady:
                 core.WorkerReady(sender, _frames[PigatoFrames.ReadyService], _frames.Optional(PigatoFrames.ReadyService + 1));

@@ -27,6 +27,9 @@ public sealed record BrokerCounters
     /// <summary>Requests dropped because their client went silent or their worker kept them too long.</summary>
     public long Abandoned { get; init; }
 
+    /// <summary>Requests their client cancelled (queued ones dropped, those at a worker cancelled there).</summary>
+    public long Cancelled { get; init; }
+
     /// <summary>Peers dropped because they did not read what the broker sent.</summary>
     public long SlowConsumers { get; init; }
 

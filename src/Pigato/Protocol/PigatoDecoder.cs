@@ -15,6 +15,9 @@ internal enum PigatoMessageKind
     /// <summary>Broker side: a client's heartbeat for one request.</summary>
     ClientRequestHeartbeat,
 
+    /// <summary>Broker side: a client no longer wants one of its requests (<c>C, 4, cancel, rid</c>; .NET clients on a v2 connection).</summary>
+    ClientCancel,
+
     /// <summary>Broker side: a worker's heartbeat sent from a client socket (<c>C, 4, worker, workerId</c>; PIGATO-RUBY's worker does).</summary>
     ClientWorkerHeartbeat,
 
@@ -63,6 +66,9 @@ internal enum PigatoMessageKind
     /// <summary>Worker side: a request heartbeat forwarded from the client.</summary>
     RequestHeartbeat,
 
+    /// <summary>Worker side: the request's client cancelled it (<c>W, 4, clientId, cancel, rid</c>; to v2 workers only).</summary>
+    RequestCancel,
+
     /// <summary>Worker side: the broker's disconnect.</summary>
     Disconnect,
 }
@@ -110,6 +116,8 @@ internal static class PigatoDecoder
                 MessageType.Heartbeat when frames.Count == 2 => DecodedMessage.Of(PigatoMessageKind.ClientHeartbeat),
                 MessageType.Heartbeat when frames.Count > PigatoFrames.ClientRequestHeartbeatRid
                     && frames[2].SequenceEqual(PigatoFrames.RequestHeartbeatTag.Span) => DecodedMessage.Of(PigatoMessageKind.ClientRequestHeartbeat),
+                MessageType.Heartbeat when frames.Count == PigatoFrames.ClientRequestHeartbeatRid + 1
+                    && frames[2].SequenceEqual(PigatoFrames.CancelTag.Span) => DecodedMessage.Of(PigatoMessageKind.ClientCancel),
                 MessageType.Heartbeat when frames.Count == PigatoFrames.ClientWorkerHeartbeatId + 1
                     && frames[2].SequenceEqual(PigatoFrames.WorkerHeartbeatTag.Span) => DecodedMessage.Of(PigatoMessageKind.ClientWorkerHeartbeat),
                 MessageType.Heartbeat when frames.Count == 5
@@ -190,6 +198,8 @@ internal static class PigatoDecoder
         {
             MessageType.Ready => DecodedMessage.Of(PigatoMessageKind.ReadyAnswer),
             MessageType.Heartbeat when frames.Count == 2 => DecodedMessage.Of(PigatoMessageKind.Heartbeat),
+            MessageType.Heartbeat when frames.Count > PigatoFrames.WorkerRequestHeartbeatRid
+                && frames[PigatoFrames.WorkerRequestHeartbeatRid - 1].SequenceEqual(PigatoFrames.CancelTag.Span) => DecodedMessage.Of(PigatoMessageKind.RequestCancel),
             MessageType.Heartbeat => Need(frames, PigatoFrames.WorkerRequestHeartbeatRid + 1, PigatoMessageKind.RequestHeartbeat),
             MessageType.Request => Need(frames, PigatoFrames.WorkerRequestRid + 1, PigatoMessageKind.Request),
             MessageType.Disconnect => DecodedMessage.Of(PigatoMessageKind.Disconnect),

@@ -30,6 +30,15 @@ internal static class PigatoEncoder
         w.Write(rid, false);
     }
 
+    /// <summary>Client → broker cancellation (.NET extension, only on a connection that agreed on v2): <c>C, 4, cancel, rid</c>.</summary>
+    public static void ClientCancel(IFrameWriter w, ReadOnlyMemory<byte> rid)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        Head(w, PigatoFrames.Client, MessageType.Heartbeat);
+        w.Write(PigatoFrames.CancelTag, true);
+        w.Write(rid, false);
+    }
+
     /// <summary>Client → broker credential (.NET extension, only to a broker that requires it): <c>C, 4, auth, principal, token</c>.</summary>
     public static void ClientAuth(IFrameWriter w, ReadOnlyMemory<byte> principal, ReadOnlyMemory<byte> token)
     {
@@ -128,6 +137,16 @@ internal static class PigatoEncoder
         Head(w, PigatoFrames.Worker, MessageType.Heartbeat);
         w.Write(clientId, true);
         w.Write(ReadOnlyMemory<byte>.Empty, true);
+        w.Write(rid, false);
+    }
+
+    /// <summary>Broker → worker cancellation (.NET extension, only to a worker that agreed on v2): <c>W, 4, clientId, cancel, rid</c>.</summary>
+    public static void WorkerCancel(IFrameWriter w, ReadOnlyMemory<byte> clientId, ReadOnlyMemory<byte> rid)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        Head(w, PigatoFrames.Worker, MessageType.Heartbeat);
+        w.Write(clientId, true);
+        w.Write(PigatoFrames.CancelTag, true);
         w.Write(rid, false);
     }
 

@@ -28,6 +28,9 @@ internal static class PigatoFrames
     /// <summary>The third frame of a worker heartbeat sent from a client socket (<c>C, 4, worker, workerId</c>; PIGATO-RUBY's worker).</summary>
     public static ReadOnlyMemory<byte> WorkerHeartbeatTag { get; } = "worker"u8.ToArray();
 
+    /// <summary>Third frame of a client's cancellation (<c>C, 4, cancel, rid</c>), fourth of the broker's to a worker (<c>W, 4, clientId, cancel, rid</c>).</summary>
+    public static ReadOnlyMemory<byte> CancelTag { get; } = "cancel"u8.ToArray();
+
     /// <summary>Third frame of a .NET client's hello and of the broker's answer (<c>C, 4, hello, JSON</c>): see docs/PROTOCOL-V2.md.</summary>
     public static ReadOnlyMemory<byte> HelloTag { get; } = "hello"u8.ToArray();
 

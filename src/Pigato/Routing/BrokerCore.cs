@@ -521,6 +521,36 @@ internal sealed class BrokerCore
     }
 
     /// <summary>
+    /// The client no longer wants the request (a .NET client, on a v2 connection): still queued, it is dropped at once; at a
+    /// worker, a v2 worker is told (its handler's token trips) and whatever the worker still sends for it is dropped, its
+    /// final reply freeing the slot. A v1 worker (PIGATO for Node.js) cannot be told: it sees the request heartbeats stop.
+    /// </summary>
+    public void ClientCancel(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid)
+    {
+        Heard(clientId, heartbeat: true);
+        if (!TryGetRequestOfClient(clientId, rid, out var request) || request.Cancelled || request.ParkedReply is not null)
+        {
+            // Answered (or cancelled) already.
+            return;
+        }
+
+        _metrics?.Cancelled(queued: request.Worker is null);
+        if (request.Worker is not { } worker)
+        {
+            _requests.End(request, PigatoErrorCodes.Cancelled);
+            Log.Request(_logger, request.Rid, request.Service.Name, "cancelled by its client while queued");
+            return;
+        }
+
+        request.Cancelled = true;
+        Log.Request(_logger, request.Rid, request.Service.Name, "cancelled by its client at", worker.Id);
+        if (worker.Compact && !_output.ForwardCancel(worker, request))
+        {
+            _output.ReportError(PigatoErrorCodes.Unroutable, $"Cancellation of {request.Rid} could not reach its worker.", worker.Id);
+        }
+    }
+
+    /// <summary>
     /// A worker's heartbeat sent from a client socket (PIGATO-RUBY's worker runs one beside its worker socket, and sends
     /// nothing else while its handler is busy): the worker named counts as heard, as the Node broker does; nothing is
     /// answered. With permissions, only a peer whose principal is the worker's, or may serve its service, keeps it alive.
@@ -657,6 +687,17 @@ internal sealed class BrokerCore
             CountServed(worker, request, status, data);
         }
 
+        if (request.Cancelled)
+        {
+            // Its client gave up on it: nothing goes back; the final reply frees the worker's slot.
+            if (final)
+            {
+                EndCancelled(request, worker);
+            }
+
+            return;
+        }
+
         if (final && request.IsDurable && _requests.Journal is not null && (request.ReplyTo is null || MustAwaitRemoval(request)))
         {
             // The store may hold it: the reply is kept until its removal is durable (a crash in between would run it again
@@ -715,6 +756,12 @@ internal sealed class BrokerCore
     {
         if (TryGetRequestOfWorker(identity, clientId, rid, out var worker, out var request))
         {
+            if (request.Cancelled)
+            {
+                EndCancelled(request, worker);
+                return;
+            }
+
             if (reason.SequenceEqual(BusyReason))
             {
                 _requests.Requeue(request);
@@ -1238,6 +1285,14 @@ internal sealed class BrokerCore
         }
     }
 
+    /// <summary>A cancelled request's worker is done with it: it ends, and the freed slot takes the next request.</summary>
+    private void EndCancelled(BrokerRequest request, BrokerWorker worker)
+    {
+        _requests.End(request, PigatoErrorCodes.Cancelled);
+        _dispatcher.MarkServedBy(worker.Service);
+        DispatchPending();
+    }
+
     /// <summary>Drops a queued request whose timeout has passed; its client fails it with C_TIMEOUT on its own.</summary>
     private void Expire(BrokerRequest request)
     {
@@ -1317,8 +1372,13 @@ internal sealed class BrokerCore
         int retried = 0, failed = 0;
         foreach (var request in worker.InFlight.Values.ToList())
         {
+            if (request.Cancelled)
+            {
+                _requests.End(request, PigatoErrorCodes.Cancelled);
+            }
+
             // A persist request is at least once: it runs again elsewhere, as with retry.
-            if (request.Parsed.Retry || request.IsDurable || (undelivered is not null && undelivered.Contains(request)))
+            else if (request.Parsed.Retry || request.IsDurable || (undelivered is not null && undelivered.Contains(request)))
             {
                 request.Activity?.AddEvent(new System.Diagnostics.ActivityEvent("retried"));
                 _requests.Requeue(request);

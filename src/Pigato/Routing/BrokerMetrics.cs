@@ -21,6 +21,7 @@ internal sealed class BrokerMetrics : IDisposable
     private readonly Tally _rejected;
     private readonly Tally _refused;
     private readonly Tally _abandoned;
+    private readonly Tally _cancelled;
     private readonly Tally _slowConsumers;
     private readonly Tally _denied;
     private readonly Counter<long> _stored;
@@ -41,6 +42,7 @@ internal sealed class BrokerMetrics : IDisposable
         _rejected = Tally.Create(this, "pigato.broker.requests.rejected", "{rejection}", "Rejections by workers (the request is offered to another worker).");
         _refused = Tally.Create(this, "pigato.broker.requests.refused", "{request}", "Requests refused on arrival, by error code (limits, message size).");
         _abandoned = Tally.Create(this, "pigato.broker.requests.abandoned", "{request}", "Requests dropped because their client went silent (queued) or their worker kept them past their timeout (in flight), by reason.");
+        _cancelled = Tally.Create(this, "pigato.broker.requests.cancelled", "{request}", "Requests their client cancelled, by where the cancellation found them (pigato.cancel.stage: queued, dropped at once; in_flight, a v2 worker told and its replies dropped).");
         _slowConsumers = Tally.Create(this, "pigato.broker.slow_consumers", "{peer}", "Peers whose outbound queue the broker dropped because they did not read it (a worker among them is disconnected).");
         _denied = Tally.Create(this, "pigato.broker.auth.denied", "{event}", "Authentication failures, denied requests and registrations, and revocations, by error code.");
         _stored = _meter.CreateCounter<long>("pigato.broker.store.stored", "{request}", "Persist requests written to the request store.");
@@ -68,6 +70,9 @@ internal sealed class BrokerMetrics : IDisposable
 
     public void Abandoned(string reason) => _abandoned.Add(reason);
 
+    /// <summary>A client cancelled a request: still <paramref name="queued"/>, or at a worker.</summary>
+    public void Cancelled(bool queued) => _cancelled.Add(new KeyValuePair<string, object?>("pigato.cancel.stage", queued ? "queued" : "in_flight"));
+
     public void SlowConsumer() => _slowConsumers.Add();
 
     public void Denied(string code) => _denied.Add(code);
@@ -89,6 +94,7 @@ internal sealed class BrokerMetrics : IDisposable
             Rejected = _rejected.Count,
             Refused = _refused.Count,
             Abandoned = _abandoned.Count,
+            Cancelled = _cancelled.Count,
             SlowConsumers = _slowConsumers.Count,
             Denied = _denied.Count,
             Errors = new Dictionary<string, long>(_errors, StringComparer.Ordinal),
@@ -108,6 +114,13 @@ internal sealed class BrokerMetrics : IDisposable
         {
             Count++;
             counter.Add(1, metrics._broker);
+        }
+
+        /// <summary>One more with a tag that is not an error code.</summary>
+        public void Add(KeyValuePair<string, object?> tag)
+        {
+            Count++;
+            counter.Add(1, metrics._broker, tag);
         }
 
         /// <summary>One more with its error code, as tag and among the errors.</summary>

@@ -78,6 +78,12 @@ internal sealed class BrokerRequest(string key, BrokerClient client, byte[] rid,
     /// <summary>When it was last handed to a worker, as a timestamp (its processing time counts from there).</summary>
     public long DispatchedAt { get; set; }
 
+    /// <summary>
+    /// True once its client cancelled it while a worker held it: nothing the worker sends for it goes to the client, and
+    /// its final reply (or rejection, or the worker's loss) ends it without a retry.
+    /// </summary>
+    public bool Cancelled { get; set; }
+
     /// <summary>The worker handling it; null while queued.</summary>
     public BrokerWorker? Worker { get; set; }
 

@@ -33,6 +33,9 @@ internal interface IBrokerOutput
     /// <summary>Forwards a client's request heartbeat to the worker holding the request.</summary>
     bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request);
 
+    /// <summary>Tells a v2 worker (<see cref="BrokerWorker.Compact"/>) that the client of a request it holds cancelled it.</summary>
+    bool ForwardCancel(BrokerWorker worker, BrokerRequest request);
+
     /// <summary>Answers a worker's READY (with <c>{"v":2}</c> when it gets v2 framing, <see cref="BrokerWorker.Compact"/>).</summary>
     bool SendReadyAnswer(BrokerWorker worker);
 

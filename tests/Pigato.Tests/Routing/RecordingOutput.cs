@@ -62,6 +62,8 @@ internal sealed class RecordingOutput : IBrokerOutput
 
     public bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request) => Record(worker.Id, $"request-heartbeat {worker.Id} {request.Rid}");
 
+    public bool ForwardCancel(BrokerWorker worker, BrokerRequest request) => Record(worker.Id, $"cancel {worker.Id} {request.Rid}");
+
     public bool SendReadyAnswer(BrokerWorker worker) => Record(worker.Id, $"ready {worker.Id}{V2(worker.Compact)}");
 
     public bool SendHelloAnswer(ReadOnlySpan<byte> clientId, bool compact) => Record(Id(clientId), $"hello {Id(clientId)}{V2(compact)}");
