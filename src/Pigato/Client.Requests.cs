@@ -16,14 +16,18 @@ public sealed partial class Client
 
     /// <inheritdoc />
     public async ValueTask<TResult?> RequestAsync<TResult>(string service, object? data, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
-        (await RequestReplyAsync<TResult>(service, data, options, cancellationToken).ConfigureAwait(false)).Data;
+        (await SendTyped<TResult>(service, data, options, cancellationToken).ConfigureAwait(false)).Data;
 
     /// <inheritdoc />
-    public ValueTask<PigatoReply<TResult>> RequestReplyAsync<TResult>(string service, object? data, RequestOptions? options = null, CancellationToken cancellationToken = default)
+    public ValueTask<PigatoReply<TResult>> RequestReplyAsync<TResult>(string service, object? data, RequestOptions? options = null, CancellationToken cancellationToken = default) =>
+        new(SendTyped<TResult>(service, data, options, cancellationToken));
+
+    /// <summary>Sends a request whose data is written and whose reply is read with the client's JSON options; its final reply.</summary>
+    private Task<PigatoReply<TResult>> SendTyped<TResult>(string service, object? data, RequestOptions? options, CancellationToken cancellationToken)
     {
         var request = new TaskRequest<TResult>(service, ResolveTimeout(service, options), Serialization.Reader<TResult>(Options.SerializerOptions), Options.RunContinuationsInline);
         Send(request, Serialization.ToFrame(data, Options.SerializerOptions), options, cancellationToken);
-        return new ValueTask<PigatoReply<TResult>>(request.Task);
+        return request.Task;
     }
 
     /// <inheritdoc />
