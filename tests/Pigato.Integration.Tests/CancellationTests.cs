@@ -84,6 +84,39 @@ public class CancellationTests
     }
 
     [Fact]
+    public async Task ThreeHops_CancellingTheFirstCallStopsTheLast_WhenEachHandlerPassesItsToken()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        var stopped = await StartPatientWorkerAsync(harness);
+        var middleClient = await harness.StartClientAsync();
+        var middleStopped = new TaskCompletionSource<Type>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await harness.StartWorkerAsync("middle", async (data, reply, _) =>
+        {
+            try
+            {
+                // The documented way to carry a cancellation on: the handler's token to its own calls.
+                await middleClient.RequestAsync<string>("slow", "third hop", cancellationToken: reply.CancellationToken);
+            }
+            catch (OperationCanceledException e)
+            {
+                middleStopped.TrySetResult(e.GetType());
+                throw;
+            }
+        });
+        var client = await harness.StartClientAsync();
+        using var cancel = new CancellationTokenSource();
+
+        var request = client.RequestAsync<string>("middle", "first hop", cancellationToken: cancel.Token).AsTask();
+        await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()).InFlightRequests == 2, "both hops are at their workers");
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+        Assert.NotNull(await middleStopped.Task.WithinAsync("the middle hop's call to stop", WellBeforeLiveness));
+        Assert.Equal("third hop", await stopped.Task.WithinAsync("the last hop's token to trip", WellBeforeLiveness));
+        await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()).TrackedRequests == 0, "the broker forgets both hops");
+    }
+
+    [Fact]
     public async Task Queued_IsDroppedByTheBroker_AndNeverReachesAWorkerThatComesLater()
     {
         await using var harness = await PigatoHarness.StartAsync();
