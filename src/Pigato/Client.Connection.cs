@@ -115,6 +115,13 @@ public sealed partial class Client : IBrokerConnectionOwner
             return;
         }
 
+        if (request.BudgetEnd != long.MaxValue && Stopwatch.GetTimestamp() is var now && now >= request.BudgetEnd)
+        {
+            // Past the caller's deadline, whatever came (the worker's own "out of time" included): the caller's timeout.
+            Fail(request, request.TimedOut(now));
+            return;
+        }
+
         var status = reply.Status;
         var data = reply.Data;
         var options = reply.Options;
@@ -353,7 +360,7 @@ public sealed partial class Client : IBrokerConnectionOwner
             var deadline = request.Deadline;
             if (deadline <= now)
             {
-                Fail(request, new PigatoTimeoutException(request.Service, request.Timeout));
+                Fail(request, request.TimedOut(now));
             }
             else
             {

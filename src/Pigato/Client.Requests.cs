@@ -118,6 +118,8 @@ public sealed partial class Client
         return null;
     }
 
+    private static TimeSpan? Smaller(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : a < b ? a : b;
+
     /// <summary>Why the client refuses a request locally (too large, too many pending), or null.</summary>
     private PigatoException? Refusal(PendingRequest request)
     {
@@ -200,6 +202,14 @@ public sealed partial class Client
             }
         }
 
+        // A budget of its own, or what remains of the handler's request it is made from, whichever is smaller.
+        var handlerRequest = HandlerContext.Current;
+        if (Smaller(options?.Deadline, handlerRequest?.RemainingBudget) is { } budget)
+        {
+            request.SetBudget(budget);
+            optionsFrame = JsonFrame.WithFields(optionsFrame, ("deadline", (long)budget.TotalMilliseconds));
+        }
+
         request.Frames = new RequestFrames(ServiceFrame(request.Service), dataFrame, optionsFrame, options?.Retry ?? false, options?.Persist ?? false);
         if (Refusal(request) is { } refusal)
         {
@@ -220,6 +230,13 @@ public sealed partial class Client
         if (cancellationToken.CanBeCanceled)
         {
             request.Cancellation = cancellationToken.Register(() => Cancel(request, new OperationCanceledException(cancellationToken)));
+        }
+
+        if (handlerRequest is not null)
+        {
+            // The handler's request ended early (cancelled by its caller, past its deadline): so does this one.
+            request.HandlerCancellation = handlerRequest.CancellationToken.Register(
+                () => Cancel(request, new OperationCanceledException($"The request of the handler that made this request to '{request.Service}' was cancelled or ran out of time.")));
         }
 
         try

@@ -11,6 +11,16 @@ public sealed record RequestOptions
     /// <summary>Time without any reply after which the request fails with C_TIMEOUT; null = the client's default, <see cref="Timeout.InfiniteTimeSpan"/> = never.</summary>
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>
+    /// The most time the whole request may take from the call, partial replies included (unlike <see cref="Timeout"/>,
+    /// activity does not renew it); then it fails with <c>C_TIMEOUT</c>. It travels as the budget that remains (sent as
+    /// <c>deadline</c>, milliseconds), so clocks need not agree: a Pigato for .NET broker never dispatches the request past
+    /// it, the worker sees it as <see cref="WorkerReply.Deadline"/> with its token tripping then, and a <see cref="Client"/>
+    /// called from that handler gives its own requests no more than what remains, across any number of hops. Null: none,
+    /// unless the request is made from a handler whose request has one.
+    /// </summary>
+    public TimeSpan? Deadline { get; init; }
+
     /// <summary>If the worker holding the request is lost, the broker gives it to another worker.</summary>
     public bool Retry { get; init; }
 

@@ -125,6 +125,11 @@ public sealed partial class Worker
 
         var data = request.Data.ToArray();
         var options = _parsedOptions.Parse(request.Options);
+        if (options.ValueKind == JsonValueKind.Object && options.TryGetProperty("deadline"u8, out var budget) && budget.ValueKind == JsonValueKind.Number && budget.TryGetDouble(out var ms))
+        {
+            reply.SetDeadline(TimeSpan.FromMilliseconds(Math.Clamp(ms, 0, int.MaxValue)));
+        }
+
         Interlocked.Increment(ref _running);
         if (Options.RunHandlersInline)
         {
@@ -185,6 +190,11 @@ public sealed partial class Worker
         ActorMetrics.HandlerStarted(reply.Service);
         try
         {
+            if (reply.Deadline is not null)
+            {
+                HandlerContext.Enter(reply);
+            }
+
             await _handler(data, reply, options).ConfigureAwait(false);
             reply.TryEnd();
             error = reply.EndedWithError ? "ERR_REPLY" : null;
@@ -197,10 +207,11 @@ public sealed partial class Worker
         }
         catch (OperationCanceledException) when (!reply.IsActive)
         {
-            // The request went inactive (its client cancelled it, or stopped heartbeating it) and the handler stopped as
-            // its token asked: not a failure. The broker drops the error reply of a cancelled request.
-            error = PigatoErrorCodes.Cancelled;
-            reply.TryFail(PigatoErrorCodes.Cancelled);
+            // The request went inactive (its client cancelled it or stopped heartbeating it, or its deadline passed) and
+            // the handler stopped as its token asked: not a failure. The broker drops the error reply of a cancelled
+            // request; a caller past its deadline has failed it with C_TIMEOUT on its own.
+            error = reply.RemainingBudget == TimeSpan.Zero ? PigatoErrorCodes.Timeout : PigatoErrorCodes.Cancelled;
+            reply.TryFail(error);
         }
 #pragma warning disable CA1031 // A handler's failure becomes an error reply, never a crash.
         catch (Exception e)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -9,7 +10,7 @@ namespace Pigato;
 
 /// <summary>The answer channel of one request, given to a worker's handler.</summary>
 /// <remarks>All members are safe from any thread. Nothing can be sent after the final reply, an error or a rejection.</remarks>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The token source has no timer: it holds nothing to release, and handlers may still read its token after the request ends.")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The token source holds nothing to release (a deadline's timer is stopped when the request ends), and handlers may still read its token after the request ends.")]
 public sealed class WorkerReply
 {
     private readonly Worker _worker;
@@ -42,10 +43,35 @@ public sealed class WorkerReply
     public bool Ended => Volatile.Read(ref _ended) != 0;
 
     /// <summary>
-    /// False once the reply ended, or the request went inactive: no request heartbeat from the client for
-    /// <see cref="WorkerOptions.Liveness"/> periods, the broker lost, or the worker stopping.
+    /// False once the reply ended, or the request went inactive: its client cancelled it, its deadline passed, no request
+    /// heartbeat from the client for <see cref="WorkerOptions.Liveness"/> periods, the broker lost, or the worker stopping.
     /// </summary>
-    public bool IsActive => !Ended && !_deactivated;
+    public bool IsActive => !Ended && !_deactivated && !(_deadlineAt is { } at && Stopwatch.GetTimestamp() >= at);
+
+    /// <summary>
+    /// When the request's caller stops waiting, on this machine's clock (the budget it sent, less the time the request
+    /// spent before it got here), or null when it set no deadline (<see cref="RequestOptions.Deadline"/>). The
+    /// <see cref="CancellationToken"/> trips then. A <see cref="Client"/> called from the handler gives its requests no
+    /// more than what remains.
+    /// </summary>
+    public DateTimeOffset? Deadline { get; private set; }
+
+    /// <summary>The deadline as a <see cref="Stopwatch"/> timestamp, or null.</summary>
+    private long? _deadlineAt;
+
+    /// <summary>What is left of the caller's budget now (zero when passed), or null without a deadline.</summary>
+    internal TimeSpan? RemainingBudget => _deadlineAt is { } at ? TimeSpan.FromTicks(Math.Max(0, (at - Stopwatch.GetTimestamp()) * TimeSpan.TicksPerSecond / Stopwatch.Frequency)) : null;
+
+    /// <summary>Sets the deadline from the budget the broker carried (<paramref name="remaining"/> from now); the token trips at it.</summary>
+    internal void SetDeadline(TimeSpan remaining)
+    {
+        Deadline = DateTimeOffset.UtcNow + remaining;
+        _deadlineAt = Stopwatch.GetTimestamp() + (long)(remaining.TotalSeconds * Stopwatch.Frequency);
+        lock (_gate)
+        {
+            (_inactive ??= new CancellationTokenSource()).CancelAfter(remaining);
+        }
+    }
 
     /// <summary>Trips when the request goes inactive (not when it ends normally): stop long work then.</summary>
     /// <remarks>Made on first use: most handlers never ask for it.</remarks>
@@ -270,7 +296,24 @@ public sealed class WorkerReply
     internal bool EndedWithError { get; private set; }
 
     /// <summary>Claims the request's one ending (final reply, error or rejection); false when it already ended.</summary>
-    private bool TryMarkEnded() => Interlocked.Exchange(ref _ended, 1) == 0;
+    private bool TryMarkEnded()
+    {
+        if (Interlocked.Exchange(ref _ended, 1) != 0)
+        {
+            return false;
+        }
+
+        if (_deadlineAt is not null)
+        {
+            // Ended in time: the deadline's timer is not needed any more.
+            lock (_gate)
+            {
+                _inactive?.CancelAfter(Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        return true;
+    }
 
     private void ThrowIfEnded()
     {

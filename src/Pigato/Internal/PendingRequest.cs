@@ -57,9 +57,28 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
     public System.Diagnostics.Activity? Activity { get; set; }
 
     /// <summary>When the request fails with C_TIMEOUT unless something arrives first; long.MaxValue for never.</summary>
-    public long Deadline => Timeout == System.Threading.Timeout.InfiniteTimeSpan
+    public long Deadline => Math.Min(BudgetEnd, Timeout == System.Threading.Timeout.InfiniteTimeSpan
         ? long.MaxValue
-        : Volatile.Read(ref _lastActivity) + (long)(Timeout.TotalSeconds * Stopwatch.Frequency);
+        : Volatile.Read(ref _lastActivity) + (long)(Timeout.TotalSeconds * Stopwatch.Frequency));
+
+    /// <summary>The whole request's budget (<see cref="RequestOptions.Deadline"/>, or what its handler's request had left), or null.</summary>
+    public TimeSpan? Budget { get; private set; }
+
+    /// <summary>When <see cref="Budget"/> runs out, as a timestamp; long.MaxValue without one.</summary>
+    public long BudgetEnd { get; private set; } = long.MaxValue;
+
+    /// <summary>Unhooks the request from its handler's request (see <see cref="HandlerContext"/>) when it ends.</summary>
+    public CancellationTokenRegistration HandlerCancellation { get; set; }
+
+    /// <summary>Gives the request a budget from now.</summary>
+    public void SetBudget(TimeSpan budget)
+    {
+        Budget = budget;
+        BudgetEnd = Stopwatch.GetTimestamp() + (long)(budget.TotalSeconds * Stopwatch.Frequency);
+    }
+
+    /// <summary>The failure at <see cref="Deadline"/>: its budget or its timeout ran out.</summary>
+    public PigatoTimeoutException TimedOut(long now) => new(Service, Budget is { } budget && now >= BudgetEnd ? budget : Timeout);
 
     public bool IsCompleted => Volatile.Read(ref _completed) != 0;
 
@@ -81,6 +100,7 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
         }
 
         Cancellation.Dispose();
+        HandlerCancellation.Dispose();
         return true;
     }
 

@@ -1233,6 +1233,7 @@ internal sealed class BrokerCore
             {
                 _requests.Assign(request, worker);
                 request.DispatchedAt = now;
+                request.CarryRemainingBudget(_time, now);
                 worker.Dispatched++;
                 request.Activity?.AddEvent(new System.Diagnostics.ActivityEvent("dispatched", tags: new System.Diagnostics.ActivityTagsCollection { ["pigato.worker.id"] = worker.Id }));
                 switch (_output.SendRequest(worker, request))

@@ -65,7 +65,7 @@ internal sealed class BrokerRequest(string key, BrokerClient client, byte[] rid,
 
     public byte[] Data { get; } = data;
 
-    public byte[] Options { get; } = options;
+    public byte[] Options { get; private set; } = options;
 
     public BrokerRequestOptions Parsed { get; } = parsed;
 
@@ -98,7 +98,23 @@ internal sealed class BrokerRequest(string key, BrokerClient client, byte[] rid,
 
     /// <summary>True when it waited in its queue longer than its timeout.</summary>
     public bool IsExpired(TimeProvider time, long now) =>
-        Parsed.Timeout >= 0 && time.GetElapsedTime(ArrivedAt, now).TotalMilliseconds > Parsed.Timeout;
+        (Parsed.Timeout >= 0 && time.GetElapsedTime(ArrivedAt, now).TotalMilliseconds > Parsed.Timeout) || RemainingBudget(time, now) == 0;
+
+    /// <summary>Milliseconds its caller still waits (its <c>deadline</c> budget less the time spent here), or -1 when it has none.</summary>
+    public long RemainingBudget(TimeProvider time, long now) =>
+        Parsed.Deadline < 0 ? -1 : Math.Max(0, Parsed.Deadline - (long)time.GetElapsedTime(ArrivedAt, now).TotalMilliseconds);
+
+    /// <summary>
+    /// Before it goes to a worker: a request with a deadline carries the budget left now, so that the worker (and the
+    /// calls its handler makes) count from what remains, on its own clock.
+    /// </summary>
+    public void CarryRemainingBudget(TimeProvider time, long now)
+    {
+        if (RemainingBudget(time, now) is var remaining and >= 0)
+        {
+            Options = Internal.JsonFrame.WithFields(Options, ("deadline", remaining));
+        }
+    }
 
     /// <summary>True when its worker has shown nothing for it for longer than its timeout plus <paramref name="grace"/>.</summary>
     public bool IsAbandonedAtWorker(TimeProvider time, long now, TimeSpan grace) =>

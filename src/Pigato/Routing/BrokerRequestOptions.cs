@@ -8,7 +8,8 @@ namespace Pigato.Routing;
 /// <param name="WorkerId">Only this worker may take the request.</param>
 /// <param name="Persist">The request asked to be persisted.</param>
 /// <param name="FailWithoutWorkers">Fail at once when no worker can serve it; null: the broker's default.</param>
-internal readonly record struct BrokerRequestOptions(long Timeout, bool Retry, string? WorkerId, bool Persist, bool? FailWithoutWorkers = null)
+/// <param name="Deadline">Milliseconds the request's caller still waits, counted from arrival (its whole budget, not renewed by activity); -1 none.</param>
+internal readonly record struct BrokerRequestOptions(long Timeout, bool Retry, string? WorkerId, bool Persist, bool? FailWithoutWorkers = null, long Deadline = -1)
 {
     /// <summary>The original client's default timeout (60 s) applies when the frame has none.</summary>
     public const long DefaultTimeout = 60_000;
@@ -24,6 +25,11 @@ internal readonly record struct BrokerRequestOptions(long Timeout, bool Retry, s
         {
             reader.Read();
             result = result with { Timeout = ReadTimeout(ref reader) };
+        }
+        else if (reader.ValueTextEquals("deadline"u8))
+        {
+            reader.Read();
+            result = result with { Deadline = reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var ms) ? (long)Math.Clamp(ms, 0, long.MaxValue / 2) : -1 };
         }
         else if (reader.ValueTextEquals("retry"u8))
         {

@@ -29,8 +29,12 @@ internal sealed class RecordingOutput : IBrokerOutput
     /// <summary>The requests waiting in each batching worker's batch.</summary>
     public Dictionary<string, List<BrokerRequest>> Batches { get; } = [];
 
+    /// <summary>The options frame each request (by rid) last went to a worker with.</summary>
+    public Dictionary<string, string> OptionsSent { get; } = [];
+
     public SendResult SendRequest(BrokerWorker worker, BrokerRequest request)
     {
+        OptionsSent[request.Rid] = Encoding.UTF8.GetString(request.Options);
         if (Batching.Contains(worker.Id))
         {
             Sent.Add($"request {worker.Id} {request.Rid}");
