@@ -118,6 +118,9 @@ public sealed partial class Client
         return null;
     }
 
+    private void CancelFromHandler(PendingRequest request) =>
+        Cancel(request, new OperationCanceledException($"The request of the handler that made this request to '{request.Service}' was cancelled or ran out of time."));
+
     private static TimeSpan? Smaller(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : a < b ? a : b;
 
     /// <summary>Why the client refuses a request locally (too large, too many pending), or null.</summary>
@@ -206,7 +209,8 @@ public sealed partial class Client
         var handlerRequest = HandlerContext.Current;
         if (Smaller(options?.Deadline, handlerRequest?.RemainingBudget) is { } budget)
         {
-            request.SetBudget(budget);
+            // Made from a handler, it also ends when the handler's request does (cancelled by its caller, out of time).
+            request.SetBudget(budget, handlerRequest, _cancelFromHandler);
             optionsFrame = JsonFrame.WithFields(optionsFrame, ("deadline", (long)budget.TotalMilliseconds));
         }
 
@@ -232,12 +236,7 @@ public sealed partial class Client
             request.Cancellation = cancellationToken.Register(() => Cancel(request, new OperationCanceledException(cancellationToken)));
         }
 
-        if (handlerRequest is not null)
-        {
-            // The handler's request ended early (cancelled by its caller, past its deadline): so does this one.
-            request.HandlerCancellation = handlerRequest.CancellationToken.Register(
-                () => Cancel(request, new OperationCanceledException($"The request of the handler that made this request to '{request.Service}' was cancelled or ran out of time.")));
-        }
+
 
         try
         {

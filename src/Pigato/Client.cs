@@ -26,6 +26,7 @@ public sealed partial class Client : IPigatoClient
     /// <summary><see cref="SendRequest"/> as a loop command taking the request as its state: posting it allocates nothing.</summary>
     private readonly Action<object?> _sendRequest;
     private readonly Action<object?> _tellCancelled;
+    private readonly Action<PendingRequest> _cancelFromHandler;
     private ActorLoop? _loop;
     private volatile bool _stopping;
 
@@ -36,6 +37,7 @@ public sealed partial class Client : IPigatoClient
         Options.Validate();
         _sendRequest = request => SendRequest((PendingRequest)request!);
         _tellCancelled = request => TellCancelled((PendingRequest)request!);
+        _cancelFromHandler = CancelFromHandler;
         _logger = Options.LoggerFactory.CreateLogger<Client>();
         _connectionSettings = new ConnectionSettings(
             nameof(Client),

@@ -46,7 +46,7 @@ public sealed class WorkerReply
     /// False once the reply ended, or the request went inactive: its client cancelled it, its deadline passed, no request
     /// heartbeat from the client for <see cref="WorkerOptions.Liveness"/> periods, the broker lost, or the worker stopping.
     /// </summary>
-    public bool IsActive => !Ended && !_deactivated && !(_deadlineAt is { } at && Stopwatch.GetTimestamp() >= at);
+    public bool IsActive => !Ended && !_deactivated && !(_deadline is { } deadline && Stopwatch.GetTimestamp() >= deadline.At);
 
     /// <summary>
     /// When the request's caller stops waiting, on this machine's clock (the budget it sent, less the time the request
@@ -54,19 +54,18 @@ public sealed class WorkerReply
     /// <see cref="CancellationToken"/> trips then. A <see cref="Client"/> called from the handler gives its requests no
     /// more than what remains.
     /// </summary>
-    public DateTimeOffset? Deadline { get; private set; }
+    public DateTimeOffset? Deadline => _deadline?.Wall;
 
-    /// <summary>The deadline as a <see cref="Stopwatch"/> timestamp, or null.</summary>
-    private long? _deadlineAt;
+    /// <summary>The deadline, when the request has one (an object apart: most have none and pay one reference).</summary>
+    private RequestDeadline? _deadline;
 
     /// <summary>What is left of the caller's budget now (zero when passed), or null without a deadline.</summary>
-    internal TimeSpan? RemainingBudget => _deadlineAt is { } at ? TimeSpan.FromTicks(Math.Max(0, (at - Stopwatch.GetTimestamp()) * TimeSpan.TicksPerSecond / Stopwatch.Frequency)) : null;
+    internal TimeSpan? RemainingBudget => _deadline is { } deadline ? TimeSpan.FromTicks(Math.Max(0, (deadline.At - Stopwatch.GetTimestamp()) * TimeSpan.TicksPerSecond / Stopwatch.Frequency)) : null;
 
     /// <summary>Sets the deadline from the budget the broker carried (<paramref name="remaining"/> from now); the token trips at it.</summary>
     internal void SetDeadline(TimeSpan remaining)
     {
-        Deadline = DateTimeOffset.UtcNow + remaining;
-        _deadlineAt = Stopwatch.GetTimestamp() + (long)(remaining.TotalSeconds * Stopwatch.Frequency);
+        _deadline = new RequestDeadline(DateTimeOffset.UtcNow + remaining, Stopwatch.GetTimestamp() + (long)(remaining.TotalSeconds * Stopwatch.Frequency));
         lock (_gate)
         {
             (_inactive ??= new CancellationTokenSource()).CancelAfter(remaining);
@@ -303,7 +302,7 @@ public sealed class WorkerReply
             return false;
         }
 
-        if (_deadlineAt is not null)
+        if (_deadline is not null)
         {
             // Ended in time: the deadline's timer is not needed any more.
             lock (_gate)
@@ -329,4 +328,7 @@ public sealed class WorkerReply
 
     private byte[] Serialize<T>(T value) =>
         JsonSerializer.SerializeToUtf8Bytes(value, _worker.Options.SerializerOptions);
+
+    /// <summary>A request's deadline: on the wall clock (for the handler) and as a <see cref="Stopwatch"/> timestamp.</summary>
+    private sealed record RequestDeadline(DateTimeOffset Wall, long At);
 }

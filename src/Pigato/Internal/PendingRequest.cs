@@ -61,24 +61,34 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
         ? long.MaxValue
         : Volatile.Read(ref _lastActivity) + (long)(Timeout.TotalSeconds * Stopwatch.Frequency));
 
-    /// <summary>The whole request's budget (<see cref="RequestOptions.Deadline"/>, or what its handler's request had left), or null.</summary>
-    public TimeSpan? Budget { get; private set; }
+    /// <summary>The request's budget, when it has one (an object apart: most requests have none and pay one reference).</summary>
+    private RequestBudget? _budget;
 
-    /// <summary>When <see cref="Budget"/> runs out, as a timestamp; long.MaxValue without one.</summary>
-    public long BudgetEnd { get; private set; } = long.MaxValue;
+    /// <summary>When its budget (<see cref="RequestOptions.Deadline"/>, or what its handler's request had left) runs out, as a timestamp; long.MaxValue without one.</summary>
+    public long BudgetEnd => _budget?.End ?? long.MaxValue;
 
-    /// <summary>Unhooks the request from its handler's request (see <see cref="HandlerContext"/>) when it ends.</summary>
-    public CancellationTokenRegistration HandlerCancellation { get; set; }
-
-    /// <summary>Gives the request a budget from now.</summary>
-    public void SetBudget(TimeSpan budget)
+    /// <summary>Gives the request a budget from now; <paramref name="handlerRequest"/>, when it is made from a handler, cancels it if that request ends early.</summary>
+    public void SetBudget(TimeSpan budget, WorkerReply? handlerRequest, Action<PendingRequest> cancel)
     {
-        Budget = budget;
-        BudgetEnd = Stopwatch.GetTimestamp() + (long)(budget.TotalSeconds * Stopwatch.Frequency);
+        _budget = new RequestBudget(budget, Stopwatch.GetTimestamp() + (long)(budget.TotalSeconds * Stopwatch.Frequency));
+        if (handlerRequest is not null)
+        {
+            _budget.HandlerCancellation = handlerRequest.CancellationToken.Register(() => cancel(this));
+        }
     }
 
     /// <summary>The failure at <see cref="Deadline"/>: its budget or its timeout ran out.</summary>
-    public PigatoTimeoutException TimedOut(long now) => new(Service, Budget is { } budget && now >= BudgetEnd ? budget : Timeout);
+    public PigatoTimeoutException TimedOut(long now) => new(Service, _budget is { } budget && now >= budget.End ? budget.Length : Timeout);
+
+    /// <summary>A request's whole budget: its length, when it runs out (a timestamp), and its tie to the handler's request it was made from.</summary>
+    private sealed class RequestBudget(TimeSpan length, long end)
+    {
+        public TimeSpan Length { get; } = length;
+
+        public long End { get; } = end;
+
+        public CancellationTokenRegistration HandlerCancellation { get; set; }
+    }
 
     public bool IsCompleted => Volatile.Read(ref _completed) != 0;
 
@@ -100,7 +110,7 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
         }
 
         Cancellation.Dispose();
-        HandlerCancellation.Dispose();
+        _budget?.HandlerCancellation.Dispose();
         return true;
     }
 
