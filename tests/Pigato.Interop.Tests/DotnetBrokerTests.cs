@@ -102,6 +102,31 @@ public class DotnetBrokerTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public async Task NodeWorkers_AreUnaffectedByDotnetDeadlinesAndCancellations()
+    {
+        Interop.RequireNode();
+        await using var broker = await Interop.StartBrokerAsync();
+        await using var silent = await NodePeer.StartAsync(output, "worker", broker.Endpoint!, "quiet", "silent");
+        await using var echo = await NodePeer.StartAsync(output, "worker", broker.Endpoint!, "echo");
+        await Interop.WaitForWorkersAsync(broker, 2);
+        await using var client = await Interop.StartClientAsync(broker.Endpoint!);
+
+        // A deadline travels to a PIGATO worker as one more option it ignores; the .NET caller times out at it.
+        await Assert.ThrowsAsync<PigatoTimeoutException>(() => client.RequestAsync<string>("quiet", null, new RequestOptions { Deadline = TimeSpan.FromMilliseconds(400) }, Interop.Token()).AsTask());
+
+        // A cancellation of a request a PIGATO worker holds is not sent to it (it would not understand): it simply stops
+        // seeing request heartbeats; the broker drops whatever it might still answer.
+        using var cancel = new CancellationTokenSource();
+        var call = client.RequestAsync<string>("quiet", "cancelled", cancellationToken: cancel.Token).AsTask();
+        await silent.WaitForAsync(e => e.TryGetProperty("event", out var ev) && ev.GetString() == "request" && e.GetRawText().Contains("cancelled", StringComparison.Ordinal), "the request to reach the worker");
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+
+        Assert.Equal("still served", await client.RequestAsync<string>("echo", "still served", new RequestOptions { Deadline = TimeSpan.FromSeconds(10) }, Interop.Token()));
+        Assert.Equal(2, (await broker.GetStatsAsync()).Workers);
+    }
+
+    [SkippableFact]
     public async Task NodeWorker_Pipelined1000Requests_AndTwoWorkersShareTheLoad()
     {
         Interop.RequireNode();
