@@ -121,6 +121,8 @@ public class PermissionsTests
         {
             await using var harness = await PigatoHarness.StartAsync(new BrokerOptions { CurveSecretKey = BrokerKeys.Secret, PermissionsFile = file, HeartbeatInterval = TimeSpan.FromMilliseconds(200) });
             var worker = await harness.StartWorkerAsync("billing", (d, r, _) => r.EndAsync(d), o => o with { CurveServerKey = BrokerKeys.Public, Credential = new PigatoCredential("billing-worker", workerToken) });
+            var workerErrors = new System.Collections.Concurrent.ConcurrentQueue<PigatoErrorEventArgs>();
+            worker.Error += (_, e) => workerErrors.Enqueue(e);
             await using var intruder = new Worker(harness.WorkerOptions("billing") with { CurveServerKey = BrokerKeys.Public }, (d, r, _) => r.EndAsync("stolen"));
             await intruder.StartAsync();
             var api = await harness.StartClientAsync(o => o with { CurveServerKey = BrokerKeys.Public, Credential = new PigatoCredential("api", apiToken) });
@@ -138,7 +140,10 @@ public class PermissionsTests
 
             await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()).Workers == 0, "the revoked worker is disconnected");
             Assert.Contains(harness.BrokerLog.Lines, line => line.Contains("revoked", StringComparison.Ordinal));
-            Assert.NotNull(worker);
+
+            // It registers again at once, is refused, and tells its own operator why.
+            await Bounded.UntilAsync(() => workerErrors.Any(e => e.Code == PigatoErrorCodes.Unauthenticated && e.Message.Contains("refused the registration", StringComparison.Ordinal)), "the revoked worker to report its refusal");
+            Assert.Equal(0, (await harness.Broker.GetStatsAsync()).Workers);
         }
         finally
         {
