@@ -209,8 +209,7 @@ public sealed partial class Client
         var handlerRequest = HandlerContext.Current;
         if (Smaller(options?.Deadline, handlerRequest?.RemainingBudget) is { } budget)
         {
-            // Made from a handler, it also ends when the handler's request does (cancelled by its caller, out of time).
-            request.SetBudget(budget, handlerRequest, _cancelFromHandler);
+            request.SetBudget(budget);
             optionsFrame = JsonFrame.WithFields(optionsFrame, ("deadline", (long)budget.TotalMilliseconds));
         }
 
@@ -236,7 +235,11 @@ public sealed partial class Client
             request.Cancellation = cancellationToken.Register(() => Cancel(request, new OperationCanceledException(cancellationToken)));
         }
 
-
+        if (handlerRequest is not null)
+        {
+            // Made from a handler, it also ends when the handler's request does (cancelled by its caller, out of time).
+            request.TieTo(handlerRequest, _cancelFromHandler);
+        }
 
         try
         {

@@ -67,15 +67,16 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
     /// <summary>When its budget (<see cref="RequestOptions.Deadline"/>, or what its handler's request had left) runs out, as a timestamp; long.MaxValue without one.</summary>
     public long BudgetEnd => _budget?.End ?? long.MaxValue;
 
-    /// <summary>Gives the request a budget from now; <paramref name="handlerRequest"/>, when it is made from a handler, cancels it if that request ends early.</summary>
-    public void SetBudget(TimeSpan budget, WorkerReply? handlerRequest, Action<PendingRequest> cancel)
-    {
+    /// <summary>Gives the request a budget from now.</summary>
+    public void SetBudget(TimeSpan budget) =>
         _budget = new RequestBudget(budget, Stopwatch.GetTimestamp() + (long)(budget.TotalSeconds * Stopwatch.Frequency));
-        if (handlerRequest is not null)
-        {
-            _budget.HandlerCancellation = handlerRequest.CancellationToken.Register(() => cancel(this));
-        }
-    }
+
+    /// <summary>
+    /// Made from a handler (its budget set from what that request had left), it is cancelled if that request ends early.
+    /// Called once the request is registered: an already tripped token cancels it at once.
+    /// </summary>
+    public void TieTo(WorkerReply handlerRequest, Action<PendingRequest> cancel) =>
+        _budget!.HandlerCancellation = handlerRequest.CancellationToken.Register(() => cancel(this));
 
     /// <summary>The failure at <see cref="Deadline"/>: its budget or its timeout ran out.</summary>
     public PigatoTimeoutException TimedOut(long now) => new(Service, _budget is { } budget && now >= budget.End ? budget.Length : Timeout);
