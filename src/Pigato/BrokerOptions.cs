@@ -53,7 +53,11 @@ public sealed record BrokerOptions
     /// <summary>Bytes the broker keeps for one peer that is not reading fast enough (see <see cref="MaxQueuedPerPeer"/>). Default 64 MiB.</summary>
     public long MaxQueuedBytesPerPeer { get; init; } = 64L * 1024 * 1024;
 
-    /// <summary>How long messages may wait for a peer that reads nothing before it counts as a slow consumer and loses them. Default 10 s.</summary>
+    /// <summary>
+    /// How long a message may wait in a peer's outbound queue: a peer whose oldest waiting message is older (it reads
+    /// nothing, or reads less than it is sent and falls further behind) is a slow consumer and loses its queue; one that
+    /// catches up never is. Default 10 s.
+    /// </summary>
     public TimeSpan SlowConsumerTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>

@@ -95,8 +95,9 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
 
     /// <summary>
     /// Sends what waits, oldest first, for as long as each peer's pipe takes it. Reports peers that drained
-    /// (<paramref name="drained"/>), that are gone (<paramref name="gone"/>), and slow consumers: a peer whose queue
-    /// has waited longer than <see cref="BrokerOptions.SlowConsumerTimeout"/> loses it (<paramref name="slow"/>).
+    /// (<paramref name="drained"/>), that are gone (<paramref name="gone"/>), and slow consumers: a peer whose oldest
+    /// waiting message has waited longer than <see cref="BrokerOptions.SlowConsumerTimeout"/> (it reads nothing, or less
+    /// than it is sent, so that it falls further behind) loses its queue (<paramref name="slow"/>).
     /// </summary>
     public void Drain(Action<byte[]> drained, Action<byte[]> gone, Action<byte[], int> slow)
     {
@@ -217,7 +218,7 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
             return SendResult.Overflow;
         }
 
-        _target.Add([.. _captured], _capturedBytes);
+        _target.Add([.. _captured], _capturedBytes, time.GetTimestamp());
         QueuedBytes += _capturedBytes;
         return SendResult.Queued;
     }
@@ -234,12 +235,12 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
         /// <summary>Stands for "full pipe, nothing queued" while an advisory message is skipped.</summary>
         public static readonly PeerQueue None = new([], 0) { IsNone = true };
 
-        private readonly Queue<byte[][]> _messages = new();
+        private readonly Queue<(byte[][] Frames, long QueuedAt)> _messages = new();
 
         public byte[] Identity { get; } = identity;
 
-        /// <summary>When the oldest waiting message was queued.</summary>
-        public long Since { get; } = since;
+        /// <summary>When the oldest message still waiting was queued: a peer is slow once that is longer ago than the timeout, however much it drained meanwhile.</summary>
+        public long Since => _messages.TryPeek(out var oldest) ? oldest.QueuedAt : since;
 
         public bool IsNone { get; private init; }
 
@@ -247,9 +248,9 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
 
         public long Bytes { get; private set; }
 
-        public void Add(byte[][] frames, long bytes)
+        public void Add(byte[][] frames, long bytes, long queuedAt)
         {
-            _messages.Enqueue(frames);
+            _messages.Enqueue((frames, queuedAt));
             Bytes += bytes;
         }
 
@@ -257,8 +258,9 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
         public SendResult TrySendAll(NetMQSocket router, out long sentBytes)
         {
             sentBytes = 0;
-            while (_messages.TryPeek(out var frames))
+            while (_messages.TryPeek(out var head))
             {
+                var frames = head.Frames;
                 var first = new Msg();
                 first.InitGC(frames[0], frames[0].Length);
                 try
