@@ -65,4 +65,14 @@ public sealed class StoreBatchTests
         Assert.Null(StoredRequest.Decode(request.Rid, "garbage that is long enough to look like one"u8));
         Assert.Null(StoredRequest.Decode(request.Rid, request.Encode().AsSpan(0, 20)));
     }
+
+    /// <summary>Found by fuzzing (tests/Pigato.Fuzz/regressions): a field length near int.MaxValue wrapped around the bounds check.</summary>
+    [Fact]
+    public void Record_WithAFieldLengthNearIntMax_IsNoRecord_NotAnException()
+    {
+        var record = new StoredRequest("rid"u8.ToArray(), "client"u8.ToArray(), "echo", "1"u8.ToArray(), "{}"u8.ToArray(), 1).Encode();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(1), int.MaxValue);
+
+        Assert.Null(StoredRequest.Decode("rid"u8.ToArray(), record));
+    }
 }

@@ -68,7 +68,8 @@ public sealed class StoredRequest(byte[] rid, byte[] clientId, string service, b
             }
 
             var length = BinaryPrimitives.ReadInt32LittleEndian(value[at..]);
-            if (length < 0 || at + 4 + length > value.Length - 8)
+            // In long: a length near int.MaxValue must not wrap around and pass.
+            if (length < 0 || (long)at + 4 + length > value.Length - 8)
             {
                 return null;
             }
