@@ -17,10 +17,10 @@ public sealed partial class Worker
     private int _running;
 
     /// <summary>
-    /// The requests' options as JSON (loop thread): a client sends the same options with most of its requests, so the last
-    /// frame's parse serves the same bytes (a parsed JsonElement is immutable: handlers may share it).
+    /// The requests' options as JSON, with the deadline they carry (loop thread): a client sends the same options with most
+    /// of its requests, so the last frame's parse serves the same bytes (a parsed JsonElement is immutable: handlers may share it).
     /// </summary>
-    private readonly LastParsed<JsonElement> _parsedOptions = new(static frame => JsonFrame.Parse(frame, keepInvalidAsText: false));
+    private readonly LastParsed<RequestOptionsRead> _parsedOptions = new(static frame => RequestOptionsRead.Of(JsonFrame.Parse(frame, keepInvalidAsText: false)));
 
     /// <summary>The requests' service names as text (loop thread): a worker mostly serves the one name.</summary>
     private readonly LastParsed<string> _serviceNames = new(static frame => Utf8.Decode(frame));
@@ -124,10 +124,10 @@ public sealed partial class Worker
         }
 
         var data = request.Data.ToArray();
-        var options = _parsedOptions.Parse(request.Options);
-        if (options.ValueKind == JsonValueKind.Object && options.TryGetProperty("deadline"u8, out var budget) && budget.ValueKind == JsonValueKind.Number && budget.TryGetDouble(out var ms))
+        var (options, deadline) = _parsedOptions.Parse(request.Options);
+        if (deadline is { } remaining)
         {
-            reply.SetDeadline(TimeSpan.FromMilliseconds(Math.Clamp(ms, 0, int.MaxValue)));
+            reply.SetDeadline(remaining);
         }
 
         Interlocked.Increment(ref _running);
@@ -337,5 +337,14 @@ public sealed partial class Worker
                 reply.TryReject(PigatoErrorCodes.WorkerStopping);
             }
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>A request's options as the worker reads them once per distinct frame: the JSON, and the deadline budget it carries.</summary>
+    private readonly record struct RequestOptionsRead(JsonElement Options, TimeSpan? Deadline)
+    {
+        public static RequestOptionsRead Of(JsonElement options) =>
+            new(options, options.ValueKind == JsonValueKind.Object && options.TryGetProperty("deadline"u8, out var budget) && budget.ValueKind == JsonValueKind.Number && budget.TryGetDouble(out var ms)
+                ? TimeSpan.FromMilliseconds(Math.Clamp(ms, 0, int.MaxValue))
+                : null);
     }
 }

@@ -46,7 +46,7 @@ public sealed class WorkerReply
     /// False once the reply ended, or the request went inactive: its client cancelled it, its deadline passed, no request
     /// heartbeat from the client for <see cref="WorkerOptions.Liveness"/> periods, the broker lost, or the worker stopping.
     /// </summary>
-    public bool IsActive => !Ended && !_deactivated && !(_deadline is { } deadline && Stopwatch.GetTimestamp() >= deadline.At);
+    public bool IsActive => !Ended && !_deactivated && RemainingBudget != TimeSpan.Zero;
 
     /// <summary>
     /// When the request's caller stops waiting, on this machine's clock (the budget it sent, less the time the request
@@ -60,7 +60,8 @@ public sealed class WorkerReply
     private RequestDeadline? _deadline;
 
     /// <summary>What is left of the caller's budget now (zero when passed), or null without a deadline.</summary>
-    internal TimeSpan? RemainingBudget => _deadline is { } deadline ? TimeSpan.FromTicks(Math.Max(0, (deadline.At - Stopwatch.GetTimestamp()) * TimeSpan.TicksPerSecond / Stopwatch.Frequency)) : null;
+    internal TimeSpan? RemainingBudget =>
+        _deadline is { } deadline ? Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline.At) is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero : null;
 
     /// <summary>Sets the deadline from the budget the broker carried (<paramref name="remaining"/> from now); the token trips at it.</summary>
     internal void SetDeadline(TimeSpan remaining)

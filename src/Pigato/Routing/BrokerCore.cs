@@ -1375,12 +1375,12 @@ internal sealed class BrokerCore
         {
             if (request.Cancelled)
             {
+                // Its client gave up on it: never retried.
                 _requests.End(request, PigatoErrorCodes.Cancelled);
             }
-
-            // A persist request is at least once: it runs again elsewhere, as with retry.
             else if (request.Parsed.Retry || request.IsDurable || (undelivered is not null && undelivered.Contains(request)))
             {
+                // A persist request is at least once: it runs again elsewhere, as with retry.
                 request.Activity?.AddEvent(new System.Diagnostics.ActivityEvent("retried"));
                 _requests.Requeue(request);
                 retried++;

@@ -10,25 +10,13 @@ namespace Pigato.Routing;
 /// </summary>
 internal sealed class ErrorLog(ILogger logger, TimeProvider time)
 {
-    private readonly Lock _gate = new();
-    private readonly Dictionary<string, LogThrottle> _byCode = new(StringComparer.Ordinal);
+    private readonly LogThrottles _throttles = new(time);
 
     public void Report(string code, string? peerId, string message, Exception? exception)
     {
-        int suppressed;
-        lock (_gate)
+        if (_throttles.TryTake(code, out var suppressed))
         {
-            if (!_byCode.TryGetValue(code, out var throttle))
-            {
-                _byCode[code] = throttle = new LogThrottle(time, perSecond: 1);
-            }
-
-            if (!throttle.TryTake(out suppressed))
-            {
-                return;
-            }
+            Log.PeerError(logger, code, peerId, suppressed == 0 ? message : $"{message} ({suppressed} more with this code not logged in the last second)", exception);
         }
-
-        Log.PeerError(logger, code, peerId, suppressed == 0 ? message : $"{message} ({suppressed} more with this code not logged in the last second)", exception);
     }
 }
