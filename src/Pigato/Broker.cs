@@ -28,7 +28,6 @@ public sealed class Broker : IAsyncDisposable
     private PublisherSocket? _publisher;
     private BrokerTransport? _transport;
     private BrokerCore? _core;
-    private DirectoryService? _directory;
     private BrokerMetrics? _metrics;
     private Persistence.StoreWriter? _store;
 
@@ -163,14 +162,12 @@ public sealed class Broker : IAsyncDisposable
         Endpoint = _router.Options.LastEndpoint;
         InternalEndpoint = _publisher?.Options.LastEndpoint;
         _metrics = new BrokerMetrics(Name, () => Volatile.Read(ref _tickStats));
-        _transport = new BrokerTransport(_router, _publisher, Options, ReportError);
         var permissions = Options.PermissionsFile is { } file ? new Security.PermissionsWatch(file) : null;
-        // The broker's own $dir registers with a credential only this broker knows, whatever the permissions file says.
-        var coreServices = Options.RequiresAuthentication ? new Security.PigatoCredential("$broker", Security.Permissions.NewToken().Token) : null;
-        _core = new BrokerCore(permissions is null ? Options : Options with { Permissions = permissions.Current }, _transport, Options.TimeProvider, _logger, _metrics, coreServices: coreServices, journal: _store);
-        _transport.Core = _core;
-        var transport = _transport;
-        var core = _core;
+        var coreOptions = permissions is null ? Options : Options with { Permissions = permissions.Current };
+        var metrics = _metrics;
+        var journal = _store;
+        var transport = _transport = new BrokerTransport(_router, _publisher, Options, ReportError, output => new BrokerCore(coreOptions, output, Options.TimeProvider, _logger, metrics, journal: journal));
+        var core = _core = transport.Core;
         if (_store is not null)
         {
             var restored = core.Restore(stored);
@@ -207,34 +204,14 @@ public sealed class Broker : IAsyncDisposable
         transport.DrainTimer = loop.Timer(TimeSpan.FromMilliseconds(5), transport.SendQueued, enabled: false);
 
         // Directory changes are published at most this often, however many workers come and go meanwhile.
-        loop.Timer(BrokerCore.DirectoryPeriod, core.PublishDirectoryIfChanged);
+        loop.Timer(Routing.BrokerDirectory.Period, core.PublishDirectoryIfChanged);
         await loop.StartAsync().ConfigureAwait(false);
 
         Log.Started(_logger, Name, Endpoint, InternalEndpoint);
-        if (Options.EnableDirectory)
-        {
-            _directory = new DirectoryService(new DirectoryServiceOptions
-            {
-                Endpoint = Connectable(Endpoint!),
-                InternalEndpoint = Connectable(InternalEndpoint!),
-                HeartbeatInterval = Options.HeartbeatInterval,
-                CurveServerKey = Options.CurveSecretKey is { } secret ? Security.CurveKeys.PublicKeyOf(secret) : null,
-                Permissions = Options.RequiresAuthentication ? () => core.Permissions : null,
-                Credential = coreServices,
-                LoggerFactory = Options.LoggerFactory,
-            });
-            await _directory.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
     }
 
     private async Task StopCoreAsync(CancellationToken cancellationToken)
     {
-        if (_directory is not null)
-        {
-            await _directory.DisposeAsync().ConfigureAwait(false);
-            _directory = null;
-        }
-
         var transport = _transport!;
         var core = _core!;
         await _loop!.InvokeAsync(() =>
@@ -262,12 +239,6 @@ public sealed class Broker : IAsyncDisposable
     /// <summary>Closes whatever a start made (also after a failed start).</summary>
     private async Task ReleaseAsync()
     {
-        if (_directory is not null)
-        {
-            await _directory.DisposeAsync().ConfigureAwait(false);
-            _directory = null;
-        }
-
         _loop?.Dispose();
         _store?.Dispose();
         _router?.Dispose();
@@ -291,10 +262,6 @@ public sealed class Broker : IAsyncDisposable
             throw new PigatoException(PigatoErrorCodes.Bind, $"Cannot bind {option} '{endpoint}': {e.Message}", e);
         }
     }
-
-    /// <summary>The address an in-process peer connects to for a bound endpoint (a wildcard host becomes 127.0.0.1).</summary>
-    private static string Connectable(string bound) =>
-        bound.Replace("tcp://0.0.0.0:", "tcp://127.0.0.1:", StringComparison.Ordinal).Replace("tcp://*:", "tcp://127.0.0.1:", StringComparison.Ordinal);
 
     [SuppressMessage("Design", "CA1030:Use events where appropriate", Justification = "Raises the Error event.")]
     private void ReportError(string code, string message, string? peerId, Exception? exception = null)

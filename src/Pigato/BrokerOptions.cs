@@ -22,7 +22,11 @@ public sealed record BrokerOptions
     /// </summary>
     public string? InternalEndpoint { get; init; } = "tcp://127.0.0.1:0";
 
-    /// <summary>Run the <c>$dir</c> directory service inside the broker's process (needs <see cref="InternalEndpoint"/>). Default false.</summary>
+    /// <summary>
+    /// The broker answers <c>$dir</c> itself, at once and from its own tables: the ids of a service's workers (data: its
+    /// name), or every registered service with its workers (no data), listing only what the requester may request. Off
+    /// (the default), <c>$dir</c> is a service like any other (PIGATO's own Directory, a <see cref="DirectoryService"/>).
+    /// </summary>
     public bool EnableDirectory { get; init; }
 
     /// <summary>How often the broker checks worker liveness and expires queued requests. Default 2.5 s.</summary>
@@ -197,9 +201,5 @@ public sealed record BrokerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxStoredRequests, 1, nameof(MaxStoredRequests));
         ArgumentOutOfRangeException.ThrowIfLessThan(StoreLease, TimeSpan.FromMilliseconds(300), nameof(StoreLease));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(KeptReplyWindow, TimeSpan.Zero, nameof(KeptReplyWindow));
-        if (EnableDirectory && string.IsNullOrEmpty(InternalEndpoint))
-        {
-            throw new ArgumentException("The directory service needs the internal channel: set InternalEndpoint.", nameof(EnableDirectory));
-        }
     }
 }

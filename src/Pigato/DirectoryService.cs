@@ -8,15 +8,18 @@ using Pigato.Internal;
 namespace Pigato;
 
 /// <summary>
-/// The <c>$dir</c> core service: a worker that answers which workers offer a service. It follows the
-/// broker's directory on the internal PUB channel.
+/// The <c>$dir</c> core service as a worker of its own, in another process than the broker: it answers which workers
+/// offer a service, following the broker's directory on the internal PUB channel. A .NET broker answers <c>$dir</c>
+/// itself with <see cref="BrokerOptions.EnableDirectory"/> (at once, from its own tables, by the requester's permissions);
+/// this service is for a broker that does not (PIGATO for Node.js), as PIGATO's own Directory.
 /// </summary>
 /// <remarks>
 /// A request with a service name as data answers that service's worker ids (an array, empty when
 /// unknown); a request with no data answers the whole map (an object of arrays), <c>$dir</c> included.
 /// Unlike the original, every answer is current: for each request it asks the broker for a fresh snapshot
-/// (the broker publishes its directory at most every 50 ms, however many workers come and go) and answers from
-/// it, or from the last one when none arrives in time; it answers nothing before its first snapshot.
+/// (a .NET broker publishes every change at once, coalescing only a burst into one publication per 50 ms) and answers
+/// from it, or from the last one when none arrives within a second; it answers nothing before its first snapshot.
+/// It knows nothing of the broker's permissions: every requester sees every service.
 /// </remarks>
 public sealed class DirectoryService : IAsyncDisposable
 {
@@ -150,16 +153,7 @@ public sealed class DirectoryService : IAsyncDisposable
             // The broker is slow to publish: the last snapshot is the best answer there is.
         }
 
-        IReadOnlyDictionary<string, string[]> snapshot = Snapshot;
-        if (_options.Permissions?.Invoke() is { } permissions)
-        {
-            // The broker put the requester's principal in the options: it sees only what it may request.
-            var principal = options.ValueKind == JsonValueKind.Object && options.TryGetProperty("principal", out var p) && p.ValueKind == JsonValueKind.String
-                ? p.GetString()!
-                : Security.Permissions.Anonymous;
-            snapshot = snapshot.Where(e => permissions.MayRequest(principal, e.Key)).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
-        }
-
+        var snapshot = Snapshot;
         if (data.ValueKind == JsonValueKind.String)
         {
             await reply.EndAsync(snapshot.TryGetValue(data.GetString()!, out var workers) ? workers : []).ConfigureAwait(false);

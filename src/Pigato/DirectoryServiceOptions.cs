@@ -24,12 +24,6 @@ public sealed record DirectoryServiceOptions
     /// <summary>The brokers' CURVE public key (Z85): the directory service then encrypts its connections and talks only to a broker holding the matching secret key. Null (the default): plain text.</summary>
     public string? CurveServerKey { get; init; }
 
-    /// <summary>
-    /// When the broker enforces permissions, the ones in force (the broker running the directory in its process gives
-    /// them): each answer then lists only the services the requester's principal may request. Null: everything.
-    /// </summary>
-    internal Func<Security.Permissions?>? Permissions { get; init; }
-
     /// <summary>The credential the directory presents to a broker that requires authentication. Null: anonymous.</summary>
     public Security.PigatoCredential? Credential { get; init; }
 

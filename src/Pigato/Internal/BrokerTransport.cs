@@ -46,20 +46,22 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     private readonly Action<byte[]> _peerDrained, _peerGone;
     private readonly Action<byte[], int> _slowConsumer;
 
-    public BrokerTransport(NetMQSocket router, NetMQSocket? publisher, BrokerOptions options, Action<string, string, string?, Exception?> reportError)
+    /// <summary>Makes the transport and, with it as its output, the core it drives.</summary>
+    public BrokerTransport(NetMQSocket router, NetMQSocket? publisher, BrokerOptions options, Action<string, string, string?, Exception?> reportError, Func<IBrokerOutput, BrokerCore> createCore)
     {
-        _peerDrained = identity => Core.PeerDrained(identity);
-        _peerGone = identity => Core.PeerGone(identity);
-        _slowConsumer = (identity, dropped) => Core.SlowConsumer(identity, dropped);
         _router = router;
         _publisher = publisher;
         _writer = new RouterSender(router, options, options.TimeProvider);
         _maxMessageSize = options.MaxMessageSize;
         _reportError = reportError;
+        var core = Core = createCore(this);
+        _peerDrained = core.PeerDrained;
+        _peerGone = identity => core.PeerGone(identity);
+        _slowConsumer = (identity, dropped) => core.SlowConsumer(identity, dropped);
     }
 
-    /// <summary>Set once by the broker, before the loop runs.</summary>
-    public BrokerCore Core { get; set; } = null!;
+    /// <summary>The rules the decoded messages go to.</summary>
+    public BrokerCore Core { get; }
 
     /// <summary>Bytes waiting in peers' outbound queues.</summary>
     public long QueuedBytes => _writer.QueuedBytes;
@@ -297,9 +299,6 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
                 break;
             case PigatoMessageKind.ClientWorkerHeartbeat:
                 core.ClientWorkerHeartbeat(sender, _frames[PigatoFrames.ClientWorkerHeartbeatId]);
-                break;
-            case PigatoMessageKind.ClientAuth:
-                core.ClientAuth(sender, _frames[3], _frames[4]);
                 break;
             case PigatoMessageKind.ClientHello:
                 core.ClientHello(sender, _frames[3]);

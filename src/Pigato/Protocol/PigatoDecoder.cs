@@ -21,9 +21,6 @@ internal enum PigatoMessageKind
     /// <summary>Broker side: a worker's heartbeat sent from a client socket (<c>C, 4, worker, workerId</c>; PIGATO-RUBY's worker does).</summary>
     ClientWorkerHeartbeat,
 
-    /// <summary>Broker side: a .NET client's credential (<c>C, 4, auth, principal, token</c>).</summary>
-    ClientAuth,
-
     /// <summary>Broker side: a .NET client's hello (<c>C, 4, hello, JSON</c>): the framing it speaks, its credential.</summary>
     ClientHello,
 
@@ -120,8 +117,6 @@ internal static class PigatoDecoder
                     && frames[2].SequenceEqual(PigatoFrames.CancelTag.Span) => DecodedMessage.Of(PigatoMessageKind.ClientCancel),
                 MessageType.Heartbeat when frames.Count == PigatoFrames.ClientWorkerHeartbeatId + 1
                     && frames[2].SequenceEqual(PigatoFrames.WorkerHeartbeatTag.Span) => DecodedMessage.Of(PigatoMessageKind.ClientWorkerHeartbeat),
-                MessageType.Heartbeat when frames.Count == 5
-                    && frames[2].SequenceEqual(PigatoFrames.AuthTag.Span) => DecodedMessage.Of(PigatoMessageKind.ClientAuth),
                 MessageType.Heartbeat when frames.Count == 4
                     && frames[2].SequenceEqual(PigatoFrames.HelloTag.Span) => DecodedMessage.Of(PigatoMessageKind.ClientHello),
                 MessageType.Heartbeat => DecodedMessage.Fail(PigatoErrorCodes.MessageLength),

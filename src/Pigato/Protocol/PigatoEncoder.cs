@@ -39,16 +39,6 @@ internal static class PigatoEncoder
         w.Write(rid, false);
     }
 
-    /// <summary>Client → broker credential (.NET extension, only to a broker that requires it): <c>C, 4, auth, principal, token</c>.</summary>
-    public static void ClientAuth(IFrameWriter w, ReadOnlyMemory<byte> principal, ReadOnlyMemory<byte> token)
-    {
-        ArgumentNullException.ThrowIfNull(w);
-        Head(w, PigatoFrames.Client, MessageType.Heartbeat);
-        w.Write(PigatoFrames.AuthTag, true);
-        w.Write(principal, true);
-        w.Write(token, false);
-    }
-
     /// <summary>
     /// Client → broker hello, and the broker's answer (.NET extension, docs/PROTOCOL-V2.md): <c>C, 4, hello, JSON</c>, the
     /// JSON carrying the framing spoken (<c>"v":2</c>) and a client's credential. A Node.js broker takes it for a heartbeat.

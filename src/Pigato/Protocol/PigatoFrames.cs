@@ -22,9 +22,6 @@ internal static class PigatoFrames
     /// <summary>The third frame of a client's request heartbeat.</summary>
     public static ReadOnlyMemory<byte> RequestHeartbeatTag { get; } = "request"u8.ToArray();
 
-    /// <summary>The third frame of a .NET client's credential message (<c>C, 4, auth, principal, token</c>).</summary>
-    public static ReadOnlyMemory<byte> AuthTag { get; } = "auth"u8.ToArray();
-
     /// <summary>The third frame of a worker heartbeat sent from a client socket (<c>C, 4, worker, workerId</c>; PIGATO-RUBY's worker).</summary>
     public static ReadOnlyMemory<byte> WorkerHeartbeatTag { get; } = "worker"u8.ToArray();
 

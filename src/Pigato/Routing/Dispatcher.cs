@@ -13,6 +13,9 @@ internal sealed class Dispatcher(DispatchMode mode, Random random)
 
     public IReadOnlyCollection<ServiceEntry> Services => _services.Values;
 
+    /// <summary>The entry of a service name the broker knows already.</summary>
+    public bool TryGetService(string name, out ServiceEntry entry) => _services.TryGetValue(name, out entry!);
+
     /// <summary>The entry of a service name, made on first use.</summary>
     public ServiceEntry ServiceFor(ReadOnlySpan<byte> name)
     {

@@ -37,10 +37,10 @@ public class AuthorizationTests
         var h = Harness();
         h.Request("stranger", "echo", "r1");
         h.Request("stranger", "billing", "r2");
-        h.Core.ClientAuth(CoreHarness.B("app"), CoreHarness.B("api"), CoreHarness.B(Api.Token));
+        h.Hello("app", "api", Api.Token);
         h.Request("app", "billing.refund", "r3");
         h.Request("app", "admin", "r4");
-        h.Core.ClientAuth(CoreHarness.B("liar"), CoreHarness.B("api"), CoreHarness.B("guessed"));
+        h.Hello("liar", "api", "guessed");
         h.Request("liar", "billing", "r5");
 
         Assert.Equal([$"error stranger r2 {PigatoErrorCodes.Unauthenticated}", $"error app r4 {PigatoErrorCodes.Forbidden}", $"error liar r5 {PigatoErrorCodes.Unauthenticated}"], h.Output.Of("error "));
@@ -51,7 +51,7 @@ public class AuthorizationTests
     public void ARefusalLine_NamesThePrincipalThePeerProved()
     {
         var h = new CoreHarness(new BrokerOptions { Permissions = Rules(), AllowInsecureAuthenticationWithoutEncryption = true, MaxPendingPerClient = 1 });
-        h.Core.ClientAuth(CoreHarness.B("app"), CoreHarness.B("api"), CoreHarness.B(Api.Token));
+        h.Hello("app", "api", Api.Token);
         h.Request("app", "report", "r1");
         h.Request("app", "report", "r2");
 
@@ -122,7 +122,7 @@ public class AuthorizationTests
     public void DeniedRequest_IsOneLogLine_NamingThePrincipal_AndIsAnswered()
     {
         var h = Harness();
-        h.Core.ClientAuth(CoreHarness.B("app"), CoreHarness.B("api"), CoreHarness.B(Api.Token));
+        h.Hello("app", "api", Api.Token);
 
         h.Request("app", "secret", "r1");
 

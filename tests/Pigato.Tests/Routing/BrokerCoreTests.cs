@@ -325,7 +325,7 @@ public class BrokerCoreTests
     {
         var h = new CoreHarness();
         h.Ready("w1", "echo", 5);
-        h.Time.Advance(BrokerCore.DirectoryPeriod);
+        h.Time.Advance(BrokerDirectory.Period);
         h.Core.WorkerDisconnect(CoreHarness.B("w1"));
 
         Assert.Equal(["$dir {\"echo\":[\"w1\"]}", "$dir {\"echo\":[]}"], h.Output.Directories);

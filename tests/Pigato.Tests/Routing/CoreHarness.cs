@@ -39,6 +39,10 @@ internal sealed class CoreHarness
 
     public void ClientHeartbeat(string client) => Core.ClientHeartbeat(B(client));
 
+    /// <summary>A .NET client's hello with a credential (<c>C, 4, hello, {"principal":…,"token":…}</c>).</summary>
+    public void Hello(string client, string principal, string token) =>
+        Core.ClientHello(B(client), System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { principal, token }));
+
     /// <summary>A worker's heartbeat from a client socket (<c>C, 4, worker, workerId</c>), as PIGATO-RUBY's worker sends it.</summary>
     public void WorkerHeartbeatFromClientSocket(string client, string worker) => Core.ClientWorkerHeartbeat(B(client), B(worker));
 

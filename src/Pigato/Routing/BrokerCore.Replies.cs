@@ -1,0 +1,170 @@
+using Pigato.Internal;
+
+namespace Pigato.Routing;
+
+/// <summary>What workers answer: partial and final replies, rejections, and replies that come too late.</summary>
+internal sealed partial class BrokerCore
+{
+    private static readonly byte[] BusyReason = "\"ERR_WORKER_BUSY\""u8.ToArray();
+
+    /// <summary>
+    /// A partial or final reply from a worker: relayed to the request's client; a final one ends the request. The status
+    /// and data of a final reply count in the worker's statistics (an error's value is its last error).
+    /// </summary>
+    public void WorkerReply(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, bool final, ReadOnlySpan<byte> status = default, ReadOnlySpan<byte> data = default)
+    {
+        if (!TryGetRequestOfWorker(identity, clientId, rid, out var worker, out var request))
+        {
+            DispatchPending();
+            return;
+        }
+
+        // Touched when it was found: the time it was heard is this reply's.
+        request.LastActivity = worker.LastHeard;
+        if (final)
+        {
+            CountServed(worker, request, status, data);
+        }
+
+        if (request.Cancelled)
+        {
+            // Its client gave up on it: nothing goes back; the final reply frees the worker's slot.
+            if (final)
+            {
+                EndCancelled(request, worker);
+            }
+
+            return;
+        }
+
+        if (final && _durable.TryKeepFinalReply(request))
+        {
+            _metrics?.Completed();
+            _dispatcher.MarkServedBy(worker.Service);
+            DispatchPending();
+            return;
+        }
+
+        if (request.ReplyTo is null)
+        {
+            // Read back from the store and no client has re-attached yet: partials have nobody to go to.
+            return;
+        }
+
+        if (!_output.RelayReply(request))
+        {
+            _output.ReportError(PigatoErrorCodes.Unroutable, $"Reply for request {request.Rid} could not reach its client.", Utf8.Decode(request.ReplyTo));
+        }
+
+        if (final)
+        {
+            _requests.End(request);
+            _metrics?.Completed();
+            _dispatcher.MarkServedBy(worker.Service);
+            DispatchPending();
+        }
+    }
+
+    /// <summary>
+    /// A worker gave a request back: it goes to the head of its queue and never to this worker again. A worker that
+    /// rejects because it is busy (<c>ERR_WORKER_BUSY</c>: its budget is shared with other brokers) may take it later:
+    /// it only counts as full until its next heartbeat says what it can take.
+    /// </summary>
+    public void WorkerReject(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> reason = default)
+    {
+        if (TryGetRequestOfWorker(identity, clientId, rid, out var worker, out var request))
+        {
+            if (request.Cancelled)
+            {
+                EndCancelled(request, worker);
+                return;
+            }
+
+            if (reason.SequenceEqual(BusyReason))
+            {
+                _requests.Requeue(request);
+                worker.Concurrency = worker.InFlight.Count;
+                _dispatcher.MarkServedBy(worker.Service);
+                DispatchPending();
+                return;
+            }
+
+            (request.RejectedBy ??= new HashSet<string>(StringComparer.Ordinal)).Add(worker.Key);
+            worker.Rejected++;
+            request.Activity?.AddEvent(new System.Diagnostics.ActivityEvent("rejected", tags: new System.Diagnostics.ActivityTagsCollection { ["pigato.worker.id"] = worker.Id }));
+            _metrics?.Rejected();
+            Log.Request(_logger, request.Rid, request.Service.Name, "rejected by", worker.Id);
+            _requests.Requeue(request);
+            _dispatcher.MarkServedBy(worker.Service);
+        }
+
+        DispatchPending();
+    }
+
+    /// <summary>A cancelled request's worker is done with it: it ends, and the freed slot takes the next request.</summary>
+    private void EndCancelled(BrokerRequest request, BrokerWorker worker)
+    {
+        _requests.End(request, PigatoErrorCodes.Cancelled);
+        _dispatcher.MarkServedBy(worker.Service);
+        DispatchPending();
+    }
+
+    /// <summary>A request of this client: sent under this identity, or a <c>persist</c> one re-attached to it.</summary>
+    private bool TryGetRequestOfClient(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, out BrokerRequest request) =>
+        _requests.TryGet(clientId, rid, out request) || (_requests.TryGetDurable(rid, out request) && clientId.SequenceEqual(request.ReplyTo));
+
+    private bool TryGetRequestOfWorker(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, out BrokerWorker worker, out BrokerRequest request)
+    {
+        request = null!;
+        if (!_workers.TryGet(identity, out worker))
+        {
+            UnknownWorker(identity);
+            return false;
+        }
+
+        _workers.Touch(worker, _time.GetTimestamp());
+        if (!PeerKey.TryGet(worker.InFlight, clientId, rid, out request))
+        {
+            if (worker.ForgetAbandoned(clientId, rid))
+            {
+                // The broker gave up on it past its timeout: a late reply, not a protocol violation.
+                _output.ReportError(PigatoErrorCodes.WorkerTimeout, $"Late reply for request {Utf8.Decode(rid)} dropped: the broker freed it past its timeout.", worker.Id);
+                return false;
+            }
+
+            ProtocolViolation(worker, $"reply for request {Utf8.Decode(rid)} that it does not hold");
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// A request at a worker that has shown no sign of life for longer than its timeout plus a grace period: its
+    /// client has given up (C_TIMEOUT), so the worker's slot and the entry are freed; a late reply is then dropped.
+    /// </summary>
+    private void FreeAbandonedSlots()
+    {
+        var now = _time.GetTimestamp();
+        foreach (var worker in _workers.All)
+        {
+            List<BrokerRequest>? abandoned = null;
+            foreach (var request in worker.InFlight.Values)
+            {
+                if (request.IsAbandonedAtWorker(_time, now, InFlightGrace))
+                {
+                    (abandoned ??= []).Add(request);
+                }
+            }
+
+            foreach (var request in abandoned ?? [])
+            {
+                worker.RememberAbandoned(request.Key);
+                _requests.End(request, PigatoErrorCodes.WorkerTimeout);
+                _metrics?.Abandoned(PigatoErrorCodes.WorkerTimeout);
+                Log.Abandoned(_logger, PigatoErrorCodes.WorkerTimeout, worker.Id, 1, $"request {request.Rid} held past its timeout plus {InFlightGrace.TotalSeconds:0.#} s; the worker's slot is freed");
+                _dispatcher.MarkServedBy(worker.Service);
+            }
+        }
+    }
+}
