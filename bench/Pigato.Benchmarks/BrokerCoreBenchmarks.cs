@@ -1,6 +1,7 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Logging.Abstractions;
+using Pigato.Protocol;
 using Pigato.Routing;
 
 namespace Pigato.Benchmarks;
@@ -36,7 +37,7 @@ public class BrokerCoreBenchmarks
     {
         var rid = _rids[_next++ & 1023];
         _core.ClientRequest(Client, Service, rid, Data, Options, 64);
-        _core.WorkerReply(Worker, Client, rid, final: true, Ok, Data);
+        _core.WorkerReply(Worker, new MessageFields { Kind = PigatoMessageKind.WorkerFinalReply, ClientId = Client, Rid = rid, Status = Ok, Data = Data });
     }
 
     /// <summary>Every send succeeds and costs nothing.</summary>
@@ -46,25 +47,27 @@ public class BrokerCoreBenchmarks
 
         public SendResult SendRequest(BrokerWorker worker, BrokerRequest request) => SendResult.Sent;
 
-        public int DiscardQueued(ReadOnlySpan<byte> identity) => 0;
+        public void ForgetPeer(ReadOnlySpan<byte> identity)
+        {
+        }
 
-        public bool RelayReply(BrokerRequest request) => true;
+        public bool RelayReply(BrokerRequest request, in MessageFields reply) => true;
 
-        public byte[][] CopyReply() => [];
+        public byte[][] CopyReply(in MessageFields reply) => [];
 
-        public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply, bool compact) => true;
+        public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply) => true;
 
-        public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, bool compact) => true;
+        public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code) => true;
 
-        public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data, bool compact) => true;
+        public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data) => true;
 
-        public bool SendHelloAnswer(ReadOnlySpan<byte> clientId, bool compact) => true;
+        public bool SendHelloAnswer(ReadOnlySpan<byte> clientId, int version) => true;
 
         public bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request) => true;
 
         public bool ForwardCancel(BrokerWorker worker, BrokerRequest request) => true;
 
-        public bool SendReadyAnswer(BrokerWorker worker) => true;
+        public bool SendReadyAnswer(BrokerWorker worker, int version) => true;
 
         public bool SendWorkerHeartbeat(BrokerWorker worker) => true;
 

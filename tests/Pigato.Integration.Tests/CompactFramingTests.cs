@@ -39,6 +39,26 @@ public class CompactFramingTests
     private static async Task<RawSocket> RegisterAsync(PigatoHarness harness, string id, string status) =>
         (await harness.RegisterRawWorkerAsync(id, "echo", status)).Worker;
 
+    /// <summary>A raw client that said hello with <c>{"v":2}</c> and has the broker's agreement.</summary>
+    private static RawSocket V2Client(PigatoHarness harness)
+    {
+        var client = RawSocket.Dealer(harness.Endpoint, "v2-client");
+        client.Send("C", "4", "hello", "{\"v\":2}");
+        Assert.Equal(["C", "4", "hello", "{\"v\":2}"], client.ReceiveMatching(0, "C", "4", "hello"));
+        return client;
+    }
+
+    [Fact]
+    public async Task APeerThatSaidNothing_IsAnsweredInV1_EvenWhenItSendsV2()
+    {
+        await using var harness = await PigatoHarness.StartAsync(new BrokerOptions { MaxRidLength = 4 });
+        using var client = RawSocket.Dealer(harness.Endpoint, "silent-client");
+
+        client.Send(V2(ClientRequest, 0, "echo", "too-long-rid", "1"));
+
+        Assert.Equal(["C", "3", "", "too-long-rid", "-1", $"\"{PigatoErrorCodes.FrameTooLong}\"", "{\"origin\":\"broker\"}"], client.ReceiveMatching(0, "C", "3"));
+    }
+
     [Fact]
     public async Task Broker_AnswersAHello_AndAV2Ready_WithV2()
     {
@@ -74,7 +94,7 @@ public class CompactFramingTests
     {
         await using var harness = await PigatoHarness.StartAsync();
         using var worker = await RegisterAsync(harness, "v1-worker", "{\"concurrency\":5}");
-        using var client = RawSocket.Dealer(harness.Endpoint, "v2-client");
+        using var client = V2Client(harness);
 
         client.Send(V2(ClientRequest, HasOptions, "echo", "rid-1", "\"hi\"", "{\"timeout\":5000}"));
         Assert.Equal(["W", "2", "v2-client", "echo", "", "rid-1", "\"hi\"", "{\"timeout\":5000}"], worker.ReceiveMatching(0, "W", "2"));
@@ -84,6 +104,31 @@ public class CompactFramingTests
         worker.Send("W", "3", "v2-client", "", "rid-1", "-1", "\"err\"", "{\"origin\":\"broker\"}");
         Assert.Equal(V2(ClientFinal, ErrorStatus | HasOptions, "rid-1", "\"err\"", "{}"), client.ReceiveWhere(f => IsV2(f, 0, ClientFinal), "v2 final")[0]);
         await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()).TrackedRequests == 0, "the request ended");
+    }
+
+    [Fact]
+    public async Task ACancellation_ReachesAV2Worker_AndNeverAV1Worker()
+    {
+        await using var harness = await PigatoHarness.StartAsync();
+        using var worker = await RegisterAsync(harness, "v1-worker", "{\"concurrency\":5}");
+        using var client = V2Client(harness);
+
+        client.Send(V2(ClientRequest, 0, "echo", "r1", "1"));
+        worker.ReceiveMatching(0, "W", "2");
+        client.Send("C", "4", "cancel", "r1");
+        client.Send(V2(ClientRequest, 0, "echo", "r2", "2"));
+
+        // The pipe keeps order: the next message after r1 is r2, no cancel in between.
+        Assert.Equal(["W", "2", "v2-client", "echo", "", "r2", "2", ""], worker.TryReceive(Bounded.Timeout)!);
+
+        using var v2Worker = await RegisterAsync(harness, "v2-worker", "{\"concurrency\":5,\"v\":2}");
+        worker.Send("W", "6");
+        await Bounded.UntilAsync(async () => (await harness.Broker.GetStatsAsync()).Workers == 1, "the v1 worker is gone");
+        client.Send(V2(ClientRequest, 0, "echo", "r3", "3"));
+        v2Worker.ReceiveWhere(f => IsV2(f, 0, WorkerRequest), "v2 request");
+        client.Send("C", "4", "cancel", "r3");
+
+        Assert.Equal(["W", "4", "v2-client", "cancel", "r3"], v2Worker.ReceiveMatching(0, "W", "4", "v2-client", "cancel"));
     }
 
     [Fact]
@@ -108,7 +153,7 @@ public class CompactFramingTests
     {
         await using var harness = await PigatoHarness.StartAsync();
         using var first = await RegisterAsync(harness, "v2-first", "{\"concurrency\":5,\"v\":2}");
-        using var client = RawSocket.Dealer(harness.Endpoint, "v2-client");
+        using var client = V2Client(harness);
         client.Send(V2(ClientRequest, 0, "echo", "rid-1", "1"));
         first.ReceiveWhere(f => IsV2(f, 0, WorkerRequest), "v2 request");
 
@@ -123,7 +168,7 @@ public class CompactFramingTests
     public async Task BrokerRefusal_ToAV2Request_IsAV2Error()
     {
         await using var harness = await PigatoHarness.StartAsync(new BrokerOptions { MaxRidLength = 4 });
-        using var client = RawSocket.Dealer(harness.Endpoint, "v2-client");
+        using var client = V2Client(harness);
         client.Send(V2(ClientRequest, 0, "echo", "too-long-rid", "1"));
 
         Assert.Equal(
@@ -139,7 +184,7 @@ public class CompactFramingTests
     {
         await using var harness = await PigatoHarness.StartAsync();
         using var worker = await RegisterAsync(harness, "v1-worker", "{\"concurrency\":5}");
-        using var client = RawSocket.Dealer(harness.Endpoint, "v2-client");
+        using var client = V2Client(harness);
 
         client.Send(Batch(V2(ClientRequest, 0, "echo", "r1", "1"), V2(ClientRequest, 0, "echo", "r2", "2")));
 
@@ -152,7 +197,7 @@ public class CompactFramingTests
     {
         await using var harness = await PigatoHarness.StartAsync();
         using var worker = await RegisterAsync(harness, "v2-worker", "{\"concurrency\":5,\"v\":2}");
-        using var client = RawSocket.Dealer(harness.Endpoint, "v2-client");
+        using var client = V2Client(harness);
 
         // Two requests in one frame are dispatched in one callback: they reach the worker in one batch.
         client.Send(Batch(V2(ClientRequest, 0, "echo", "r1", "1"), V2(ClientRequest, 0, "echo", "r2", "2")));
@@ -172,7 +217,7 @@ public class CompactFramingTests
     {
         await using var harness = await PigatoHarness.StartAsync();
         using var worker = await RegisterAsync(harness, "v1-worker", "{\"concurrency\":5}");
-        using var client = RawSocket.Dealer(harness.Endpoint, "v2-client");
+        using var client = V2Client(harness);
 
         client.Send([.. Batch(V2(ClientRequest, 0, "echo", "r1", "1"), Batch(V2(ClientRequest, 0, "echo", "nested", "0")), [0x02, 0x09, 0x00], V2(ClientRequest, 0, "echo", "r2", "2")), 0x7F, 0x02]);
 

@@ -12,8 +12,9 @@ namespace Pigato.Internal;
 /// </summary>
 /// <remarks>
 /// Both framings arrive on every connection (docs/PROTOCOL-V2.md): a message of one frame starting with <c>0x02</c> is
-/// v2, anything else v1. Requests go to a worker in the framing it registered with, replies to a client in the framing
-/// its request came in; only headers are re-encoded, data and options bytes are copied as they are.
+/// v2, anything else v1; either is decoded into the same <see cref="MessageFields"/> for the core. What goes out takes
+/// the framing agreed with its peer (<see cref="PeerFramings"/>); only headers are re-encoded, data and options bytes
+/// are copied as they are, and a v1 reply to a v1 client is forwarded frame by frame without a copy.
 /// </remarks>
 internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 {
@@ -27,20 +28,14 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     private readonly Action<string, string, string?, Exception?> _reportError;
     private readonly int _maxMessageSize;
 
-    /// <summary>The kind of the message being handled, and whether it came in v2 (what a relay reads it as).</summary>
-    private PigatoMessageKind _current;
-    private bool _currentCompact;
-
     private readonly PeerBatches _batches = new();
+    private readonly PeerFramings _framings;
     private readonly List<PeerBatch> _sending = [];
 
     /// <summary>Outcomes of batches sent in the middle of a core call (before another message to the same peer), told to the core after it.</summary>
     /// <remarks>A batch that could not be delivered names the requests it carried (null otherwise), so that they go back to their queue as a v1 send's would.</remarks>
     private List<BatchOutcome> _outcomes = [];
     private List<BatchOutcome> _settling = [];
-
-    /// <summary>Where the v2 message being handled lies in the received frame (all of it, or one message of a batch).</summary>
-    private Range _currentRange;
 
     /// <summary>What the queues' drain tells the core. What waited there is frames by then: a worker's requests are settled as any lost worker's.</summary>
     private readonly Action<byte[]> _peerDrained, _peerGone;
@@ -53,6 +48,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         _publisher = publisher;
         _writer = new RouterSender(router, options, options.TimeProvider);
         _maxMessageSize = options.MaxMessageSize;
+        _framings = new PeerFramings(options.Framing);
         _reportError = reportError;
         var core = Core = createCore(this);
         _peerDrained = core.PeerDrained;
@@ -79,16 +75,15 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         }
     }
 
-    public int DiscardQueued(ReadOnlySpan<byte> identity)
+    public void ForgetPeer(ReadOnlySpan<byte> identity)
     {
-        var dropped = 0;
         if (_batches.TryTake(identity, out var batch))
         {
-            dropped = batch.Count;
             _batches.Return(batch);
         }
 
-        return dropped + _writer.Discard(identity);
+        _writer.Discard(identity);
+        _framings.Forget(identity);
     }
 
     /// <summary>
@@ -147,7 +142,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 
     public SendResult SendRequest(BrokerWorker worker, BrokerRequest request)
     {
-        if (worker.Compact)
+        if (_framings.IsV2(worker.Identity))
         {
             return Batched(worker.Identity, CompactCodec.WorkerRequest(request.ClientId, request.Service.NameBytes, request.RidBytes, request.Data, request.Options), request);
         }
@@ -159,14 +154,15 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 
     /// <summary>
     /// Relays the worker's reply to the request's client: from v1 to v1 from the status frame on, unchanged and without
-    /// copying (C, type, empty, rid, status, data, opts); otherwise re-encoded for the client's framing.
+    /// copying (C, type, empty, rid, status, data, opts) from the frames being handled, where the reply lies; otherwise
+    /// re-encoded for the client's framing.
     /// </summary>
-    public bool RelayReply(BrokerRequest request)
+    public bool RelayReply(BrokerRequest request, in MessageFields reply)
     {
-        if (_currentCompact || request.ReplyCompact)
+        var toV2 = _framings.IsV2(request.ReplyTo);
+        if (reply.V2 || toV2)
         {
-            var reply = CurrentReply();
-            return SendClientReply(request.ReplyTo!, _current == PigatoMessageKind.WorkerFinalReply, reply.Rid, reply.Status, reply.Data, Sanitized(reply.Options), request.ReplyCompact);
+            return SendClientReply(request.ReplyTo!, reply.Kind == PigatoMessageKind.WorkerFinalReply, reply.Rid, reply.Status, reply.Data, Sanitized(reply.Options), toV2);
         }
 
         var writer = _writer;
@@ -191,26 +187,23 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         return Delivered(End());
     }
 
-    public byte[][] CopyReply()
+    public byte[][] CopyReply(in MessageFields reply) => [reply.Status.ToArray(), reply.Data.ToArray(), Sanitized(reply.Options).ToArray()];
+
+    public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply) =>
+        SendClientReply(clientId.ToArray(), final: true, request.RidBytes, reply[0], reply[1], reply[2], _framings.IsV2(clientId));
+
+    public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code) =>
+        SendClientReply(clientId.ToArray(), final: true, rid, PigatoFrames.StatusError.Span, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(code), PigatoFrames.BrokerOrigin.Span, _framings.IsV2(clientId));
+
+    public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data) =>
+        SendClientReply(clientId.ToArray(), final: true, rid, PigatoFrames.StatusOk.Span, data, PigatoFrames.BrokerOrigin.Span, _framings.IsV2(clientId));
+
+    public bool SendHelloAnswer(ReadOnlySpan<byte> clientId, int version)
     {
-        var reply = CurrentReply();
-        return [reply.Status.ToArray(), reply.Data.ToArray(), Sanitized(reply.Options).ToArray()];
-    }
-
-    public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply, bool compact) =>
-        SendClientReply(clientId.ToArray(), final: true, request.RidBytes, reply[0], reply[1], reply[2], compact);
-
-    public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, bool compact) =>
-        SendClientReply(clientId.ToArray(), final: true, rid, PigatoFrames.StatusError.Span, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(code), PigatoFrames.BrokerOrigin.Span, compact);
-
-    public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data, bool compact) =>
-        SendClientReply(clientId.ToArray(), final: true, rid, PigatoFrames.StatusOk.Span, data, PigatoFrames.BrokerOrigin.Span, compact);
-
-    public bool SendHelloAnswer(ReadOnlySpan<byte> clientId, bool compact)
-    {
+        var v2 = _framings.Agree(clientId, version);
         _writer.Advisory = true;
         Begin(clientId.ToArray());
-        PigatoEncoder.Hello(_writer, compact ? PigatoFrames.CompactVersion : PigatoFrames.EmptyObject);
+        PigatoEncoder.Hello(_writer, v2 ? PigatoFrames.CompactVersion : PigatoFrames.EmptyObject);
         return Delivered(End());
     }
 
@@ -224,15 +217,22 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 
     public bool ForwardCancel(BrokerWorker worker, BrokerRequest request)
     {
+        if (!_framings.IsV2(worker.Identity))
+        {
+            // A v1 worker (PIGATO for Node.js) has no such message: it sees the request heartbeats stop.
+            return true;
+        }
+
         Begin(worker.Identity);
         PigatoEncoder.WorkerCancel(_writer, request.ClientId, request.RidBytes);
         return Delivered(End());
     }
 
-    public bool SendReadyAnswer(BrokerWorker worker)
+    public bool SendReadyAnswer(BrokerWorker worker, int version)
     {
+        var v2 = _framings.Agree(worker.Identity, version);
         Begin(worker.Identity);
-        PigatoEncoder.WorkerReadyAnswer(_writer, worker.Compact);
+        PigatoEncoder.WorkerReadyAnswer(_writer, v2);
         return Delivered(End());
     }
 
@@ -279,56 +279,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
             return;
         }
 
-        var core = Core;
-        var decoded = PigatoDecoder.ForBroker(_frames);
-        _current = decoded.Kind;
-        _currentCompact = false;
-        if (_frames.Size > _maxMessageSize && decoded.Kind != PigatoMessageKind.ClientRequest)
-        {
-            HandleOversized(decoded.Kind);
-            return;
-        }
-
-        switch (decoded.Kind)
-        {
-            case PigatoMessageKind.ClientRequest:
-                core.ClientRequest(sender, _frames[PigatoFrames.RequestService], _frames[PigatoFrames.RequestRid], _frames.Optional(PigatoFrames.RequestData), _frames.Optional(PigatoFrames.RequestOptions), _frames.Size);
-                break;
-            case PigatoMessageKind.ClientHeartbeat:
-                core.ClientHeartbeat(sender);
-                break;
-            case PigatoMessageKind.ClientWorkerHeartbeat:
-                core.ClientWorkerHeartbeat(sender, _frames[PigatoFrames.ClientWorkerHeartbeatId]);
-                break;
-            case PigatoMessageKind.ClientHello:
-                core.ClientHello(sender, _frames[3]);
-                break;
-            case PigatoMessageKind.ClientRequestHeartbeat:
-                core.ClientRequestHeartbeat(sender, _frames[PigatoFrames.ClientRequestHeartbeatRid]);
-                break;
-            case PigatoMessageKind.ClientCancel:
-                core.ClientCancel(sender, _frames[PigatoFrames.ClientRequestHeartbeatRid]);
-                break;
-            case PigatoMessageKind.WorkerReady:
-                core.WorkerReady(sender, _frames[PigatoFrames.ReadyService], _frames.Optional(PigatoFrames.ReadyService + 1));
-                break;
-            case PigatoMessageKind.WorkerHeartbeat:
-                core.WorkerHeartbeat(sender, _frames.Optional(PigatoFrames.WorkerHeartbeatOptions));
-                break;
-            case PigatoMessageKind.WorkerPartialReply:
-            case PigatoMessageKind.WorkerFinalReply:
-                core.WorkerReply(sender, _frames[PigatoFrames.WorkerReplyClient], _frames[PigatoFrames.WorkerReplyRid], decoded.Kind == PigatoMessageKind.WorkerFinalReply, _frames.Optional(PigatoFrames.WorkerReplyStatus), _frames.Optional(PigatoFrames.WorkerReplyStatus + 1));
-                break;
-            case PigatoMessageKind.WorkerReject:
-                core.WorkerReject(sender, _frames[PigatoFrames.WorkerReplyClient], _frames[PigatoFrames.WorkerReplyRid], _frames.Optional(PigatoFrames.WorkerReplyStatus + 1));
-                break;
-            case PigatoMessageKind.WorkerDisconnect:
-                core.WorkerDisconnect(sender);
-                break;
-            default:
-                core.InvalidMessage(sender, decoded.Error!);
-                break;
-        }
+        Handle(sender, PigatoDecoder.FieldsForBroker(_frames), _frames.Size);
     }
 
     /// <summary>
@@ -341,7 +292,8 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         var messages = new CompactMessages(frame);
         while (messages.MoveNext())
         {
-            HandleCompact(sender, messages.Current, messages.Current.GetOffsetAndLength(frame.Length).Length);
+            var message = frame[messages.Current];
+            Handle(sender, CompactCodec.ForBroker(message), message.Length);
         }
 
         if (messages.Malformed)
@@ -350,63 +302,84 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         }
     }
 
-    /// <summary>A v2 message (<paramref name="range"/> of the frame, <paramref name="size"/> bytes): a request or a worker's reply (everything else stays v1).</summary>
-    private void HandleCompact(ReadOnlySpan<byte> sender, Range range, int size)
+    /// <summary>One message of <paramref name="size"/> bytes, whichever framing it came in, to the core.</summary>
+    private void Handle(ReadOnlySpan<byte> sender, in MessageFields message, int size)
     {
         var core = Core;
-        var message = CompactCodec.ForBroker(_frames[0][range]);
-        _current = message.Kind;
-        _currentCompact = true;
-        _currentRange = range;
-        var oversized = size > _maxMessageSize;
+        if (size > _maxMessageSize && message.Kind != PigatoMessageKind.ClientRequest)
+        {
+            // A request too large is refused by the core with an answer; anything else cannot be answered.
+            HandleOversized(sender, message, size);
+            return;
+        }
+
         switch (message.Kind)
         {
             case PigatoMessageKind.ClientRequest:
-                core.ClientRequest(sender, message.Service, message.Rid, message.Data, message.Options, size, compact: true);
+                core.ClientRequest(sender, message.Service, message.Rid, message.Data, message.Options, size);
                 break;
-            case PigatoMessageKind.WorkerPartialReply or PigatoMessageKind.WorkerFinalReply or PigatoMessageKind.WorkerReject when oversized:
-                core.WorkerOversized(sender, message.ClientId, message.Rid, size);
+            case PigatoMessageKind.ClientHeartbeat:
+                core.ClientHeartbeat(sender);
+                break;
+            case PigatoMessageKind.ClientWorkerHeartbeat:
+                core.ClientWorkerHeartbeat(sender, message.WorkerId);
+                break;
+            case PigatoMessageKind.ClientHello:
+                core.ClientHello(sender, message.Data);
+                break;
+            case PigatoMessageKind.ClientRequestHeartbeat:
+                core.ClientRequestHeartbeat(sender, message.Rid);
+                break;
+            case PigatoMessageKind.ClientCancel:
+                core.ClientCancel(sender, message.Rid);
+                break;
+            case PigatoMessageKind.WorkerReady:
+                core.WorkerReady(sender, message.Service, message.Options);
+                break;
+            case PigatoMessageKind.WorkerHeartbeat:
+                core.WorkerHeartbeat(sender, message.Options);
                 break;
             case PigatoMessageKind.WorkerPartialReply:
             case PigatoMessageKind.WorkerFinalReply:
-                core.WorkerReply(sender, message.ClientId, message.Rid, message.Kind == PigatoMessageKind.WorkerFinalReply, message.Status, message.Data);
+                core.WorkerReply(sender, message);
                 break;
             case PigatoMessageKind.WorkerReject:
                 core.WorkerReject(sender, message.ClientId, message.Rid, message.Data);
                 break;
+            case PigatoMessageKind.WorkerDisconnect:
+                core.WorkerDisconnect(sender);
+                break;
             default:
-                if (oversized)
-                {
-                    core.Oversized(sender, size);
-                }
-                else
-                {
-                    core.InvalidMessage(sender, message.Error!);
-                }
-
+                core.InvalidMessage(sender, message.Error!);
                 break;
         }
     }
 
-    /// <summary>The worker's reply being handled, whichever framing it came in.</summary>
-    private MessageFields CurrentReply() => _currentCompact ? CompactCodec.ForBroker(_frames[0][_currentRange]) : new MessageFields
+    /// <summary>A message over the size limit that is not a request: a worker sending it is disconnected, anyone else reported.</summary>
+    private void HandleOversized(ReadOnlySpan<byte> sender, in MessageFields message, int size)
     {
-        Kind = _current,
-        ClientId = _frames[PigatoFrames.WorkerReplyClient],
-        Rid = _frames[PigatoFrames.WorkerReplyRid],
-        Status = _frames.Optional(PigatoFrames.WorkerReplyStatus),
-        Data = _frames.Optional(PigatoFrames.WorkerReplyStatus + 1),
-        Options = _frames.Optional(PigatoFrames.WorkerReplyOptions),
-    };
+        switch (message.Kind)
+        {
+            case PigatoMessageKind.WorkerPartialReply or PigatoMessageKind.WorkerFinalReply or PigatoMessageKind.WorkerReject:
+                Core.WorkerOversized(sender, message.ClientId, message.Rid, size);
+                break;
+            case PigatoMessageKind.WorkerReady or PigatoMessageKind.WorkerHeartbeat or PigatoMessageKind.WorkerDisconnect:
+                Core.WorkerOversized(sender, [], [], size);
+                break;
+            default:
+                Core.Oversized(sender, size);
+                break;
+        }
+    }
 
     /// <summary>A worker may not pass its error off as the broker's own outcome: its <c>{"origin":"broker"}</c> becomes <c>{}</c>.</summary>
     private static ReadOnlySpan<byte> Sanitized(ReadOnlySpan<byte> options) =>
         options.SequenceEqual(PigatoFrames.BrokerOrigin.Span) ? PigatoFrames.EmptyObject.Span : options;
 
     /// <summary>A partial or final reply to a client, in its framing.</summary>
-    private bool SendClientReply(byte[] clientId, bool final, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, bool compact)
+    private bool SendClientReply(byte[] clientId, bool final, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, bool v2)
     {
-        if (compact)
+        if (v2)
         {
             return Delivered(Batched(clientId, CompactCodec.ClientReply(final, rid, !PigatoDecoder.IsOkStatus(status), data, options)));
         }
@@ -491,24 +464,6 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 
     /// <summary>What became of a batch sent to a peer; <see cref="Undelivered"/>: the requests it carried when it was not delivered.</summary>
     private readonly record struct BatchOutcome(byte[] Identity, SendResult Result, int Messages, BrokerRequest[]? Undelivered);
-
-    /// <summary>A message over the size limit that is not a request (a request is refused by the core with an answer).</summary>
-    private void HandleOversized(PigatoMessageKind kind)
-    {
-        var sender = _frames.Raw(0);
-        switch (kind)
-        {
-            case PigatoMessageKind.WorkerPartialReply or PigatoMessageKind.WorkerFinalReply or PigatoMessageKind.WorkerReject:
-                Core.WorkerOversized(sender, _frames[PigatoFrames.WorkerReplyClient], _frames[PigatoFrames.WorkerReplyRid], _frames.Size);
-                break;
-            case PigatoMessageKind.WorkerReady or PigatoMessageKind.WorkerHeartbeat or PigatoMessageKind.WorkerDisconnect:
-                Core.WorkerOversized(sender, [], [], _frames.Size);
-                break;
-            default:
-                Core.Oversized(sender, _frames.Size);
-                break;
-        }
-    }
 
     private delegate void Encode(IFrameWriter writer);
 

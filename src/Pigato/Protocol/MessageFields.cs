@@ -14,6 +14,9 @@ internal readonly ref struct MessageFields
 
     public ReadOnlySpan<byte> ClientId { get; init; }
 
+    /// <summary>A worker's heartbeat sent from a client socket: the worker's id.</summary>
+    public ReadOnlySpan<byte> WorkerId { get; init; }
+
     public ReadOnlySpan<byte> Service { get; init; }
 
     public ReadOnlySpan<byte> Rid { get; init; }
@@ -25,6 +28,9 @@ internal readonly ref struct MessageFields
 
     /// <summary>Replies: the status as v1 writes it (<c>0</c>, <c>-1</c>); v2's flag is read as one of those.</summary>
     public ReadOnlySpan<byte> Status { get; init; }
+
+    /// <summary>True when it came in v2 framing: only the codec layer reads it (a v1 message may be forwarded frame by frame).</summary>
+    public bool V2 { get; init; }
 
     /// <summary>True for an error reply (any status but <c>0</c>).</summary>
     public bool IsError => !PigatoDecoder.IsOkStatus(Status);

@@ -141,6 +141,43 @@ internal static class PigatoDecoder
         return DecodedMessage.Fail(PigatoErrorCodes.MessageHeader);
     }
 
+    /// <summary>A v1 message received by a broker, its fields by name: what <see cref="Compact.CompactCodec.ForBroker"/> gives for a v2 one.</summary>
+    public static MessageFields FieldsForBroker<TFrames>(TFrames frames)
+        where TFrames : IFrameSource, allows ref struct
+    {
+        var decoded = ForBroker(frames);
+        return decoded.Kind switch
+        {
+            PigatoMessageKind.ClientRequest => new()
+            {
+                Kind = decoded.Kind,
+                Service = frames[PigatoFrames.RequestService],
+                Rid = frames[PigatoFrames.RequestRid],
+                Data = Optional(frames, PigatoFrames.RequestData),
+                Options = Optional(frames, PigatoFrames.RequestOptions),
+            },
+            PigatoMessageKind.ClientRequestHeartbeat or PigatoMessageKind.ClientCancel => new() { Kind = decoded.Kind, Rid = frames[PigatoFrames.ClientRequestHeartbeatRid] },
+            PigatoMessageKind.ClientWorkerHeartbeat => new() { Kind = decoded.Kind, WorkerId = frames[PigatoFrames.ClientWorkerHeartbeatId] },
+            PigatoMessageKind.ClientHello => new() { Kind = decoded.Kind, Data = frames[PigatoFrames.HelloJson] },
+            PigatoMessageKind.WorkerReady => new() { Kind = decoded.Kind, Service = frames[PigatoFrames.ReadyService], Options = Optional(frames, PigatoFrames.ReadyService + 1) },
+            PigatoMessageKind.WorkerHeartbeat => new() { Kind = decoded.Kind, Options = Optional(frames, PigatoFrames.WorkerHeartbeatOptions) },
+            PigatoMessageKind.WorkerPartialReply or PigatoMessageKind.WorkerFinalReply or PigatoMessageKind.WorkerReject => new()
+            {
+                Kind = decoded.Kind,
+                ClientId = frames[PigatoFrames.WorkerReplyClient],
+                Rid = frames[PigatoFrames.WorkerReplyRid],
+                Status = decoded.Kind == PigatoMessageKind.WorkerReject ? default : Optional(frames, PigatoFrames.WorkerReplyStatus),
+                Data = Optional(frames, PigatoFrames.WorkerReplyStatus + 1),
+                Options = Optional(frames, PigatoFrames.WorkerReplyOptions),
+            },
+            _ => new() { Kind = decoded.Kind, Error = decoded.Error },
+        };
+    }
+
+    /// <summary>A frame that may be missing: empty then.</summary>
+    private static ReadOnlySpan<byte> Optional<TFrames>(TFrames frames, int index)
+        where TFrames : IFrameSource, allows ref struct => index < frames.Count ? frames[index] : default;
+
     /// <summary>Decodes a message received by a client.</summary>
     public static DecodedMessage ForClient<TFrames>(TFrames frames)
         where TFrames : IFrameSource, allows ref struct

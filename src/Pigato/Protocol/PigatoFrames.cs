@@ -85,6 +85,9 @@ internal static class PigatoFrames
     /// <summary>Reply to a client: the options.</summary>
     public const int ClientReplyOptions = 6;
 
+    /// <summary>A hello <c>C, 4, hello, JSON</c> (either way): the JSON.</summary>
+    public const int HelloJson = 3;
+
     /// <summary>Worker registration <c>W, 1, service</c>: the service.</summary>
     public const int ReadyService = 2;
 

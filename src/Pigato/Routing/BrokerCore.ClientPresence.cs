@@ -18,34 +18,34 @@ internal sealed partial class BrokerCore
     /// restarted and read it back): from now on its replies go to the new identity, and a final reply kept meanwhile is sent
     /// at once. It runs once more only if it was not held any longer (answered, and that answer lost with the connection).
     /// </summary>
-    private void Reattach(BrokerRequest request, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid, bool compact)
+    private void Reattach(BrokerRequest request, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid)
     {
         if (!service.SequenceEqual(request.Service.NameBytes))
         {
-            Refuse(clientId, rid, PigatoErrorCodes.RequestInvalid, $"request id {request.Rid} is in use by a persist request to '{request.Service.Name}'", compact);
+            Refuse(clientId, rid, PigatoErrorCodes.RequestInvalid, $"request id {request.Rid} is in use by a persist request to '{request.Service.Name}'");
             return;
         }
 
-        Heard(clientId, compact);
-        _durable.Reattach(request, clientId, compact);
+        Heard(clientId);
+        _durable.Reattach(request, clientId);
     }
 
     /// <summary>A client heard under the identity its requests read back from the store carry: they are its again.</summary>
-    private void ReattachOrphans(ReadOnlySpan<byte> clientId, bool compact)
+    private void ReattachOrphans(ReadOnlySpan<byte> clientId)
     {
         foreach (var orphan in _durable.TakeOrphans(clientId) ?? [])
         {
-            Reattach(orphan, clientId, orphan.Service.NameBytes, orphan.RidBytes, compact);
+            Reattach(orphan, clientId, orphan.Service.NameBytes, orphan.RidBytes);
         }
     }
 
     /// <summary>
-    /// A client's sign of life; orphans it re-attaches get their replies in v1 unless a v2 request re-attached them. A
-    /// <paramref name="heartbeat"/> (or a hello) shows that the client heartbeats: from then on its silence counts.
+    /// A client's sign of life; the requests read back under its identity are its again. A <paramref name="heartbeat"/>
+    /// (or a hello) shows that the client heartbeats: from then on its silence counts.
     /// </summary>
-    private void Heard(ReadOnlySpan<byte> clientId, bool compact = false, bool heartbeat = false)
+    private void Heard(ReadOnlySpan<byte> clientId, bool heartbeat = false)
     {
-        ReattachOrphans(clientId, compact);
+        ReattachOrphans(clientId);
 
         if (PeerKey.TryGet(_heardClients, clientId, out var known))
         {
@@ -88,7 +88,7 @@ internal sealed partial class BrokerCore
             {
                 _requests.End(request, PigatoErrorCodes.ClientLost);
                 _metrics?.Abandoned(PigatoErrorCodes.ClientLost);
-                _output.SendError(request.ClientId, request.RidBytes, PigatoErrorCodes.ClientLost, request.ReplyCompact);
+                _output.SendError(request.ClientId, request.RidBytes, PigatoErrorCodes.ClientLost);
             }
 
             Log.Abandoned(_logger, PigatoErrorCodes.ClientLost, Utf8.Decode(group.First().ClientId), group.Count(), $"client silent for more than {_clientSilence.TotalSeconds:0.#} s; its queued requests dropped");
@@ -108,6 +108,7 @@ internal sealed partial class BrokerCore
         {
             _heardClients.Remove(key);
             _authorizer.Forget(key);
+            _output.ForgetPeer(System.Text.Encoding.Latin1.GetBytes(key));
         }
     }
 

@@ -9,8 +9,7 @@ internal sealed partial class BrokerCore
     private readonly LastParsed<BrokerRequestOptions> _lastOptions = new(static frame => BrokerRequestOptions.Parse(frame));
 
     /// <summary>A client's request; <paramref name="messageSize"/> is the size of all its frames. Refused with an error reply when over a limit.</summary>
-    /// <remarks><paramref name="compact"/> when it came in v2 framing (its answers then go in v2).</remarks>
-    public void ClientRequest(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, int messageSize, bool compact = false)
+    public void ClientRequest(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, int messageSize)
     {
         if (rid.IsEmpty || service.IsEmpty)
         {
@@ -18,16 +17,16 @@ internal sealed partial class BrokerCore
             return;
         }
 
-        ReattachOrphans(clientId, compact);
+        ReattachOrphans(clientId);
         if (rid.Length > _options.MaxRidLength || service.Length > _options.MaxServiceNameLength)
         {
-            Refuse(clientId, rid, PigatoErrorCodes.FrameTooLong, $"service name of {service.Length} bytes or request id of {rid.Length} bytes (at most {_options.MaxServiceNameLength} and {_options.MaxRidLength})", compact);
+            Refuse(clientId, rid, PigatoErrorCodes.FrameTooLong, $"service name of {service.Length} bytes or request id of {rid.Length} bytes (at most {_options.MaxServiceNameLength} and {_options.MaxRidLength})");
             return;
         }
 
         if (messageSize > _options.MaxMessageSize)
         {
-            Refuse(clientId, rid, PigatoErrorCodes.MessageTooLarge, $"message of {messageSize} bytes (at most {_options.MaxMessageSize})", compact);
+            Refuse(clientId, rid, PigatoErrorCodes.MessageTooLarge, $"message of {messageSize} bytes (at most {_options.MaxMessageSize})");
             return;
         }
 
@@ -37,7 +36,7 @@ internal sealed partial class BrokerCore
             {
                 // Sent again by its client after its connection dropped and came back under the same identity: nothing
                 // runs twice; a final reply kept meanwhile goes now.
-                Reattach(inProgress, clientId, service, rid, compact);
+                Reattach(inProgress, clientId, service, rid);
                 return;
             }
 
@@ -48,11 +47,11 @@ internal sealed partial class BrokerCore
         if (_authorizer.DenyRequest(clientId, service) is { } denial)
         {
             // One line per refusal: the audit log named the principal; the refusal itself is only counted and answered.
-            Refuse(clientId, rid, denial, detail: null, compact);
+            Refuse(clientId, rid, denial, detail: null);
             return;
         }
 
-        if (TryAnswerCoreService(clientId, service, rid, data, compact))
+        if (TryAnswerCoreService(clientId, service, rid, data))
         {
             return;
         }
@@ -63,13 +62,13 @@ internal sealed partial class BrokerCore
         {
             if (_requests.TryGetDurable(rid, out var held))
             {
-                Reattach(held, clientId, service, rid, compact);
+                Reattach(held, clientId, service, rid);
                 return;
             }
 
             if (_durable.Refusal() is { } full)
             {
-                Refuse(clientId, rid, full.Code, full.Detail, compact);
+                Refuse(clientId, rid, full.Code, full.Detail);
                 return;
             }
         }
@@ -77,13 +76,13 @@ internal sealed partial class BrokerCore
         var entry = _dispatcher.ServiceFor(service);
         if ((parsed.FailWithoutWorkers ?? _options.FailWithoutWorkers) && !HasWorkers(entry))
         {
-            Refuse(clientId, rid, PigatoErrorCodes.NoWorkers, $"no registered worker serves '{entry.Name}'", compact);
+            Refuse(clientId, rid, PigatoErrorCodes.NoWorkers, $"no registered worker serves '{entry.Name}'");
             return;
         }
 
         if (Admit(clientId, entry, BrokerRequest.Overhead + clientId.Length + rid.Length + data.Length + options.Length) is { } refusal)
         {
-            Refuse(clientId, rid, refusal.Code, refusal.Detail, compact);
+            Refuse(clientId, rid, refusal.Code, refusal.Detail);
             return;
         }
 
@@ -101,7 +100,6 @@ internal sealed partial class BrokerCore
         }
 
         var request = _requests.Create(clientId, rid, entry, data, stored ?? optionsFrame, parsed, _time.GetTimestamp(), activity, storedAt: parsed.Persist ? _time.GetUtcNow().ToUnixTimeMilliseconds() : 0);
-        request.ReplyCompact = compact;
         if (parsed.Persist && _requests.Journal is not null)
         {
             _metrics?.Stored();
@@ -113,7 +111,7 @@ internal sealed partial class BrokerCore
 
     /// <summary>
     /// A .NET client's hello (first on every connection): the framing it speaks and, when it has one, its credential
-    /// (its principal is remembered for its identity when the token matches). Answered with the framing the broker agrees to.
+    /// (its principal is remembered for its identity when the token matches). The output answers with the framing it agrees to.
     /// </summary>
     public void ClientHello(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> hello)
     {
@@ -124,7 +122,7 @@ internal sealed partial class BrokerCore
             _authorizer.Authenticate(clientId, principal, parsed.Token ?? "");
         }
 
-        _output.SendHelloAnswer(clientId, compact: parsed.SpeaksV2 && _options.Framing == Framing.Auto);
+        _output.SendHelloAnswer(clientId, parsed.Version);
     }
 
     public void ClientHeartbeat(ReadOnlySpan<byte> clientId)
@@ -174,7 +172,7 @@ internal sealed partial class BrokerCore
 
         request.Cancelled = true;
         Log.Request(_logger, request.Rid, request.Service.Name, "cancelled by its client at", worker.Id);
-        if (worker.Compact && !_output.ForwardCancel(worker, request))
+        if (!_output.ForwardCancel(worker, request))
         {
             _output.ReportError(PigatoErrorCodes.Unroutable, $"Cancellation of {request.Rid} could not reach its worker.", worker.Id);
         }
@@ -201,8 +199,7 @@ internal sealed partial class BrokerCore
     /// <param name="rid">Its request.</param>
     /// <param name="code">The error code it gets.</param>
     /// <param name="detail">What the log says (at most once a second per code); null when the caller logged it already.</param>
-    /// <param name="compact">Whether the answer goes in v2.</param>
-    public void Refuse(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, string? detail, bool compact)
+    public void Refuse(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, string? detail)
     {
         _metrics?.Refused(code);
         var peer = Utf8.Decode(clientId);
@@ -211,7 +208,7 @@ internal sealed partial class BrokerCore
             _refusals.Refused(code, peer, _authorizer.Describe(clientId, detail));
         }
 
-        if (!_output.SendError(clientId, rid, code, compact))
+        if (!_output.SendError(clientId, rid, code))
         {
             _output.ReportError(PigatoErrorCodes.Unroutable, $"Refusal {code} could not reach its client.", peer);
         }

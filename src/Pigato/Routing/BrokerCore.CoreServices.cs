@@ -110,7 +110,7 @@ internal sealed partial class BrokerCore
     /// service's workers (an array) or of every worker by service (an object of arrays); <c>$dir</c> the ids of that service's
     /// workers or the whole map, listing only the services the requester may request.
     /// </summary>
-    private bool TryAnswerCoreService(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data, bool compact)
+    private bool TryAnswerCoreService(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data)
     {
         var isStats = service.SequenceEqual(StatsServiceName);
         if (!isStats && !(_options.EnableDirectory && service.SequenceEqual(DirectoryServiceName)))
@@ -121,7 +121,7 @@ internal sealed partial class BrokerCore
         var name = isStats ? StatsService : DirectoryService;
         if (!TryReadServiceName(data, out var asked))
         {
-            Refuse(clientId, rid, PigatoErrorCodes.RequestInvalid, $"{name} takes a service name (a JSON string) or nothing", compact);
+            Refuse(clientId, rid, PigatoErrorCodes.RequestInvalid, $"{name} takes a service name (a JSON string) or nothing");
             return true;
         }
 
@@ -137,7 +137,7 @@ internal sealed partial class BrokerCore
             answer = _directory.Answer(asked, s => permissions is null || permissions.MayRequest(principal, s));
         }
 
-        _output.SendReply(clientId, rid, answer, compact);
+        _output.SendReply(clientId, rid, answer);
         return true;
     }
 

@@ -108,7 +108,7 @@ internal sealed partial class BrokerCore
         _requests.End(request, code);
         _metrics?.Failed(code);
         Log.Request(_logger, request.Rid, request.Service.Name, code);
-        if (request.ReplyTo is { } client && !_output.SendError(client, request.RidBytes, code, request.ReplyCompact))
+        if (request.ReplyTo is { } client && !_output.SendError(client, request.RidBytes, code))
         {
             _output.ReportError(PigatoErrorCodes.Unroutable, $"Error reply {code} for request {request.Rid} could not reach its client.", Utf8.Decode(client));
         }

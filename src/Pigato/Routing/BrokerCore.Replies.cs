@@ -1,4 +1,5 @@
 using Pigato.Internal;
+using Pigato.Protocol;
 
 namespace Pigato.Routing;
 
@@ -11,9 +12,10 @@ internal sealed partial class BrokerCore
     /// A partial or final reply from a worker: relayed to the request's client; a final one ends the request. The status
     /// and data of a final reply count in the worker's statistics (an error's value is its last error).
     /// </summary>
-    public void WorkerReply(ReadOnlySpan<byte> identity, ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, bool final, ReadOnlySpan<byte> status = default, ReadOnlySpan<byte> data = default)
+    public void WorkerReply(ReadOnlySpan<byte> identity, in MessageFields reply)
     {
-        if (!TryGetRequestOfWorker(identity, clientId, rid, out var worker, out var request))
+        var final = reply.Kind == PigatoMessageKind.WorkerFinalReply;
+        if (!TryGetRequestOfWorker(identity, reply.ClientId, reply.Rid, out var worker, out var request))
         {
             DispatchPending();
             return;
@@ -23,7 +25,7 @@ internal sealed partial class BrokerCore
         request.LastActivity = worker.LastHeard;
         if (final)
         {
-            CountServed(worker, request, status, data);
+            CountServed(worker, request, reply.Status, reply.Data);
         }
 
         if (request.Cancelled)
@@ -37,7 +39,7 @@ internal sealed partial class BrokerCore
             return;
         }
 
-        if (final && _durable.TryKeepFinalReply(request))
+        if (final && _durable.TryKeepFinalReply(request, reply))
         {
             _metrics?.Completed();
             _dispatcher.MarkServedBy(worker.Service);
@@ -51,7 +53,7 @@ internal sealed partial class BrokerCore
             return;
         }
 
-        if (!_output.RelayReply(request))
+        if (!_output.RelayReply(request, reply))
         {
             _output.ReportError(PigatoErrorCodes.Unroutable, $"Reply for request {request.Rid} could not reach its client.", Utf8.Decode(request.ReplyTo));
         }

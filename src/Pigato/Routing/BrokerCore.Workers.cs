@@ -32,14 +32,13 @@ internal sealed partial class BrokerCore
         var entry = _dispatcher.ServiceFor(service);
         var worker = _workers.Add(identity, entry, parsed.Concurrency ?? DefaultWorkerConcurrency, _time.GetTimestamp());
         worker.Principal = principal;
-        worker.Compact = parsed.SpeaksV2 && _options.Framing == Framing.Auto;
         if (_joinLog.TryTake(out var joinsNotLogged))
         {
             LogNotLogged("joined", joinsNotLogged);
             Log.WorkerJoined(_logger, worker.Id, entry.Name, worker.Concurrency);
         }
 
-        if (!_output.SendReadyAnswer(worker))
+        if (!_output.SendReadyAnswer(worker, parsed.Version))
         {
             RemoveWorker(worker, "unreachable", sendDisconnect: false);
             return;
@@ -226,7 +225,7 @@ internal sealed partial class BrokerCore
             }
         }
 
-        _output.DiscardQueued(worker.Identity);
+        _output.ForgetPeer(worker.Identity);
         if (sendDisconnect)
         {
             _output.SendDisconnect(worker.Identity);

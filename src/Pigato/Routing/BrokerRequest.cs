@@ -34,9 +34,6 @@ internal sealed class BrokerRequest(string key, BrokerClient client, byte[] rid,
     /// </summary>
     public byte[]? ReplyTo { get; set; } = clientId;
 
-    /// <summary>True when its client asked in v2 framing (docs/PROTOCOL-V2.md): its replies go in v2 too.</summary>
-    public bool ReplyCompact { get; set; }
-
     /// <summary>True for a <c>persist</c> request: it is in the store (when the broker has one) until it ends.</summary>
     public bool IsDurable { get; init; }
 

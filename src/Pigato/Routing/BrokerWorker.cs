@@ -14,9 +14,6 @@ internal sealed class BrokerWorker(string key, byte[] identity, ServiceEntry ser
     /// <summary>The principal it authenticated as (or anonymous), when the broker requires authentication.</summary>
     public string? Principal { get; set; }
 
-    /// <summary>True when it speaks v2 framing (it said so in its READY, and the broker agreed): its requests go in v2.</summary>
-    public bool Compact { get; set; }
-
     /// <summary>The service it registered as.</summary>
     public ServiceEntry Service { get; } = service;
 

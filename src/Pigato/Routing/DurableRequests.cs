@@ -23,10 +23,9 @@ internal sealed class DurableRequests(RequestTable requests, Dispatcher dispatch
     /// From now on the request's replies go to <paramref name="clientId"/> (its client reconnected, or the broker read it
     /// back); a final reply kept meanwhile goes at once, or once its removal from the store is durable.
     /// </summary>
-    public void Reattach(BrokerRequest request, ReadOnlySpan<byte> clientId, bool compact)
+    public void Reattach(BrokerRequest request, ReadOnlySpan<byte> clientId)
     {
         request.ReplyTo = clientId.ToArray();
-        request.ReplyCompact = compact;
         metrics?.Reattached();
         if (request.ParkedReply is null || request.AwaitingRemoval)
         {
@@ -59,14 +58,14 @@ internal sealed class DurableRequests(RequestTable requests, Dispatcher dispatch
     /// A final reply of a durable request, when the store may hold it: kept (true) until its removal is durable (a crash in
     /// between would run it again after its client was answered), or, read back and not re-attached yet, until its client comes.
     /// </summary>
-    public bool TryKeepFinalReply(BrokerRequest request)
+    public bool TryKeepFinalReply(BrokerRequest request, in Protocol.MessageFields reply)
     {
         if (!request.IsDurable || requests.Journal is null || (request.ReplyTo is not null && !MustAwaitRemoval(request)))
         {
             return false;
         }
 
-        requests.Park(request, output.CopyReply(), request.LastActivity);
+        requests.Park(request, output.CopyReply(reply), request.LastActivity);
         if (request.ReplyTo is not null)
         {
             AwaitRemoval(request);
@@ -172,7 +171,7 @@ internal sealed class DurableRequests(RequestTable requests, Dispatcher dispatch
     /// <summary>Sends a request's kept final reply to its client and ends it.</summary>
     private void DeliverKeptReply(BrokerRequest request)
     {
-        if (request.ReplyTo is { } client && !output.SendKeptReply(client, request, request.ParkedReply!, request.ReplyCompact))
+        if (request.ReplyTo is { } client && !output.SendKeptReply(client, request, request.ParkedReply!))
         {
             output.ReportError(PigatoErrorCodes.Unroutable, $"Reply for request {request.Rid} could not reach its client.", Utf8.Decode(client));
         }

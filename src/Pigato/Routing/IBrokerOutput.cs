@@ -1,8 +1,11 @@
+using Pigato.Protocol;
+
 namespace Pigato.Routing;
 
 /// <summary>
-/// What the broker core sends, as decisions: the socket side turns each into frames. A send that returns
-/// false could not be delivered (the peer is gone or its queue is full).
+/// What the broker core sends, as decisions: the socket side turns each into frames, in the framing it agreed with each
+/// peer (the core never knows which). A send that returns false could not be delivered (the peer is gone or its queue
+/// is full).
 /// </summary>
 internal interface IBrokerOutput
 {
@@ -12,38 +15,38 @@ internal interface IBrokerOutput
     /// <summary>Bytes waiting in peers' outbound queues (part of the memory budget).</summary>
     long QueuedBytes { get; }
 
-    /// <summary>Drops what waits for a peer (it was removed); how many messages were dropped.</summary>
-    int DiscardQueued(ReadOnlySpan<byte> identity);
+    /// <summary>A peer is forgotten (a worker removed, a client gone silent): what waits for it is dropped, and the framing agreed with it.</summary>
+    void ForgetPeer(ReadOnlySpan<byte> identity);
 
-    /// <summary>Relays the reply being handled (partial or final) to the request's client (<see cref="BrokerRequest.ReplyTo"/>), unchanged.</summary>
-    bool RelayReply(BrokerRequest request);
+    /// <summary>Relays a worker's reply (partial or final) to the request's client (<see cref="BrokerRequest.ReplyTo"/>), unchanged.</summary>
+    bool RelayReply(BrokerRequest request, in MessageFields reply);
 
-    /// <summary>A copy of the reply being handled (status, data, options), to keep for a client that has not re-attached yet.</summary>
-    byte[][] CopyReply();
+    /// <summary>A copy of a worker's reply (status, data, options), to keep for a client that has not re-attached yet.</summary>
+    byte[][] CopyReply(in MessageFields reply);
 
     /// <summary>Sends a kept final reply (see <see cref="CopyReply"/>) of <paramref name="request"/> to <paramref name="clientId"/>.</summary>
-    bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply, bool compact);
+    bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply);
 
-    /// <summary>Ends a request (held, or refused on arrival) with the broker's own error reply carrying <paramref name="code"/>; in v2 framing when <paramref name="compact"/>.</summary>
-    bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, bool compact);
+    /// <summary>Ends a request (held, or refused on arrival) with the broker's own error reply carrying <paramref name="code"/>.</summary>
+    bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code);
 
-    /// <summary>Answers a request for a service the broker serves itself (<c>$stats</c>) with a final reply carrying <paramref name="data"/> (JSON).</summary>
-    bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data, bool compact);
+    /// <summary>Answers a request for a service the broker serves itself (<c>$stats</c>, <c>$dir</c>) with a final reply carrying <paramref name="data"/> (JSON).</summary>
+    bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data);
 
     /// <summary>Forwards a client's request heartbeat to the worker holding the request.</summary>
     bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request);
 
-    /// <summary>Tells a v2 worker (<see cref="BrokerWorker.Compact"/>) that the client of a request it holds cancelled it.</summary>
+    /// <summary>Tells the worker holding a request that its client cancelled it; a worker that cannot be told (v1 framing: PIGATO for Node.js) is left alone.</summary>
     bool ForwardCancel(BrokerWorker worker, BrokerRequest request);
 
-    /// <summary>Answers a worker's READY (with <c>{"v":2}</c> when it gets v2 framing, <see cref="BrokerWorker.Compact"/>).</summary>
-    bool SendReadyAnswer(BrokerWorker worker);
+    /// <summary>Answers a worker's READY, agreeing on a framing from the highest it announced (<paramref name="version"/>; 0: v1 only).</summary>
+    bool SendReadyAnswer(BrokerWorker worker, int version);
 
     /// <summary>Sends a heartbeat to a worker.</summary>
     bool SendWorkerHeartbeat(BrokerWorker worker);
 
-    /// <summary>Answers a client's hello: <c>C, 4, hello, {"v":2}</c> when <paramref name="compact"/>, else <c>{}</c>.</summary>
-    bool SendHelloAnswer(ReadOnlySpan<byte> clientId, bool compact);
+    /// <summary>Answers a client's hello, agreeing on a framing from the highest it announced (<paramref name="version"/>; 0: v1 only).</summary>
+    bool SendHelloAnswer(ReadOnlySpan<byte> clientId, int version);
 
     /// <summary>Answers a client's heartbeat.</summary>
     bool SendClientHeartbeat(ReadOnlySpan<byte> clientId);

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
+using Pigato.Protocol;
 using Pigato.Routing;
 
 namespace Pigato.Tests.Routing;
@@ -46,12 +47,24 @@ internal sealed class CoreHarness
     /// <summary>A worker's heartbeat from a client socket (<c>C, 4, worker, workerId</c>), as PIGATO-RUBY's worker sends it.</summary>
     public void WorkerHeartbeatFromClientSocket(string client, string worker) => Core.ClientWorkerHeartbeat(B(client), B(worker));
 
-    public void Final(string worker, string client, string rid) => Core.WorkerReply(B(worker), B(client), B(rid), final: true);
+    public void Final(string worker, string client, string rid) => Reply(worker, client, rid, final: true, "0", "\"done\"");
 
     /// <summary>A final reply with status -1 and <paramref name="error"/> (JSON) as its data.</summary>
-    public void Error(string worker, string client, string rid, string error) => Core.WorkerReply(B(worker), B(client), B(rid), final: true, "-1"u8, B(error));
+    public void Error(string worker, string client, string rid, string error) => Reply(worker, client, rid, final: true, "-1", error);
 
-    public void Partial(string worker, string client, string rid) => Core.WorkerReply(B(worker), B(client), B(rid), final: false);
+    public void Partial(string worker, string client, string rid) => Reply(worker, client, rid, final: false, "0", "\"partial\"");
+
+    /// <summary>A worker's reply, as the transport decodes it in either framing.</summary>
+    public void Reply(string worker, string client, string rid, bool final, string status, string data) =>
+        Core.WorkerReply(B(worker), new MessageFields
+        {
+            Kind = final ? PigatoMessageKind.WorkerFinalReply : PigatoMessageKind.WorkerPartialReply,
+            ClientId = B(client),
+            Rid = B(rid),
+            Status = B(status),
+            Data = B(data),
+            Options = "{}"u8,
+        });
 
     public void Reject(string worker, string client, string rid) => Core.WorkerReject(B(worker), B(client), B(rid));
 

@@ -61,7 +61,7 @@ public class DurableRequestsTests
         _requests.TryGetDurable(CoreHarness.B("r1"), out var request);
         _requests.Park(request, [CoreHarness.B("0"), CoreHarness.B("\"done\""), CoreHarness.B("{}")], _time.GetTimestamp());
 
-        _durable.Reattach(request, CoreHarness.B("c2"), compact: false);
+        _durable.Reattach(request, CoreHarness.B("c2"));
 
         Assert.Equal(["removed-before-reply r1"], _journal.Lines.Where(l => l.StartsWith("removed-before-reply", StringComparison.Ordinal)));
         Assert.Empty(_output.Of("kept-reply "));

@@ -1,62 +1,73 @@
+using Pigato.Internal;
 using Pigato.Routing;
 using static Pigato.Tests.Routing.CoreHarness;
 
 namespace Pigato.Tests.Routing;
 
-/// <summary>The core's side of v2 framing (docs/PROTOCOL-V2.md): what it agrees to, and which framing each answer takes.</summary>
+/// <summary>
+/// v2 framing (docs/PROTOCOL-V2.md) stays below the core: the core passes on what a peer announced and forgets peers;
+/// the framing agreed with each peer (<see cref="PeerFramings"/>) decides what every message to it looks like.
+/// </summary>
 public class FramingTests
 {
     [Fact]
-    public void Hello_AnnouncingV2_IsAnsweredWithV2_UnlessTheBrokerKeepsToV1()
+    public void TheCore_PassesOnWhatAHelloOrAReadyAnnounced()
     {
-        var auto = new CoreHarness();
-        auto.Core.ClientHello(B("c"), B("{\"v\":2}"));
-        auto.Core.ClientHello(B("old"), B("{}"));
-        Assert.Equal(["hello c v2", "hello old"], auto.Output.Of("hello "));
+        var h = new CoreHarness();
+        h.Core.ClientHello(B("c"), B("{\"v\":2}"));
+        h.Core.ClientHello(B("old"), B("{}"));
+        h.Core.WorkerReady(B("w2"), B("echo"), B("{\"concurrency\":1,\"v\":2}"));
+        h.Core.WorkerReady(B("w1"), B("echo"), B("{\"concurrency\":1}"));
 
-        var v1 = new CoreHarness(new BrokerOptions { Framing = Framing.V1 });
-        v1.Core.ClientHello(B("c"), B("{\"v\":2}"));
-        Assert.Equal(["hello c"], v1.Output.Of("hello "));
+        Assert.Equal(["hello c v2", "hello old"], h.Output.Of("hello "));
+        Assert.Equal(["ready w2 v2", "ready w1"], h.Output.Of("ready "));
     }
 
     [Fact]
-    public void Ready_AnnouncingV2_MakesTheWorkerV2_UnlessTheBrokerKeepsToV1()
-    {
-        var auto = new CoreHarness();
-        auto.Core.WorkerReady(B("w2"), B("echo"), B("{\"concurrency\":1,\"v\":2}"));
-        auto.Core.WorkerReady(B("w1"), B("echo"), B("{\"concurrency\":1}"));
-        Assert.Equal(["ready w2 v2", "ready w1"], auto.Output.Of("ready "));
-
-        var v1 = new CoreHarness(new BrokerOptions { Framing = Framing.V1 });
-        v1.Core.WorkerReady(B("w"), B("echo"), B("{\"concurrency\":1,\"v\":2}"));
-        Assert.Equal(["ready w"], v1.Output.Of("ready "));
-    }
-
-    [Fact]
-    public void Replies_TakeTheFramingTheirRequestCameIn()
+    public void ARemovedWorker_AndASilentClient_AreForgottenByTheOutput()
     {
         var h = new CoreHarness();
         h.Ready("w", "echo");
-        h.Core.ClientRequest(B("c"), B("echo"), B("r2"), B("null"), B("{}"), 20, compact: true);
-        h.Request("c", "echo", "r1");
+        h.Core.ClientHello(B("c"), B("{\"v\":2}"));
 
-        h.Partial("w", "c", "r2");
-        h.Final("w", "c", "r2");
-        h.Final("w", "c", "r1");
+        h.Core.WorkerDisconnect(B("w"));
+        Assert.Equal(["w"], h.Output.Forgotten);
 
-        Assert.Equal(["relay c r2 v2", "relay c r2 v2", "relay c r1"], h.Output.Of("relay "));
+        for (var i = 0; i < 2 * h.Options.Liveness + 1; i++)
+        {
+            h.Tick();
+        }
+
+        Assert.Equal(["w", "c"], h.Output.Forgotten);
     }
 
     [Fact]
-    public void RefusalOnArrival_AndFailureLater_OfAV2Request_AreV2Errors()
+    public void APeer_SpeaksV2_OnlyWhenItAnnouncedIt_AndTheBrokerAllowsIt()
     {
-        var h = new CoreHarness(new BrokerOptions { MaxRidLength = 4 });
-        h.Ready("w", "echo");
-        h.Core.ClientRequest(B("c"), B("echo"), B("too-long"), B("null"), B("{}"), 20, compact: true);
-        h.Core.ClientRequest(B("c"), B("echo"), B("r1"), B("null"), B("{}"), 20, compact: true);
+        var auto = new PeerFramings(Framing.Auto);
+        Assert.True(auto.Agree(B("c"), 2));
+        Assert.False(auto.Agree(B("old"), 0));
+        Assert.True(auto.IsV2(B("c")));
+        Assert.False(auto.IsV2(B("old")));
+        Assert.False(auto.IsV2(B("stranger")));
 
-        h.Core.WorkerDisconnect(B("w"));
+        var v1 = new PeerFramings(Framing.V1);
+        Assert.False(v1.Agree(B("c"), 2));
+        Assert.False(v1.IsV2(B("c")));
+    }
 
-        Assert.Equal([$"error c too-long {PigatoErrorCodes.FrameTooLong} v2", $"error c r1 {PigatoErrorCodes.WorkerLost} v2"], h.Output.Of("error "));
+    [Fact]
+    public void AForgottenPeer_OrOneThatAnnouncesLessOnReconnecting_IsV1Again()
+    {
+        var framings = new PeerFramings(Framing.Auto);
+        framings.Agree(B("a"), 2);
+        framings.Agree(B("b"), 2);
+
+        framings.Forget(B("a"));
+        framings.Agree(B("b"), 0);
+
+        Assert.False(framings.IsV2(B("a")));
+        Assert.False(framings.IsV2(B("b")));
+        Assert.Equal(0, framings.Count);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using Pigato.Protocol;
 using Pigato.Routing;
 
 namespace Pigato.Tests.Routing;
@@ -45,20 +46,23 @@ internal sealed class RecordingOutput : IBrokerOutput
         return Full.Contains(worker.Id) ? SendResult.Queued : Record(worker.Id, $"request {worker.Id} {request.Rid}") ? SendResult.Sent : SendResult.Unreachable;
     }
 
-    public int DiscardQueued(ReadOnlySpan<byte> identity) => 0;
+    /// <summary>The peers the core told the output to forget, in order.</summary>
+    public List<string> Forgotten { get; } = [];
 
-    public bool RelayReply(BrokerRequest request) => Record(Id(request.ReplyTo!), $"relay {Id(request.ReplyTo!)} {request.Rid}{V2(request.ReplyCompact)}");
+    public void ForgetPeer(ReadOnlySpan<byte> identity) => Forgotten.Add(Id(identity));
 
-    public byte[][] CopyReply() => [Encoding.UTF8.GetBytes("0"), Encoding.UTF8.GetBytes("\"kept\""), Encoding.UTF8.GetBytes("{}")];
+    public bool RelayReply(BrokerRequest request, in MessageFields reply) => Record(Id(request.ReplyTo!), $"relay {Id(request.ReplyTo!)} {request.Rid}");
 
-    public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply, bool compact) => Record(Id(clientId), $"kept-reply {Id(clientId)} {request.Rid}{V2(compact)}");
+    public byte[][] CopyReply(in MessageFields reply) => [reply.Status.ToArray(), reply.Data.ToArray(), reply.Options.ToArray()];
 
-    public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, bool compact) => Record(Id(clientId), $"error {Id(clientId)} {Id(rid)} {code}{V2(compact)}");
+    public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply) => Record(Id(clientId), $"kept-reply {Id(clientId)} {request.Rid}");
+
+    public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code) => Record(Id(clientId), $"error {Id(clientId)} {Id(rid)} {code}");
 
     /// <summary>The data of the replies the broker answered itself (<c>$stats</c>), in order.</summary>
     public List<string> Replies { get; } = [];
 
-    public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data, bool compact)
+    public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data)
     {
         Replies.Add(Encoding.UTF8.GetString(data));
         return Record(Id(clientId), $"reply {Id(clientId)} {Id(rid)}");
@@ -68,12 +72,12 @@ internal sealed class RecordingOutput : IBrokerOutput
 
     public bool ForwardCancel(BrokerWorker worker, BrokerRequest request) => Record(worker.Id, $"cancel {worker.Id} {request.Rid}");
 
-    public bool SendReadyAnswer(BrokerWorker worker) => Record(worker.Id, $"ready {worker.Id}{V2(worker.Compact)}");
+    /// <summary>Recorded with the framing the worker announced (<c>v2</c>), which the output agrees on (or not) below the core.</summary>
+    public bool SendReadyAnswer(BrokerWorker worker, int version) => Record(worker.Id, $"ready {worker.Id}{Announced(version)}");
 
-    public bool SendHelloAnswer(ReadOnlySpan<byte> clientId, bool compact) => Record(Id(clientId), $"hello {Id(clientId)}{V2(compact)}");
+    public bool SendHelloAnswer(ReadOnlySpan<byte> clientId, int version) => Record(Id(clientId), $"hello {Id(clientId)}{Announced(version)}");
 
-    /// <summary>Marks what goes in v2 framing; v1 lines read as they always did.</summary>
-    private static string V2(bool compact) => compact ? " v2" : "";
+    private static string Announced(int version) => version >= 2 ? " v2" : "";
 
     public bool SendWorkerHeartbeat(BrokerWorker worker) => Record(worker.Id, $"heartbeat {worker.Id}");
 

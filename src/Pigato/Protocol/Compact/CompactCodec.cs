@@ -117,6 +117,7 @@ internal static class CompactCodec
         {
             Kind = kind,
             Status = (message.Flags & ErrorStatus) != 0 ? PigatoFrames.StatusError.Span : PigatoFrames.StatusOk.Span,
+            V2 = true,
             ClientId = clientId < 0 ? default : message.Field(frame, clientId),
             Service = service < 0 ? default : message.Field(frame, service),
             Rid = rid < 0 ? default : message.Field(frame, rid),
