@@ -33,7 +33,12 @@ internal sealed partial class BrokerCore
     /// <summary>A client heard under the identity its requests read back from the store carry: they are its again.</summary>
     private void ReattachOrphans(ReadOnlySpan<byte> clientId)
     {
-        foreach (var orphan in _durable.TakeOrphans(clientId) ?? [])
+        if (_durable.TakeOrphans(clientId) is not { } orphans)
+        {
+            return;
+        }
+
+        foreach (var orphan in orphans)
         {
             Reattach(orphan, clientId, orphan.Service.NameBytes, orphan.RidBytes);
         }

@@ -125,20 +125,18 @@ internal sealed partial class BrokerCore
             return true;
         }
 
-        byte[] answer;
-        if (isStats)
-        {
-            answer = ServiceStatistics.ToJson(_workers.All.Where(w => asked is null || w.Service.Name == asked).Select(Snapshot), byService: asked is null);
-        }
-        else
-        {
-            var principal = _authorizer.PrincipalOf(clientId);
-            var permissions = _authorizer.Permissions;
-            answer = _directory.Answer(asked, s => permissions is null || permissions.MayRequest(principal, s));
-        }
-
-        _output.SendReply(clientId, rid, answer);
+        _output.SendReply(clientId, rid, isStats ? AnswerStats(asked) : AnswerDirectory(clientId, asked));
         return true;
+    }
+
+    private byte[] AnswerStats(string? service) =>
+        ServiceStatistics.ToJson(_workers.All.Where(w => service is null || w.Service.Name == service).Select(Snapshot), byService: service is null);
+
+    private byte[] AnswerDirectory(ReadOnlySpan<byte> clientId, string? service)
+    {
+        var principal = _authorizer.PrincipalOf(clientId);
+        var permissions = _authorizer.Permissions;
+        return _directory.Answer(service, s => permissions is null || permissions.MayRequest(principal, s));
     }
 
     private static bool TryReadServiceName(ReadOnlySpan<byte> data, out string? service)
