@@ -115,7 +115,7 @@ public sealed partial class Client : IBrokerConnectionOwner
             return;
         }
 
-        if (request.BudgetEnd != long.MaxValue && Stopwatch.GetTimestamp() is var now && now >= request.BudgetEnd)
+        if (request.BudgetEnd != long.MaxValue && Options.TimeProvider.GetTimestamp() is var now && now >= request.BudgetEnd)
         {
             // Past the caller's deadline, whatever came (the worker's own "out of time" included): the caller's timeout.
             Fail(request, request.TimedOut(now));
@@ -146,7 +146,7 @@ public sealed partial class Client : IBrokerConnectionOwner
             _pending.TryRemove(request.RidFrame);
             var error = PigatoDecoder.IsOkStatus(status) ? null : Utf8.Decode(data).Trim('"');
             Tracing.Stop(request.Activity, error);
-            ActorMetrics.RequestEnded(request.Service, request.SentAt, error);
+            ActorMetrics.RequestEnded(request.Service, Options.TimeProvider, request.SentAt, error);
             using (NoSynchronizationContext.Enter())
             {
                 request.OnFinal(status, data, options);
@@ -331,7 +331,7 @@ public sealed partial class Client : IBrokerConnectionOwner
             connection.Send(0, static (w, _) => PigatoEncoder.ClientHeartbeat(w));
             if (Options.HeartbeatRequests)
             {
-                var threshold = Stopwatch.GetTimestamp() - (long)(Options.HeartbeatInterval.TotalSeconds * Stopwatch.Frequency);
+                var threshold = Options.TimeProvider.GetTimestamp() - (long)(Options.HeartbeatInterval.TotalSeconds * Options.TimeProvider.TimestampFrequency);
                 foreach (var request in _pending.Values)
                 {
                     if (request.IsAt(connection) && request.SentAt < threshold)
@@ -346,7 +346,7 @@ public sealed partial class Client : IBrokerConnectionOwner
     /// <summary>Fails with C_TIMEOUT every request whose time without activity has passed its timeout.</summary>
     private void ExpireRequests()
     {
-        var now = Stopwatch.GetTimestamp();
+        var now = Options.TimeProvider.GetTimestamp();
         if (now < _nextDeadline)
         {
             return;
@@ -436,7 +436,7 @@ public sealed partial class Client : IBrokerConnectionOwner
         _pending.TryRemove(request.RidFrame);
         var error = (exception as PigatoException)?.Code ?? exception.GetType().Name;
         Tracing.Stop(request.Activity, error);
-        ActorMetrics.RequestEnded(request.Service, request.SentAt, error);
+        ActorMetrics.RequestEnded(request.Service, Options.TimeProvider, request.SentAt, error);
         using (NoSynchronizationContext.Enter())
         {
             request.OnFailed(exception);

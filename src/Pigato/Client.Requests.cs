@@ -205,6 +205,8 @@ public sealed partial class Client
             }
         }
 
+        request.Start(Options.TimeProvider);
+
         // A budget of its own, or what remains of the handler's request it is made from, whichever is smaller.
         var handlerRequest = HandlerContext.Current;
         if (Smaller(options?.Deadline, handlerRequest?.RemainingBudget) is { } budget)

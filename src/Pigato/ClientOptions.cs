@@ -106,6 +106,12 @@ public sealed record ClientOptions
     /// </summary>
     public bool RunContinuationsInline { get; init; }
 
+    /// <summary>
+    /// The clock of request timeouts, deadlines and request heartbeats (a fake one in tests). Default
+    /// <see cref="TimeProvider.System"/>. Heartbeats themselves are paced by the client's loop.
+    /// </summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>Where log lines go. Default: nowhere.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 

@@ -9,10 +9,10 @@ namespace Pigato;
 public sealed partial class Worker
 {
     /// <summary>An inline handler holding the loop longer than this before its first await is logged.</summary>
-    private static readonly long InlineBlockTicks = System.Diagnostics.Stopwatch.Frequency / 20;
+    private static readonly TimeSpan InlineBlockLimit = TimeSpan.FromMilliseconds(50);
 
     private readonly SemaphoreSlim _replyCredits;
-    private long _inlineBlockLoggedAt;
+    private long? _inlineBlockLoggedAt;
     private readonly ActiveRequests _active = new();
     private int _running;
 
@@ -156,7 +156,8 @@ public sealed partial class Worker
     /// </summary>
     private void RunInline(WorkerReply reply, byte[] data, JsonElement options)
     {
-        var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        var time = Options.TimeProvider;
+        var startedAt = time.GetTimestamp();
         using (NoSynchronizationContext.Enter())
         {
             if (TaskScheduler.Current == TaskScheduler.Default)
@@ -171,11 +172,12 @@ public sealed partial class Worker
             }
         }
 
-        var now = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (now - startedAt > InlineBlockTicks && now - _inlineBlockLoggedAt > System.Diagnostics.Stopwatch.Frequency)
+        var now = time.GetTimestamp();
+        var blocked = time.GetElapsedTime(startedAt, now);
+        if (blocked > InlineBlockLimit && (_inlineBlockLoggedAt is not { } logged || time.GetElapsedTime(logged, now) > TimeSpan.FromSeconds(1)))
         {
             _inlineBlockLoggedAt = now;
-            Log.InlineHandlerBlocked(_logger, Service, reply.RequestId, System.Diagnostics.Stopwatch.GetElapsedTime(startedAt, now));
+            Log.InlineHandlerBlocked(_logger, Service, reply.RequestId, blocked);
         }
     }
 
@@ -185,7 +187,7 @@ public sealed partial class Worker
         using var activity = Tracing.Source.HasListeners()
             ? Tracing.Start("process", reply.Service, System.Diagnostics.ActivityKind.Server, reply.RequestId, Tracing.Extract(options))
             : null;
-        var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        var startedAt = Options.TimeProvider.GetTimestamp();
         string? error = null;
         ActorMetrics.HandlerStarted(reply.Service);
         try
@@ -224,7 +226,7 @@ public sealed partial class Worker
         }
         finally
         {
-            ActorMetrics.HandlerEnded(reply.Service, startedAt, error);
+            ActorMetrics.HandlerEnded(reply.Service, Options.TimeProvider, startedAt, error);
             if (Interlocked.Decrement(ref _running) == 0 && (_draining || _stopping))
             {
                 _drained.TrySetResult();

@@ -92,6 +92,12 @@ public sealed record WorkerOptions
     /// </summary>
     public bool RunHandlersInline { get; init; }
 
+    /// <summary>
+    /// The clock of request deadlines and of the handler timings (a fake one in tests). Default
+    /// <see cref="TimeProvider.System"/>. Heartbeats and request liveness are paced by the worker's loop.
+    /// </summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>Where log lines go. Default: nowhere.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 

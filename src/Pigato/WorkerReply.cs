@@ -61,15 +61,18 @@ public sealed class WorkerReply
 
     /// <summary>What is left of the caller's budget now (zero when passed), or null without a deadline.</summary>
     internal TimeSpan? RemainingBudget =>
-        _deadline is { } deadline ? Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline.At) is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero : null;
+        _deadline is { } deadline ? Time.GetElapsedTime(Time.GetTimestamp(), deadline.At) is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero : null;
+
+    /// <summary>The worker's clock (<see cref="WorkerOptions.TimeProvider"/>).</summary>
+    private TimeProvider Time => _worker.Options.TimeProvider;
 
     /// <summary>Sets the deadline from the budget the broker carried (<paramref name="remaining"/> from now); the token trips at it.</summary>
     internal void SetDeadline(TimeSpan remaining)
     {
-        _deadline = new RequestDeadline(DateTimeOffset.UtcNow + remaining, Stopwatch.GetTimestamp() + (long)(remaining.TotalSeconds * Stopwatch.Frequency));
+        _deadline = new RequestDeadline(Time.GetUtcNow() + remaining, Time.GetTimestamp() + (long)(remaining.TotalSeconds * Time.TimestampFrequency));
         lock (_gate)
         {
-            (_inactive ??= new CancellationTokenSource()).CancelAfter(remaining);
+            (_inactive ??= NewInactiveSource()).CancelAfter(remaining);
         }
     }
 
@@ -86,7 +89,7 @@ public sealed class WorkerReply
                     return new CancellationToken(canceled: true);
                 }
 
-                return (_inactive ??= new CancellationTokenSource()).Token;
+                return (_inactive ??= NewInactiveSource()).Token;
             }
         }
     }
@@ -330,6 +333,9 @@ public sealed class WorkerReply
     private byte[] Serialize<T>(T value) =>
         JsonSerializer.SerializeToUtf8Bytes(value, _worker.Options.SerializerOptions);
 
-    /// <summary>A request's deadline: on the wall clock (for the handler) and as a <see cref="Stopwatch"/> timestamp.</summary>
+    /// <summary>The source of <see cref="CancellationToken"/>, on the worker's clock (a deadline trips it by that clock).</summary>
+    private CancellationTokenSource NewInactiveSource() => new(Timeout.InfiniteTimeSpan, Time);
+
+    /// <summary>A request's deadline: on the wall clock (for the handler) and as a timestamp of the worker's clock.</summary>
     private sealed record RequestDeadline(DateTimeOffset Wall, long At);
 }

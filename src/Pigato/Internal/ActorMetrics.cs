@@ -33,12 +33,12 @@ internal static class ActorMetrics
     public static void RequestSent(string service) => ClientInFlight.Add(1, Service(service));
 
     /// <summary>A client's request ended: <paramref name="error"/> is its code, null for a successful final reply.</summary>
-    public static void RequestEnded(string service, long startedAt, string? error)
+    public static void RequestEnded(string service, TimeProvider time, long startedAt, string? error)
     {
         ClientInFlight.Add(-1, Service(service));
         if (ClientDuration.Enabled)
         {
-            ClientDuration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, Service(service), Outcome(error));
+            ClientDuration.Record(time.GetElapsedTime(startedAt).TotalSeconds, Service(service), Outcome(error));
         }
 
         if (error is not null)
@@ -50,12 +50,12 @@ internal static class ActorMetrics
     public static void HandlerStarted(string service) => WorkerActive.Add(1, Service(service));
 
     /// <summary>A handler ended: <paramref name="error"/> is its error code, null when it ended well.</summary>
-    public static void HandlerEnded(string service, long startedAt, string? error)
+    public static void HandlerEnded(string service, TimeProvider time, long startedAt, string? error)
     {
         WorkerActive.Add(-1, Service(service));
         if (WorkerDuration.Enabled)
         {
-            WorkerDuration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, Service(service), Outcome(error));
+            WorkerDuration.Record(time.GetElapsedTime(startedAt).TotalSeconds, Service(service), Outcome(error));
         }
 
         if (error is not null)

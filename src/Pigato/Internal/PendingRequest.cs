@@ -15,7 +15,8 @@ internal delegate T? ReplyReader<T>(ReadOnlySpan<byte> data);
 internal abstract class PendingRequest(string service, TimeSpan timeout)
 {
     private int _completed;
-    private long _lastActivity = Stopwatch.GetTimestamp();
+    private TimeProvider _time = TimeProvider.System;
+    private long _lastActivity;
     private string? _rid;
 
     /// <summary>The request id as its frame (the client's table keys by it); renewed when the request is sent again after a reconnection.</summary>
@@ -49,7 +50,15 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
 
     public TimeSpan Timeout { get; } = timeout;
 
-    public long SentAt { get; } = Stopwatch.GetTimestamp();
+    /// <summary>When it was handed to the client (<see cref="Start"/>), on the client's clock.</summary>
+    public long SentAt { get; private set; }
+
+    /// <summary>Starts the request on the client's clock (<see cref="ClientOptions.TimeProvider"/>): its timeout and budget count from now.</summary>
+    public void Start(TimeProvider time)
+    {
+        _time = time;
+        SentAt = _lastActivity = time.GetTimestamp();
+    }
 
     public CancellationTokenRegistration Cancellation { get; set; }
 
@@ -59,7 +68,7 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
     /// <summary>When the request fails with C_TIMEOUT unless something arrives first; long.MaxValue for never.</summary>
     public long Deadline => Math.Min(BudgetEnd, Timeout == System.Threading.Timeout.InfiniteTimeSpan
         ? long.MaxValue
-        : Volatile.Read(ref _lastActivity) + (long)(Timeout.TotalSeconds * Stopwatch.Frequency));
+        : Volatile.Read(ref _lastActivity) + (long)(Timeout.TotalSeconds * _time.TimestampFrequency));
 
     /// <summary>The request's budget, when it has one (an object apart: most requests have none and pay one reference).</summary>
     private RequestBudget? _budget;
@@ -69,7 +78,7 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
 
     /// <summary>Gives the request a budget from now.</summary>
     public void SetBudget(TimeSpan budget) =>
-        _budget = new RequestBudget(budget, Stopwatch.GetTimestamp() + (long)(budget.TotalSeconds * Stopwatch.Frequency));
+        _budget = new RequestBudget(budget, _time.GetTimestamp() + (long)(budget.TotalSeconds * _time.TimestampFrequency));
 
     /// <summary>
     /// Made from a handler (its budget set from what that request had left), it is cancelled if that request ends early.
@@ -93,7 +102,7 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
 
     public bool IsCompleted => Volatile.Read(ref _completed) != 0;
 
-    public void Touch() => Volatile.Write(ref _lastActivity, Stopwatch.GetTimestamp());
+    public void Touch() => Volatile.Write(ref _lastActivity, _time.GetTimestamp());
 
     /// <summary>Takes a new request id, so that a resend is a new request to the broker (loop thread).</summary>
     public void RenewRid()
