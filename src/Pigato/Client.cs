@@ -44,7 +44,6 @@ public sealed partial class Client : IPigatoClient
             Options.Prefix ?? "C" + Guid.NewGuid().ToString(),
             Options.Liveness,
             Options.ReconnectDelay,
-            SendTimeout: Options.HeartbeatInterval,
             SendHighWatermark: Options.MaxPendingRequests + 1000,
             Linger: TimeSpan.Zero,
             MaxMessageSize: Options.MaxMessageSize,

@@ -53,7 +53,6 @@ public sealed partial class Worker : IAsyncDisposable
             options.Prefix ?? "W" + Guid.NewGuid().ToString(),
             options.Liveness,
             options.ReconnectDelay,
-            SendTimeout: options.HeartbeatInterval,
             SendHighWatermark: 1000,
             Linger: TimeSpan.FromMilliseconds(100),
             MaxMessageSize: -1,

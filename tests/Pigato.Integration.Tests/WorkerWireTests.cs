@@ -166,6 +166,8 @@ public class WorkerWireTests
     [Fact]
     public async Task TwoClientsUsingTheSameRid_AreTrackedApart()
     {
+        // A liveness of 8 periods: the connection survives this test's answers coming late on a loaded machine (with 3,
+        // a 600 ms stall of the test's thread in a full run made the worker drop its broker).
         var period = TimeSpan.FromMilliseconds(200);
         using var broker = RawSocket.Router();
         var inactive = new Dictionary<string, TaskCompletionSource<bool>> { ["a"] = new(TaskCreationOptions.RunContinuationsAsynchronously), ["b"] = new(TaskCreationOptions.RunContinuationsAsynchronously) };
@@ -184,7 +186,7 @@ public class WorkerWireTests
             {
                 firstEnded.TrySetResult();
             }
-        }, liveness: 3, heartbeat: period);
+        }, liveness: 8, heartbeat: period);
         await worker.StartAsync();
         var id = broker.ReceiveMatching(1, "W", "1")[0];
         broker.Send(id, "W", "1");

@@ -21,6 +21,11 @@ internal sealed class BrokerConnection : IDisposable
 {
     private const int MaxMessagesPerWakeup = 4096;
 
+    /// <summary>Bytes a connection's local send queue holds at most (beside its count bound, the socket's high-water mark).</summary>
+    private const long MaxQueuedBytes = 64L << 20;
+
+    /// <summary>How often what waits in the local send queue is tried again while the broker catches up.</summary>
+    private static readonly TimeSpan DrainPeriod = TimeSpan.FromMilliseconds(5);
 
     private readonly ActorLoop _loop;
     private readonly IBrokerConnectionOwner _owner;
@@ -28,9 +33,10 @@ internal sealed class BrokerConnection : IDisposable
     private readonly ILogger _logger;
     private readonly ReceivedFrames _frames = new(16);
     private readonly NetMQ.NetMQTimer _reconnect;
+    private readonly NetMQ.NetMQTimer _drain;
     private DealerSocket? _socket;
     private NetMQMonitor? _monitor;
-    private SocketFrameWriter? _writer;
+    private DealerSender? _writer;
     private readonly CompactBatch _batch = new();
     private int _liveness;
     private bool _transportSeen;
@@ -51,6 +57,7 @@ internal sealed class BrokerConnection : IDisposable
         _owner = owner;
         _logger = logger;
         _reconnect = loop.Timer(settings.ReconnectDelay, Reconnect, enabled: false);
+        _drain = loop.Timer(DrainPeriod, SendQueued, enabled: false);
     }
 
     /// <summary>The broker endpoint.</summary>
@@ -80,9 +87,6 @@ internal sealed class BrokerConnection : IDisposable
 
     /// <summary>Set when the broker said it is stopping: no more requests go there until the connection is made again.</summary>
     public bool BrokerStopping { get; set; }
-
-    /// <summary>Where to write a message; null while closed. End each message with <see cref="SocketFrameWriter.EndMessage"/>.</summary>
-    public SocketFrameWriter? Writer => _writer;
 
     /// <summary>Opens a socket under a new identity and lets the owner greet the broker.</summary>
     public void Open()
@@ -125,7 +129,7 @@ internal sealed class BrokerConnection : IDisposable
 
         socket.Connect(Endpoint);
         _socket = socket;
-        _writer = new SocketFrameWriter(socket, _settings.SendTimeout);
+        _writer = new DealerSender(socket, _settings.SendHighWatermark, Math.Max(MaxQueuedBytes, _settings.MaxMessageSize));
         _loop.Add(socket);
         _liveness = _settings.Liveness;
         IsConnected = false;
@@ -147,7 +151,7 @@ internal sealed class BrokerConnection : IDisposable
 
         Flush();
         encode(_writer, state);
-        return _writer.EndMessage();
+        return Ended(_writer);
     }
 
     /// <summary>
@@ -166,7 +170,7 @@ internal sealed class BrokerConnection : IDisposable
         {
             Flush();
             _writer.Write(message.ToArray(), false);
-            return _writer.EndMessage();
+            return Ended(_writer);
         }
 
         return !_batch.Add(message) || Flush();
@@ -184,7 +188,7 @@ internal sealed class BrokerConnection : IDisposable
         if (_writer is not null)
         {
             _writer.Write(_batch.Frame(), false);
-            sent = _writer.EndMessage();
+            sent = Ended(_writer);
         }
 
         if (!sent)
@@ -195,6 +199,21 @@ internal sealed class BrokerConnection : IDisposable
         _batch.Clear();
         return sent;
     }
+
+    /// <summary>Ends a message; when it went into the local queue, the queue is drained until empty.</summary>
+    private bool Ended(DealerSender writer)
+    {
+        var ok = writer.EndMessage();
+        if (writer.HasQueued && !_drain.Enable)
+        {
+            _drain.Enable = true;
+        }
+
+        return ok;
+    }
+
+    /// <summary>Sends what waits in the local queue as the pipe frees.</summary>
+    private void SendQueued() => _drain.Enable = _writer is { } writer && !writer.Drain();
 
     /// <summary>
     /// One heartbeat period passed. False when the broker has been silent for the whole liveness: the
@@ -321,6 +340,10 @@ internal sealed class BrokerConnection : IDisposable
             _monitor = null;
         }
 
+        // What still waits locally gets one last chance, then goes with the identity: the owner settles its requests
+        // as any the broker lost.
+        _writer?.Drain();
+        _drain.Enable = false;
         _loop.Remove(_socket!);
         _socket!.Dispose();
         _socket = null;
@@ -395,10 +418,9 @@ internal interface IBrokerConnectionOwner
 /// <param name="Prefix">Identity prefix.</param>
 /// <param name="Liveness">Heartbeat periods without a message before the broker counts as lost.</param>
 /// <param name="ReconnectDelay">Pause before reconnecting.</param>
-/// <param name="SendTimeout">How long a send may wait for room before it counts as undeliverable.</param>
-/// <param name="SendHighWatermark">Messages queued towards the broker before sends wait.</param>
+/// <param name="SendHighWatermark">Messages queued towards the broker in the pipe, and as many again in the local queue, before a send is refused.</param>
 /// <param name="Linger">How long unsent messages may delay closing.</param>
 /// <param name="MaxMessageSize">Largest message read from the broker (a larger frame closes the connection in the transport); -1 for no limit.</param>
 /// <param name="DetectDisconnect">Count the broker as lost as soon as the TCP connection drops (a socket monitor), not only by liveness; without it the owner is told when the dropped connection is back.</param>
 /// <param name="CurveServerKey">The brokers' CURVE public key, or null for plain text.</param>
-internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, TimeSpan SendTimeout, int SendHighWatermark, TimeSpan Linger, int MaxMessageSize, bool DetectDisconnect, string? CurveServerKey);
+internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, int SendHighWatermark, TimeSpan Linger, int MaxMessageSize, bool DetectDisconnect, string? CurveServerKey);
