@@ -1,4 +1,4 @@
-using Pigato.Integration.Tests.Infrastructure;
+using Pigato.TestUtilities;
 using Pigato.Protocol;
 
 namespace Pigato.Integration.Tests;

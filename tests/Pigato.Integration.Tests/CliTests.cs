@@ -1,5 +1,5 @@
 using Pigato.Cli;
-using Pigato.Integration.Tests.Infrastructure;
+using Pigato.TestUtilities;
 
 namespace Pigato.Integration.Tests;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
-using Pigato.Integration.Tests.Infrastructure;
+using Pigato.TestUtilities;
 
 namespace Pigato.Integration.Tests;
 

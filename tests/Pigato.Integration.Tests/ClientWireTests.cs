@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Pigato.Integration.Tests.Infrastructure;
+using Pigato.TestUtilities;
 using Pigato.Protocol;
 
 namespace Pigato.Integration.Tests;

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Pigato.Integration.Tests.Infrastructure;
+using Pigato.TestUtilities;
 
 namespace Pigato.Integration.Tests;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using NetMQ;
 using NetMQ.Sockets;
-using Pigato.Integration.Tests.Infrastructure;
+using Pigato.TestUtilities;
 
 namespace Pigato.Integration.Tests;
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Pigato.Hosting;
-using Pigato.Integration.Tests.Infrastructure;
+using Pigato.TestUtilities;
 using Pigato.Management;
 
 namespace Pigato.Integration.Tests;

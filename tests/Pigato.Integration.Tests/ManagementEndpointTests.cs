@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Pigato.Integration.Tests.Infrastructure;
+using Pigato.TestUtilities;
 using Pigato.Management;
 using Pigato.Security;
 

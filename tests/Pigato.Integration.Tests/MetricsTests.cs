@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using Pigato.Integration.Tests.Infrastructure;
+using Pigato.TestUtilities;
 
 namespace Pigato.Integration.Tests;
 
@@ -75,7 +75,7 @@ public class MetricsTests
 }
 
 /// <summary>The client's and worker's instruments: durations by service and outcome, in flight, errors by code.</summary>
-[Collection(Infrastructure.SerialTests.Name)]
+[Collection(SerialTests.Name)]
 public class ActorMetricsTests
 {
     [Fact]
@@ -113,7 +113,7 @@ public class ActorMetricsTests
         listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
         listener.Start();
 
-        await using var harness = await Infrastructure.PigatoHarness.StartAsync();
+        await using var harness = await PigatoHarness.StartAsync();
         await harness.StartWorkerAsync("metered-ok", (d, r, _) => r.EndAsync(d));
         await harness.StartWorkerAsync("metered-bad", (_, r, _) => r.ErrorAsync("E_METERED"));
         await harness.StartWorkerAsync("metered-late", async (d, r, _) =>
@@ -123,10 +123,10 @@ public class ActorMetricsTests
             await Assert.ThrowsAsync<InvalidOperationException>(() => r.ErrorAsync("E_LATE").AsTask());
         });
         var client = await harness.StartClientAsync();
-        await client.RequestAsync<string>("metered-ok", "x", cancellationToken: Infrastructure.Bounded.Token());
-        await client.RequestAsync<string>("metered-late", "y", cancellationToken: Infrastructure.Bounded.Token());
-        await Assert.ThrowsAsync<PigatoReplyException>(() => client.RequestAsync<string>("metered-bad", null, cancellationToken: Infrastructure.Bounded.Token()).AsTask());
-        await Infrastructure.Bounded.UntilAsync(() => measured.Count(m => m.Instrument == "pigato.worker.process.duration") == 3, "the three handlers are measured");
+        await client.RequestAsync<string>("metered-ok", "x", cancellationToken: Bounded.Token());
+        await client.RequestAsync<string>("metered-late", "y", cancellationToken: Bounded.Token());
+        await Assert.ThrowsAsync<PigatoReplyException>(() => client.RequestAsync<string>("metered-bad", null, cancellationToken: Bounded.Token()).AsTask());
+        await Bounded.UntilAsync(() => measured.Count(m => m.Instrument == "pigato.worker.process.duration") == 3, "the three handlers are measured");
 
         Assert.Contains(measured, m => m is { Instrument: "pigato.client.request.duration", Service: "metered-ok", Outcome: "ok" } && m.Value > 0);
         Assert.Contains(measured, m => m is { Instrument: "pigato.client.request.duration", Service: "metered-bad", Outcome: "error" });

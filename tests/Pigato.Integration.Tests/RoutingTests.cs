@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Pigato.Integration.Tests.Infrastructure;
+using Pigato.TestUtilities;
 using Pigato.Protocol;
 
 namespace Pigato.Integration.Tests;

@@ -1,5 +1,5 @@
 using System.Text;
-using Pigato.Integration.Tests.Infrastructure;
+using Pigato.TestUtilities;
 using Pigato.Security;
 
 namespace Pigato.Integration.Tests;

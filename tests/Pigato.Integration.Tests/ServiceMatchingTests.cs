@@ -1,4 +1,4 @@
-using Pigato.Integration.Tests.Infrastructure;
+using Pigato.TestUtilities;
 
 namespace Pigato.Integration.Tests;
 

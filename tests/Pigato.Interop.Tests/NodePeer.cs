@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
+using Pigato.TestUtilities;
 
 namespace Pigato.Interop.Tests;
 
@@ -11,16 +12,14 @@ namespace Pigato.Interop.Tests;
 internal sealed class NodePeer : IAsyncDisposable
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
-    private readonly Process _process;
     private readonly ITestOutputHelper _output;
-    private readonly string _name;
     private readonly Channel<JsonElement> _events = Channel.CreateUnbounded<JsonElement>();
-    private readonly List<string> _transcript = [];
+    private ChildProcess _process = null!;
+    private string _name;
     private int _nextId;
 
-    private NodePeer(Process process, ITestOutputHelper output, string name)
+    private NodePeer(ITestOutputHelper output, string name)
     {
-        _process = process;
         _output = output;
         _name = name;
     }
@@ -52,26 +51,9 @@ internal sealed class NodePeer : IAsyncDisposable
     /// <summary>Starts <c>node peer.js args...</c> and waits for its ready event.</summary>
     public static async Task<NodePeer> StartAsync(ITestOutputHelper output, params string[] args)
     {
-        var start = new ProcessStartInfo("node")
-        {
-            WorkingDirectory = InteropDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("peer.js");
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
-        var peer = new NodePeer(process, output, $"node {args[0]} (pid {process.Id})");
-        process.OutputDataReceived += (_, e) => peer.OnLine(e.Data, fromStdout: true);
-        process.ErrorDataReceived += (_, e) => peer.OnLine(e.Data, fromStdout: false);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var peer = new NodePeer(output, $"node {args[0]}");
+        peer._process = ChildProcess.Start("node", ["peer.js", .. args], InteropDirectory, onLine: peer.OnLine, redirectInput: true);
+        peer._name += $" (pid {peer._process.Pid})";
         peer.Ready = await peer.WaitForAsync(e => e.TryGetProperty("event", out var ev) && ev.GetString() == "ready", "the peer to be ready");
         return peer;
     }
@@ -143,46 +125,28 @@ internal sealed class NodePeer : IAsyncDisposable
         try
         {
             await _process.StandardInput.WriteLineAsync("stop");
-            await _process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token);
+            await _process.WaitForExitAsync(TimeSpan.FromSeconds(5));
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException)
+        catch (Exception e) when (e is TimeoutException or IOException)
         {
-            _process.Kill(entireProcessTree: true);
+            _process.Kill();
         }
     }
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-
         _process.Dispose();
-        lock (_transcript)
+        _output.WriteLine($"--- {_name} said:");
+        foreach (var line in _process.Output)
         {
-            _output.WriteLine($"--- {_name} said:");
-            foreach (var line in _transcript)
-            {
-                _output.WriteLine(line);
-            }
+            _output.WriteLine(line);
         }
     }
 
-    private void OnLine(string? line, bool fromStdout)
+    private void OnLine(string? line)
     {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_transcript)
-        {
-            _transcript.Add((fromStdout ? "out: " : "err: ") + line);
-        }
-
-        if (fromStdout && line.StartsWith('{'))
+        if (line is not null && line.StartsWith('{'))
         {
             try
             {

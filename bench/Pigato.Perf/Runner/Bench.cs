@@ -1,7 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Pigato.Perf.Roles;
+using Pigato.TestUtilities;
 
 namespace Pigato.Perf.Runner;
 
@@ -167,9 +166,9 @@ internal static class Bench
             case "sqlite":
                 return "sqlite:" + Path.Combine(Directory.CreateTempSubdirectory("pigato-bench-").FullName, "requests.db");
             case "redis":
-                var port = FreePort();
+                var port = Ports.FreePort();
                 Add(children, Child.Start("redis-server", "redis-server", ["--port", port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], null));
-                await WaitForPortAsync(port);
+                await Ports.WaitUntilAcceptsAsync(port, TimeSpan.FromSeconds(5));
                 return $"redis:127.0.0.1:{port}";
             default:
                 return null;
@@ -213,14 +212,14 @@ internal static class Bench
                 var native = Add(children, Child.Role(system + " broker", "broker-lean-zmq", "tcp://127.0.0.1:0"));
                 return (native, (await native.WaitForAsync("ready")).GetProperty("endpoint").GetString()!);
             case Scenario.NodeBroker or Scenario.NodeStack:
-                var endpoint = $"tcp://127.0.0.1:{FreePort()}";
-                var node = Add(children, Child.Start("node broker", "node", ["peer.js", "broker", endpoint, $"tcp://127.0.0.1:{FreePort()}"], InteropDirectory()));
+                var endpoint = $"tcp://127.0.0.1:{Ports.FreePort()}";
+                var node = Add(children, Child.Start("node broker", "node", ["peer.js", "broker", endpoint, $"tcp://127.0.0.1:{Ports.FreePort()}"], InteropDirectory()));
                 await node.WaitForAsync("ready");
                 return (node, endpoint);
             default:
-                var port = FreePort();
+                var port = Ports.FreePort();
                 var nats = Add(children, Child.Start("nats-server", "nats-server", ["-a", "127.0.0.1", "-p", port.ToString()], null));
-                await WaitForPortAsync(port);
+                await Ports.WaitUntilAcceptsAsync(port, TimeSpan.FromSeconds(5));
                 return (nats, $"nats://127.0.0.1:{port}");
         }
     }
@@ -304,32 +303,6 @@ internal static class Bench
 
             previous = cpu;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitForPortAsync(int port)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(25);
-            }
-        }
-
-        throw new InvalidOperationException($"nothing listens on port {port}");
     }
 
     private static string? InteropDirectory()

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
+using Pigato.TestUtilities;
 
 namespace Pigato.Perf.Runner;
 
@@ -8,14 +8,12 @@ namespace Pigato.Perf.Runner;
 internal sealed class Child : IAsyncDisposable
 {
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(5);
-    private readonly Process _process;
     private readonly Channel<JsonElement> _events = Channel.CreateUnbounded<JsonElement>();
-    private readonly List<string> _errors = [];
+    private ChildProcess _process = null!;
 
-    private Child(string name, Process process, bool isRole)
+    private Child(string name, bool isRole)
     {
         Name = name;
-        _process = process;
         IsRole = isRole;
     }
 
@@ -25,14 +23,7 @@ internal sealed class Child : IAsyncDisposable
     public bool IsRole { get; }
 
     /// <summary>CPU time used so far (user + system).</summary>
-    public TimeSpan Cpu
-    {
-        get
-        {
-            _process.Refresh();
-            return _process.HasExited ? TimeSpan.Zero : _process.TotalProcessorTime;
-        }
-    }
+    public TimeSpan Cpu => _process.HasExited ? TimeSpan.Zero : _process.ProcessorTime;
 
     /// <summary>Starts a role of the benchmark in a process of its own.</summary>
     /// <remarks>
@@ -59,33 +50,8 @@ internal sealed class Child : IAsyncDisposable
 
     private static Child Start(string name, string file, IEnumerable<string> args, string? workingDirectory, bool isRole)
     {
-        var start = new ProcessStartInfo(file)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var child = new Child(name, Process.Start(start) ?? throw new InvalidOperationException("cannot start " + file), isRole);
-        child._process.OutputDataReceived += (_, e) => child.OnLine(e.Data);
-        child._process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (child._errors)
-                {
-                    child._errors.Add(e.Data);
-                }
-            }
-        };
-        child._process.BeginOutputReadLine();
-        child._process.BeginErrorReadLine();
+        var child = new Child(name, isRole);
+        child._process = ChildProcess.Start(file, args, workingDirectory, onLine: child.OnLine, redirectInput: true);
         return child;
     }
 
@@ -107,21 +73,14 @@ internal sealed class Child : IAsyncDisposable
         }
         catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
         {
-            throw new InvalidOperationException($"{Name}: no '{eventName ?? "id " + id}' line. Its stderr:\n{string.Join('\n', _errors.TakeLast(20))}");
+            throw new InvalidOperationException($"{Name}: no '{eventName ?? "id " + id}' line. It printed:\n{_process.Tail()}");
         }
     }
 
     public void Send(string line) => _process.StandardInput.WriteLine(line);
 
     /// <summary>SIGKILL by pid, as in a crash (the failover scenario); disposing afterwards is harmless.</summary>
-    public void Kill()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(10_000);
-        }
-    }
+    public void Kill() => _process.Kill();
 
     public async Task<JsonElement> StatsAsync()
     {
@@ -136,11 +95,11 @@ internal sealed class Child : IAsyncDisposable
             try
             {
                 Send("stop");
-                await _process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token);
+                await _process.WaitForExitAsync(TimeSpan.FromSeconds(5));
             }
-            catch (Exception e) when (e is OperationCanceledException or IOException)
+            catch (Exception e) when (e is TimeoutException or IOException)
             {
-                _process.Kill(entireProcessTree: true);
+                _process.Kill();
             }
         }
 

@@ -2,10 +2,10 @@ using System.Text;
 using NetMQ;
 using NetMQ.Sockets;
 
-namespace Pigato.Integration.Tests.Infrastructure;
+namespace Pigato.TestUtilities;
 
 /// <summary>A raw NetMQ socket standing in for the other side of the protocol; frames are text, or bytes for v2 frames.</summary>
-internal sealed class RawSocket : IDisposable
+public sealed class RawSocket : IDisposable
 {
     private readonly NetMQSocket _socket;
 

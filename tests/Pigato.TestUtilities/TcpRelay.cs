@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Pigato.Integration.Tests.Infrastructure;
+namespace Pigato.TestUtilities;
 
 /// <summary>A TCP relay on 127.0.0.1 between peers and a broker that keeps a copy of every byte it carries (an eavesdropper).</summary>
-internal sealed class TcpRelay : IAsyncDisposable
+public sealed class TcpRelay : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly IPEndPoint _target;

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace Pigato.Integration.Tests.Infrastructure;
+namespace Pigato.TestUtilities;
 
 /// <summary>Bounded waits: every wait in a test ends by itself, with a message saying what did not happen.</summary>
-internal static class Bounded
+public static class Bounded
 {
     /// <summary>The default bound: generous, because CI machines have two cores shared by every actor.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);

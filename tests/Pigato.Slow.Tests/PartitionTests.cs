@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Pigato.Integration.Tests.Infrastructure;
+using Pigato.TestUtilities;
 using Xunit.Abstractions;
 
-namespace Pigato.Integration.Tests;
+namespace Pigato.Slow.Tests;
 
 /// <summary>
 /// Silent failures under load with <c>retry</c>: brokers, workers and clients on hosts of their own (network namespaces on
@@ -11,7 +11,6 @@ namespace Pigato.Integration.Tests;
 /// frozen with SIGSTOP. Every process is a real <c>pigato</c> command; every peer heartbeats every 500 ms with liveness 3.
 /// Each test prints how long the peers took to notice and the slowest request.
 /// </summary>
-[Collection(SerialTests.Name)]
 public sealed class PartitionTests(ITestOutputHelper output)
 {
     private const int Port = 5555;

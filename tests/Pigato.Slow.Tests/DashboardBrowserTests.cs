@@ -1,15 +1,14 @@
 using System.Globalization;
 using Microsoft.Playwright;
-using Pigato.Integration.Tests.Infrastructure;
+using Pigato.TestUtilities;
 using Pigato.Management;
 
-namespace Pigato.Integration.Tests;
+namespace Pigato.Slow.Tests;
 
 /// <summary>
 /// The dashboard in a real browser: headless Chromium from Debian's <c>chromium</c> package (installed by <c>.ci/run</c>),
 /// driven by Playwright with the system browser (nothing downloaded).
 /// </summary>
-[Collection(SerialTests.Name)]
 public sealed class DashboardBrowserTests
 {
     /// <summary>The browser to drive: <c>PIGATO_CHROMIUM</c>, else Debian's.</summary>

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
 
-namespace Pigato.Integration.Tests.Infrastructure;
+namespace Pigato.TestUtilities;
 
 /// <summary>Collects log lines in memory, so that a failing test can show what an actor logged.</summary>
-internal sealed class ListLogger : ILoggerProvider, ILogger
+public sealed class ListLogger : ILoggerProvider, ILogger
 {
     private readonly List<string> _lines = [];
 

@@ -1,12 +1,12 @@
 using System.Text.Json;
 
-namespace Pigato.Integration.Tests.Infrastructure;
+namespace Pigato.TestUtilities;
 
 /// <summary>
 /// A real broker on an ephemeral 127.0.0.1 port plus the workers and clients a test makes; disposing it
 /// stops and disposes them all (clients first, then workers, then the broker).
 /// </summary>
-internal sealed class PigatoHarness : IAsyncDisposable
+public sealed class PigatoHarness : IAsyncDisposable
 {
     private readonly List<Client> _clients = [];
     private readonly List<Worker> _workers = [];

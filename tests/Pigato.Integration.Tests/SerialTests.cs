@@ -1,4 +1,4 @@
-namespace Pigato.Integration.Tests.Infrastructure;
+namespace Pigato.Integration.Tests;
 
 /// <summary>Tests that measure the whole process run in this collection, never beside another test.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]

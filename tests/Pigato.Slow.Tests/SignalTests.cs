@@ -1,9 +1,8 @@
-using Pigato.Integration.Tests.Infrastructure;
+using Pigato.TestUtilities;
 
-namespace Pigato.Integration.Tests;
+namespace Pigato.Slow.Tests;
 
 /// <summary>The <c>pigato</c> commands as services: SIGTERM stops them cleanly (exit code 0), the management endpoint included.</summary>
-[Collection(SerialTests.Name)]
 public sealed class SignalTests
 {
     [Fact]

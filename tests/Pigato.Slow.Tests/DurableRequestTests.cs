@@ -1,16 +1,15 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Pigato.Integration.Tests.Infrastructure;
+using Pigato.TestUtilities;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace Pigato.Integration.Tests;
+namespace Pigato.Slow.Tests;
 
 /// <summary>
 /// <c>persist</c> requests against brokers as processes killed with -9 half-way: every request gets exactly one successful
 /// final reply, and only those in flight at the kill run twice at the worker.
 /// </summary>
-[Collection(SerialTests.Name)]
 public sealed class DurableRequestTests(ITestOutputHelper output) : IDisposable
 {
     private const int Total = 10_000;
@@ -196,7 +195,6 @@ public sealed class DurableRequestTests(ITestOutputHelper output) : IDisposable
 }
 
 /// <summary>A shared store that goes away: persist requests are refused with a clear code, the rest flows, and it recovers.</summary>
-[Collection(SerialTests.Name)]
 public sealed class StoreUnavailableTests
 {
     [Fact]

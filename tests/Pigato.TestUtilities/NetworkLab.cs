@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Pigato.Integration.Tests.Infrastructure;
+namespace Pigato.TestUtilities;
 
 /// <summary>
 /// Hosts on a switch, made of Linux network namespaces: each host is a namespace with one veth link to a bridge in a
@@ -9,7 +9,7 @@ namespace Pigato.Integration.Tests.Infrastructure;
 /// silent failure of a cable, a switch or a security group. Needs root, iproute2 and nftables; everything made is
 /// deleted on dispose.
 /// </summary>
-internal sealed class NetworkLab : IDisposable
+public sealed class NetworkLab : IDisposable
 {
     private static int s_labs;
 
@@ -153,7 +153,7 @@ internal sealed class NetworkLab : IDisposable
 }
 
 /// <summary>A host of a <see cref="NetworkLab"/>: its namespace and its one address.</summary>
-internal sealed record NetworkHost(string Name, string Namespace, string Address)
+public sealed record NetworkHost(string Name, string Namespace, string Address)
 {
     /// <summary>A TCP endpoint on this host.</summary>
     public string Endpoint(int port) => $"tcp://{Address}:{port}";
