@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Pigato.Internal;
 using Pigato.Protocol;
-using Pigato.Protocol.Compact;
 
 namespace Pigato;
 
@@ -55,60 +54,25 @@ public sealed partial class Client : IBrokerConnectionOwner
         SendWaitingRequests();
     }
 
-    void IBrokerConnectionOwner.OnMessage(BrokerConnection connection, ReceivedFrames frames)
+    void IBrokerConnectionOwner.OnMessage(BrokerConnection connection, in MessageFields message)
     {
-        if (frames.Count == 1 && CompactFrame.IsCompact(frames[0]))
+        switch (message.Kind)
         {
-            var frame = frames[0];
-            var messages = new CompactMessages(frame);
-            while (messages.MoveNext())
-            {
-                OnReply(connection, CompactCodec.ForClient(frame[messages.Current]));
-            }
-
-            if (messages.Malformed)
-            {
-                RaiseError(PigatoErrorCodes.MessageLength, "Malformed batch from the broker: the rest of it ignored.");
-            }
-
-            return;
+            case PigatoMessageKind.FinalReply or PigatoMessageKind.PartialReply:
+                OnReply(connection, message);
+                break;
+            case PigatoMessageKind.HelloAnswer or PigatoMessageKind.Heartbeat:
+                // The connection took note of the framing agreed; a heartbeat only proves the broker alive.
+                break;
+            default:
+                RaiseError(message.Error ?? PigatoErrorCodes.MessageType, "Malformed message from the broker ignored.");
+                break;
         }
-
-        var decoded = PigatoDecoder.ForClient(frames);
-        if (!decoded.IsValid || frames.Truncated)
-        {
-            RaiseError(decoded.Error ?? PigatoErrorCodes.MessageLength, "Malformed message from the broker ignored.");
-            return;
-        }
-
-        switch (decoded.Kind)
-        {
-            case PigatoMessageKind.HelloAnswer:
-                connection.Compact = Options.Framing == Framing.Auto && Routing.WorkerStatus.Parse(frames[3]).SpeaksV2;
-                return;
-            case PigatoMessageKind.Heartbeat:
-                return;
-        }
-
-        OnReply(connection, new MessageFields
-        {
-            Kind = decoded.Kind,
-            Rid = frames[PigatoFrames.ClientReplyRid],
-            Status = frames[PigatoFrames.ClientReplyStatus],
-            Data = frames.Optional(PigatoFrames.ClientReplyData),
-            Options = frames.Optional(PigatoFrames.ClientReplyOptions),
-        });
     }
 
     /// <summary>A partial or final reply, in either framing.</summary>
-    private void OnReply(BrokerConnection connection, MessageFields reply)
+    private void OnReply(BrokerConnection connection, in MessageFields reply)
     {
-        if (reply.Kind == PigatoMessageKind.Invalid)
-        {
-            RaiseError(reply.Error!, "Malformed message from the broker ignored.");
-            return;
-        }
-
         if (!_pending.TryGetValue(reply.Rid, out var request) || !request.IsAt(connection))
         {
             RaiseError(PigatoErrorCodes.RequestInvalid, $"Reply for request {Utf8.Decode(reply.Rid)}, which is not pending.");
@@ -405,10 +369,7 @@ public sealed partial class Client : IBrokerConnectionOwner
     /// <summary>Sends a request on <paramref name="connection"/> in its framing; it is then at that connection's identity.</summary>
     private void SendOn(BrokerConnection connection, PendingRequest request)
     {
-        var queued = connection.Compact
-            ? connection.SendCompact(CompactCodec.ClientRequest(request.Frames!.Service, request.RidFrame, request.Frames.Data, request.Frames.Options))
-            : connection.Send(request, static (w, r) => PigatoEncoder.ClientRequest(w, r.Frames!.Service, r.RidFrame, r.Frames.Data, r.Frames.Options));
-        if (!queued)
+        if (!connection.SendRequest(request.Frames!, request.RidFrame))
         {
             Fail(request, new PigatoException(PigatoErrorCodes.Unroutable, $"Request to '{request.Service}' could not be queued towards the broker."));
             return;
@@ -473,9 +434,9 @@ public sealed partial class Client : IBrokerConnectionOwner
     /// </summary>
     private static void TellCancelled(PendingRequest request)
     {
-        if (request.Connection is { Compact: true } connection && request.IsAt(connection))
+        if (request.Connection is { } connection && request.IsAt(connection))
         {
-            connection.Send(request.RidFrame, static (w, rid) => PigatoEncoder.ClientCancel(w, rid));
+            connection.SendCancel(request.RidFrame);
         }
     }
 }

@@ -48,7 +48,9 @@ public sealed partial class Client : IPigatoClient
             Linger: TimeSpan.Zero,
             MaxMessageSize: Options.MaxMessageSize,
             DetectDisconnect: Options.DetectDisconnect ?? Options.Brokers.Count > 1,
-            CurveServerKey: Options.CurveServerKey);
+            CurveServerKey: Options.CurveServerKey,
+            Side: ConnectionSide.Client,
+            Framing: Options.Framing);
     }
 
     /// <summary>The options this client runs with.</summary>

@@ -1,7 +1,6 @@
 using System.Text;
 using Pigato.Internal;
 using Pigato.Protocol;
-using Pigato.Protocol.Compact;
 
 namespace Pigato;
 
@@ -25,48 +24,22 @@ public sealed partial class Worker : IBrokerConnectionOwner
         _events.Connected(() => Connected?.Invoke(this, EventArgs.Empty));
     }
 
-    void IBrokerConnectionOwner.OnMessage(BrokerConnection connection, ReceivedFrames frames)
+    void IBrokerConnectionOwner.OnMessage(BrokerConnection connection, in MessageFields message)
     {
-        if (frames.Count == 1 && CompactFrame.IsCompact(frames[0]))
-        {
-            var frame = frames[0];
-            var messages = new CompactMessages(frame);
-            while (messages.MoveNext())
-            {
-                OnCompactRequest(connection, frame[messages.Current]);
-            }
-
-            if (messages.Malformed)
-            {
-                RaiseError(PigatoErrorCodes.MessageLength, "Malformed batch from the broker: the rest of it ignored.");
-            }
-
-            return;
-        }
-
-        var decoded = PigatoDecoder.ForWorker(frames);
-        switch (decoded.Kind)
+        switch (message.Kind)
         {
             case PigatoMessageKind.Request:
-                OnRequest(connection, new MessageFields
-                {
-                    Kind = decoded.Kind,
-                    ClientId = frames[PigatoFrames.WorkerRequestClient],
-                    Service = frames[PigatoFrames.WorkerRequestService],
-                    Rid = frames[PigatoFrames.WorkerRequestRid],
-                    Data = frames.Optional(PigatoFrames.WorkerRequestData),
-                    Options = frames.Optional(PigatoFrames.WorkerRequestOptions),
-                });
+                OnRequest(connection, message);
                 break;
             case PigatoMessageKind.RequestHeartbeat:
-                if (_active.TryGet(frames[PigatoFrames.WorkerRequestHeartbeatClient], frames[PigatoFrames.WorkerRequestHeartbeatRid], out var reply))
+                if (_active.TryGet(message.ClientId, message.Rid, out var reply))
                 {
                     reply.Refresh(Options.Liveness);
                 }
 
                 break;
             case PigatoMessageKind.RequestCancel:
-                if (_active.TryGet(frames[PigatoFrames.WorkerRequestHeartbeatClient], frames[PigatoFrames.WorkerRequestHeartbeatRid], out var cancelled))
+                if (_active.TryGet(message.ClientId, message.Rid, out var cancelled))
                 {
                     // Its client gave up: the handler's token trips now, not after the liveness. Whatever it still sends is dropped by the broker.
                     Log.Request(_logger, cancelled.RequestId, cancelled.Service, "cancelled by its client");
@@ -78,8 +51,7 @@ public sealed partial class Worker : IBrokerConnectionOwner
                 OnDisconnect(connection);
                 break;
             case PigatoMessageKind.ReadyAnswer:
-                // A Pigato for .NET broker that agrees to v2 says so in its answer; any other sends none.
-                connection.Compact = Options.Framing == Framing.Auto && frames.Count > 2 && Routing.WorkerStatus.Parse(frames[2]).SpeaksV2;
+                // The connection took note of the framing agreed.
                 connection.Registered = true;
                 connection.Refusals = 0;
                 _registered.TrySetResult();
@@ -87,7 +59,7 @@ public sealed partial class Worker : IBrokerConnectionOwner
             case PigatoMessageKind.Heartbeat:
                 break;
             default:
-                RaiseError(decoded.Error!, "Malformed message from the broker ignored.");
+                RaiseError(message.Error ?? PigatoErrorCodes.MessageType, "Malformed message from the broker ignored.");
                 break;
         }
     }
@@ -116,20 +88,6 @@ public sealed partial class Worker : IBrokerConnectionOwner
 
     /// <summary>The longest pause between registrations the broker refuses.</summary>
     private static readonly TimeSpan MaxRefusalBackoff = TimeSpan.FromSeconds(30);
-
-    /// <summary>A v2 request (alone or from a batch; anything else, a batch inside it included, is refused).</summary>
-    private void OnCompactRequest(BrokerConnection connection, ReadOnlySpan<byte> message)
-    {
-        var request = CompactCodec.ForWorker(message);
-        if (request.Kind == PigatoMessageKind.Request)
-        {
-            OnRequest(connection, request);
-        }
-        else
-        {
-            RaiseError(request.Error!, "Malformed message from the broker ignored.");
-        }
-    }
 
     void IBrokerConnectionOwner.OnHandshakeFailed(BrokerConnection connection) =>
         RaiseError(PigatoErrorCodes.Handshake, connection.HandshakeFailure);

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Pigato.Internal;
 using Pigato.Protocol;
-using Pigato.Protocol.Compact;
 
 namespace Pigato;
 
@@ -252,11 +251,7 @@ public sealed partial class Worker
                 return;
             }
 
-            var sent = connection.Compact
-                ? connection.SendCompact(CompactCodec.WorkerReply(
-                    data.Kind switch { ReplyKind.Partial => MessageType.ReplyPartial, ReplyKind.Reject => MessageType.ReplyReject, _ => MessageType.Reply },
-                    reply.ClientId, reply.Rid, error: data.Kind == ReplyKind.Error, data.Data.Span, data.Options.Span))
-                : connection.Send((reply, data.Kind, Data: data.DataToKeep, data.Options), static (w, s) => EncodeReply(w, s.reply, s.Kind, s.Data, s.Options));
+            var sent = connection.SendReply(data.Kind, reply.ClientId, reply.Rid, data.DataToKeep, data.Options);
             if (!sent)
             {
                 RaiseError(PigatoErrorCodes.Unroutable, $"Reply to request {reply.RequestId} could not be queued towards the broker.");
@@ -265,24 +260,6 @@ public sealed partial class Worker
         finally
         {
             data.Release();
-        }
-    }
-
-    /// <summary>A reply in PIGATO's frames (v1).</summary>
-    private static void EncodeReply(Protocol.IFrameWriter w, WorkerReply reply, ReplyKind kind, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options)
-    {
-        switch (kind)
-        {
-            case ReplyKind.Partial:
-            case ReplyKind.Final:
-                PigatoEncoder.WorkerReply(w, kind == ReplyKind.Final, reply.ClientId, reply.Rid, PigatoFrames.StatusOk, data, options);
-                break;
-            case ReplyKind.Error:
-                PigatoEncoder.WorkerReply(w, final: true, reply.ClientId, reply.Rid, PigatoFrames.StatusError, data, options);
-                break;
-            default:
-                PigatoEncoder.WorkerReject(w, reply.ClientId, reply.Rid, data);
-                break;
         }
     }
 

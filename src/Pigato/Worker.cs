@@ -57,7 +57,9 @@ public sealed partial class Worker : IAsyncDisposable
             Linger: TimeSpan.FromMilliseconds(100),
             MaxMessageSize: -1,
             DetectDisconnect: options.DetectDisconnect ?? options.Brokers.Count > 1,
-            CurveServerKey: options.CurveServerKey);
+            CurveServerKey: options.CurveServerKey,
+            Side: ConnectionSide.Worker,
+            Framing: options.Framing);
     }
 
     /// <summary>The options this worker runs with.</summary>

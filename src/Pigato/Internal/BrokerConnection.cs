@@ -82,8 +82,11 @@ internal sealed class BrokerConnection : IDisposable
     public string HandshakeFailure =>
         $"The broker at {Endpoint} accepts the connection but never answers: most likely the CURVE server key is wrong, or CURVE is on at one end only ({PigatoErrorCodes.Handshake}).";
 
-    /// <summary>True once the broker agreed to v2 framing on the current identity (docs/PROTOCOL-V2.md): requests and replies then go in v2.</summary>
-    public bool Compact { get; set; }
+    /// <summary>
+    /// True once the broker agreed to v2 framing on the current identity (its hello or READY answer, docs/PROTOCOL-V2.md):
+    /// requests and replies then go in v2. Only this connection chooses a framing: its owner sends by kind of message.
+    /// </summary>
+    private bool _v2;
 
     /// <summary>Set when the broker said it is stopping: no more requests go there until the connection is made again.</summary>
     public bool BrokerStopping { get; set; }
@@ -136,7 +139,7 @@ internal sealed class BrokerConnection : IDisposable
         Registered = false;
         _transportInterrupted = false;
         BrokerStopping = false;
-        Compact = false;
+        _v2 = false;
         _owner.OnOpened(this);
     }
 
@@ -154,12 +157,47 @@ internal sealed class BrokerConnection : IDisposable
         return Ended(_writer);
     }
 
+    /// <summary>A client's request, in the framing agreed with the broker; false when it could not be queued.</summary>
+    public bool SendRequest(RequestFrames frames, byte[] rid) => _v2
+        ? SendCompact(CompactCodec.ClientRequest(frames.Service, rid, frames.Data, frames.Options))
+        : Send((frames, rid), static (w, s) => PigatoEncoder.ClientRequest(w, s.frames.Service, s.rid, s.frames.Data, s.frames.Options));
+
+    /// <summary>Tells the broker the client no longer wants a request: only a broker that agreed on v2 knows the message (false: not sent).</summary>
+    public bool SendCancel(byte[] rid) => _v2 && Send(rid, static (w, r) => PigatoEncoder.ClientCancel(w, r));
+
+    /// <summary>A worker's reply (partial, final, error or reject), in the framing agreed with the broker; false when it could not be queued.</summary>
+    public bool SendReply(ReplyKind kind, byte[] clientId, byte[] rid, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options)
+    {
+        if (_v2)
+        {
+            var type = kind switch { ReplyKind.Partial => MessageType.ReplyPartial, ReplyKind.Reject => MessageType.ReplyReject, _ => MessageType.Reply };
+            return SendCompact(CompactCodec.WorkerReply(type, clientId, rid, error: kind == ReplyKind.Error, data.Span, options.Span));
+        }
+
+        return Send((kind, clientId, rid, data, options), static (w, s) =>
+        {
+            switch (s.kind)
+            {
+                case ReplyKind.Partial:
+                case ReplyKind.Final:
+                    PigatoEncoder.WorkerReply(w, s.kind == ReplyKind.Final, s.clientId, s.rid, PigatoFrames.StatusOk, s.data, s.options);
+                    break;
+                case ReplyKind.Error:
+                    PigatoEncoder.WorkerReply(w, final: true, s.clientId, s.rid, PigatoFrames.StatusError, s.data, s.options);
+                    break;
+                default:
+                    PigatoEncoder.WorkerReject(w, s.clientId, s.rid, s.data);
+                    break;
+            }
+        });
+    }
+
     /// <summary>
-    /// Sends a v2 message (<see cref="Compact"/>) with the others of the same loop callback: they leave together in one
-    /// batch frame at <see cref="Flush"/> (the owner's <see cref="ActorLoop.AfterEach"/>), or as soon as the batch is full.
+    /// Sends a v2 message with the others of the same loop callback: they leave together in one batch frame at
+    /// <see cref="Flush"/> (the owner's <see cref="ActorLoop.AfterEach"/>), or as soon as the batch is full.
     /// False when the connection is closed.
     /// </summary>
-    public bool SendCompact(in CompactDraft message)
+    private bool SendCompact(in CompactDraft message)
     {
         if (_writer is null)
         {
@@ -352,6 +390,42 @@ internal sealed class BrokerConnection : IDisposable
         _owner.OnClosed(this, wasConnected);
     }
 
+    /// <summary>
+    /// Decodes what arrived into the same fields whichever framing it came in (each message of a v2 batch in turn; a
+    /// malformed length stops a batch there), takes note of the framing the broker agreed to, and hands each to the owner.
+    /// </summary>
+    private void Deliver(ReceivedFrames frames)
+    {
+        if (frames.Count == 1 && CompactFrame.IsCompact(frames[0]))
+        {
+            var frame = frames[0];
+            var messages = new CompactMessages(frame);
+            while (messages.MoveNext())
+            {
+                var message = frame[messages.Current];
+                _owner.OnMessage(this, _settings.Side == ConnectionSide.Worker ? CompactCodec.ForWorker(message) : CompactCodec.ForClient(message));
+            }
+
+            if (messages.Malformed)
+            {
+                _owner.OnMessage(this, new MessageFields { Kind = PigatoMessageKind.Invalid, Error = PigatoErrorCodes.MessageLength });
+            }
+
+            return;
+        }
+
+        var fields = frames.Truncated ? new MessageFields { Kind = PigatoMessageKind.Invalid, Error = PigatoErrorCodes.MessageLength }
+            : _settings.Side == ConnectionSide.Worker ? PigatoDecoder.FieldsForWorker(frames)
+            : PigatoDecoder.FieldsForClient(frames);
+        if (fields.Kind is PigatoMessageKind.HelloAnswer or PigatoMessageKind.ReadyAnswer)
+        {
+            // A Pigato for .NET broker that agrees to v2 says so in its answer; any other sends none.
+            _v2 = _settings.Framing == Framing.Auto && Routing.WorkerStatus.Parse(fields.Data).SpeaksV2;
+        }
+
+        _owner.OnMessage(this, fields);
+    }
+
     private void ReceiveWaiting()
     {
         for (var i = 0; i < MaxMessagesPerWakeup && _socket is not null && _frames.TryReceive(_socket); i++)
@@ -369,7 +443,7 @@ internal sealed class BrokerConnection : IDisposable
                     _owner.OnConnected(this);
                 }
 
-                _owner.OnMessage(this, _frames);
+                Deliver(_frames);
             }
 #pragma warning disable CA1031 // One bad message (or a failing user event handler) must never end the loop.
             catch (Exception e)
@@ -385,6 +459,13 @@ internal sealed class BrokerConnection : IDisposable
     }
 }
 
+/// <summary>Which side of the protocol a connection speaks: what it decodes.</summary>
+internal enum ConnectionSide
+{
+    Client,
+    Worker,
+}
+
 /// <summary>What a <see cref="BrokerConnection"/> tells its owner (a client or a worker), on the loop thread.</summary>
 internal interface IBrokerConnectionOwner
 {
@@ -394,8 +475,8 @@ internal interface IBrokerConnectionOwner
     /// <summary>The first message from the broker on this identity arrived.</summary>
     void OnConnected(BrokerConnection connection);
 
-    /// <summary>A message from the broker (valid or not: decode it).</summary>
-    void OnMessage(BrokerConnection connection, ReceivedFrames frames);
+    /// <summary>A message from the broker, decoded whichever framing it came in (each message of a batch in turn); <see cref="PigatoMessageKind.Invalid"/> with its error code when malformed.</summary>
+    void OnMessage(BrokerConnection connection, in MessageFields message);
 
     /// <summary>
     /// The TCP connection dropped and ZeroMQ made it again under the same identity: what was sent before may be lost
@@ -423,4 +504,6 @@ internal interface IBrokerConnectionOwner
 /// <param name="MaxMessageSize">Largest message read from the broker (a larger frame closes the connection in the transport); -1 for no limit.</param>
 /// <param name="DetectDisconnect">Count the broker as lost as soon as the TCP connection drops (a socket monitor), not only by liveness; without it the owner is told when the dropped connection is back.</param>
 /// <param name="CurveServerKey">The brokers' CURVE public key, or null for plain text.</param>
-internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, int SendHighWatermark, TimeSpan Linger, int MaxMessageSize, bool DetectDisconnect, string? CurveServerKey);
+/// <param name="Side">Which messages it decodes: a client's or a worker's.</param>
+/// <param name="Framing">Whether it may agree on v2 framing with a broker that offers it.</param>
+internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, int SendHighWatermark, TimeSpan Linger, int MaxMessageSize, bool DetectDisconnect, string? CurveServerKey, ConnectionSide Side, Framing Framing);

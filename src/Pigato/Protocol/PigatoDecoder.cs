@@ -174,6 +174,53 @@ internal static class PigatoDecoder
         };
     }
 
+    /// <summary>A v1 message received by a client, its fields by name: what <see cref="Compact.CompactCodec.ForClient"/> gives for a v2 one.</summary>
+    public static MessageFields FieldsForClient<TFrames>(TFrames frames)
+        where TFrames : IFrameSource, allows ref struct
+    {
+        var decoded = ForClient(frames);
+        return decoded.Kind switch
+        {
+            PigatoMessageKind.FinalReply or PigatoMessageKind.PartialReply => new()
+            {
+                Kind = decoded.Kind,
+                Rid = frames[PigatoFrames.ClientReplyRid],
+                Status = frames[PigatoFrames.ClientReplyStatus],
+                Data = Optional(frames, PigatoFrames.ClientReplyData),
+                Options = Optional(frames, PigatoFrames.ClientReplyOptions),
+            },
+            PigatoMessageKind.HelloAnswer => new() { Kind = decoded.Kind, Data = frames[PigatoFrames.HelloJson] },
+            _ => new() { Kind = decoded.Kind, Error = decoded.Error },
+        };
+    }
+
+    /// <summary>A v1 message received by a worker, its fields by name: what <see cref="Compact.CompactCodec.ForWorker"/> gives for a v2 one.</summary>
+    public static MessageFields FieldsForWorker<TFrames>(TFrames frames)
+        where TFrames : IFrameSource, allows ref struct
+    {
+        var decoded = ForWorker(frames);
+        return decoded.Kind switch
+        {
+            PigatoMessageKind.Request => new()
+            {
+                Kind = decoded.Kind,
+                ClientId = frames[PigatoFrames.WorkerRequestClient],
+                Service = frames[PigatoFrames.WorkerRequestService],
+                Rid = frames[PigatoFrames.WorkerRequestRid],
+                Data = Optional(frames, PigatoFrames.WorkerRequestData),
+                Options = Optional(frames, PigatoFrames.WorkerRequestOptions),
+            },
+            PigatoMessageKind.RequestHeartbeat or PigatoMessageKind.RequestCancel => new()
+            {
+                Kind = decoded.Kind,
+                ClientId = frames[PigatoFrames.WorkerRequestHeartbeatClient],
+                Rid = frames[PigatoFrames.WorkerRequestHeartbeatRid],
+            },
+            PigatoMessageKind.ReadyAnswer => new() { Kind = decoded.Kind, Data = Optional(frames, PigatoFrames.ReadyAnswerJson) },
+            _ => new() { Kind = decoded.Kind, Error = decoded.Error },
+        };
+    }
+
     /// <summary>A frame that may be missing: empty then.</summary>
     private static ReadOnlySpan<byte> Optional<TFrames>(TFrames frames, int index)
         where TFrames : IFrameSource, allows ref struct => index < frames.Count ? frames[index] : default;

@@ -88,6 +88,9 @@ internal static class PigatoFrames
     /// <summary>A hello <c>C, 4, hello, JSON</c> (either way): the JSON.</summary>
     public const int HelloJson = 3;
 
+    /// <summary>The broker's answer to a READY <c>W, 1, JSON</c> (a .NET broker's; PIGATO's has no JSON): the JSON.</summary>
+    public const int ReadyAnswerJson = 2;
+
     /// <summary>Worker registration <c>W, 1, service</c>: the service.</summary>
     public const int ReadyService = 2;
 
