@@ -32,14 +32,9 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     private readonly PeerFramings _framings;
     private readonly List<PeerBatch> _sending = [];
 
-    /// <summary>Outcomes of batches sent in the middle of a core call (before another message to the same peer), told to the core after it.</summary>
-    /// <remarks>A batch that could not be delivered names the requests it carried (null otherwise), so that they go back to their queue as a v1 send's would.</remarks>
-    private List<BatchOutcome> _outcomes = [];
-    private List<BatchOutcome> _settling = [];
-
-    /// <summary>What the queues' drain tells the core. What waited there is frames by then: a worker's requests are settled as any lost worker's.</summary>
-    private readonly Action<byte[]> _peerDrained, _peerGone;
-    private readonly Action<byte[], int> _slowConsumer;
+    /// <summary>What became of batches sent, and of queues drained, told to the core after the call that sent them (one path upward).</summary>
+    private List<PeerOutcome> _outcomes = [];
+    private List<PeerOutcome> _settling = [];
 
     /// <summary>Makes the transport and, with it as its output, the core it drives.</summary>
     public BrokerTransport(NetMQSocket router, NetMQSocket? publisher, BrokerOptions options, Action<string, string, string?, Exception?> reportError, Func<IBrokerOutput, BrokerCore> createCore)
@@ -50,10 +45,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         _maxMessageSize = options.MaxMessageSize;
         _framings = new PeerFramings(options.Framing);
         _reportError = reportError;
-        var core = Core = createCore(this);
-        _peerDrained = core.PeerDrained;
-        _peerGone = identity => core.PeerGone(identity);
-        _slowConsumer = (identity, dropped) => core.SlowConsumer(identity, dropped);
+        Core = createCore(this);
     }
 
     /// <summary>The rules the decoded messages go to.</summary>
@@ -65,10 +57,10 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     /// <summary>Set by the broker: enabled while messages wait for peers, so that <see cref="SendQueued"/> runs.</summary>
     public NetMQTimer? DrainTimer { get; set; }
 
-    /// <summary>Sends what waits for peers whose pipes have room again; tells the core which peers drained, are gone or are slow.</summary>
+    /// <summary>Sends what waits for peers whose pipes have room again; which peers drained, are gone or are slow is told to the core after this callback (<see cref="SendBatches"/>).</summary>
     public void SendQueued()
     {
-        _writer.Drain(_peerDrained, _peerGone, _slowConsumer);
+        _writer.Drain(_outcomes);
         if (DrainTimer is { } timer)
         {
             timer.Enable = _writer.HasQueued;
@@ -98,7 +90,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
             _batches.TakeAll(_sending);
             foreach (var batch in _sending)
             {
-                _outcomes.Add(Outcome(batch, SendBatch(batch)));
+                Report(batch, SendBatch(batch));
                 _batches.Return(batch);
             }
 
@@ -201,16 +193,14 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     public bool SendHelloAnswer(ReadOnlySpan<byte> clientId, int version)
     {
         var v2 = _framings.Agree(clientId, version);
-        _writer.Advisory = true;
-        Begin(clientId.ToArray());
+        Begin(clientId.ToArray(), advisory: true);
         PigatoEncoder.Hello(_writer, v2 ? PigatoFrames.CompactVersion : PigatoFrames.EmptyObject);
         return Delivered(End());
     }
 
     public bool ForwardRequestHeartbeat(BrokerWorker worker, BrokerRequest request)
     {
-        _writer.Advisory = true;
-        Begin(worker.Identity);
+        Begin(worker.Identity, advisory: true);
         PigatoEncoder.WorkerRequestHeartbeat(_writer, request.ClientId, request.RidBytes);
         return Delivered(End());
     }
@@ -411,7 +401,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         if (request is not null && result is SendResult.Unreachable or SendResult.Overflow)
         {
             // Every request of the batch went undelivered, not only this one: the core hears of them all, after this call.
-            _outcomes.Add(Outcome(full, result));
+            Report(full, result);
             result = SendResult.Sent;
         }
 
@@ -420,36 +410,41 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     }
 
     /// <summary>Starts a message to <paramref name="identity"/>: what waits in its batch goes first, so that the peer sees the order they were made in.</summary>
-    private void Begin(byte[] identity)
+    private void Begin(byte[] identity, bool advisory = false)
     {
         if (_batches.TryTake(identity, out var batch))
         {
-            var advisory = _writer.Advisory;
-            _writer.Advisory = false;
-            _outcomes.Add(Outcome(batch, SendBatch(batch)));
+            Report(batch, SendBatch(batch));
             _batches.Return(batch);
-            _writer.Advisory = advisory;
         }
 
-        _writer.Write(identity, true);
+        _writer.StartMessage(identity, advisory);
     }
 
     private SendResult SendBatch(PeerBatch batch)
     {
-        _writer.Write(batch.Identity, true);
+        _writer.StartMessage(batch.Identity, advisory: false);
         _writer.Write(batch.Frame(), false);
         return End();
     }
 
-    /// <summary>What became of a batch; when it was not delivered, the requests it carried.</summary>
-    private static BatchOutcome Outcome(PeerBatch batch, SendResult result) =>
-        new(batch.Identity, result, batch.Count, result is SendResult.Unreachable or SendResult.Overflow && batch.Requests.Count > 0 ? [.. batch.Requests] : null);
+    /// <summary>Notes what became of a batch when the core must hear of it: when it was not delivered, with the requests it carried.</summary>
+    private void Report(PeerBatch batch, SendResult result)
+    {
+        if (result is SendResult.Queued or SendResult.Unreachable or SendResult.Overflow)
+        {
+            _outcomes.Add(new PeerOutcome(batch.Identity, result, batch.Count, result is not SendResult.Queued && batch.Requests.Count > 0 ? [.. batch.Requests] : null));
+        }
+    }
 
-    /// <summary>Tells the core what became of a batch sent outside its calls.</summary>
-    private void Settle(BatchOutcome outcome)
+    /// <summary>Tells the core what became of what was sent to a peer outside its calls.</summary>
+    private void Settle(PeerOutcome outcome)
     {
         switch (outcome.Result)
         {
+            case SendResult.Sent:
+                Core.PeerDrained(outcome.Identity);
+                break;
             case SendResult.Queued:
                 Core.PeerBacklogged(outcome.Identity);
                 break;
@@ -461,9 +456,6 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
                 break;
         }
     }
-
-    /// <summary>What became of a batch sent to a peer; <see cref="Undelivered"/>: the requests it carried when it was not delivered.</summary>
-    private readonly record struct BatchOutcome(byte[] Identity, SendResult Result, int Messages, BrokerRequest[]? Undelivered);
 
     private delegate void Encode(IFrameWriter writer);
 
@@ -484,8 +476,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     /// <summary>A message to a peer by identity; an advisory one (a heartbeat) is skipped rather than queued when the peer is behind.</summary>
     private bool SendTo(byte[] identity, Encode encode, bool advisory)
     {
-        _writer.Advisory = advisory;
-        Begin(identity);
+        Begin(identity, advisory);
         encode(_writer);
         return Delivered(End());
     }

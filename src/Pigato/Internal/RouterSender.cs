@@ -36,8 +36,15 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
     /// <summary>True while some peer has messages waiting.</summary>
     public bool HasQueued => _queues.Count > 0;
 
-    /// <summary>When true, the next message is only advisory (a heartbeat): to a peer that cannot take it now, it is skipped rather than queued.</summary>
-    public bool Advisory { get; set; }
+    /// <summary>The message being written is only advisory (a heartbeat): to a peer that cannot take it now, it is skipped rather than queued.</summary>
+    private bool _advisory;
+
+    /// <summary>Starts a message to <paramref name="identity"/>; an <paramref name="advisory"/> one is skipped rather than queued for a peer that cannot take it now.</summary>
+    public void StartMessage(ReadOnlyMemory<byte> identity, bool advisory)
+    {
+        _advisory = advisory;
+        Write(identity, more: true);
+    }
 
     /// <inheritdoc />
     /// <remarks>An array-backed frame is sent as it is (no copy, no buffer taken from the pool).</remarks>
@@ -89,17 +96,17 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
         _state = State.AtStart;
         _identity = default;
         _target = null;
-        Advisory = false;
+        _advisory = false;
         return result;
     }
 
     /// <summary>
-    /// Sends what waits, oldest first, for as long as each peer's pipe takes it. Reports peers that drained
-    /// (<paramref name="drained"/>), that are gone (<paramref name="gone"/>), and slow consumers: a peer whose oldest
-    /// waiting message has waited longer than <see cref="BrokerOptions.SlowConsumerTimeout"/> (it reads nothing, or less
-    /// than it is sent, so that it falls further behind) loses its queue (<paramref name="slow"/>).
+    /// Sends what waits, oldest first, for as long as each peer's pipe takes it. Adds to <paramref name="outcomes"/> the
+    /// peers that drained (<see cref="SendResult.Sent"/>), that are gone, and slow consumers (<see cref="SendResult.Overflow"/>):
+    /// a peer whose oldest waiting message has waited longer than <see cref="BrokerOptions.SlowConsumerTimeout"/> (it reads
+    /// nothing, or less than it is sent, so that it falls further behind) loses its queue.
     /// </summary>
-    public void Drain(Action<byte[]> drained, Action<byte[]> gone, Action<byte[], int> slow)
+    public void Drain(ICollection<PeerOutcome> outcomes)
     {
         if (_queues.Count == 0)
         {
@@ -126,18 +133,7 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
 
         foreach (var (queue, outcome) in finished ?? [])
         {
-            switch (outcome)
-            {
-                case SendResult.Sent:
-                    drained(queue.Identity);
-                    break;
-                case SendResult.Unreachable:
-                    gone(queue.Identity);
-                    break;
-                default:
-                    slow(queue.Identity, queue.Count);
-                    break;
-            }
+            outcomes.Add(new PeerOutcome(queue.Identity, outcome is SendResult.Queued ? SendResult.Overflow : outcome, queue.Count));
         }
     }
 
@@ -161,7 +157,7 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
         {
             // Messages wait for this peer: this one goes behind them, never ahead.
             _target = waiting;
-            _state = Advisory ? State.Skipping : State.Capturing;
+            _state = _advisory ? State.Skipping : State.Capturing;
             StartCapture();
             return;
         }
@@ -169,7 +165,7 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
         var msg = OutgoingFrame.Of(identity);
         try
         {
-            _state = router.TrySend(ref msg, TimeSpan.Zero, more) ? State.Direct : Advisory ? State.Skipping : State.Capturing;
+            _state = router.TrySend(ref msg, TimeSpan.Zero, more) ? State.Direct : _advisory ? State.Skipping : State.Capturing;
             if (_state == State.Skipping)
             {
                 // Full pipe, advisory message: skip it, but do not report the peer as gone.

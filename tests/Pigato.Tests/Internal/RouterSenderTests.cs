@@ -37,7 +37,12 @@ public sealed class RouterSenderTests : IDisposable
         return _sender.EndMessage();
     }
 
-    private void Drain() => _sender.Drain(_ => { }, _ => { }, (identity, _) => _slow.Add(System.Text.Encoding.UTF8.GetString(identity)));
+    private void Drain()
+    {
+        var outcomes = new List<PeerOutcome>();
+        _sender.Drain(outcomes);
+        _slow.AddRange(outcomes.Where(o => o.Result == SendResult.Overflow).Select(o => System.Text.Encoding.UTF8.GetString(o.Identity)));
+    }
 
     [Fact]
     public void APeerThatKeepsUp_IsNeverSlow_ButOneWhoseOldestWaitingMessageIsOlderThanTheTimeoutIs()
