@@ -34,6 +34,7 @@ internal sealed record StatsDocument(
     IReadOnlyList<ServiceSnapshot> Services,
     IReadOnlyList<WorkerDocument> Workers,
     IReadOnlyList<ClientSnapshot> Clients,
+    IReadOnlyList<PoisonedRequestSnapshot> Poisoned,
     LimitsDocument Limits);
 
 /// <summary>Request durations since the broker started, in milliseconds.</summary>

@@ -132,7 +132,7 @@ internal sealed class StatsSampler(Broker broker, BrokerManagementOptions option
     {
         var document = new StatsDocument(
             snapshot.Broker, snapshot.StartedAt, snapshot.TakenAt, snapshot.Stats, snapshot.Counters, LatencyDocument.Of(snapshot.RequestDuration), rates,
-            snapshot.Services, [.. snapshot.Workers.Select(WorkerDocument.Of)], snapshot.Clients, LimitsDocument.Of(broker.Options));
+            snapshot.Services, [.. snapshot.Workers.Select(WorkerDocument.Of)], snapshot.Clients, snapshot.Poisoned, LimitsDocument.Of(broker.Options));
         return System.Text.Json.JsonSerializer.Serialize(document, ManagementJsonContext.Default.StatsDocument);
     }
 

@@ -127,6 +127,15 @@ public sealed record BrokerOptions
     public TimeSpan KeptReplyWindow { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
+    /// Poison-request quarantine: a <c>retry</c> or <c>persist</c> request held by this many workers that were lost while
+    /// holding it (silent past their liveness, or gone from under a send: a crash, an out-of-memory kill) is not dispatched
+    /// again but failed with <see cref="PigatoErrorCodes.Poison"/>. A worker that leaves saying so (DISCONNECT) does not
+    /// count. The count travels in the request's options (<c>workersLost</c>, which its handler sees) and so survives a
+    /// broker restart for <c>persist</c> requests. Default 2; 0 never quarantines.
+    /// </summary>
+    public int MaxWorkersLostPerRequest { get; init; } = 2;
+
+    /// <summary>
     /// After a burst, when what the broker holds has fallen to a quarter of its peak (of at least 16 MiB), run one
     /// aggressive compacting garbage collection so that the process gives the memory back. Default true.
     /// </summary>
@@ -201,5 +210,6 @@ public sealed record BrokerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxStoredRequests, 1, nameof(MaxStoredRequests));
         ArgumentOutOfRangeException.ThrowIfLessThan(StoreLease, TimeSpan.FromMilliseconds(300), nameof(StoreLease));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(KeptReplyWindow, TimeSpan.Zero, nameof(KeptReplyWindow));
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxWorkersLostPerRequest, nameof(MaxWorkersLostPerRequest));
     }
 }

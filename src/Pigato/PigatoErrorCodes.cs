@@ -32,6 +32,13 @@ public static class PigatoErrorCodes
     public const string WorkerLost = "ERR_WORKER_LOST";
 
     /// <summary>
+    /// Error value of a final reply sent by the broker for a <c>retry</c> or <c>persist</c> request that was held by
+    /// <see cref="BrokerOptions.MaxWorkersLostPerRequest"/> workers lost while they held it (their process crashed or went
+    /// silent): it is not dispatched again, so that one bad request cannot take down worker after worker.
+    /// </summary>
+    public const string Poison = "ERR_POISON";
+
+    /// <summary>
     /// The broker holding a request without <c>retry</c> was lost (silent for the liveness, or its connection dropped):
     /// its reply can no longer arrive. A <c>retry</c> request is sent to another live broker instead.
     /// </summary>

@@ -65,4 +65,7 @@ public static class PigatoLogEvents
 
     /// <summary>Warning: a handler run inline (<see cref="WorkerOptions.RunHandlersInline"/>) held the worker's thread longer than 50 ms before its first await.</summary>
     public const int InlineHandlerBlocked = 1022;
+
+    /// <summary>Warning: the broker quarantined a poison request (<see cref="PigatoErrorCodes.Poison"/>): the workers holding it were lost too often.</summary>
+    public const int Poisoned = 1023;
 }

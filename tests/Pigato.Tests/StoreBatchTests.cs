@@ -34,6 +34,26 @@ public sealed class StoreBatchTests
     }
 
     [Fact]
+    public void AnUpdate_OfARecordAlreadyWritten_IsAnUpsert_AndItsRemovalIsWrittenAsADelete()
+    {
+        var batch = new StoreBatch();
+        batch.Update("a", Request("a"));
+        Assert.Equal("+a", Describe(batch));
+        batch.Remove("a", "a"u8.ToArray());
+        Assert.Equal("-a", Describe(batch));
+    }
+
+    [Fact]
+    public void AnUpdate_OfARecordNotWrittenYet_StillCancelsOutWithItsRemoval()
+    {
+        var batch = new StoreBatch();
+        batch.Store("a", Request("a"));
+        batch.Update("a", Request("a"));
+        batch.Remove("a", "a"u8.ToArray());
+        Assert.True(batch.IsEmpty);
+    }
+
+    [Fact]
     public void Absorb_AppliesTheLaterBatchAfterThisOne()
     {
         var earlier = new StoreBatch();

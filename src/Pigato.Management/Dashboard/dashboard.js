@@ -158,6 +158,10 @@ function render() {
   const errors = Object.entries(doc.counters.errors).sort((a, b) => b[1] - a[1]);
   fill("errors", errors.map(([code, count]) => row([code, n(count)])), 2, "No errors.");
   fill("clients", doc.clients.map((c) => row([{ text: c.id, className: "id", title: c.id }, n(c.pending), { text: bytes(c.heldBytes), className: "n" }, ago(c.lastHeard, now)])), 4, "No client has requests in the broker.");
+  fill("poisoned", doc.poisoned.map((p) => row([
+    ago(p.at, now), p.service, { text: p.client, className: "id", title: p.client }, { text: p.rid, className: "id", title: p.rid },
+    n(p.workersLost), { text: bytes(p.bytes), className: "n" }, { text: p.dataPrefix, className: "error" },
+  ])), 7, "No request was quarantined.");
 
   const limits = [
     ["Memory for requests", bytes(doc.limits.maxHeldBytes)], ["Largest message", bytes(doc.limits.maxMessageSize)],

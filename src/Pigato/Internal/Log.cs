@@ -32,6 +32,9 @@ internal static partial class Log
     [LoggerMessage(EventId = PigatoLogEvents.Abandoned, EventName = "Abandoned", Level = LogLevel.Warning, Message = "{Code}: dropped {Count} request(s) of {PeerId}: {Detail}")]
     public static partial void Abandoned(ILogger logger, string code, string peerId, int count, string detail);
 
+    [LoggerMessage(EventId = PigatoLogEvents.Poisoned, EventName = "Poisoned", Level = LogLevel.Warning, Message = "ERR_POISON: request {Rid} to '{Service}' from client {ClientId} ({Bytes} bytes of data) was held by {WorkersLost} workers that were lost while holding it, the last {WorkerId}; not dispatched again")]
+    public static partial void Poisoned(ILogger logger, string rid, string service, string clientId, int bytes, int workersLost, string workerId);
+
     [LoggerMessage(EventId = PigatoLogEvents.HandlersStillRunning, EventName = "HandlersStillRunning", Level = LogLevel.Warning, Message = "Worker of service {Service} stopped with {Running} handler(s) still running after {Wait}: they ignore their request's CancellationToken")]
     public static partial void HandlersStillRunning(ILogger logger, string service, int running, TimeSpan wait);
 

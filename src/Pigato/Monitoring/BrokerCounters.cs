@@ -30,6 +30,9 @@ public sealed record BrokerCounters
     /// <summary>Requests their client cancelled (queued ones dropped, those at a worker cancelled there).</summary>
     public long Cancelled { get; init; }
 
+    /// <summary>Requests quarantined as poison: too many workers were lost while holding them.</summary>
+    public long Poisoned { get; init; }
+
     /// <summary>Peers dropped because they did not read what the broker sent.</summary>
     public long SlowConsumers { get; init; }
 

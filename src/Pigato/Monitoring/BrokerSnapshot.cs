@@ -33,4 +33,7 @@ public sealed record BrokerSnapshot
 
     /// <summary>Clients with requests in the broker, those with the most first.</summary>
     public IReadOnlyList<ClientSnapshot> Clients { get; init; } = [];
+
+    /// <summary>The requests quarantined lately as poison (<see cref="PigatoErrorCodes.Poison"/>), the newest first (at most 20).</summary>
+    public IReadOnlyList<PoisonedRequestSnapshot> Poisoned { get; init; } = [];
 }

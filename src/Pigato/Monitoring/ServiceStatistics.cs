@@ -35,6 +35,32 @@ internal static class ServiceStatistics
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>The requests quarantined as poison, the newest first: what <c>$stats</c> answers for <c>"$poisoned"</c>.</summary>
+    public static byte[] ToJson(IEnumerable<PoisonedRequestSnapshot> poisoned)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var request in poisoned)
+            {
+                json.WriteStartObject();
+                json.WriteString("service", request.Service);
+                json.WriteString("client", request.Client);
+                json.WriteString("rid", request.Rid);
+                json.WriteNumber("bytes", request.Bytes);
+                json.WriteNumber("workersLost", request.WorkersLost);
+                json.WriteString("dataPrefix", request.DataPrefix);
+                json.WriteString("at", request.At);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
     private static void WriteArray(Utf8JsonWriter json, IEnumerable<WorkerSnapshot> workers)
     {
         json.WriteStartArray();

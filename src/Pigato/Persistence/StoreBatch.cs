@@ -35,6 +35,13 @@ public sealed class StoreBatch
         _changes[key] = new Change(request.Rid, request, DeletesFirst: _changes.TryGetValue(key, out var old) && (old.Request is null || old.DeletesFirst));
     }
 
+    /// <summary>
+    /// A request's record changed: written again. One never written yet stays cancellable by its removal; one that may be
+    /// on disk is marked so, so that its removal is written (and its reply waits for it).
+    /// </summary>
+    internal void Update(string key, StoredRequest request) =>
+        _changes[key] = new Change(request.Rid, request, DeletesFirst: !StoresNew(key));
+
     internal void Remove(string key, byte[] rid)
     {
         if (_changes.TryGetValue(key, out var old) && old.Request is not null && !old.DeletesFirst)

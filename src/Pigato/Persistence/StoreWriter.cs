@@ -49,6 +49,9 @@ internal sealed class StoreWriter : IRequestJournal, IDisposable
     public void Stored(BrokerRequest request) =>
         _loopBatch.Store(request.DurableKey, new StoredRequest(request.RidBytes, request.ClientId, request.Service.Name, request.Data, request.Options, request.StoredAt));
 
+    public void Updated(BrokerRequest request) =>
+        _loopBatch.Update(request.DurableKey, new StoredRequest(request.RidBytes, request.ClientId, request.Service.Name, request.Data, request.Options, request.StoredAt));
+
     public void Removed(BrokerRequest request) => _loopBatch.Remove(request.DurableKey, request.RidBytes);
 
     public bool MayHold(BrokerRequest request) => !_loopBatch.StoresNew(request.DurableKey);

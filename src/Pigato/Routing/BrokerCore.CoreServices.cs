@@ -10,6 +10,9 @@ internal sealed partial class BrokerCore
     /// <summary>The core service the broker answers itself: the service statistics of its workers.</summary>
     public const string StatsService = "$stats";
 
+    /// <summary>What <c>$stats</c> answers, given as its data, with the requests quarantined as poison instead of workers.</summary>
+    public const string PoisonedStats = "$poisoned";
+
     /// <summary>The core service the broker answers itself when <see cref="BrokerOptions.EnableDirectory"/>: which workers serve which service.</summary>
     public const string DirectoryService = "$dir";
 
@@ -68,6 +71,7 @@ internal sealed partial class BrokerCore
             Services = services,
             Workers = workers,
             Clients = clients,
+            Poisoned = _poisoned.Recent,
         };
     }
 
@@ -107,7 +111,8 @@ internal sealed partial class BrokerCore
     /// <summary>
     /// Answers a request for a service the broker serves itself, from its own tables, at once (true); false for any other
     /// service. Both take a service name (a JSON string) or nothing as data: <c>$stats</c> answers the statistics of that
-    /// service's workers (an array) or of every worker by service (an object of arrays); <c>$dir</c> the ids of that service's
+    /// service's workers (an array) or of every worker by service (an object of arrays), and for <c>"$poisoned"</c> the
+    /// requests quarantined lately as poison; <c>$dir</c> the ids of that service's
     /// workers or the whole map, listing only the services the requester may request.
     /// </summary>
     private bool TryAnswerCoreService(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> service, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> data)
@@ -129,7 +134,7 @@ internal sealed partial class BrokerCore
         return true;
     }
 
-    private byte[] AnswerStats(string? service) =>
+    private byte[] AnswerStats(string? service) => service == PoisonedStats ? ServiceStatistics.ToJson(_poisoned.Recent) :
         ServiceStatistics.ToJson(_workers.All.Where(w => service is null || w.Service.Name == service).Select(Snapshot), byService: service is null);
 
     private byte[] AnswerDirectory(ReadOnlySpan<byte> clientId, string? service)

@@ -71,7 +71,7 @@ internal sealed partial class BrokerCore
                 break;
             default:
                 // The request goes back to the head of its queue when the worker's requests are sorted out.
-                RemoveWorker(worker, "unreachable", sendDisconnect: false, undelivered: [request]);
+                RemoveWorker(worker, "unreachable", sendDisconnect: false, undelivered: [request], vanished: true);
                 break;
         }
     }

@@ -156,7 +156,7 @@ internal sealed partial class BrokerCore
     {
         if (_workers.TryGet(identity, out var worker))
         {
-            RemoveWorker(worker, "unreachable", sendDisconnect: false, undelivered);
+            RemoveWorker(worker, "unreachable", sendDisconnect: false, undelivered, vanished: true);
             DispatchPending();
         }
     }
@@ -191,11 +191,13 @@ internal sealed partial class BrokerCore
     }
 
     /// <summary>
-    /// Forgets a worker. Its requests with <c>retry</c> (and <paramref name="undelivered"/>, which it never
-    /// received) go back to the head of their queue; the others get the error reply
-    /// <see cref="PigatoErrorCodes.WorkerLost"/> (the original dropped them silently).
+    /// Forgets a worker. Its requests with <c>retry</c> or <c>persist</c> (and <paramref name="undelivered"/>, which it
+    /// never received) go back to the head of their queue; the others get the error reply
+    /// <see cref="PigatoErrorCodes.WorkerLost"/> (the original dropped them silently). A worker that <paramref name="vanished"/>
+    /// (silent, or gone from under a send: a crash) counts against the requests it held: one held by
+    /// <see cref="BrokerOptions.MaxWorkersLostPerRequest"/> such workers is quarantined instead of re-queued.
     /// </summary>
-    private void RemoveWorker(BrokerWorker worker, string reason, bool sendDisconnect, IReadOnlyCollection<BrokerRequest>? undelivered = null)
+    private void RemoveWorker(BrokerWorker worker, string reason, bool sendDisconnect, IReadOnlyCollection<BrokerRequest>? undelivered = null, bool vanished = false)
     {
         if (!_workers.Remove(worker))
         {
@@ -211,9 +213,22 @@ internal sealed partial class BrokerCore
                 // Its client gave up on it: never retried.
                 _requests.End(request, PigatoErrorCodes.Cancelled);
             }
-            else if (request.Parsed.Retry || request.IsDurable || (undelivered is not null && undelivered.Contains(request)))
+            else if (undelivered is not null && undelivered.Contains(request))
             {
-                // A persist request is at least once: it runs again elsewhere, as with retry.
+                // It never reached the worker: it goes back as it was.
+                _requests.Requeue(request);
+                retried++;
+            }
+            else if (request.Parsed.Retry || request.IsDurable)
+            {
+                // A persist request is at least once: it runs again elsewhere, as with retry (unless it keeps killing workers).
+                if (vanished && IsPoison(request))
+                {
+                    Quarantine(request, worker);
+                    failed++;
+                    continue;
+                }
+
                 request.Activity?.AddEvent(new System.Diagnostics.ActivityEvent("retried"));
                 _requests.Requeue(request);
                 retried++;
@@ -238,5 +253,21 @@ internal sealed partial class BrokerCore
         }
 
         _directory.Changed();
+    }
+
+    /// <summary>Counts the loss of the worker holding a request; true when that makes it poison.</summary>
+    private bool IsPoison(BrokerRequest request)
+    {
+        _requests.WorkerLost(request);
+        return _options.MaxWorkersLostPerRequest > 0 && request.WorkersLost >= _options.MaxWorkersLostPerRequest;
+    }
+
+    /// <summary>A request whose workers keep being lost is failed with <see cref="PigatoErrorCodes.Poison"/>, logged, counted and listed.</summary>
+    private void Quarantine(BrokerRequest request, BrokerWorker worker)
+    {
+        _metrics?.Poisoned();
+        _poisoned.Add(request, _time.GetUtcNow());
+        Log.Poisoned(_logger, request.Rid, request.Service.Name, Utf8.Decode(request.ClientId), request.Data.Length, request.WorkersLost, worker.Id);
+        Fail(request, PigatoErrorCodes.Poison);
     }
 }

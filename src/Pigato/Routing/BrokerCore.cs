@@ -37,6 +37,7 @@ internal sealed partial class BrokerCore
     private readonly BrokerAuthorizer _authorizer;
     private readonly DurableRequests _durable;
     private readonly BrokerDirectory _directory;
+    private readonly PoisonedRequests _poisoned = new();
     private readonly List<BrokerWorker> _quiet = [];
     private readonly RefusalLog _refusals;
     private readonly LogThrottle _joinLog;
@@ -106,7 +107,7 @@ internal sealed partial class BrokerCore
         _quiet.Clear();
         foreach (var worker in _workers.Tick(_quiet))
         {
-            RemoveWorker(worker, "purged after missing heartbeats", sendDisconnect: true);
+            RemoveWorker(worker, "purged after missing heartbeats", sendDisconnect: true, vanished: true);
         }
 
         foreach (var worker in _quiet)

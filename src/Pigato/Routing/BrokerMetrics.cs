@@ -23,6 +23,7 @@ internal sealed class BrokerMetrics : IDisposable
     private readonly Tally _abandoned;
     private readonly Tally _cancelled;
     private readonly Tally _slowConsumers;
+    private readonly Tally _poisoned;
     private readonly Tally _denied;
     private readonly Counter<long> _stored;
     private readonly Counter<long> _restored;
@@ -44,6 +45,7 @@ internal sealed class BrokerMetrics : IDisposable
         _abandoned = Tally.Create(this, "pigato.broker.requests.abandoned", "{request}", "Requests dropped because their client went silent (queued) or their worker kept them past their timeout (in flight), by reason.");
         _cancelled = Tally.Create(this, "pigato.broker.requests.cancelled", "{request}", "Requests their client cancelled, by where the cancellation found them (pigato.cancel.stage: queued, dropped at once; in_flight, a v2 worker told and its replies dropped).");
         _slowConsumers = Tally.Create(this, "pigato.broker.slow_consumers", "{peer}", "Peers whose outbound queue the broker dropped because they did not read it (a worker among them is disconnected).");
+        _poisoned = Tally.Create(this, "pigato.broker.requests.poisoned", "{request}", "Retry and persist requests quarantined as poison (ERR_POISON): too many workers were lost while holding them.");
         _denied = Tally.Create(this, "pigato.broker.auth.denied", "{event}", "Authentication failures, denied requests and registrations, and revocations, by error code.");
         _stored = _meter.CreateCounter<long>("pigato.broker.store.stored", "{request}", "Persist requests written to the request store.");
         _restored = _meter.CreateCounter<long>("pigato.broker.store.restored", "{request}", "Persist requests read back from the store and queued again, by origin (replayed at start, taken_over from a dead broker).");
@@ -75,6 +77,8 @@ internal sealed class BrokerMetrics : IDisposable
 
     public void SlowConsumer() => _slowConsumers.Add();
 
+    public void Poisoned() => _poisoned.Add();
+
     public void Denied(string code) => _denied.Add(code);
 
     public void Stored() => _stored.Add(1, _broker);
@@ -96,6 +100,7 @@ internal sealed class BrokerMetrics : IDisposable
             Abandoned = _abandoned.Count,
             Cancelled = _cancelled.Count,
             SlowConsumers = _slowConsumers.Count,
+            Poisoned = _poisoned.Count,
             Denied = _denied.Count,
             Errors = new Dictionary<string, long>(_errors, StringComparer.Ordinal),
         };

@@ -81,6 +81,16 @@ internal sealed class BrokerRequest(string key, BrokerClient client, byte[] rid,
     /// </summary>
     public bool Cancelled { get; set; }
 
+    /// <summary>Workers lost while they held it (see <see cref="BrokerOptions.MaxWorkersLostPerRequest"/>).</summary>
+    public int WorkersLost { get; private set; } = parsed.WorkersLost;
+
+    /// <summary>The worker holding it was lost: counted, and the count carried in its options (a stored request keeps it).</summary>
+    public void RecordWorkerLost()
+    {
+        WorkersLost++;
+        Options = Internal.JsonFrame.WithFields(Options, ("workersLost", WorkersLost));
+    }
+
     /// <summary>The worker handling it; null while queued.</summary>
     public BrokerWorker? Worker { get; set; }
 

@@ -9,7 +9,8 @@ namespace Pigato.Routing;
 /// <param name="Persist">The request asked to be persisted.</param>
 /// <param name="FailWithoutWorkers">Fail at once when no worker can serve it; null: the broker's default.</param>
 /// <param name="Deadline">Milliseconds the request's caller still waits, counted from arrival (its whole budget, not renewed by activity); -1 none.</param>
-internal readonly record struct BrokerRequestOptions(long Timeout, bool Retry, string? WorkerId, bool Persist, bool? FailWithoutWorkers = null, long Deadline = -1)
+/// <param name="WorkersLost">Workers lost while they held it, as the broker counted them (a <c>persist</c> request read back from the store keeps its count).</param>
+internal readonly record struct BrokerRequestOptions(long Timeout, bool Retry, string? WorkerId, bool Persist, bool? FailWithoutWorkers = null, long Deadline = -1, int WorkersLost = 0)
 {
     /// <summary>The original client's default timeout (60 s) applies when the frame has none.</summary>
     public const long DefaultTimeout = 60_000;
@@ -45,6 +46,11 @@ internal readonly record struct BrokerRequestOptions(long Timeout, bool Retry, s
         {
             reader.Read();
             result = result with { FailWithoutWorkers = IsTruthy(ref reader) };
+        }
+        else if (reader.ValueTextEquals("workersLost"u8))
+        {
+            reader.Read();
+            result = result with { WorkersLost = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var lost) ? Math.Max(0, lost) : 0 };
         }
         else if (reader.ValueTextEquals("workerId"u8))
         {

@@ -12,6 +12,9 @@ internal interface IRequestJournal
     /// <summary>A durable request was accepted (or re-queued from the store): it must be in the store.</summary>
     void Stored(BrokerRequest request);
 
+    /// <summary>A durable request's record changed (the workers lost while holding it): the store keeps the new one.</summary>
+    void Updated(BrokerRequest request);
+
     /// <summary>A durable request ended (expired, failed, its reply dropped): it leaves the store.</summary>
     void Removed(BrokerRequest request);
 

@@ -108,6 +108,16 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
         worker.InFlight.Add(request.Key, request);
     }
 
+    /// <summary>The worker holding a request was lost: counted in the request, and in its stored record when it is durable.</summary>
+    public void WorkerLost(BrokerRequest request)
+    {
+        request.RecordWorkerLost();
+        if (request.IsDurable)
+        {
+            journal?.Updated(request);
+        }
+    }
+
     /// <summary>Takes a request back from its worker (rejected, or the worker lost) and queues it at the head again.</summary>
     public void Requeue(BrokerRequest request)
     {

@@ -11,6 +11,8 @@ internal sealed class RecordingJournal : IRequestJournal
 
     public void Stored(BrokerRequest request) => Lines.Add("stored " + request.Rid);
 
+    public void Updated(BrokerRequest request) => Lines.Add("updated " + request.Rid);
+
     public void Removed(BrokerRequest request) => Lines.Add("removed " + request.Rid);
 
     /// <summary>Rids stored that a test declares still in the loop's batch (not handed to the writer): removing one costs nothing.</summary>
