@@ -127,6 +127,12 @@ public sealed record BrokerOptions
     public TimeSpan KeptReplyWindow { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
+    /// How a service's waiting requests are shared among the clients that sent them: round robin across clients (the
+    /// default), across principals, or one FIFO (PIGATO's order). Within one client, always first in first out.
+    /// </summary>
+    public FairQueuing FairQueuing { get; init; } = FairQueuing.PerClient;
+
+    /// <summary>
     /// Poison-request quarantine: a <c>retry</c> or <c>persist</c> request held by this many workers that were lost while
     /// holding it (silent past their liveness, or gone from under a send: a crash, an out-of-memory kill) is not dispatched
     /// again but failed with <see cref="PigatoErrorCodes.Poison"/>. A worker that leaves saying so (DISCONNECT) does not

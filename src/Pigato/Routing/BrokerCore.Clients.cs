@@ -99,7 +99,8 @@ internal sealed partial class BrokerCore
             stored = activity is null ? stored : Tracing.Inject(stored ?? options, activity);
         }
 
-        var request = _requests.Create(clientId, rid, entry, data, stored ?? optionsFrame, parsed, _time.GetTimestamp(), activity, storedAt: parsed.Persist ? _time.GetUtcNow().ToUnixTimeMilliseconds() : 0);
+        var principal = _options.FairQueuing == FairQueuing.PerPrincipal ? _authorizer.PrincipalOf(clientId) : null;
+        var request = _requests.Create(clientId, rid, entry, data, stored ?? optionsFrame, parsed, _time.GetTimestamp(), activity, storedAt: parsed.Persist ? _time.GetUtcNow().ToUnixTimeMilliseconds() : 0, principal: principal);
         if (parsed.Persist && _requests.Journal is not null)
         {
             _metrics?.Stored();

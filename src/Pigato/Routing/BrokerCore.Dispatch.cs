@@ -16,15 +16,39 @@ internal sealed partial class BrokerCore
     }
 
     /// <summary>
-    /// A request that only some workers may take (workerId, earlier rejections) is skipped, not waited on,
-    /// so it never blocks the rest of its queue.
+    /// Hands a service's waiting requests to its free workers, the lanes of its queue (clients, or principals) taking turns:
+    /// each turn, the first request of the lane that can go now goes, and the turn passes. A request that only some
+    /// workers may take (workerId, earlier rejections) is skipped, not waited on, so it never blocks the rest; a lane whose
+    /// requests all wait so is passed over. When an ordinary request finds no worker, none is free: dispatch stops.
     /// </summary>
     private void Dispatch(ServiceEntry entry)
     {
         var candidates = _dispatcher.CandidatesFor(entry);
-        var node = entry.Queue.First;
+        var queue = entry.Queue;
         var now = _time.GetTimestamp();
-        while (node is not null && candidates.Count > 0)
+        var passedOver = 0;
+        while (candidates.Count > 0 && queue.Next is { } lane && passedOver < queue.Lanes)
+        {
+            switch (TakeTurn(lane, candidates, now))
+            {
+                case Turn.Served:
+                    passedOver = 0;
+                    break;
+                case Turn.NoWorkerFree:
+                    return;
+                default:
+                    passedOver++;
+                    break;
+            }
+
+            queue.PassTurn(lane);
+        }
+    }
+
+    /// <summary>One lane's turn: its first request that a free worker may take goes to it.</summary>
+    private Turn TakeTurn(ServiceQueue.Lane lane, IReadOnlyList<ServiceEntry> candidates, long now)
+    {
+        for (var node = lane.Requests.First; node is not null;)
         {
             var next = node.Next;
             var request = node.Value;
@@ -35,14 +59,24 @@ internal sealed partial class BrokerCore
             else if (_dispatcher.Pick(candidates, request) is { } worker)
             {
                 Send(request, worker, now);
+                return Turn.Served;
             }
             else if (!request.IsConstrained)
             {
-                break;
+                return Turn.NoWorkerFree;
             }
 
             node = next;
         }
+
+        return Turn.PassedOver;
+    }
+
+    private enum Turn
+    {
+        Served,
+        PassedOver,
+        NoWorkerFree,
     }
 
     private void Send(BrokerRequest request, BrokerWorker worker, long now)
@@ -81,15 +115,12 @@ internal sealed partial class BrokerCore
         var now = _time.GetTimestamp();
         foreach (var entry in _dispatcher.Services)
         {
-            for (var node = entry.Queue.First; node is not null;)
+            if (entry.Queue.Count > 0 && entry.Queue.Where(request => request.IsExpired(_time, now)) is { } expired)
             {
-                var next = node.Next;
-                if (node.Value.IsExpired(_time, now))
+                foreach (var request in expired)
                 {
-                    Expire(node.Value);
+                    Expire(request);
                 }
-
-                node = next;
             }
         }
     }

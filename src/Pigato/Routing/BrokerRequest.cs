@@ -94,8 +94,14 @@ internal sealed class BrokerRequest(string key, BrokerClient client, byte[] rid,
     /// <summary>The worker handling it; null while queued.</summary>
     public BrokerWorker? Worker { get; set; }
 
-    /// <summary>Where it waits in its service queue; null while in flight.</summary>
+    /// <summary>Where it waits in its service queue's lane; null while in flight.</summary>
     public LinkedListNode<BrokerRequest>? QueueNode { get; set; }
+
+    /// <summary>The lane of its service queue it waits in; null while in flight.</summary>
+    public ServiceQueue.Lane? Lane { get; set; }
+
+    /// <summary>Which lane of its service queue it waits in: its client's or principal's (<see cref="FairQueuing"/>), or the one lane.</summary>
+    public string LaneKey { get; init; } = "";
 
     /// <summary>Workers (by key) that rejected it; never offered it again.</summary>
     public HashSet<string>? RejectedBy { get; set; }

@@ -4,7 +4,7 @@ namespace Pigato.Routing;
 /// Every request the broker holds, by client and rid. The one place that creates a request, moves it
 /// between its service queue and a worker, and ends it: nothing else touches those links.
 /// </summary>
-internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journal = null, int rememberAnswered = 0)
+internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journal = null, int rememberAnswered = 0, FairQueuing fairness = FairQueuing.PerClient)
 {
     private readonly HashSet<string> _answered = new(StringComparer.Ordinal);
     private readonly Queue<string> _answeredOrder = new();
@@ -53,7 +53,8 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
     /// (unless <paramref name="storedAt"/> says it comes from the store) and found by its rid alone.
     /// </summary>
     /// <remarks><paramref name="options"/> is kept as it is (the caller shares one array between requests with the same options).</remarks>
-    public BrokerRequest Create(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, ServiceEntry service, ReadOnlySpan<byte> data, byte[] options, BrokerRequestOptions parsed, long now, System.Diagnostics.Activity? activity = null, long storedAt = 0, bool fromStore = false)
+    /// <remarks><paramref name="principal"/>: who the client proved to be (the lane with <see cref="FairQueuing.PerPrincipal"/>); null: its own lane.</remarks>
+    public BrokerRequest Create(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, ServiceEntry service, ReadOnlySpan<byte> data, byte[] options, BrokerRequestOptions parsed, long now, System.Diagnostics.Activity? activity = null, long storedAt = 0, bool fromStore = false, string? principal = null)
     {
         if (!TryGetClient(clientId, out var client))
         {
@@ -66,6 +67,13 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
             IsDurable = parsed.Persist,
             StoredAt = storedAt,
             Activity = activity,
+            LaneKey = fairness switch
+            {
+                FairQueuing.None => "",
+                // Outside Latin-1, so that no client's key (one char per identity byte) is ever a principal's.
+                FairQueuing.PerPrincipal when principal is not null => '\u0100' + principal,
+                _ => client.Key,
+            },
         };
         if (fromStore)
         {
@@ -94,8 +102,7 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
     /// <summary>Puts a request that no worker holds into its service's queue and marks the queue for dispatch.</summary>
     public void Enqueue(BrokerRequest request, bool atHead)
     {
-        var queue = request.Service.Queue;
-        request.QueueNode = atHead ? queue.AddFirst(request) : queue.AddLast(request);
+        request.Service.Queue.Add(request, atHead);
         dispatcher.Mark(request.Service);
     }
 
@@ -197,10 +204,9 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
 
     private static void Unqueue(BrokerRequest request)
     {
-        if (request.QueueNode is { } node)
+        if (request.QueueNode is not null)
         {
-            request.Service.Queue.Remove(node);
-            request.QueueNode = null;
+            request.Service.Queue.Remove(request);
         }
     }
 

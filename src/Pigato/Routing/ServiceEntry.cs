@@ -1,7 +1,7 @@
 namespace Pigato.Routing;
 
 /// <summary>
-/// One service name, requested or registered: the FIFO queue of requests asking for it, the workers
+/// One service name, requested or registered: the queue of requests asking for it (fair across clients), the workers
 /// registered under it, and (for requested names) the cached resolution to registered services.
 /// </summary>
 internal sealed class ServiceEntry
@@ -32,7 +32,7 @@ internal sealed class ServiceEntry
     /// <summary>For <c>name@x.y.z</c>: the version, matched against requested npm ranges.</summary>
     public Semver.SemVersion? Version { get; }
 
-    public LinkedList<BrokerRequest> Queue { get; } = new();
+    public ServiceQueue Queue { get; } = new();
 
     public List<BrokerWorker> Workers { get; } = [];
 
