@@ -22,13 +22,14 @@ internal sealed class BrokerProcess : IDisposable
 
     public bool IsAlive => !_process.HasExited;
 
-    public static async Task<BrokerProcess> StartAsync(CancellationToken cancellationToken)
+    /// <summary>Starts the broker (<paramref name="options"/>: more <c>pigato broker</c> options) and waits until it listens.</summary>
+    public static async Task<BrokerProcess> StartAsync(CancellationToken cancellationToken, params string[] options)
     {
         var port = Ports.FreePort();
         var intch = Ports.FreePort();
         var process = ChildProcess.Start(
             "dotnet",
-            ["exec", typeof(BrokerProcess).Assembly.Location, "role", "broker", $"tcp://127.0.0.1:{port}", $"tcp://127.0.0.1:{intch}"],
+            ["exec", typeof(BrokerProcess).Assembly.Location, "role", "broker", $"tcp://127.0.0.1:{port}", $"tcp://127.0.0.1:{intch}", .. options],
             onLine: line =>
             {
                 // What goes wrong in the broker is shown as it happens.

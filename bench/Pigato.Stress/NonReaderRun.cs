@@ -33,7 +33,7 @@ internal sealed record NonReaderRun(int Requests, TimeSpan SendFor, TimeSpan Set
         Progress($"start RSS {rssStart:0} MB; {Requests:N0} requests of 64 KiB from a client that never reads");
 
         using var stopProbing = new CancellationTokenSource();
-        var probing = ProbeAsync(bystander, stopProbing.Token);
+        var probing = RoundTrips.ProbeAsync(bystander, "echo", stopProbing.Token);
         using var nonReader = await ZmtpDealer.ConnectAsync(new IPEndPoint(IPAddress.Loopback, broker.Port), "non-reader", cancellationToken);
         var sent = await SendWithoutReadingAsync(nonReader, broker, cancellationToken);
         var peakSending = rss.Peak;
@@ -48,7 +48,7 @@ internal sealed record NonReaderRun(int Requests, TimeSpan SendFor, TimeSpan Set
         await stopProbing.CancelAsync();
         var latencies = await probing;
         latencies.Sort();
-        double Percentile(double p) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(p * latencies.Count) - 1)];
+        double Percentile(double p) => RoundTrips.Percentile(latencies, p);
         return new NonReaderResult(
             Requests: Requests,
             Sent: sent,
@@ -90,33 +90,6 @@ internal sealed record NonReaderRun(int Requests, TimeSpan SendFor, TimeSpan Set
         }
 
         return sent;
-    }
-
-    /// <summary>Sequential 3-byte round trips until stopped; a failed one counts as infinite.</summary>
-    private static async Task<List<double>> ProbeAsync(Client client, CancellationToken stop)
-    {
-        await Task.Yield();
-        var latencies = new List<double>();
-        while (!stop.IsCancellationRequested && latencies.Count < 1_000_000)
-        {
-            var started = Stopwatch.GetTimestamp();
-            try
-            {
-                await client.RequestAsync<string>("echo", "abc", new RequestOptions { Timeout = TimeSpan.FromSeconds(5) }, CancellationToken.None);
-                var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                latencies.Add(ms);
-                if (ms > 100)
-                {
-                    Progress($"bystander: a round trip took {ms:0} ms");
-                }
-            }
-            catch (PigatoException)
-            {
-                latencies.Add(double.PositiveInfinity);
-            }
-        }
-
-        return latencies;
     }
 
     private static void Progress(string line) => Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss} {line}");

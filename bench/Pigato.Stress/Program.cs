@@ -9,10 +9,10 @@ using Pigato.Stress;
 // NetMQ's socket I/O completes inline (README): set before any socket exists.
 Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 
-if (args is ["role", "broker", var endpoint, var intch])
+if (args is ["role", "broker", var endpoint, var intch, .. var extra])
 {
-    // `pigato broker`, exactly as the tool runs it, until this process is killed.
-    return await Pigato.Cli.PigatoCli.RunAsync(["broker", "--bind", endpoint, "--intch", intch, "--no-directory"], Console.Out, Console.Error);
+    // `pigato broker`, exactly as the tool runs it (with the scenario's options), until this process is killed.
+    return await Pigato.Cli.PigatoCli.RunAsync(["broker", "--bind", endpoint, "--intch", intch, "--no-directory", .. extra], Console.Out, Console.Error);
 }
 
 var seconds = new Option<int>("--seconds") { Description = "How long the abuse lasts.", DefaultValueFactory = _ => 60 };
@@ -20,8 +20,8 @@ var quick = new Option<bool>("--quick") { Description = "A short run for CI: 10 
 var seed = new Option<int>("--seed") { Description = "Seed of the random traffic.", DefaultValueFactory = _ => 1 };
 var ready = new Option<int>("--ready") { Description = "READY messages from distinct identities in the flood.", DefaultValueFactory = _ => 10_000 };
 var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
-var scenario = new Option<string>("--scenario") { Description = "abuse: malformed and hostile traffic, then a READY flood; non-reader: a client sends 20,000 requests of 64 KiB and never reads a reply while another does round trips.", DefaultValueFactory = _ => "abuse" };
-scenario.AcceptOnlyFromAmong("abuse", "non-reader");
+var scenario = new Option<string>("--scenario") { Description = "abuse: malformed and hostile traffic, then a READY flood; non-reader: a client sends 20,000 requests of 64 KiB and never reads a reply while another does round trips; noisy-neighbour: a client keeps 1,000 requests in flight to a service while another does round trips to it, with fair queuing per client and without.", DefaultValueFactory = _ => "abuse" };
+scenario.AcceptOnlyFromAmong("abuse", "non-reader", "noisy-neighbour");
 var root = new RootCommand("Throws abusive traffic at `pigato broker` (a separate process, 127.0.0.1 only) and reports its memory, health and READY-flood time.")
 {
     seconds, quick, seed, ready, json, scenario,
@@ -29,6 +29,23 @@ var root = new RootCommand("Throws abusive traffic at `pigato broker` (a separat
 root.SetAction(async (parse, cancellationToken) =>
 {
     var isQuick = parse.GetValue(quick);
+    if (parse.GetValue(scenario) == "noisy-neighbour")
+    {
+        var runs = new List<NoisyNeighbourResult>();
+        foreach (var fairness in (string[])["client", "none"])
+        {
+            runs.Add(await new NoisyNeighbourRun(fairness, FloodFor: TimeSpan.FromSeconds(isQuick ? 5 : 20)).ExecuteAsync(cancellationToken));
+        }
+
+        Console.WriteLine(NoisyNeighbourResult.Table(runs));
+        if (parse.GetValue(json) is { } noisyFile)
+        {
+            await File.WriteAllTextAsync(noisyFile.FullName, JsonSerializer.Serialize(runs, new JsonSerializerOptions(JsonSerializerOptions.Web) { WriteIndented = true }), cancellationToken);
+        }
+
+        return runs.TrueForAll(r => r.Passed) ? 0 : 1;
+    }
+
     if (parse.GetValue(scenario) == "non-reader")
     {
         var nonReader = await new NonReaderRun(Requests: isQuick ? 2_000 : 20_000, SendFor: TimeSpan.FromSeconds(isQuick ? 20 : 120), SettleFor: TimeSpan.FromSeconds(isQuick ? 5 : 30)).ExecuteAsync(cancellationToken);

@@ -23,10 +23,20 @@ internal static class BrokerCommand
         });
         var dmode = new Option<string>("--dmode") { Description = "How to pick a worker: load (fewest in flight) or rand.", DefaultValueFactory = _ => "load" };
         dmode.AcceptOnlyFromAmong("load", "rand");
+        var defaults = BrokerOptions.Default;
+        var fairQueuing = new Option<string>("--fair-queuing") { Description = "How a service's waiting requests are shared: client (round robin across clients), principal (across principals), or none (one FIFO, as PIGATO).", DefaultValueFactory = _ => "client" };
+        fairQueuing.AcceptOnlyFromAmong("client", "principal", "none");
+        var maxWorkersLost = new Option<int>("--max-workers-lost") { Description = "Workers lost while holding a retry or persist request before it is quarantined (ERR_POISON); 0 never.", DefaultValueFactory = _ => defaults.MaxWorkersLostPerRequest };
+        maxWorkersLost.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 0)
+            {
+                r.AddError("--max-workers-lost must be 0 or more.");
+            }
+        });
         var noDirectory = new Option<bool>("--no-directory") { Description = "Do not run the $dir directory service." };
         var verbose = Cli.VerboseOption();
         var trace = Cli.TraceOption();
-        var defaults = BrokerOptions.Default;
         var maxHeld = Cli.SizeOption("--max-held", "Bytes held for requests before new ones are refused (ERR_BROKER_FULL)", defaults.MaxHeldBytes);
         var maxMessage = Cli.SizeOption("--max-message", "Largest message accepted (ERR_MSG_TOO_LARGE)", defaults.MaxMessageSize);
         var maxClientPending = Cli.CountOption("--max-client-pending", "Requests one client may have in the broker (ERR_CLIENT_PENDING_LIMIT).", defaults.MaxPendingPerClient);
@@ -53,7 +63,7 @@ internal static class BrokerCommand
 
         var command = new Command("broker", "Run a broker until Ctrl+C or SIGTERM.")
         {
-            bind, intch, heartbeat, liveness, dmode, noDirectory, verbose, trace,
+            bind, intch, heartbeat, liveness, dmode, fairQueuing, maxWorkersLost, noDirectory, verbose, trace,
             maxHeld, maxMessage, maxClientPending, maxClientBytes, maxServiceQueue, maxPeerQueue, slowConsumer, curveSecret, permissions,
             store, maxStored, storeLease, http, httpToken,
         };
@@ -93,6 +103,8 @@ internal static class BrokerCommand
                 HeartbeatInterval = parse.GetValue(heartbeat),
                 Liveness = parse.GetValue(liveness),
                 DispatchMode = parse.GetValue(dmode) == "rand" ? DispatchMode.Rand : DispatchMode.Load,
+                FairQueuing = parse.GetValue(fairQueuing) switch { "principal" => FairQueuing.PerPrincipal, "none" => FairQueuing.None, _ => FairQueuing.PerClient },
+                MaxWorkersLostPerRequest = parse.GetValue(maxWorkersLost),
                 EnableDirectory = !parse.GetValue(noDirectory),
                 MaxHeldBytes = parse.GetValue(maxHeld),
                 MaxMessageSize = (int)Math.Min(int.MaxValue - SocketSlack, parse.GetValue(maxMessage)),

@@ -48,7 +48,7 @@ internal sealed partial class BrokerCore
     /// <summary>One lane's turn: its first request that a free worker may take goes to it.</summary>
     private Turn TakeTurn(ServiceQueue.Lane lane, IReadOnlyList<ServiceEntry> candidates, long now)
     {
-        for (var node = lane.Requests.First; node is not null;)
+        for (var node = lane.First; node is not null;)
         {
             var next = node.Next;
             var request = node.Value;

@@ -97,9 +97,6 @@ internal sealed class BrokerRequest(string key, BrokerClient client, byte[] rid,
     /// <summary>Where it waits in its service queue's lane; null while in flight.</summary>
     public LinkedListNode<BrokerRequest>? QueueNode { get; set; }
 
-    /// <summary>The lane of its service queue it waits in; null while in flight.</summary>
-    public ServiceQueue.Lane? Lane { get; set; }
-
     /// <summary>Which lane of its service queue it waits in: its client's or principal's (<see cref="FairQueuing"/>), or the one lane.</summary>
     public string LaneKey { get; init; } = "";
 

@@ -7,7 +7,11 @@ namespace Pigato.Routing;
 /// </summary>
 internal sealed class ServiceQueue
 {
+    /// <summary>Emptied lanes kept for the next ones: a client whose requests go at once empties its lane at every request.</summary>
+    private const int SpareLanes = 8;
+
     private readonly Dictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
+    private readonly Stack<Lane> _spare = new();
 
     /// <summary>The lanes with requests waiting, the one whose turn comes next first.</summary>
     private readonly LinkedList<Lane> _turns = new();
@@ -29,15 +33,17 @@ internal sealed class ServiceQueue
     {
         if (!_lanes.TryGetValue(request.LaneKey, out var lane))
         {
-            lane = new Lane(request.LaneKey);
+            lane = _spare.TryPop(out var spare) ? spare : new Lane();
+            lane.Key = request.LaneKey;
             _lanes.Add(lane.Key, lane);
-        }
-
-        request.QueueNode = atHead ? lane.Requests.AddFirst(request) : lane.Requests.AddLast(request);
-        request.Lane = lane;
-        if (lane.Turn is null)
-        {
-            lane.Turn = atHead ? _turns.AddFirst(lane) : _turns.AddLast(lane);
+            if (atHead)
+            {
+                _turns.AddFirst(lane.Turn);
+            }
+            else
+            {
+                _turns.AddLast(lane.Turn);
+            }
         }
         else if (atHead)
         {
@@ -45,32 +51,38 @@ internal sealed class ServiceQueue
             _turns.AddFirst(lane.Turn);
         }
 
+        request.QueueNode = atHead ? lane.AddFirst(request) : lane.AddLast(request);
+
         Count++;
     }
 
     /// <summary>Takes a request out of its lane (dispatched, expired, ended); an emptied lane is forgotten.</summary>
     public void Remove(BrokerRequest request)
     {
-        var lane = request.Lane!;
-        lane.Requests.Remove(request.QueueNode!);
+        // The node's list is its lane: a request needs no field of its own for it.
+        var node = request.QueueNode!;
+        var lane = (Lane)node.List!;
+        lane.Remove(node);
         request.QueueNode = null;
-        request.Lane = null;
         Count--;
-        if (lane.Requests.Count == 0)
+        if (lane.Count == 0)
         {
-            _turns.Remove(lane.Turn!);
-            lane.Turn = null;
+            _turns.Remove(lane.Turn);
             _lanes.Remove(lane.Key);
+            if (_spare.Count < SpareLanes)
+            {
+                _spare.Push(lane);
+            }
         }
     }
 
     /// <summary>The lane had its turn: the next lane's comes (nothing happens to a lane emptied meanwhile).</summary>
     public void PassTurn(Lane lane)
     {
-        if (lane.Turn is { } turn && _turns.Count > 1)
+        if (lane.Turn.List == _turns && _turns.Count > 1)
         {
-            _turns.Remove(turn);
-            _turns.AddLast(turn);
+            _turns.Remove(lane.Turn);
+            _turns.AddLast(lane.Turn);
         }
     }
 
@@ -80,7 +92,7 @@ internal sealed class ServiceQueue
         List<BrokerRequest>? found = null;
         foreach (var lane in _turns)
         {
-            foreach (var request in lane.Requests)
+            foreach (var request in lane)
             {
                 if (match(request))
                 {
@@ -93,13 +105,14 @@ internal sealed class ServiceQueue
     }
 
     /// <summary>The requests of one client or principal, first in first out, and its place among the turns.</summary>
-    internal sealed class Lane(string key)
+    internal sealed class Lane : LinkedList<BrokerRequest>
     {
-        public string Key { get; } = key;
+        public Lane() => Turn = new LinkedListNode<Lane>(this);
 
-        public LinkedList<BrokerRequest> Requests { get; } = new();
+        /// <summary>Whose requests it holds (a spare lane takes the next one's).</summary>
+        public string Key { get; set; } = "";
 
-        /// <summary>Its place among the turns while it has requests.</summary>
-        public LinkedListNode<Lane>? Turn { get; set; }
+        /// <summary>Its place among the turns: in the list while it has requests.</summary>
+        public LinkedListNode<Lane> Turn { get; }
     }
 }
