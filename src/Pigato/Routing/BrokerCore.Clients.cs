@@ -215,6 +215,10 @@ internal sealed partial class BrokerCore
         }
     }
 
+    /// <summary>Turns in a row a new lane of a service queue gets: the weight of the principal its request's client proved (1 without permissions).</summary>
+    private int LaneWeight(BrokerRequest request) =>
+        _authorizer.Permissions is { } permissions ? permissions.WeightOf(_authorizer.PrincipalOf(request.ClientId)) : 1;
+
     /// <summary>Checks the memory budget and the per-client and per-service limits; the refusal, or null to admit.</summary>
     private (string Code, string Detail)? Admit(ReadOnlySpan<byte> clientId, ServiceEntry service, long size)
     {

@@ -33,15 +33,15 @@ internal sealed partial class BrokerCore
             {
                 case Turn.Served:
                     passedOver = 0;
+                    queue.Served(lane);
                     break;
                 case Turn.NoWorkerFree:
                     return;
                 default:
                     passedOver++;
+                    queue.PassOver(lane);
                     break;
             }
-
-            queue.PassTurn(lane);
         }
     }
 

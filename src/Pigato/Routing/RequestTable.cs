@@ -4,7 +4,7 @@ namespace Pigato.Routing;
 /// Every request the broker holds, by client and rid. The one place that creates a request, moves it
 /// between its service queue and a worker, and ends it: nothing else touches those links.
 /// </summary>
-internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journal = null, int rememberAnswered = 0, FairQueuing fairness = FairQueuing.PerClient)
+internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journal = null, int rememberAnswered = 0, FairQueuing fairness = FairQueuing.PerClient, Func<BrokerRequest, int>? laneWeight = null)
 {
     private readonly HashSet<string> _answered = new(StringComparer.Ordinal);
     private readonly Queue<string> _answeredOrder = new();
@@ -102,7 +102,7 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
     /// <summary>Puts a request that no worker holds into its service's queue and marks the queue for dispatch.</summary>
     public void Enqueue(BrokerRequest request, bool atHead)
     {
-        request.Service.Queue.Add(request, atHead);
+        request.Service.Queue.Add(request, atHead, laneWeight);
         dispatcher.Mark(request.Service);
     }
 

@@ -27,14 +27,15 @@ internal sealed class ServiceQueue
 
     /// <summary>
     /// Queues a request at the end of its lane, or at its head (<paramref name="atHead"/>: a request given back by its
-    /// worker), whose lane then has the next turn.
+    /// worker), whose lane then has the next turn. A new lane gets <paramref name="weight"/> turns in a row (asked only then).
     /// </summary>
-    public void Add(BrokerRequest request, bool atHead)
+    public void Add(BrokerRequest request, bool atHead, Func<BrokerRequest, int>? weight = null)
     {
         if (!_lanes.TryGetValue(request.LaneKey, out var lane))
         {
             lane = _spare.TryPop(out var spare) ? spare : new Lane();
             lane.Key = request.LaneKey;
+            lane.Weight = lane.Credits = weight?.Invoke(request) ?? 1;
             _lanes.Add(lane.Key, lane);
             if (atHead)
             {
@@ -76,9 +77,19 @@ internal sealed class ServiceQueue
         }
     }
 
-    /// <summary>The lane had its turn: the next lane's comes (nothing happens to a lane emptied meanwhile).</summary>
-    public void PassTurn(Lane lane)
+    /// <summary>A request of the lane was served: once it has had its weight's worth of turns in a row, the next lane's turn comes.</summary>
+    public void Served(Lane lane)
     {
+        if (--lane.Credits <= 0)
+        {
+            PassOver(lane);
+        }
+    }
+
+    /// <summary>The turn goes to the next lane (nothing happens to a lane emptied meanwhile).</summary>
+    public void PassOver(Lane lane)
+    {
+        lane.Credits = lane.Weight;
         if (lane.Turn.List == _turns && _turns.Count > 1)
         {
             _turns.Remove(lane.Turn);
@@ -111,6 +122,11 @@ internal sealed class ServiceQueue
 
         /// <summary>Whose requests it holds (a spare lane takes the next one's).</summary>
         public string Key { get; set; } = "";
+
+        /// <summary>Turns in a row it gets (its principal's weight); <see cref="Credits"/>: those left in the current one.</summary>
+        public int Weight { get; set; } = 1;
+
+        public int Credits { get; set; } = 1;
 
         /// <summary>Its place among the turns: in the list while it has requests.</summary>
         public LinkedListNode<Lane> Turn { get; }

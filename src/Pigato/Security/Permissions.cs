@@ -56,7 +56,12 @@ public sealed class Permissions
                 throw new JsonException($"Principal '{name}' has no tokenHash (only '{Anonymous}' may go without one).");
             }
 
-            principals[name] = new Principal(name, entry.TokenHash is null ? null : TokenHash.Parse(entry.TokenHash), entry.Request ?? [], entry.Serve ?? []);
+            if (entry.Weight is < 1 or > MaxWeight)
+            {
+                throw new JsonException($"Principal '{name}' has a weight of {entry.Weight}: a weight is from 1 to {MaxWeight} (turns in a row when its requests wait with others').");
+            }
+
+            principals[name] = new Principal(name, entry.TokenHash is null ? null : TokenHash.Parse(entry.TokenHash), entry.Request ?? [], entry.Serve ?? [], entry.Weight ?? 1);
         }
 
         return new Permissions(principals);
@@ -65,6 +70,15 @@ public sealed class Permissions
     /// <summary>The principal a credential proves, or null when the name is unknown or the token does not match.</summary>
     public string? Authenticate(string principal, string token) =>
         _principals.TryGetValue(principal, out var entry) && entry.Hash is { } hash && hash.Matches(token) ? principal : null;
+
+    /// <summary>
+    /// How many turns in a row the requests of <paramref name="principal"/> get when they wait with others' for a service
+    /// (fair queuing): its <c>"weight"</c> in the file, 1 by default and for principals not listed.
+    /// </summary>
+    public int WeightOf(string principal) => _principals.TryGetValue(principal, out var p) ? p.Weight : 1;
+
+    /// <summary>The largest weight a principal may have.</summary>
+    public const int MaxWeight = 100;
 
     /// <summary>True when <paramref name="principal"/> may request <paramref name="service"/>.</summary>
     public bool MayRequest(string principal, string service) => _principals.TryGetValue(principal, out var p) && Allows(p.Request, service);
@@ -97,7 +111,7 @@ public sealed class Permissions
         return false;
     }
 
-    private sealed record Principal(string Name, TokenHash? Hash, IReadOnlyList<string> Request, IReadOnlyList<string> Serve);
+    private sealed record Principal(string Name, TokenHash? Hash, IReadOnlyList<string> Request, IReadOnlyList<string> Serve, int Weight);
 }
 
 /// <summary>A salted SHA-256 of a token: <c>sha256$salt$hash</c> (both base64).</summary>
@@ -131,7 +145,7 @@ internal sealed record TokenHash(byte[] Salt, byte[] Hash)
 internal sealed record PermissionsFile(Dictionary<string, PrincipalEntry>? Principals);
 
 /// <summary>One principal in the permissions file; <paramref name="Token"/> is read only to refuse a token kept in plain text.</summary>
-internal sealed record PrincipalEntry(string? TokenHash, string[]? Request, string[]? Serve, string? Token = null);
+internal sealed record PrincipalEntry(string? TokenHash, string[]? Request, string[]? Serve, string? Token = null, int? Weight = null);
 
 /// <summary>Source-generated reading of the permissions file.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]

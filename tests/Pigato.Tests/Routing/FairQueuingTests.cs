@@ -107,6 +107,38 @@ public class FairQueuingTests
     }
 
     [Fact]
+    public void APrincipalsWeight_IsItsTurnsInARow()
+    {
+        var (token, hash) = Permissions.NewToken();
+        var permissions = Permissions.Parse($$"""
+            { "principals": {
+                "batch": { "tokenHash": "{{hash}}", "request": ["svc"], "weight": 3 },
+                "anonymous": { "request": ["svc"], "serve": ["svc"] } } }
+            """);
+        var h = new CoreHarness(new BrokerOptions { Liveness = 3, Permissions = permissions, AllowInsecureAuthenticationWithoutEncryption = true });
+        h.Hello("a", "batch", token);
+        h.Ready("w", "svc", 1);
+        h.Request("c", "svc", "c0");
+        for (var i = 1; i <= 6; i++)
+        {
+            h.Request("a", "svc", "a" + i);
+        }
+
+        h.Request("c", "svc", "c1");
+        h.Request("c", "svc", "c2");
+
+        // c0 went at once; then the weighted client has three turns for each of the other's.
+        Assert.Equal(["c0", "a1", "a2", "a3", "c1", "a4", "a5", "a6", "c2"], ServedOneAtATime(h, "w", 9));
+    }
+
+    [Fact]
+    public void AWeightOutOfRange_IsRefused_NamingThePrincipal()
+    {
+        var error = Assert.Throws<System.Text.Json.JsonException>(() => Permissions.Parse("""{ "principals": { "anonymous": { "weight": 0 } } }"""));
+        Assert.Contains("'anonymous'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ExpiredRequests_LeaveEveryLane()
     {
         var h = new CoreHarness();
