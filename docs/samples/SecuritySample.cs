@@ -1,7 +1,7 @@
 using Pigato;
 using Pigato.Security;
 
-/// <summary>The samples of "Security" and "Several brokers".</summary>
+/// <summary>The samples of "Security", "Several brokers" and "Brokers found by name".</summary>
 internal static class SecuritySample
 {
     public static async Task RunAsync(RequestHandler<System.Text.Json.JsonElement> handler)
@@ -21,5 +21,12 @@ internal static class SecuritySample
         // </several>
         await several.DisposeAsync();
         await worker.DisposeAsync();
+
+        // <by-name>
+        var byName = new Client(new ClientOptions { Endpoint = "dns+srv://_pigato._tcp.brokers.prod.svc.cluster.local" });
+        var billing = new Worker(new WorkerOptions { Endpoints = ["dns://brokers.internal:55555"], Service = "billing", DnsRefreshInterval = TimeSpan.FromSeconds(5) }, handler);
+        // </by-name>
+        await byName.DisposeAsync();
+        await billing.DisposeAsync();
     }
 }

@@ -47,7 +47,7 @@ public sealed partial class Client : IPigatoClient
             SendHighWatermark: Options.MaxPendingRequests + 1000,
             Linger: TimeSpan.Zero,
             MaxMessageSize: Options.MaxMessageSize,
-            DetectDisconnect: Options.DetectDisconnect ?? Options.Brokers.Count > 1,
+            DetectDisconnect: Options.DetectDisconnect ?? (Options.Brokers.Count > 1 || BrokerDiscovery.Resolves(Options.Brokers)),
             CurveServerKey: Options.CurveServerKey,
             Side: ConnectionSide.Client,
             Framing: Options.Framing);
@@ -107,12 +107,14 @@ public sealed partial class Client : IPigatoClient
         loop.AfterEach = _connections.Flush;
         loop.Timer(Options.HeartbeatInterval, OnHeartbeatTick);
         loop.Timer(TimeoutResolution, ExpireRequests);
-        foreach (var endpoint in Options.Brokers)
-        {
-            _connections.Add(new BrokerConnection(endpoint, _connectionSettings, loop, this, _logger));
-        }
-
-        await _connections.StartAsync(loop, cancellationToken).ConfigureAwait(false);
+        await _connections.StartAsync(
+            loop,
+            Options.Brokers,
+            Options.DnsServer,
+            Options.DnsRefreshInterval,
+            endpoint => new BrokerConnection(endpoint, _connectionSettings, loop, this, _logger),
+            e => RaiseError(e.Code, e.Message + " The brokers found before stay in use."),
+            cancellationToken).ConfigureAwait(false);
     }
 
     private async Task StopCoreAsync()

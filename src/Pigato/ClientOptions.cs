@@ -23,6 +23,18 @@ public sealed record ClientOptions
     public IReadOnlyList<string> Endpoints { get; init; } = [];
 
     /// <summary>
+    /// The DNS server that broker names (<c>dns://NAME:PORT</c>, <c>dns+srv://NAME</c> in <see cref="Endpoints"/>) are
+    /// looked up on: an IP address, with <c>:PORT</c> when not 53. Null (the default): the system's.
+    /// </summary>
+    public string? DnsServer { get; init; }
+
+    /// <summary>
+    /// How often broker names are looked up again: the client connects to brokers that appear and lets those that
+    /// disappear go as it lets a lost broker go. Default 5 s.
+    /// </summary>
+    public TimeSpan DnsRefreshInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Also count a broker as lost the moment its TCP connection drops (a socket monitor), not only after
     /// <see cref="Liveness"/> silent periods. Null (the default): on when several brokers are configured, where failing
     /// over at once matters; off for one broker, where ZeroMQ reconnecting the same session may still save its requests.
@@ -143,6 +155,13 @@ public sealed record ClientOptions
         }
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HeartbeatInterval, TimeSpan.Zero, nameof(HeartbeatInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(Liveness, 1, nameof(Liveness));
+        foreach (var broker in Brokers)
+        {
+            Internal.BrokerDiscovery.Validate(broker, nameof(Endpoints));
+        }
+
+        Internal.BrokerDiscovery.ValidateNameServer(DnsServer, nameof(DnsServer));
+        ArgumentOutOfRangeException.ThrowIfLessThan(DnsRefreshInterval, TimeSpan.FromMilliseconds(100), nameof(DnsRefreshInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(ReconnectDelay, TimeSpan.Zero, nameof(ReconnectDelay));
         RequestOptions.ValidateTimeout(DefaultTimeout, nameof(DefaultTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPendingRequests, 1, nameof(MaxPendingRequests));

@@ -56,7 +56,7 @@ public sealed partial class Worker : IAsyncDisposable
             SendHighWatermark: 1000,
             Linger: TimeSpan.FromMilliseconds(100),
             MaxMessageSize: -1,
-            DetectDisconnect: options.DetectDisconnect ?? options.Brokers.Count > 1,
+            DetectDisconnect: options.DetectDisconnect ?? (options.Brokers.Count > 1 || BrokerDiscovery.Resolves(options.Brokers)),
             CurveServerKey: options.CurveServerKey,
             Side: ConnectionSide.Worker,
             Framing: options.Framing);
@@ -203,12 +203,14 @@ public sealed partial class Worker : IAsyncDisposable
         var loop = _loop = new ActorLoop(nameof(Worker), e => RaiseError(PigatoErrorCodes.Internal, "Worker loop error: " + e.Message, e));
         loop.AfterEach = _connections.Flush;
         loop.Timer(Options.HeartbeatInterval, OnHeartbeatTick);
-        foreach (var endpoint in Options.Brokers)
-        {
-            _connections.Add(new BrokerConnection(endpoint, _connectionSettings, loop, this, _logger));
-        }
-
-        await _connections.StartAsync(loop, cancellationToken).ConfigureAwait(false);
+        await _connections.StartAsync(
+            loop,
+            Options.Brokers,
+            Options.DnsServer,
+            Options.DnsRefreshInterval,
+            endpoint => new BrokerConnection(endpoint, _connectionSettings, loop, this, _logger),
+            e => RaiseError(e.Code, e.Message + " The brokers found before stay in use."),
+            cancellationToken).ConfigureAwait(false);
     }
 
     private async Task StopCoreAsync(CancellationToken cancellationToken)

@@ -20,6 +20,26 @@ public class OptionsValidationTests
         Assert.Equal(["tcp://b:1"], new WorkerOptions { Endpoints = ["tcp://b:1"] }.Brokers);
     }
 
+    [Theory]
+    [InlineData("dns://brokers.example", "dns://NAME:PORT")]
+    [InlineData("dns://brokers.example:0", "dns://NAME:PORT")]
+    [InlineData("dns+srv://", "names no SRV record")]
+    public void BrokerNames_WithoutWhereToConnect_AreRefused(string endpoint, string expected)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new Client(new ClientOptions { Endpoint = endpoint }));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ADnsServer_IsAnAddress_AndTheRefreshAtLeast100Ms()
+    {
+        Assert.Throws<ArgumentException>(() => new Worker(new WorkerOptions { Service = "s", DnsServer = "dns.example" }, (_, r, _) => r.EndAsync()));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Client(new ClientOptions { DnsRefreshInterval = TimeSpan.FromMilliseconds(10) }));
+        Assert.Equal("127.0.0.1:5353", new ClientOptions { DnsServer = "127.0.0.1:5353", Endpoint = "dns+srv://_pigato._tcp.example" }.DnsServer);
+        _ = new Client(new ClientOptions { DnsServer = "127.0.0.1:5353", Endpoint = "dns+srv://_pigato._tcp.example" });
+    }
+
     [Fact]
     public void Broker_WithPermissionsAndAPermissionsFile_IsRefused()
     {

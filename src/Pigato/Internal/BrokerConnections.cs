@@ -2,20 +2,45 @@ using System.Collections;
 
 namespace Pigato.Internal;
 
-/// <summary>The broker connections of a client or worker (one per broker endpoint), with their shared start and stop.</summary>
+/// <summary>
+/// The broker connections of a client or worker (one per broker endpoint), with their shared start and stop. Broker
+/// names (<see cref="BrokerDiscovery"/>) are looked up at start and every refresh period: a broker that appears gets a
+/// connection, one that disappears has its connection closed as a lost broker's (its owner settles what it held).
+/// </summary>
 internal sealed class BrokerConnections : IReadOnlyList<BrokerConnection>
 {
     private readonly List<BrokerConnection> _connections = [];
+    private BrokerDiscovery? _discovery;
+    private Func<string, BrokerConnection>? _connect;
+    private Action<PigatoException>? _lookupFailed;
+    private ActorLoop? _loop;
+    private bool _lookingUp;
 
     public int Count => _connections.Count;
 
     public BrokerConnection this[int index] => _connections[index];
 
-    public void Add(BrokerConnection connection) => _connections.Add(connection);
-
-    /// <summary>Starts the loop, then opens every connection on it.</summary>
-    public async Task StartAsync(ActorLoop loop, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the loop and opens a connection (<paramref name="connect"/>) to every broker of <paramref name="endpoints"/>:
+    /// names are looked up first (a name that cannot be fails the start) and again every <paramref name="refresh"/>;
+    /// a lookup that fails then is reported (<paramref name="lookupFailed"/>) and changes nothing.
+    /// </summary>
+    public async Task StartAsync(ActorLoop loop, IReadOnlyList<string> endpoints, string? dnsServer, TimeSpan refresh, Func<string, BrokerConnection> connect, Action<PigatoException> lookupFailed, CancellationToken cancellationToken)
     {
+        var brokers = endpoints;
+        if (BrokerDiscovery.Resolves(endpoints))
+        {
+            _discovery = new BrokerDiscovery(endpoints, dnsServer);
+            brokers = await _discovery.ResolveAsync(cancellationToken).ConfigureAwait(false);
+            (_connect, _lookupFailed, _loop) = (connect, lookupFailed, loop);
+            loop.Timer(refresh, LookUpAgain);
+        }
+
+        foreach (var endpoint in brokers)
+        {
+            _connections.Add(connect(endpoint));
+        }
+
         await loop.StartAsync().ConfigureAwait(false);
         await loop.InvokeAsync(() =>
         {
@@ -62,6 +87,62 @@ internal sealed class BrokerConnections : IReadOnlyList<BrokerConnection>
         }
 
         _connections.Clear();
+    }
+
+    /// <summary>Looks the broker names up again, off the loop (one lookup at a time); the answer comes back to the loop.</summary>
+    private void LookUpAgain()
+    {
+        if (_lookingUp)
+        {
+            return;
+        }
+
+        _lookingUp = true;
+        _ = Task.Run(async () =>
+        {
+            Action answer;
+            try
+            {
+                var brokers = await _discovery!.ResolveAsync(CancellationToken.None).ConfigureAwait(false);
+                answer = () => Apply(brokers);
+            }
+            catch (PigatoException e)
+            {
+                answer = () =>
+                {
+                    _lookingUp = false;
+                    _lookupFailed!(e);
+                };
+            }
+
+            try
+            {
+                _loop!.Post(answer);
+            }
+            catch (PigatoException)
+            {
+                // The owner stopped meanwhile: nothing to connect to any more.
+            }
+        });
+    }
+
+    /// <summary>The brokers found now: connections to new ones open, those to brokers gone close (loop thread).</summary>
+    private void Apply(IReadOnlyList<string> brokers)
+    {
+        _lookingUp = false;
+        var found = brokers.ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in _connections.Where(c => !found.Contains(c.Endpoint)).ToList())
+        {
+            _connections.Remove(gone);
+            gone.Dispose();
+        }
+
+        foreach (var endpoint in brokers.Where(b => !_connections.Any(c => c.Endpoint == b)))
+        {
+            var connection = _connect!(endpoint);
+            _connections.Add(connection);
+            connection.Open();
+        }
     }
 
     public IEnumerator<BrokerConnection> GetEnumerator() => _connections.GetEnumerator();
