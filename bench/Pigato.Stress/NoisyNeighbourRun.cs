@@ -6,9 +6,10 @@ namespace Pigato.Stress;
 /// The noisy neighbour (issue 29): one client keeps <see cref="InFlight"/> requests in flight to a service whose worker
 /// takes <see cref="Concurrency"/> at once, so that most of them wait in the broker's queue, while a bystander does
 /// sequential round trips to the same service. Run with the broker's fair queuing per client and without (one FIFO):
-/// the bystander's latency unloaded and under the flood, and the flood's throughput.
+/// the bystander's latency unloaded and under the flood, and the flood's throughput. A <paramref name="Pace"/> spaces the
+/// bystander's round trips, so that its own work is the same with either setting and the flood's throughput compares.
 /// </summary>
-internal sealed record NoisyNeighbourRun(string Fairness, TimeSpan FloodFor)
+internal sealed record NoisyNeighbourRun(string Fairness, TimeSpan FloodFor, TimeSpan? Pace = null)
 {
     private const int InFlight = 1_000;
     private const int Concurrency = 10;
@@ -39,13 +40,13 @@ internal sealed record NoisyNeighbourRun(string Fairness, TimeSpan FloodFor)
         var flood = FloodAsync(flooder, stop.Token);
         using var floodWindow = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         floodWindow.CancelAfter(FloodFor);
-        var loaded = await RoundTrips.ProbeAsync(bystander, Service, floodWindow.Token);
+        var loaded = await RoundTrips.ProbeAsync(bystander, Service, floodWindow.Token, pace: Pace);
         await stop.CancelAsync();
         var (served, failed, seconds) = await flood;
         loaded.Sort();
         Progress($"fair queuing {Fairness}: flood {served / seconds:N0} req/s, bystander p99 {RoundTrips.Percentile(loaded, 0.99):0.0} ms");
         return new NoisyNeighbourResult(
-            Fairness, broker.IsAlive,
+            Pace is { } pace ? $"{Fairness}, bystander every {pace.TotalMilliseconds:0} ms" : Fairness, broker.IsAlive,
             UnloadedP50Ms: RoundTrips.Percentile(unloaded, 0.5), UnloadedP99Ms: RoundTrips.Percentile(unloaded, 0.99),
             LoadedRoundTrips: loaded.Count, LoadedFailed: loaded.Count(double.IsPositiveInfinity),
             LoadedP50Ms: RoundTrips.Percentile(loaded, 0.5), LoadedP99Ms: RoundTrips.Percentile(loaded, 0.99), LoadedMaxMs: loaded.Count == 0 ? double.NaN : loaded[^1],
