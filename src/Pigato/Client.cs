@@ -50,7 +50,10 @@ public sealed partial class Client : IPigatoClient
             DetectDisconnect: Options.DetectDisconnect ?? (Options.Brokers.Count > 1 || BrokerDiscovery.Resolves(Options.Brokers)),
             CurveServerKey: Options.CurveServerKey,
             Side: ConnectionSide.Client,
-            Framing: Options.Framing);
+            Framing: Options.Framing,
+            Brokers: Options.Brokers,
+            DnsServer: Options.DnsServer,
+            DnsRefreshInterval: Options.DnsRefreshInterval);
     }
 
     /// <summary>The options this client runs with.</summary>
@@ -107,14 +110,7 @@ public sealed partial class Client : IPigatoClient
         loop.AfterEach = _connections.Flush;
         loop.Timer(Options.HeartbeatInterval, OnHeartbeatTick);
         loop.Timer(TimeoutResolution, ExpireRequests);
-        await _connections.StartAsync(
-            loop,
-            Options.Brokers,
-            Options.DnsServer,
-            Options.DnsRefreshInterval,
-            endpoint => new BrokerConnection(endpoint, _connectionSettings, loop, this, _logger),
-            e => RaiseError(e.Code, e.Message + " The brokers found before stay in use."),
-            cancellationToken).ConfigureAwait(false);
+        await _connections.StartAsync(loop, _connectionSettings, this, _logger, e => RaiseError(e.Code, e.Message, e), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task StopCoreAsync()

@@ -251,7 +251,7 @@ public sealed partial class Worker
                 return;
             }
 
-            var sent = connection.SendReply(data.Kind, reply.ClientId, reply.Rid, data.DataToKeep, data.Options);
+            var sent = connection.SendReply(reply.ClientId, reply.Rid, data);
             if (!sent)
             {
                 RaiseError(PigatoErrorCodes.Unroutable, $"Reply to request {reply.RequestId} could not be queued towards the broker.");

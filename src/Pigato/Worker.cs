@@ -59,7 +59,10 @@ public sealed partial class Worker : IAsyncDisposable
             DetectDisconnect: options.DetectDisconnect ?? (options.Brokers.Count > 1 || BrokerDiscovery.Resolves(options.Brokers)),
             CurveServerKey: options.CurveServerKey,
             Side: ConnectionSide.Worker,
-            Framing: options.Framing);
+            Framing: options.Framing,
+            Brokers: options.Brokers,
+            DnsServer: options.DnsServer,
+            DnsRefreshInterval: options.DnsRefreshInterval);
     }
 
     /// <summary>The options this worker runs with.</summary>
@@ -203,14 +206,7 @@ public sealed partial class Worker : IAsyncDisposable
         var loop = _loop = new ActorLoop(nameof(Worker), e => RaiseError(PigatoErrorCodes.Internal, "Worker loop error: " + e.Message, e));
         loop.AfterEach = _connections.Flush;
         loop.Timer(Options.HeartbeatInterval, OnHeartbeatTick);
-        await _connections.StartAsync(
-            loop,
-            Options.Brokers,
-            Options.DnsServer,
-            Options.DnsRefreshInterval,
-            endpoint => new BrokerConnection(endpoint, _connectionSettings, loop, this, _logger),
-            e => RaiseError(e.Code, e.Message + " The brokers found before stay in use."),
-            cancellationToken).ConfigureAwait(false);
+        await _connections.StartAsync(loop, _connectionSettings, this, _logger, e => RaiseError(e.Code, e.Message, e), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task StopCoreAsync(CancellationToken cancellationToken)

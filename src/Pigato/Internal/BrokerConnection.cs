@@ -165,16 +165,20 @@ internal sealed class BrokerConnection : IDisposable
     /// <summary>Tells the broker the client no longer wants a request: only a broker that agreed on v2 knows the message (false: not sent).</summary>
     public bool SendCancel(byte[] rid) => _v2 && Send(rid, static (w, r) => PigatoEncoder.ClientCancel(w, r));
 
-    /// <summary>A worker's reply (partial, final, error or reject), in the framing agreed with the broker; false when it could not be queued.</summary>
-    public bool SendReply(ReplyKind kind, byte[] clientId, byte[] rid, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte> options)
+    /// <summary>
+    /// A worker's reply (partial, final, error or reject), in the framing agreed with the broker; false when it could not be
+    /// queued. v2 copies the data into the batch; v1 hands NetMQ a frame that outlives a handed-over buffer (<see cref="ReplyData.DataToKeep"/>).
+    /// </summary>
+    public bool SendReply(byte[] clientId, byte[] rid, in ReplyData reply)
     {
+        var kind = reply.Kind;
         if (_v2)
         {
             var type = kind switch { ReplyKind.Partial => MessageType.ReplyPartial, ReplyKind.Reject => MessageType.ReplyReject, _ => MessageType.Reply };
-            return SendCompact(CompactCodec.WorkerReply(type, clientId, rid, error: kind == ReplyKind.Error, data.Span, options.Span));
+            return SendCompact(CompactCodec.WorkerReply(type, clientId, rid, error: kind == ReplyKind.Error, reply.Data.Span, reply.Options.Span));
         }
 
-        return Send((kind, clientId, rid, data, options), static (w, s) =>
+        return Send((kind, clientId, rid, data: reply.DataToKeep, options: reply.Options), static (w, s) =>
         {
             switch (s.kind)
             {
@@ -506,4 +510,7 @@ internal interface IBrokerConnectionOwner
 /// <param name="CurveServerKey">The brokers' CURVE public key, or null for plain text.</param>
 /// <param name="Side">Which messages it decodes: a client's or a worker's.</param>
 /// <param name="Framing">Whether it may agree on v2 framing with a broker that offers it.</param>
-internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, int SendHighWatermark, TimeSpan Linger, int MaxMessageSize, bool DetectDisconnect, string? CurveServerKey, ConnectionSide Side, Framing Framing);
+/// <param name="Brokers">The broker endpoints it was given (names among them are looked up: <see cref="BrokerDiscovery"/>).</param>
+/// <param name="DnsServer">Where names are looked up; null for the system's DNS servers.</param>
+/// <param name="DnsRefreshInterval">How often names are looked up again.</param>
+internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, int SendHighWatermark, TimeSpan Linger, int MaxMessageSize, bool DetectDisconnect, string? CurveServerKey, ConnectionSide Side, Framing Framing, IReadOnlyList<string> Brokers, string? DnsServer, TimeSpan DnsRefreshInterval);

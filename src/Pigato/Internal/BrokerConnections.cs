@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Collections;
 
 namespace Pigato.Internal;
@@ -21,24 +22,25 @@ internal sealed class BrokerConnections : IReadOnlyList<BrokerConnection>
     public BrokerConnection this[int index] => _connections[index];
 
     /// <summary>
-    /// Starts the loop and opens a connection (<paramref name="connect"/>) to every broker of <paramref name="endpoints"/>:
-    /// names are looked up first (a name that cannot be fails the start) and again every <paramref name="refresh"/>;
-    /// a lookup that fails then is reported (<paramref name="lookupFailed"/>) and changes nothing.
+    /// Starts the loop and opens a connection for <paramref name="owner"/> to every broker of the settings: names are looked
+    /// up first (a name that cannot be fails the start) and again every refresh period; a lookup that fails then is
+    /// reported (<paramref name="lookupFailed"/>) and changes nothing.
     /// </summary>
-    public async Task StartAsync(ActorLoop loop, IReadOnlyList<string> endpoints, string? dnsServer, TimeSpan refresh, Func<string, BrokerConnection> connect, Action<PigatoException> lookupFailed, CancellationToken cancellationToken)
+    public async Task StartAsync(ActorLoop loop, ConnectionSettings settings, IBrokerConnectionOwner owner, ILogger logger, Action<PigatoException> lookupFailed, CancellationToken cancellationToken)
     {
-        var brokers = endpoints;
-        if (BrokerDiscovery.Resolves(endpoints))
+        _connect = endpoint => new BrokerConnection(endpoint, settings, loop, owner, logger);
+        var brokers = settings.Brokers;
+        if (BrokerDiscovery.Resolves(brokers))
         {
-            _discovery = new BrokerDiscovery(endpoints, dnsServer);
+            _discovery = new BrokerDiscovery(brokers, settings.DnsServer);
             brokers = await _discovery.ResolveAsync(cancellationToken).ConfigureAwait(false);
-            (_connect, _lookupFailed, _loop) = (connect, lookupFailed, loop);
-            loop.Timer(refresh, LookUpAgain);
+            (_lookupFailed, _loop) = (lookupFailed, loop);
+            loop.Timer(settings.DnsRefreshInterval, LookUpAgain);
         }
 
         foreach (var endpoint in brokers)
         {
-            _connections.Add(connect(endpoint));
+            _connections.Add(_connect(endpoint));
         }
 
         await loop.StartAsync().ConfigureAwait(false);
@@ -111,7 +113,7 @@ internal sealed class BrokerConnections : IReadOnlyList<BrokerConnection>
                 answer = () =>
                 {
                     _lookingUp = false;
-                    _lookupFailed!(e);
+                    _lookupFailed!(new PigatoException(e.Code, e.Message + " The brokers found before stay in use.", e));
                 };
             }
 

@@ -149,9 +149,8 @@ internal sealed class BrokerDiscovery(IReadOnlyList<string> configured, string? 
 
     private static LookupClient Client(string? nameServer)
     {
-        var options = nameServer is null
-            ? new LookupClientOptions()
-            : new LookupClientOptions(IPEndPoint.Parse(nameServer) is { Port: 0 } bare ? new IPEndPoint(bare.Address, 53) : IPEndPoint.Parse(nameServer));
+        var server = nameServer is null ? null : IPEndPoint.Parse(nameServer);
+        var options = server is null ? new LookupClientOptions() : new LookupClientOptions(server.Port == 0 ? new IPEndPoint(server.Address, 53) : server);
         options.UseCache = false;
         options.Timeout = TimeSpan.FromSeconds(2);
         options.Retries = 1;

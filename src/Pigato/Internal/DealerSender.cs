@@ -60,26 +60,6 @@ internal sealed class DealerSender(NetMQSocket socket, int maxQueuedMessages, lo
         }
     }
 
-    /// <summary>Sends a received frame on without copying it (or copies it into the queue); <paramref name="msg"/> is empty afterwards.</summary>
-    public void Forward(ref Msg msg, bool more)
-    {
-        if (_state == State.AtStart)
-        {
-            Write(msg.Slice().ToArray(), more);
-        }
-        else if (_state == State.Direct)
-        {
-            socket.TrySend(ref msg, SendReceiveConstants.InfiniteTimeout, more);
-        }
-        else
-        {
-            Capture(msg.Slice().ToArray());
-        }
-
-        msg.Close();
-        msg.InitEmpty();
-    }
-
     /// <summary>Ends the message written: true when it was sent or queued, false when the queue is full (it is lost).</summary>
     public bool EndMessage()
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Pigato.Protocol;
@@ -7,6 +8,19 @@ namespace Pigato.Internal;
 /// <summary>Reads data and options frames, which peers may leave empty, missing, <c>undefined</c> or not JSON at all.</summary>
 internal static class JsonFrame
 {
+    /// <summary>The JSON <paramref name="write"/> writes (after <paramref name="prefix"/>, when given), as one frame.</summary>
+    public static byte[] Build<TState>(TState state, Action<Utf8JsonWriter, TState> write, ReadOnlySpan<byte> prefix = default)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        buffer.Write(prefix);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            write(json, state);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
     /// <summary>Reads one property of an object: the reader is on its name, and must be left on the end of its value.</summary>
     public delegate void PropertyReader<TResult>(ref Utf8JsonReader reader, ref TResult result);
 

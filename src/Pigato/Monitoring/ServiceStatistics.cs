@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 
 namespace Pigato.Monitoring;
@@ -10,56 +9,43 @@ internal static class ServiceStatistics
     /// The workers' statistics: an object of arrays by service when <paramref name="byService"/>, else one array.
     /// Times are in milliseconds.
     /// </summary>
-    public static byte[] ToJson(IEnumerable<WorkerSnapshot> workers, bool byService)
+    public static byte[] ToJson(IEnumerable<WorkerSnapshot> workers, bool byService) => Internal.JsonFrame.Build((workers, byService), static (json, s) =>
     {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var json = new Utf8JsonWriter(buffer))
+        if (!s.byService)
         {
-            if (byService)
-            {
-                json.WriteStartObject();
-                foreach (var service in workers.GroupBy(w => w.Service, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
-                {
-                    json.WritePropertyName(service.Key);
-                    WriteArray(json, service);
-                }
-
-                json.WriteEndObject();
-            }
-            else
-            {
-                WriteArray(json, workers);
-            }
+            WriteArray(json, s.workers);
+            return;
         }
 
-        return buffer.WrittenSpan.ToArray();
-    }
+        json.WriteStartObject();
+        foreach (var service in s.workers.GroupBy(w => w.Service, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            json.WritePropertyName(service.Key);
+            WriteArray(json, service);
+        }
+
+        json.WriteEndObject();
+    });
 
     /// <summary>The requests quarantined as poison, the newest first: what <c>$stats</c> answers for <c>"$poisoned"</c>.</summary>
-    public static byte[] ToJson(IEnumerable<PoisonedRequestSnapshot> poisoned)
+    public static byte[] ToJson(IEnumerable<PoisonedRequestSnapshot> poisoned) => Internal.JsonFrame.Build(poisoned, static (json, requests) =>
     {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var json = new Utf8JsonWriter(buffer))
+        json.WriteStartArray();
+        foreach (var request in requests)
         {
-            json.WriteStartArray();
-            foreach (var request in poisoned)
-            {
-                json.WriteStartObject();
-                json.WriteString("service", request.Service);
-                json.WriteString("client", request.Client);
-                json.WriteString("rid", request.Rid);
-                json.WriteNumber("bytes", request.Bytes);
-                json.WriteNumber("workersLost", request.WorkersLost);
-                json.WriteString("dataPrefix", request.DataPrefix);
-                json.WriteString("at", request.At);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
+            json.WriteStartObject();
+            json.WriteString("service", request.Service);
+            json.WriteString("client", request.Client);
+            json.WriteString("rid", request.Rid);
+            json.WriteNumber("bytes", request.Bytes);
+            json.WriteNumber("workersLost", request.WorkersLost);
+            json.WriteString("dataPrefix", request.DataPrefix);
+            json.WriteString("at", request.At);
+            json.WriteEndObject();
         }
 
-        return buffer.WrittenSpan.ToArray();
-    }
+        json.WriteEndArray();
+    });
 
     private static void WriteArray(Utf8JsonWriter json, IEnumerable<WorkerSnapshot> workers)
     {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 
 namespace Pigato.Routing;
@@ -66,41 +65,30 @@ internal sealed class BrokerDirectory(Dispatcher dispatcher, WorkerRegistry work
     /// The answer to <c>$dir</c>: with a <paramref name="service"/>, the ids of its workers (an array, empty when unknown);
     /// without, every registered service with its workers (an object of arrays). Only services <paramref name="visible"/> is true for.
     /// </summary>
-    public byte[] Answer(string? service, Func<string, bool> visible)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            if (service is not null)
-            {
-                json.WriteStartArray();
-                if (visible(service) && dispatcher.TryGetService(service, out var entry) && entry.Registered)
-                {
-                    WriteWorkerIds(json, entry);
-                }
-
-                json.WriteEndArray();
-            }
-            else
-            {
-                WriteMap(json, visible);
-            }
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+    public byte[] Answer(string? service, Func<string, bool> visible) =>
+        Internal.JsonFrame.Build((Directory: this, service, visible), static (json, s) => s.Directory.WriteAnswer(json, s.service, s.visible));
 
     private void Publish()
     {
         _changed = false;
-        var buffer = new ArrayBufferWriter<byte>();
-        buffer.Write(Topic);
-        using (var json = new Utf8JsonWriter(buffer))
+        output.PublishDirectory(Internal.JsonFrame.Build(this, static (json, directory) => directory.WriteMap(json, static _ => true), Topic));
+    }
+
+    private void WriteAnswer(Utf8JsonWriter json, string? service, Func<string, bool> visible)
+    {
+        if (service is null)
         {
-            WriteMap(json, static _ => true);
+            WriteMap(json, visible);
+            return;
         }
 
-        output.PublishDirectory(buffer.WrittenSpan.ToArray());
+        json.WriteStartArray();
+        if (visible(service) && dispatcher.TryGetService(service, out var entry) && entry.Registered)
+        {
+            WriteWorkerIds(json, entry);
+        }
+
+        json.WriteEndArray();
     }
 
     private void WriteMap(Utf8JsonWriter json, Func<string, bool> visible)
