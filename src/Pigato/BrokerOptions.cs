@@ -54,6 +54,13 @@ public sealed record BrokerOptions
     /// </summary>
     public int MaxQueuedPerPeer { get; init; } = 10_000;
 
+    /// <summary>
+    /// Bytes of requests one worker may hold unanswered before it counts as busy, whatever its concurrency: what is
+    /// dispatched beyond what a worker can process only waits in socket buffers on both sides, outside the memory budget,
+    /// ahead of other clients' requests. A worker holding nothing always gets the next request, however large. Default 16 MiB.
+    /// </summary>
+    public long MaxInFlightBytesPerWorker { get; init; } = 16L * 1024 * 1024;
+
     /// <summary>Bytes the broker keeps for one peer that is not reading fast enough (see <see cref="MaxQueuedPerPeer"/>). Default 64 MiB.</summary>
     public long MaxQueuedBytesPerPeer { get; init; } = 64L * 1024 * 1024;
 
@@ -89,7 +96,10 @@ public sealed record BrokerOptions
     /// <summary>Requests one client may have in the broker at once before more are refused with <c>ERR_CLIENT_PENDING_LIMIT</c>. Default 10,000.</summary>
     public int MaxPendingPerClient { get; init; } = 10_000;
 
-    /// <summary>Bytes one client's requests may hold in the broker before more are refused with <c>ERR_CLIENT_BYTES_LIMIT</c>. Default 64 MiB.</summary>
+    /// <summary>
+    /// Bytes one client's requests, and the replies waiting in the broker for it to read them, may hold before more
+    /// requests are refused with <c>ERR_CLIENT_BYTES_LIMIT</c>. Default 64 MiB.
+    /// </summary>
     public long MaxBytesPerClient { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>Requests one service's queue may hold before more are refused with <c>ERR_SERVICE_QUEUE_FULL</c>. Default 100,000.</summary>
@@ -205,6 +215,7 @@ public sealed record BrokerOptions
                 nameof(Permissions));
         }
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedBytesPerPeer, 1, nameof(MaxQueuedBytesPerPeer));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxInFlightBytesPerWorker, 1, nameof(MaxInFlightBytesPerWorker));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SlowConsumerTimeout, TimeSpan.Zero, nameof(SlowConsumerTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageSize, 1024, nameof(MaxMessageSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxServiceNameLength, 1, nameof(MaxServiceNameLength));

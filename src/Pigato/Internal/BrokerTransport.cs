@@ -54,6 +54,8 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     /// <summary>Bytes waiting in peers' outbound queues.</summary>
     public long QueuedBytes => _writer.QueuedBytes;
 
+    public long QueuedBytesFor(ReadOnlySpan<byte> identity) => _writer.QueuedBytesFor(identity);
+
     /// <summary>Set by the broker: enabled while messages wait for peers, so that <see cref="SendQueued"/> runs.</summary>
     public NetMQTimer? DrainTimer { get; set; }
 

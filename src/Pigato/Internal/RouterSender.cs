@@ -33,6 +33,10 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
     /// <summary>Bytes waiting in outbound queues, counted in the broker's memory budget.</summary>
     public long QueuedBytes { get; private set; }
 
+    /// <summary>Bytes waiting in <paramref name="identity"/>'s outbound queue.</summary>
+    public long QueuedBytesFor(ReadOnlySpan<byte> identity) =>
+        _queues.Count > 0 && PeerKey.TryGet(_queues, identity, out var queue) ? queue.Bytes : 0;
+
     /// <summary>True while some peer has messages waiting.</summary>
     public bool HasQueued => _queues.Count > 0;
 

@@ -235,9 +235,10 @@ internal sealed partial class BrokerCore
                 return (PigatoErrorCodes.ClientPendingLimit, $"the client has {client.Pending} requests in the broker (at most {_options.MaxPendingPerClient})");
             }
 
-            if (client.Bytes + size > _options.MaxBytesPerClient)
+            var clientBytes = client.Bytes + _output.QueuedBytesFor(clientId);
+            if (clientBytes + size > _options.MaxBytesPerClient)
             {
-                return (PigatoErrorCodes.ClientBytesLimit, $"the client's requests hold {client.Bytes} bytes (at most {_options.MaxBytesPerClient})");
+                return (PigatoErrorCodes.ClientBytesLimit, $"the client's requests and unread replies hold {clientBytes} bytes (at most {_options.MaxBytesPerClient})");
             }
         }
 

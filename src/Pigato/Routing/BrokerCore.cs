@@ -54,7 +54,7 @@ internal sealed partial class BrokerCore
         _metrics = metrics;
         _dispatcher = new Dispatcher(options.DispatchMode, random ?? Random.Shared);
         _requests = new RequestTable(_dispatcher, journal, journal is null ? 0 : options.MaxStoredRequests, options.FairQueuing, LaneWeight);
-        _workers = new WorkerRegistry(options.Liveness);
+        _workers = new WorkerRegistry(options.Liveness, options.MaxInFlightBytesPerWorker);
         _authorizer = new BrokerAuthorizer(options.Permissions, time, logger, metrics);
         _durable = new DurableRequests(_requests, _dispatcher, output, options, time, logger, metrics);
         _directory = new BrokerDirectory(_dispatcher, _workers, output, time, publishes: !string.IsNullOrEmpty(options.InternalEndpoint));

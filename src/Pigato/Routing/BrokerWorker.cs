@@ -1,7 +1,7 @@
 namespace Pigato.Routing;
 
 /// <summary>A registered worker as the broker sees it; kept by <see cref="WorkerRegistry"/>.</summary>
-internal sealed class BrokerWorker(string key, byte[] identity, ServiceEntry service, int liveness, int concurrency)
+internal sealed class BrokerWorker(string key, byte[] identity, ServiceEntry service, int liveness, int concurrency, long maxInFlightBytes)
 {
     /// <summary>The identity as a registry key (one char per byte, so that binary identities never collide).</summary>
     public string Key { get; } = key;
@@ -28,6 +28,9 @@ internal sealed class BrokerWorker(string key, byte[] identity, ServiceEntry ser
 
     /// <summary>Requests it holds, by request key.</summary>
     public Dictionary<string, BrokerRequest> InFlight { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The bytes of the requests it holds: past <see cref="BrokerOptions.MaxInFlightBytesPerWorker"/> it is busy.</summary>
+    public long InFlightBytes { get; private set; }
 
     /// <summary>Requests dispatched to it.</summary>
     public long Dispatched { get; set; }
@@ -58,7 +61,23 @@ internal sealed class BrokerWorker(string key, byte[] identity, ServiceEntry ser
     /// <summary>True while messages to it wait in its outbound queue (it reads slower than it is sent to): it is busy.</summary>
     public bool Backlogged { get; set; }
 
-    public bool IsAvailable => !Backlogged && (Concurrency < 0 || InFlight.Count < Concurrency);
+    public bool IsAvailable => !Backlogged && (Concurrency < 0 || InFlight.Count < Concurrency) && (InFlightBytes < maxInFlightBytes || InFlight.Count == 0);
+
+    /// <summary>The worker now holds <paramref name="request"/>.</summary>
+    public void Hold(BrokerRequest request)
+    {
+        InFlight.Add(request.Key, request);
+        InFlightBytes += request.HeldBytes;
+    }
+
+    /// <summary>The worker no longer holds <paramref name="request"/> (answered, given back, abandoned or lost).</summary>
+    public void Free(BrokerRequest request)
+    {
+        if (InFlight.Remove(request.Key))
+        {
+            InFlightBytes -= request.HeldBytes;
+        }
+    }
 
     /// <summary>How many abandoned request keys a worker remembers (so that their late replies are not protocol violations).</summary>
     private const int AbandonedMemory = 1024;

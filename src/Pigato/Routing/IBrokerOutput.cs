@@ -15,6 +15,9 @@ internal interface IBrokerOutput
     /// <summary>Bytes waiting in peers' outbound queues (part of the memory budget).</summary>
     long QueuedBytes { get; }
 
+    /// <summary>Bytes waiting in one peer's outbound queue (a client's share of the budget counts the replies it has not read).</summary>
+    long QueuedBytesFor(ReadOnlySpan<byte> identity);
+
     /// <summary>A peer is forgotten (a worker removed, a client gone silent): what waits for it is dropped, and the framing agreed with it.</summary>
     void ForgetPeer(ReadOnlySpan<byte> identity);
 

@@ -112,7 +112,7 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
     {
         Unqueue(request);
         request.Worker = worker;
-        worker.InFlight.Add(request.Key, request);
+        worker.Hold(request);
     }
 
     /// <summary>The worker holding a request was lost: counted in the request, and in its stored record when it is durable.</summary>
@@ -214,7 +214,7 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
     {
         if (request.Worker is { } worker)
         {
-            worker.InFlight.Remove(request.Key);
+            worker.Free(request);
             request.Worker = null;
         }
     }

@@ -1,7 +1,7 @@
 namespace Pigato.Routing;
 
 /// <summary>The registered workers, by identity, and the liveness rules that keep or purge them.</summary>
-internal sealed class WorkerRegistry(int liveness)
+internal sealed class WorkerRegistry(int liveness, long maxInFlightBytes)
 {
     private readonly Dictionary<string, BrokerWorker> _workers = new(StringComparer.Ordinal);
 
@@ -14,7 +14,7 @@ internal sealed class WorkerRegistry(int liveness)
     /// <summary>Registers a worker under <paramref name="service"/>.</summary>
     public BrokerWorker Add(ReadOnlySpan<byte> identity, ServiceEntry service, int concurrency, long now)
     {
-        var worker = new BrokerWorker(PeerKey.Of(identity), identity.ToArray(), service, liveness, concurrency) { LastHeard = now };
+        var worker = new BrokerWorker(PeerKey.Of(identity), identity.ToArray(), service, liveness, concurrency, maxInFlightBytes) { LastHeard = now };
         _workers.Add(worker.Key, worker);
         service.Registered = true;
         service.Workers.Add(worker);

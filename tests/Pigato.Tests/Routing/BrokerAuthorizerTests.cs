@@ -90,8 +90,8 @@ public class BrokerAuthorizerTests
         Assert.False(authorizer.AdmitWorker("w3"u8, "billing", default, out _));
         Assert.True(authorizer.AdmitWorker("w4"u8, "echo", default, out _));
 
-        var billing = new BrokerWorker("w1", "w1"u8.ToArray(), new ServiceEntry("billing"), 3, 1) { Principal = "api" };
-        var echo = new BrokerWorker("w4", "w4"u8.ToArray(), new ServiceEntry("echo"), 3, 1) { Principal = Permissions.Anonymous };
+        var billing = new BrokerWorker("w1", "w1"u8.ToArray(), new ServiceEntry("billing"), 3, 1, long.MaxValue) { Principal = "api" };
+        var echo = new BrokerWorker("w4", "w4"u8.ToArray(), new ServiceEntry("echo"), 3, 1, long.MaxValue) { Principal = Permissions.Anonymous };
         var revoked = authorizer.Replace(Permissions.Parse("""{ "principals": { "anonymous": { "serve": ["echo"] } } }"""), [billing, echo]);
 
         Assert.Equal([billing], revoked);

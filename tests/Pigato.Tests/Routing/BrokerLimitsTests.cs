@@ -55,6 +55,48 @@ public class BrokerLimitsTests
     }
 
     [Fact]
+    public void BytesPerClient_CountsTheRepliesWaitingForIt()
+    {
+        var h = new CoreHarness(new BrokerOptions { MaxBytesPerClient = 3 * (1000 + 512) });
+        h.Output.QueuedFor["reads-nothing"] = 2 * (1000 + 512);
+        h.Request("reads-nothing", "svc", "r0", data: Kilobyte);
+        h.Request("reads-nothing", "svc", "r1", data: Kilobyte);
+        h.Request("reads", "svc", "r2", data: Kilobyte);
+        h.Request("reads", "svc", "r3", data: Kilobyte);
+
+        Assert.Equal([$"error reads-nothing r1 {PigatoErrorCodes.ClientBytesLimit}"], h.Output.Of("error "));
+    }
+
+    [Fact]
+    public void Worker_HoldingTooManyBytes_IsBusy_WhateverItsConcurrency()
+    {
+        var h = new CoreHarness(new BrokerOptions { MaxInFlightBytesPerWorker = 2500 });
+        h.Ready("w", "svc", -1);
+        for (var i = 0; i < 5; i++)
+        {
+            h.Request("c", "svc", "r" + i, data: Kilobyte);
+        }
+
+        // Each request holds its data plus its overhead (over 1,000 bytes): two fit under 2,500, the second takes it past.
+        Assert.Equal(["request w r0", "request w r1"], h.Output.Of("request w"));
+        h.Final("w", "c", "r0");
+        Assert.Equal(["request w r0", "request w r1", "request w r2"], h.Output.Of("request w"));
+    }
+
+    [Fact]
+    public void Worker_HoldingNothing_GetsARequestLargerThanItsByteShare()
+    {
+        var h = new CoreHarness(new BrokerOptions { MaxInFlightBytesPerWorker = 100 });
+        h.Ready("w", "svc", -1);
+        h.Request("c", "svc", "big", data: Kilobyte);
+        h.Request("c", "svc", "next", data: Kilobyte);
+
+        Assert.Equal(["request w big"], h.Output.Of("request w"));
+        h.Final("w", "c", "big");
+        Assert.Equal(["request w big", "request w next"], h.Output.Of("request w"));
+    }
+
+    [Fact]
     public void ServiceQueue_IsLimited_OtherServicesQueue()
     {
         var h = new CoreHarness(new BrokerOptions { MaxQueuedPerService = 2 });

@@ -24,6 +24,11 @@ internal sealed class RecordingOutput : IBrokerOutput
 
     public long QueuedBytes => 0;
 
+    /// <summary>Bytes waiting in each peer's outbound queue, as the tests set them.</summary>
+    public Dictionary<string, long> QueuedFor { get; } = [];
+
+    public long QueuedBytesFor(ReadOnlySpan<byte> identity) => QueuedFor.GetValueOrDefault(Id(identity));
+
     /// <summary>Workers spoken to in batches (v2): a request to them is <see cref="SendResult.Sent"/> at once, its real outcome comes later (<see cref="CoreHarness.FailBatch"/>).</summary>
     public HashSet<string> Batching { get; } = [];
 
