@@ -2,12 +2,12 @@ using NATS.Client.Core;
 
 namespace Pigato.Perf.Roles;
 
-/// <summary>NATS request/reply with a queue group (NATS.Net), for comparison.</summary>
+/// <summary>NATS request/reply with a queue group (NATS.Net), for comparison; over TLS when given the server's CA file.</summary>
 internal static class NatsRoles
 {
-    public static async Task<int> ResponderAsync(string url, string subject)
+    public static async Task<int> ResponderAsync(string url, string subject, string? caFile)
     {
-        await using var nats = new NatsConnection(new NatsOpts { Url = url });
+        await using var nats = new NatsConnection(Options(url, caFile));
         await nats.ConnectAsync();
         using var stop = new CancellationTokenSource();
         var serving = Task.Run(async () =>
@@ -25,9 +25,9 @@ internal static class NatsRoles
         return 0;
     }
 
-    public static async Task<int> ClientAsync(string url, string subject, string mode, int count, int inFlight, int size)
+    public static async Task<int> ClientAsync(string url, string subject, string mode, int count, int inFlight, int size, string? caFile)
     {
-        await using var nats = new NatsConnection(new NatsOpts { Url = url });
+        await using var nats = new NatsConnection(Options(url, caFile));
         await nats.ConnectAsync();
         var payload = new byte[size];
         Func<Task> request = async () => await nats.RequestAsync<byte[], byte[]>(subject, payload);
@@ -35,4 +35,8 @@ internal static class NatsRoles
         await RoleHost.ServeLoadAsync(warmUp, () => Load.ForMode(mode, request, count, inFlight));
         return 0;
     }
+
+    /// <summary>NATS.Net's defaults, plus TLS required (trusting <paramref name="caFile"/>) when one is given.</summary>
+    private static NatsOpts Options(string url, string? caFile) =>
+        caFile is null ? new NatsOpts { Url = url } : new NatsOpts { Url = url, TlsOpts = new NatsTlsOpts { Mode = TlsMode.Require, CaFile = caFile } };
 }

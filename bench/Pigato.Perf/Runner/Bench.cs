@@ -12,7 +12,7 @@ internal static class Bench
     {
         Scenario.NodeBroker or Scenario.NodeStack or Scenario.NodePeers when InteropDirectory() is null => "Node.js PIGATO is not installed (run 'npm ci' in tests/interop)",
         Scenario.NodeBroker or Scenario.NodeStack or Scenario.NodePeers when !OnPath("node") => "node is not on PATH",
-        Scenario.Nats when !OnPath("nats-server") => "nats-server is not installed (apt-get install nats-server)",
+        Scenario.Nats or Scenario.NatsTls when !OnPath("nats-server") => "nats-server is not installed (apt-get install nats-server)",
         Scenario.LeanZmq => Roles.NativeZmq.Unavailable,
         _ => null,
     };
@@ -218,9 +218,10 @@ internal static class Bench
                 return (node, endpoint);
             default:
                 var port = Ports.FreePort();
-                var nats = Add(children, Child.Start("nats-server", "nats-server", ["-a", "127.0.0.1", "-p", port.ToString()], null));
+                string[] tls = system == Scenario.NatsTls ? ["--tls", "--tlscert", NatsTlsCertificate.CertFile, "--tlskey", NatsTlsCertificate.KeyFile] : [];
+                var nats = Add(children, Child.Start("nats-server", "nats-server", ["-a", "127.0.0.1", "-p", port.ToString(), .. tls], null));
                 await Ports.WaitUntilAcceptsAsync(port, TimeSpan.FromSeconds(5));
-                return (nats, $"nats://127.0.0.1:{port}");
+                return (nats, $"{(tls.Length > 0 ? "tls" : "nats")}://127.0.0.1:{port}");
         }
     }
 
@@ -228,6 +229,7 @@ internal static class Bench
     {
         Scenario.NodeStack or Scenario.NodePeers => Child.Start("node worker", "node", ["peer.js", "worker", endpoint, "echo"], InteropDirectory()),
         Scenario.Nats => Child.Role("nats responder", "nats-responder", endpoint, "echo"),
+        Scenario.NatsTls => Child.Role("nats responder", "nats-responder", endpoint, "echo", NatsTlsCertificate.CertFile),
         Scenario.ForwarderRaw => Child.Role("raw worker", "worker-raw", endpoint, "pigato"),
         Scenario.LeanRaw => Child.Role("raw worker", "worker-raw", endpoint, "lean"),
         Scenario.LeanZmq => Child.Role("libzmq worker", "worker-lean-zmq", endpoint),
@@ -242,6 +244,7 @@ internal static class Bench
         {
             Scenario.NodeStack or Scenario.NodePeers => Child.Start("node client", "node", ["peer.js", "client", endpoint], InteropDirectory()),
             Scenario.Nats => Child.Role("nats client", ["nats-client", endpoint, "echo", .. load]),
+            Scenario.NatsTls => Child.Role("nats client", ["nats-client", endpoint, "echo", .. load, NatsTlsCertificate.CertFile]),
             Scenario.ForwarderRaw => Child.Role("raw client", ["client-raw", endpoint, "pigato", .. load]),
             Scenario.LeanRaw => Child.Role("raw client", ["client-raw", endpoint, "lean", .. load]),
             Scenario.LeanZmq => Child.Role("libzmq client", ["client-lean-zmq", endpoint, .. load]),

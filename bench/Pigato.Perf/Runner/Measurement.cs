@@ -25,5 +25,13 @@ internal sealed record Measurement(
 {
     public double Rate => Seconds > 0 ? Requests / Seconds : 0;
 
-    public double BrokerUsPerRequest => Requests > 0 ? BrokerCpuSeconds * 1e6 / Requests : 0;
+    public double BrokerUsPerRequest => PerRequestUs(BrokerCpuSeconds);
+
+    /// <summary>CPU µs per request over every worker process.</summary>
+    public double WorkersUsPerRequest => PerRequestUs(WorkersCpuSeconds);
+
+    /// <summary>CPU µs per request over every client process.</summary>
+    public double ClientsUsPerRequest => PerRequestUs(ClientsCpuSeconds);
+
+    private double PerRequestUs(double cpuSeconds) => Requests > 0 ? cpuSeconds * 1e6 / Requests : 0;
 }

@@ -16,7 +16,7 @@ internal static class Report
     {
         var rows = new List<string[]>
         {
-            new[] { "scenario", "system", "req/s (median)", "range", "p50 µs", "p99 µs", "max µs", "CPU s broker/workers/clients", "broker µs/req", "broker ns/frame", "B/req broker/workers/clients", "broker GCs", "idle/steal %" },
+            new[] { "scenario", "system", "req/s (median)", "range", "p50 µs", "p99 µs", "max µs", "CPU µs/req broker/workers/clients", "broker ns/frame", "B/req broker/workers/clients", "broker GCs", "idle/steal %" },
         };
         foreach (var group in runs.GroupBy(r => (r.Scenario, r.System)))
         {
@@ -32,11 +32,10 @@ internal static class Report
                 isStream ? "" : $"{Median(group, r => r.P50Us):0}",
                 isStream ? "" : $"{Median(group, r => r.P99Us):0}",
                 isStream ? "" : $"{Median(group, r => r.MaxUs):0}",
-                $"{Median(group, r => r.BrokerCpuSeconds):0.00}/{Median(group, r => r.WorkersCpuSeconds):0.00}/{Median(group, r => r.ClientsCpuSeconds):0.00}",
-                $"{Median(group, r => r.BrokerUsPerRequest):0.0}",
+                $"{Median(group, r => r.BrokerUsPerRequest):0.0}/{Median(group, r => r.WorkersUsPerRequest):0.0}/{Median(group, r => r.ClientsUsPerRequest):0.0}",
                 group.Key.System switch
                 {
-                    Scenario.Nats => "",
+                    Scenario.Nats or Scenario.NatsTls => "",
                     Scenario.LeanRaw => $"{Median(group, r => r.BrokerUsPerRequest) * 1000 / LeanBrokerFramesPerRequest:0}",
                     _ => $"{Median(group, r => r.BrokerUsPerRequest) * 1000 / BrokerFramesPerRequest:0}",
                 },

@@ -58,6 +58,9 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
     public const string NodePeers = "node-peers";
     public const string Nats = "nats";
 
+    /// <summary>NATS with TLS between every client and nats-server (a certificate the benchmark makes): what encryption costs NATS, beside <see cref="PigatoCurve"/>.</summary>
+    public const string NatsTls = "nats-tls";
+
     /// <summary>The minimal forwarder driven by raw-socket PIGATO peers: the ceiling of PIGATO's framing.</summary>
     public const string ForwarderRaw = "forwarder-raw";
 
@@ -74,9 +77,9 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
         int N(int n) => Math.Max(n / scale, 100);
         return
         [
-            new("1 throughput 3 B", "throughput", N(200_000), 1000, 3, 1, 1, [.. everyone, PigatoCurve]),
-            new("1 throughput 1 KiB", "throughput", N(200_000), 1000, 1024, 1, 1, [Forwarder, Pigato, PigatoV1, PigatoInline, PigatoCurve, NodeBroker, NodePeers, Nats, ForwarderRaw, LeanRaw, LeanZmq]),
-            new("2 latency 3 B", "latency", N(5_000), 1, 3, 1, 1, [.. everyone, PigatoCurve]),
+            new("1 throughput 3 B", "throughput", N(200_000), 1000, 3, 1, 1, [.. everyone, PigatoCurve, NatsTls]),
+            new("1 throughput 1 KiB", "throughput", N(200_000), 1000, 1024, 1, 1, [Forwarder, Pigato, PigatoV1, PigatoInline, PigatoCurve, NodeBroker, NodePeers, Nats, NatsTls, ForwarderRaw, LeanRaw, LeanZmq]),
+            new("2 latency 3 B", "latency", N(5_000), 1, 3, 1, 1, [.. everyone, PigatoCurve, NatsTls]),
             new("2 latency 3 B, starved pool", "latency-starved", N(5_000), 1, 3, 1, 1, [Pigato, PigatoInlineCompletions, PigatoInline, Nats]),
             new("3 4 clients x 2 workers", "throughput", N(200_000), 1000, 3, 4, 2, [Forwarder, Pigato, PigatoInlineCompletions, PigatoV1, PigatoInline, NodeBroker, Nats]),
             new("4 stream 1 KiB partials", "stream", N(100_000), 1, 1024, 1, 1, [Pigato, PigatoV1, PigatoInline, NodeBroker]),
