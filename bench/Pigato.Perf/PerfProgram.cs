@@ -40,8 +40,8 @@ public static class PerfProgram
                 "nats-client" => await NatsRoles.ClientAsync(rest[0], rest[1], rest[2], I(3), I(4), I(5), rest.ElementAtOrDefault(6)),
                 "fleet" => await FleetRole.RunAsync(rest[0], I(1), I(2)),
                 "broker-lean" => await LeanForwarderRole.RunAsync(rest[0]),
-                "worker-raw" => await RawRoles.WorkerAsync(rest[0], rest[1]),
-                "client-raw" => await RawRoles.ClientAsync(rest[0], rest[1], rest[2], I(3), I(4), I(5)),
+                "worker-raw" => await RawRoles.WorkerAsync(rest[0], rest[1], rest[2]),
+                "client-raw" => await RawRoles.ClientAsync(rest[0], rest[1], rest[2], rest[3], I(4), I(5), I(6)),
                 "broker-lean-zmq" => await NativeLeanRoles.BrokerAsync(rest[0]),
                 "worker-lean-zmq" => await NativeLeanRoles.WorkerAsync(rest[0]),
                 "client-lean-zmq" => await NativeLeanRoles.ClientAsync(rest[0], rest[1], I(2), I(3), I(4)),
@@ -53,7 +53,7 @@ public static class PerfProgram
         var smoke = new Option<bool>("--smoke") { Description = "Tiny counts, Pigato and the forwarder only: proves the benchmark works (CI)." };
         var repeat = new Option<int>("--repeat") { Description = "Repetitions, interleaved between systems.", DefaultValueFactory = _ => 3 };
         var only = new Option<string[]>("--only") { Description = "Run only scenarios whose name contains one of these (e.g. --only latency throughput)." , AllowMultipleArgumentsPerToken = true };
-        var systems = new Option<string[]>("--systems") { Description = "Systems to include: forwarder pigato pigato-inline-completions pigato-v1 pigato-inline pigato-curve nats-tls node-broker node node-peers nats forwarder-raw lean-raw lean-zmq.", AllowMultipleArgumentsPerToken = true };
+        var systems = new Option<string[]>("--systems") { Description = "Systems to include: forwarder pigato pigato-inline-completions pigato-v1 pigato-inline pigato-curve nats-tls node-broker node node-peers nats forwarder-raw zmtp-raw lean-raw lean-zmq.", AllowMultipleArgumentsPerToken = true };
         var json = new Option<FileInfo?>("--json") { Description = "Also write every run as JSON to this file." };
         var root = new RootCommand("Pigato's benchmark: Pigato against the transport ceiling, PIGATO for Node.js and NATS, in one run.")
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Pigato.TestUtilities;
 
 namespace Pigato.Stress;
 

@@ -5,6 +5,7 @@ using System.Net;
 using System.Text.Json;
 using Pigato;
 using Pigato.Stress;
+using Pigato.TestUtilities;
 
 // NetMQ's socket I/O completes inline (README): set before any socket exists.
 Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");

@@ -17,18 +17,18 @@ internal static class RawRoles
     private static readonly byte[] Options = "{\"timeout\":60000,\"retry\":0}"u8.ToArray();
     private static readonly byte[] NoOptions = "{}"u8.ToArray();
 
-    public static async Task<int> WorkerAsync(string endpoint, string framing)
+    private static readonly byte[] Concurrency = "{\"concurrency\":-1}"u8.ToArray();
+
+    public static async Task<int> WorkerAsync(string endpoint, string framing, string transport)
     {
-        using var worker = new DealerSocket();
-        worker.Options.Identity = Encoding.UTF8.GetBytes("raw-" + Guid.NewGuid().ToString("N"));
-        worker.Connect(endpoint);
+        using var worker = RawDealer.Connect(endpoint, transport);
         if (framing == "lean")
         {
-            worker.SendFrame("R");
+            worker.Send("R"u8.ToArray());
         }
         else
         {
-            worker.SendMoreFrame("W").SendMoreFrame("1").SendMoreFrame("echo").SendFrame("{\"concurrency\":-1}");
+            worker.Send("W"u8.ToArray(), "1"u8.ToArray(), "echo"u8.ToArray(), Concurrency);
         }
 
         var stopping = false;
@@ -37,24 +37,23 @@ internal static class RawRoles
             var frames = new List<byte[]>(9);
             while (!Volatile.Read(ref stopping))
             {
-                if (!worker.TryReceiveMultipartBytes(TimeSpan.FromMilliseconds(100), ref frames!))
+                if (!worker.TryReceive(TimeSpan.FromMilliseconds(100), ref frames))
                 {
                     continue;
                 }
 
                 if (framing == "lean" && frames.Count == 2)
                 {
-                    worker.SendMoreFrame(frames[0]).SendFrame(frames[1]); // [cid, body] back as it came
+                    worker.Send(frames[0], frames[1]); // [cid, body] back as it came
                 }
                 else if (frames.Count >= 8 && frames[1].AsSpan().SequenceEqual("2"u8))
                 {
                     // [W, 2, cid, service, "", rid, data, opts] -> [W, 3, cid, "", rid, 0, data, {}]
-                    worker.SendMoreFrame("W").SendMoreFrame("3").SendMoreFrame(frames[2]).SendMoreFrameEmpty()
-                        .SendMoreFrame(frames[5]).SendMoreFrame("0").SendMoreFrame(frames[6]).SendFrame(NoOptions);
+                    worker.Send("W"u8.ToArray(), "3"u8.ToArray(), frames[2], [], frames[5], "0"u8.ToArray(), frames[6], NoOptions);
                 }
                 else if (frames.Count == 2 && frames[1].AsSpan().SequenceEqual("4"u8))
                 {
-                    worker.SendMoreFrame("W").SendMoreFrame("4").SendMoreFrameEmpty().SendFrame("{\"concurrency\":-1}");
+                    worker.Send("W"u8.ToArray(), "4"u8.ToArray(), [], Concurrency);
                 }
             }
         })
@@ -67,12 +66,9 @@ internal static class RawRoles
         return 0;
     }
 
-    public static async Task<int> ClientAsync(string endpoint, string framing, string mode, int count, int inFlight, int size)
+    public static async Task<int> ClientAsync(string endpoint, string framing, string transport, string mode, int count, int inFlight, int size)
     {
-        using var client = new DealerSocket();
-        client.Options.Identity = Encoding.UTF8.GetBytes("raw-" + Guid.NewGuid().ToString("N"));
-        client.Options.SendHighWatermark = 0;
-        client.Connect(endpoint);
+        using var client = RawDealer.Connect(endpoint, transport);
         var data = Encoding.UTF8.GetBytes("\"" + new string('x', size) + "\"");
         var warmUp = await Load.WarmUpAsync((n, window) => Task.FromResult(Run(client, framing, data, n, window)), count, inFlight);
         await RoleHost.ServeLoadAsync(warmUp, () => Task.FromResult(Run(client, framing, data, count, mode == "latency" ? 1 : inFlight)));
@@ -80,7 +76,7 @@ internal static class RawRoles
     }
 
     /// <summary>Keeps <paramref name="inFlight"/> requests outstanding on one thread until <paramref name="count"/> are answered.</summary>
-    private static LoadResult Run(DealerSocket client, string framing, byte[] data, int count, int inFlight)
+    private static LoadResult Run(RawDealer client, string framing, byte[] data, int count, int inFlight)
     {
         var sentAt = new long[count];
         var latencies = new long[count];
@@ -99,11 +95,11 @@ internal static class RawRoles
                 var body = new byte[8 + data.Length];
                 rid.CopyTo(body, 0);
                 data.CopyTo(body, 8);
-                client.SendFrame(body);
+                client.Send(body);
             }
             else
             {
-                client.SendMoreFrame("C").SendMoreFrame("2").SendMoreFrame("echo").SendMoreFrame(rid).SendMoreFrame(data).SendFrame(Options);
+                client.Send("C"u8.ToArray(), "2"u8.ToArray(), "echo"u8.ToArray(), rid, data, Options);
             }
         }
 
@@ -114,7 +110,7 @@ internal static class RawRoles
 
         while (done < count)
         {
-            if (!client.TryReceiveMultipartBytes(TimeSpan.FromSeconds(30), ref frames!))
+            if (!client.TryReceive(TimeSpan.FromSeconds(30), ref frames))
             {
                 throw new TimeoutException($"no reply after {done} of {count}");
             }

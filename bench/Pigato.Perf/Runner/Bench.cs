@@ -199,7 +199,7 @@ internal static class Bench
             case Scenario.PigatoCurve:
                 var curve = Add(children, Child.Role(system + " broker", "broker-pigato", "tcp://127.0.0.1:0", Scenario.CurveKeys.SecretKey));
                 return (curve, (await curve.WaitForAsync("ready")).GetProperty("endpoint").GetString()!);
-            case Scenario.Pigato or Scenario.NodePeers or Scenario.Forwarder or Scenario.ForwarderRaw or Scenario.LeanRaw:
+            case Scenario.Pigato or Scenario.NodePeers or Scenario.Forwarder or Scenario.ForwarderRaw or Scenario.ZmtpRaw or Scenario.LeanRaw:
                 var name = system switch
                 {
                     Scenario.Pigato or Scenario.NodePeers => "broker-pigato",
@@ -230,8 +230,9 @@ internal static class Bench
         Scenario.NodeStack or Scenario.NodePeers => Child.Start("node worker", "node", ["peer.js", "worker", endpoint, "echo"], InteropDirectory()),
         Scenario.Nats => Child.Role("nats responder", "nats-responder", endpoint, "echo"),
         Scenario.NatsTls => Child.Role("nats responder", "nats-responder", endpoint, "echo", NatsTlsCertificate.CertFile),
-        Scenario.ForwarderRaw => Child.Role("raw worker", "worker-raw", endpoint, "pigato"),
-        Scenario.LeanRaw => Child.Role("raw worker", "worker-raw", endpoint, "lean"),
+        Scenario.ForwarderRaw => Child.Role("raw worker", "worker-raw", endpoint, "pigato", "netmq"),
+        Scenario.ZmtpRaw => Child.Role("raw worker", "worker-raw", endpoint, "pigato", "zmtp"),
+        Scenario.LeanRaw => Child.Role("raw worker", "worker-raw", endpoint, "lean", "netmq"),
         Scenario.LeanZmq => Child.Role("libzmq worker", "worker-lean-zmq", endpoint),
         Scenario.PigatoCurve => Child.Role("pigato worker", "worker-pigato", endpoint, "echo", Scenario.CurveKeys.PublicKey),
         _ => Child.Role("pigato worker", "worker-pigato", endpoint, "echo"),
@@ -245,8 +246,9 @@ internal static class Bench
             Scenario.NodeStack or Scenario.NodePeers => Child.Start("node client", "node", ["peer.js", "client", endpoint], InteropDirectory()),
             Scenario.Nats => Child.Role("nats client", ["nats-client", endpoint, "echo", .. load]),
             Scenario.NatsTls => Child.Role("nats client", ["nats-client", endpoint, "echo", .. load, NatsTlsCertificate.CertFile]),
-            Scenario.ForwarderRaw => Child.Role("raw client", ["client-raw", endpoint, "pigato", .. load]),
-            Scenario.LeanRaw => Child.Role("raw client", ["client-raw", endpoint, "lean", .. load]),
+            Scenario.ForwarderRaw => Child.Role("raw client", ["client-raw", endpoint, "pigato", "netmq", .. load]),
+            Scenario.ZmtpRaw => Child.Role("raw client", ["client-raw", endpoint, "pigato", "zmtp", .. load]),
+            Scenario.LeanRaw => Child.Role("raw client", ["client-raw", endpoint, "lean", "netmq", .. load]),
             Scenario.LeanZmq => Child.Role("libzmq client", ["client-lean-zmq", endpoint, .. load]),
             Scenario.PigatoCurve => Child.Role("pigato client", ["client-pigato", endpoint, "echo", .. load, Scenario.CurveKeys.PublicKey]),
             _ => Child.Role("pigato client", ["client-pigato", endpoint, "echo", .. load]),

@@ -64,6 +64,12 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
     /// <summary>The minimal forwarder driven by raw-socket PIGATO peers: the ceiling of PIGATO's framing.</summary>
     public const string ForwarderRaw = "forwarder-raw";
 
+    /// <summary>
+    /// The minimal forwarder driven by raw PIGATO peers that speak ZMTP themselves on a plain TCP socket (no NetMQ, no
+    /// I/O thread in the client and the worker): what NetMQ's threads cost the peers, beside <see cref="ForwarderRaw"/>.
+    /// </summary>
+    public const string ZmtpRaw = "zmtp-raw";
+
     /// <summary>The lean-framing prototype (one body frame) with raw peers: what a leaner format would gain.</summary>
     public const string LeanRaw = "lean-raw";
 
@@ -73,12 +79,12 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
     /// <summary>Every scenario of the issue; <paramref name="scale"/> divides the counts (quick and smoke modes).</summary>
     public static List<Scenario> All(int scale)
     {
-        string[] everyone = [Forwarder, Pigato, PigatoInlineCompletions, PigatoV1, PigatoInline, NodeBroker, NodeStack, NodePeers, Nats, ForwarderRaw, LeanRaw, LeanZmq];
+        string[] everyone = [Forwarder, Pigato, PigatoInlineCompletions, PigatoV1, PigatoInline, NodeBroker, NodeStack, NodePeers, Nats, ForwarderRaw, ZmtpRaw, LeanRaw, LeanZmq];
         int N(int n) => Math.Max(n / scale, 100);
         return
         [
             new("1 throughput 3 B", "throughput", N(200_000), 1000, 3, 1, 1, [.. everyone, PigatoCurve, NatsTls]),
-            new("1 throughput 1 KiB", "throughput", N(200_000), 1000, 1024, 1, 1, [Forwarder, Pigato, PigatoV1, PigatoInline, PigatoCurve, NodeBroker, NodePeers, Nats, NatsTls, ForwarderRaw, LeanRaw, LeanZmq]),
+            new("1 throughput 1 KiB", "throughput", N(200_000), 1000, 1024, 1, 1, [Forwarder, Pigato, PigatoV1, PigatoInline, PigatoCurve, NodeBroker, NodePeers, Nats, NatsTls, ForwarderRaw, ZmtpRaw, LeanRaw, LeanZmq]),
             new("2 latency 3 B", "latency", N(5_000), 1, 3, 1, 1, [.. everyone, PigatoCurve, NatsTls]),
             new("2 latency 3 B, starved pool", "latency-starved", N(5_000), 1, 3, 1, 1, [Pigato, PigatoInlineCompletions, PigatoInline, Nats]),
             new("3 4 clients x 2 workers", "throughput", N(200_000), 1000, 3, 4, 2, [Forwarder, Pigato, PigatoInlineCompletions, PigatoV1, PigatoInline, NodeBroker, Nats]),
