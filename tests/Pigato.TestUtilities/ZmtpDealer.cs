@@ -216,28 +216,12 @@ public sealed class ZmtpDealer : IDisposable
         var size = header == 9 ? checked((int)BinaryPrimitives.ReadUInt64BigEndian(available[1..])) : available[1];
         if (available.Length < header + size)
         {
-            Reserve(header + size);
             return false;
         }
 
         body = available.Slice(header, size).ToArray();
         _start += header + size;
         return true;
-    }
-
-    /// <summary>Room for a frame of <paramref name="frameBytes"/> from <c>_start</c>: what is read moves to the front, the buffer grows if it must.</summary>
-    private void Reserve(int frameBytes)
-    {
-        if (_buffer.Length - _start >= frameBytes && _end < _buffer.Length)
-        {
-            return;
-        }
-
-        var target = frameBytes > _buffer.Length ? new byte[Math.Max(frameBytes, _buffer.Length * 2)] : _buffer;
-        _buffer.AsSpan(_start, _end - _start).CopyTo(target);
-        _end -= _start;
-        _start = 0;
-        _buffer = target;
     }
 
     private async Task FillAsync(CancellationToken cancellationToken)
@@ -256,16 +240,21 @@ public sealed class ZmtpDealer : IDisposable
         _end += received;
     }
 
-    /// <summary>Moves unread bytes to the front once everything before them was taken, so that the buffer never runs out at its end.</summary>
+    /// <summary>
+    /// Makes room at the end of the buffer before a read: what was taken is dropped, unread bytes move to the front,
+    /// and a buffer full of one unfinished message doubles.
+    /// </summary>
     private void Compact()
     {
-        if (_start == _end)
+        if (_end < _buffer.Length)
         {
-            _start = _end = 0;
+            return;
         }
-        else if (_end == _buffer.Length)
-        {
-            Reserve(_buffer.Length - _start + 1);
-        }
+
+        var target = _start == 0 ? new byte[_buffer.Length * 2] : _buffer;
+        _buffer.AsSpan(_start, _end - _start).CopyTo(target);
+        _end -= _start;
+        _start = 0;
+        _buffer = target;
     }
 }
