@@ -45,6 +45,8 @@ public class BrokerCoreBenchmarks
     {
         public long QueuedBytes => 0;
 
+        public long QueuedBytesFor(ReadOnlySpan<byte> identity) => 0;
+
         public SendResult SendRequest(BrokerWorker worker, BrokerRequest request) => SendResult.Sent;
 
         public void ForgetPeer(ReadOnlySpan<byte> identity)

@@ -47,7 +47,7 @@ public class DispatcherBenchmarks
     private ServiceEntry Live(string name)
     {
         var entry = new ServiceEntry(name);
-        entry.Workers.Add(new BrokerWorker("w-" + name, [], entry, 3, 1));
+        entry.Workers.Add(new BrokerWorker("w-" + name, [], entry, 3, 1, long.MaxValue));
         _resolver.Update(entry);
         return entry;
     }

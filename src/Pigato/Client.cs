@@ -51,6 +51,7 @@ public sealed partial class Client : IPigatoClient
             CurveServerKey: Options.CurveServerKey,
             Side: ConnectionSide.Client,
             Framing: Options.Framing,
+            Transport: Options.Transport,
             Brokers: Options.Brokers,
             DnsServer: Options.DnsServer,
             DnsRefreshInterval: Options.DnsRefreshInterval);

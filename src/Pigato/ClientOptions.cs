@@ -109,6 +109,12 @@ public sealed record ClientOptions
     public Framing Framing { get; init; } = Framing.Auto;
 
     /// <summary>
+    /// What carries the connections to brokers: Pigato's own ZMTP for <c>tcp://</c> brokers without CURVE
+    /// (<see cref="ConnectionTransport.Auto"/>, the default), or NetMQ for all (<see cref="ConnectionTransport.NetMQ"/>).
+    /// </summary>
+    public ConnectionTransport Transport { get; init; } = ConnectionTransport.Auto;
+
+    /// <summary>
     /// Runs the code awaiting <see cref="IPigatoClient.RequestAsync{TResult}"/> or <see cref="IPigatoClient.RequestRawAsync"/>
     /// on the client's own thread when the request ends, instead of on the thread pool, and sends the requests it makes there
     /// at once: two thread hops fewer per sequential request (README: Performance). Default false. Only for callers that never

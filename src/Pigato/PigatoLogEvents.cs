@@ -68,4 +68,7 @@ public static class PigatoLogEvents
 
     /// <summary>Warning: the broker quarantined a poison request (<see cref="PigatoErrorCodes.Poison"/>): the workers holding it were lost too often.</summary>
     public const int Poisoned = 1023;
+
+    /// <summary>Debug: what Pigato's own ZMTP transport (<see cref="ConnectionTransport.Auto"/>) saw fail: a connection attempt, or a connection dropped, and why.</summary>
+    public const int Transport = 1024;
 }

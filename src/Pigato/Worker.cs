@@ -60,6 +60,7 @@ public sealed partial class Worker : IAsyncDisposable
             CurveServerKey: options.CurveServerKey,
             Side: ConnectionSide.Worker,
             Framing: options.Framing,
+            Transport: options.Transport,
             Brokers: options.Brokers,
             DnsServer: options.DnsServer,
             DnsRefreshInterval: options.DnsRefreshInterval);

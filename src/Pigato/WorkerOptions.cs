@@ -96,6 +96,12 @@ public sealed record WorkerOptions
     public Framing Framing { get; init; } = Framing.Auto;
 
     /// <summary>
+    /// What carries the connections to brokers: Pigato's own ZMTP for <c>tcp://</c> brokers without CURVE
+    /// (<see cref="ConnectionTransport.Auto"/>, the default), or NetMQ for all (<see cref="ConnectionTransport.NetMQ"/>).
+    /// </summary>
+    public ConnectionTransport Transport { get; init; } = ConnectionTransport.Auto;
+
+    /// <summary>
     /// Starts every handler on the worker's own thread instead of the thread pool, and sends what it replies there at once:
     /// two thread hops fewer per request (README: Performance). Default false. Only for handlers that never block before
     /// their first incomplete <c>await</c> (after it, they continue on the thread pool): while a handler holds the worker's

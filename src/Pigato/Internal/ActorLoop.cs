@@ -54,6 +54,11 @@ internal sealed class ActorLoop : IDisposable
 
     public void Remove(ISocketPollable pollable) => _poller.Remove(pollable);
 
+    /// <summary>Polls a plain TCP socket: <paramref name="onReadable"/> runs guarded on the loop whenever it has bytes (or an error) to read.</summary>
+    public void Add(System.Net.Sockets.Socket socket, Action onReadable) => _poller.Add(socket, _ => Guard(onReadable));
+
+    public void Remove(System.Net.Sockets.Socket socket) => _poller.Remove(socket);
+
     /// <summary>Runs a socket monitor's events on the loop.</summary>
     public void Attach(NetMQ.Monitoring.NetMQMonitor monitor) => monitor.AttachToPoller(_poller);
 

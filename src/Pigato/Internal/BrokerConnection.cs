@@ -1,14 +1,12 @@
 using Microsoft.Extensions.Logging;
-using NetMQ;
-using NetMQ.Monitoring;
-using NetMQ.Sockets;
+using Pigato.Internal.Links;
 using Pigato.Protocol;
 using Pigato.Protocol.Compact;
 
 namespace Pigato.Internal;
 
 /// <summary>
-/// A client's or worker's connection to one broker endpoint: a DEALER with an identity <c>prefix-uuid</c>
+/// A client's or worker's connection to one broker endpoint: a DEALER (<see cref="IBrokerLink"/>) with an identity <c>prefix-uuid</c>
 /// renewed at every (re)connection, liveness from the broker's messages, reconnection after a pause, and
 /// bounded draining. Loop thread only.
 /// </summary>
@@ -34,8 +32,7 @@ internal sealed class BrokerConnection : IDisposable
     private readonly ReceivedFrames _frames = new(16);
     private readonly NetMQ.NetMQTimer _reconnect;
     private readonly NetMQ.NetMQTimer _drain;
-    private DealerSocket? _socket;
-    private NetMQMonitor? _monitor;
+    private IBrokerLink? _link;
     private DealerSender? _writer;
     private readonly CompactBatch _batch = new();
     private int _liveness;
@@ -70,7 +67,7 @@ internal sealed class BrokerConnection : IDisposable
     public int Generation { get; private set; }
 
     /// <summary>True while a socket exists (connected or trying to).</summary>
-    public bool IsOpen => _socket is not null;
+    public bool IsOpen => _link is not null;
 
     /// <summary>True once the broker has sent something on the current identity.</summary>
     public bool IsConnected { get; private set; }
@@ -96,44 +93,41 @@ internal sealed class BrokerConnection : IDisposable
     {
         Generation++;
         Id = _settings.Prefix + "-" + Guid.NewGuid().ToString();
-        var socket = SocketFactory.Dealer(Id, _settings);
-        socket.ReceiveReady += (_, _) => _loop.Guard(ReceiveWaiting);
-        // The monitor's events run on the loop. A dropped connection is lost at once with DetectDisconnect; without it
-        // ZeroMQ reconnects under the same identity, and the owner is told when the transport is back (the broker may
+        IBrokerLink? link = null;
+        // The link's events run on the loop. A dropped connection is lost at once with DetectDisconnect; without it the
+        // link reconnects under the same identity, and the owner is told when the transport is back (the broker may
         // have restarted meanwhile and know nothing of what was sent before).
-        _monitor = new NetMQMonitor(socket, $"inproc://pigato-monitor-{Guid.NewGuid():N}", SocketEvents.Connected | SocketEvents.Disconnected);
-        _monitor.Connected += (_, _) => OnTransportConnected(socket);
-        _monitor.Disconnected += (_, _) =>
-        {
-            if (_socket != socket)
+        var events = new LinkEvents(
+            Received: ReceiveWaiting,
+            Connected: () => OnTransportConnected(link!),
+            Disconnected: () =>
             {
-                return;
-            }
+                if (_link != link)
+                {
+                    return;
+                }
 
-            // Dropped again and again before the broker ever answered: the security handshake fails (CURVE at one end
-            // only, or the wrong server key), which ZeroMQ only shows as a connection that closes at once. Said at once.
-            if (!IsConnected && ++_dropsBeforeAnswer >= HandshakeFailureDrops && !_handshakeReported)
-            {
-                _handshakeReported = true;
-                _owner.OnHandshakeFailed(this);
-            }
+                // Dropped again and again before the broker ever answered: the security handshake fails (CURVE at one end
+                // only, or the wrong server key), which ZeroMQ only shows as a connection that closes at once. Said at once.
+                if (!IsConnected && ++_dropsBeforeAnswer >= HandshakeFailureDrops && !_handshakeReported)
+                {
+                    _handshakeReported = true;
+                    _owner.OnHandshakeFailed(this);
+                }
 
-            if (_settings.DetectDisconnect)
-            {
-                _loop.Post(() => OnTransportDropped(socket));
-            }
-            else if (IsConnected)
-            {
-                // Only a connection the broker answered comes back "resumed" (its requests sent again).
-                _transportInterrupted = true;
-            }
-        };
-        _loop.Attach(_monitor);
-
-        socket.Connect(Endpoint);
-        _socket = socket;
-        _writer = new DealerSender(socket, _settings.SendHighWatermark, Math.Max(MaxQueuedBytes, _settings.MaxMessageSize));
-        _loop.Add(socket);
+                if (_settings.DetectDisconnect)
+                {
+                    _loop.Post(() => OnTransportDropped(link!));
+                }
+                else if (IsConnected)
+                {
+                    // Only a connection the broker answered comes back "resumed" (its requests sent again).
+                    _transportInterrupted = true;
+                }
+            });
+        link = BrokerLinks.Open(Endpoint, Id, _settings, _loop, events, _logger);
+        _link = link;
+        _writer = new DealerSender(link, _settings.SendHighWatermark, Math.Max(MaxQueuedBytes, _settings.MaxMessageSize));
         _liveness = _settings.Liveness;
         IsConnected = false;
         Registered = false;
@@ -223,6 +217,7 @@ internal sealed class BrokerConnection : IDisposable
     {
         if (_batch.Count == 0)
         {
+            FlushLink();
             return true;
         }
 
@@ -239,7 +234,21 @@ internal sealed class BrokerConnection : IDisposable
         }
 
         _batch.Clear();
+        FlushLink();
         return sent;
+    }
+
+    /// <summary>Hands what was sent to the kernel (Pigato's own transport; NetMQ's I/O thread does it by itself); what it cannot take yet is tried again with the local queue.</summary>
+    private void FlushLink()
+    {
+        if (_link is { } link)
+        {
+            link.Flush();
+            if (link.HasPending && !_drain.Enable)
+            {
+                _drain.Enable = true;
+            }
+        }
     }
 
     /// <summary>Ends a message; when it went into the local queue, the queue is drained until empty.</summary>
@@ -255,7 +264,12 @@ internal sealed class BrokerConnection : IDisposable
     }
 
     /// <summary>Sends what waits in the local queue as the pipe frees.</summary>
-    private void SendQueued() => _drain.Enable = _writer is { } writer && !writer.Drain();
+    private void SendQueued()
+    {
+        var waiting = _writer is { } writer && !writer.Drain();
+        _link?.Flush();
+        _drain.Enable = waiting || _link is { HasPending: true };
+    }
 
     /// <summary>
     /// One heartbeat period passed. False when the broker has been silent for the whole liveness: the
@@ -263,7 +277,7 @@ internal sealed class BrokerConnection : IDisposable
     /// </summary>
     public bool Tick()
     {
-        if (_socket is null)
+        if (_link is null)
         {
             return false;
         }
@@ -307,7 +321,7 @@ internal sealed class BrokerConnection : IDisposable
     public void Close()
     {
         _reconnect.Enable = false;
-        if (_socket is not null)
+        if (_link is not null)
         {
             Lose();
         }
@@ -323,19 +337,17 @@ internal sealed class BrokerConnection : IDisposable
     /// <summary>Releases the socket without a word to anyone: the loop is already gone (a failed start).</summary>
     public void Abandon()
     {
-        _monitor?.Dispose();
-        _monitor = null;
-        _socket?.Dispose();
-        _socket = null;
+        _link?.Abandon();
+        _link = null;
         _writer = null;
         _frames.Dispose();
     }
 
     /// <summary>The TCP connection is up; after an interruption under the same identity, the owner is told.</summary>
-    private void OnTransportConnected(DealerSocket socket)
+    private void OnTransportConnected(IBrokerLink link)
     {
         _transportSeen = true;
-        if (_socket == socket && _transportInterrupted)
+        if (_link == link && _transportInterrupted)
         {
             _transportInterrupted = false;
             Log.Connection(_logger, _settings.Actor, Id!, Endpoint, "connection to the broker back after an interruption");
@@ -344,9 +356,9 @@ internal sealed class BrokerConnection : IDisposable
     }
 
     /// <summary>The TCP connection to the broker dropped: lost at once (the broker died, or restarts), not after the liveness.</summary>
-    private void OnTransportDropped(DealerSocket socket)
+    private void OnTransportDropped(IBrokerLink link)
     {
-        if (_socket != socket)
+        if (_link != link)
         {
             return;
         }
@@ -375,20 +387,14 @@ internal sealed class BrokerConnection : IDisposable
         var wasConnected = IsConnected;
         Flush();
         _owner.OnClosing(this);
-        if (_monitor is not null)
-        {
-            _monitor.DetachFromPoller();
-            _monitor.Dispose();
-            _monitor = null;
-        }
 
         // What still waits locally gets one last chance, then goes with the identity: the owner settles its requests
         // as any the broker lost.
         _writer?.Drain();
         _drain.Enable = false;
-        _loop.Remove(_socket!);
-        _socket!.Dispose();
-        _socket = null;
+        _link!.Flush();
+        _link.Dispose();
+        _link = null;
         _writer = null;
         IsConnected = false;
         _owner.OnClosed(this, wasConnected);
@@ -432,7 +438,7 @@ internal sealed class BrokerConnection : IDisposable
 
     private void ReceiveWaiting()
     {
-        for (var i = 0; i < MaxMessagesPerWakeup && _socket is not null && _frames.TryReceive(_socket); i++)
+        for (var i = 0; i < MaxMessagesPerWakeup && _link is { } link && link.TryReceive(_frames); i++)
         {
             _liveness = _settings.Liveness;
             try
@@ -510,7 +516,8 @@ internal interface IBrokerConnectionOwner
 /// <param name="CurveServerKey">The brokers' CURVE public key, or null for plain text.</param>
 /// <param name="Side">Which messages it decodes: a client's or a worker's.</param>
 /// <param name="Framing">Whether it may agree on v2 framing with a broker that offers it.</param>
+/// <param name="Transport">What carries the connection (<see cref="Links.BrokerLinks.Open"/>).</param>
 /// <param name="Brokers">The broker endpoints it was given (names among them are looked up: <see cref="BrokerDiscovery"/>).</param>
 /// <param name="DnsServer">Where names are looked up; null for the system's DNS servers.</param>
 /// <param name="DnsRefreshInterval">How often names are looked up again.</param>
-internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, int SendHighWatermark, TimeSpan Linger, int MaxMessageSize, bool DetectDisconnect, string? CurveServerKey, ConnectionSide Side, Framing Framing, IReadOnlyList<string> Brokers, string? DnsServer, TimeSpan DnsRefreshInterval);
+internal sealed record ConnectionSettings(string Actor, string Prefix, int Liveness, TimeSpan ReconnectDelay, int SendHighWatermark, TimeSpan Linger, int MaxMessageSize, bool DetectDisconnect, string? CurveServerKey, ConnectionSide Side, Framing Framing, ConnectionTransport Transport, IReadOnlyList<string> Brokers, string? DnsServer, TimeSpan DnsRefreshInterval);

@@ -4,7 +4,7 @@ using Pigato.Protocol;
 namespace Pigato.Internal;
 
 /// <summary>
-/// Writes messages to a client's or worker's DEALER without ever waiting for room. A message that finds the pipe to the
+/// Writes messages to a client's or worker's link to its broker without ever waiting for room. A message that finds the pipe to the
 /// broker full (or messages already waiting) is copied into a bounded local queue, in order, and sent as the pipe frees
 /// (<see cref="Drain"/>); past the bound it is refused and reported through <see cref="EndMessage"/>, so that the caller
 /// always knows about a lost message. Loop thread only: the loop goes on receiving and timing while the broker catches up.
@@ -13,7 +13,7 @@ namespace Pigato.Internal;
 /// NetMQ checks the high-water mark once per message, at its first frame, so only that frame can find the pipe full;
 /// the rest of a message that started never waits.
 /// </remarks>
-internal sealed class DealerSender(NetMQSocket socket, int maxQueuedMessages, long maxQueuedBytes) : IFrameWriter
+internal sealed class DealerSender(Links.IBrokerLink link, int maxQueuedMessages, long maxQueuedBytes) : IFrameWriter
 {
     private readonly Queue<byte[][]> _queue = new();
     private readonly List<byte[]> _captured = [];
@@ -52,7 +52,7 @@ internal sealed class DealerSender(NetMQSocket socket, int maxQueuedMessages, lo
         if (_state == State.Direct)
         {
             var msg = OutgoingFrame.Of(frame);
-            socket.TrySend(ref msg, SendReceiveConstants.InfiniteTimeout, more);
+            link.SendMore(ref msg, more);
         }
         else
         {
@@ -75,7 +75,7 @@ internal sealed class DealerSender(NetMQSocket socket, int maxQueuedMessages, lo
         {
             var first = new Msg();
             first.InitGC(frames[0], frames[0].Length);
-            if (!socket.TrySend(ref first, TimeSpan.Zero, frames.Length > 1))
+            if (!link.TryStartMessage(ref first, frames.Length > 1))
             {
                 first.Close();
                 return false;
@@ -86,7 +86,7 @@ internal sealed class DealerSender(NetMQSocket socket, int maxQueuedMessages, lo
             {
                 var msg = new Msg();
                 msg.InitGC(frames[i], frames[i].Length);
-                socket.TrySend(ref msg, SendReceiveConstants.InfiniteTimeout, i < frames.Length - 1);
+                link.SendMore(ref msg, i < frames.Length - 1);
                 bytes += frames[i].Length;
             }
 
@@ -100,7 +100,7 @@ internal sealed class DealerSender(NetMQSocket socket, int maxQueuedMessages, lo
     private bool TrySendFirst(ReadOnlyMemory<byte> frame, bool more)
     {
         var msg = OutgoingFrame.Of(frame);
-        if (socket.TrySend(ref msg, TimeSpan.Zero, more))
+        if (link.TryStartMessage(ref msg, more))
         {
             return true;
         }

@@ -59,6 +59,9 @@ internal static partial class Log
     [LoggerMessage(EventId = PigatoLogEvents.Connection, EventName = "Connection", Level = LogLevel.Information, Message = "{Actor} {Id} ({Endpoint}): {What}")]
     public static partial void Connection(ILogger logger, string actor, string id, string endpoint, string what);
 
+    [LoggerMessage(EventId = PigatoLogEvents.Transport, EventName = "Transport", Level = LogLevel.Debug, Message = "{Endpoint}: {What}")]
+    public static partial void Transport(ILogger logger, string endpoint, string what);
+
     [LoggerMessage(EventId = PigatoLogEvents.BatchNotSent, EventName = "BatchNotSent", Level = LogLevel.Warning, Message = "{Actor} {Id}: {Count} messages could not be queued towards the broker (its send queue stayed full)")]
     public static partial void BatchNotSent(ILogger logger, string actor, string id, int count);
 

@@ -87,6 +87,25 @@ internal sealed class ReceivedFrames : IFrameSource, IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Adds a copy of one frame of a message read by a transport of Pigato's own (<see cref="Links.ZmtpLink"/>), after
+    /// <see cref="Clear"/>; frames past the buffer are counted in <see cref="Size"/> and mark the message <see cref="Truncated"/>.
+    /// </summary>
+    public void Append(ReadOnlySpan<byte> frame)
+    {
+        Size += _count >= Base ? frame.Length : 0;
+        if (_count == _frames.Length)
+        {
+            Truncated = true;
+            return;
+        }
+
+        var copy = frame.ToArray();
+        _frames[_count].Close();
+        _frames[_count].InitGC(copy, copy.Length);
+        _count++;
+    }
+
     /// <summary>Releases the frames of the last message (those not already sent on).</summary>
     public void Clear()
     {

@@ -18,7 +18,31 @@ public sealed class DealerSenderTests : IDisposable
         _broker.Bind(endpoint);
         _dealer.Options.SendHighWatermark = 1;
         _dealer.Connect(endpoint);
-        _sender = new DealerSender(_dealer, maxQueuedMessages: 3, maxQueuedBytes: 1024);
+        _sender = new DealerSender(new SocketLink(_dealer), maxQueuedMessages: 3, maxQueuedBytes: 1024);
+    }
+
+    /// <summary>The sender's view of a bare DEALER: a message starts only when its pipe has room.</summary>
+    private sealed class SocketLink(DealerSocket socket) : Pigato.Internal.Links.IBrokerLink
+    {
+        public bool HasPending => false;
+
+        public bool TryStartMessage(ref Msg frame, bool more) => socket.TrySend(ref frame, TimeSpan.Zero, more);
+
+        public void SendMore(ref Msg frame, bool more) => socket.TrySend(ref frame, SendReceiveConstants.InfiniteTimeout, more);
+
+        public bool TryReceive(ReceivedFrames frames) => frames.TryReceive(socket);
+
+        public void Flush()
+        {
+        }
+
+        public void Abandon()
+        {
+        }
+
+        public void Dispose()
+        {
+        }
     }
 
     private bool Send(string first, string second)

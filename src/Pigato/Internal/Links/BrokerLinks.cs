@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Logging;
+
+namespace Pigato.Internal.Links;
+
+/// <summary>Chooses what carries a connection to a broker (<see cref="ConnectionTransport"/>).</summary>
+internal static class BrokerLinks
+{
+    /// <summary>
+    /// Pigato's own ZMTP for a <c>tcp://HOST:PORT</c> broker without CURVE unless NetMQ was asked for; NetMQ for CURVE
+    /// (its cipher is NetMQ's) and for every other endpoint.
+    /// </summary>
+    public static IBrokerLink Open(string endpoint, string identity, ConnectionSettings settings, ActorLoop loop, LinkEvents events, ILogger logger) =>
+        settings.Transport == ConnectionTransport.Auto && settings.CurveServerKey is null && ZmtpLink.TryParse(endpoint, out var host, out var port)
+            ? new ZmtpLink(endpoint, host, port, identity, settings, loop, events, logger)
+            : new NetMqLink(endpoint, identity, settings, loop, events);
+}
