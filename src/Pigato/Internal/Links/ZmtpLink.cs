@@ -42,7 +42,7 @@ internal sealed class ZmtpLink : IBrokerLink
     private readonly ILogger _logger;
     private readonly long _maxFrame;
     private readonly TimeSpan _linger;
-    private readonly byte[] _handshake;
+    private readonly byte[] _ready;
     private int _attempts;
     private Socket? _socket;
     private bool _connected;
@@ -72,7 +72,7 @@ internal sealed class ZmtpLink : IBrokerLink
         _events = events;
         _maxFrame = settings.MaxMessageSize > 0 ? (long)settings.MaxMessageSize + SocketFactory.TransportSlack : int.MaxValue;
         _linger = settings.Linger;
-        _handshake = Handshake(identity);
+        _ready = Ready(identity);
         Restart();
         Connect();
     }
@@ -184,8 +184,10 @@ internal sealed class ZmtpLink : IBrokerLink
 
     public void Flush()
     {
+        // Nothing but the greeting leaves before the broker's greeting is read: libzmq closes a connection whose READY
+        // (or anything after it) arrives with the greeting, before it sent its own.
         var socket = _socket;
-        if (!_connected || socket is null)
+        if (!_connected || socket is null || _stage == Stage.AwaitGreeting)
         {
             return;
         }
@@ -319,7 +321,10 @@ internal sealed class ZmtpLink : IBrokerLink
         link._connected = true;
         link._loop.Add(socket, link.OnReadable);
         link._events.Connected();
-        link.Flush();
+        if (socket.Send(Greeting, SocketFlags.None, out var error) != Greeting.Length || error != SocketError.Success)
+        {
+            link.Drop("the greeting could not be sent: " + error);
+        }
     }
 
     private void OnReadable()
@@ -412,6 +417,12 @@ internal sealed class ZmtpLink : IBrokerLink
 
             _inStart += GreetingSize;
             _stage = Stage.AwaitReady;
+            Prepend(_ready);
+            Flush();
+            if (_socket is null)
+            {
+                return false;
+            }
         }
 
         if (_stage == Stage.AwaitReady)
@@ -565,16 +576,25 @@ internal sealed class ZmtpLink : IBrokerLink
         }
     }
 
-    /// <summary>A fresh start: nothing read, and the handshake first in line, before anything sent meanwhile.</summary>
+    /// <summary>A fresh start: nothing read, nothing waiting to be sent.</summary>
     private void Restart()
     {
         _connected = false;
         _stage = Stage.AwaitGreeting;
         _inStart = _inEnd = 0;
         _outStart = _outEnd = 0;
-        Reserve(_handshake.Length);
-        _handshake.CopyTo(_out, 0);
-        _outEnd = _handshake.Length;
+    }
+
+    /// <summary>Puts <paramref name="bytes"/> in front of what waits to be sent (READY goes before the messages sent meanwhile).</summary>
+    private void Prepend(byte[] bytes)
+    {
+        var pending = _outEnd - _outStart;
+        var target = pending + bytes.Length > _out.Length ? new byte[Math.Max(pending + bytes.Length, _out.Length * 2)] : new byte[_out.Length];
+        bytes.CopyTo(target, 0);
+        _out.AsSpan(_outStart, pending).CopyTo(target.AsSpan(bytes.Length));
+        _out = target;
+        _outStart = 0;
+        _outEnd = bytes.Length + pending;
     }
 
     /// <summary>
@@ -613,36 +633,42 @@ internal sealed class ZmtpLink : IBrokerLink
             TaskScheduler.Default);
     }
 
-    /// <summary>Our greeting (ZMTP 3.0, NULL mechanism, as a client) and READY command (a DEALER, with its identity).</summary>
-    private static byte[] Handshake(string identity)
+    /// <summary>Our greeting: ZMTP 3.0, NULL mechanism, as a client.</summary>
+    private static readonly byte[] Greeting = MakeGreeting();
+
+    private static byte[] MakeGreeting()
     {
-        var bytes = new List<byte>(GreetingSize + 64);
         var greeting = new byte[GreetingSize];
         greeting[0] = 0xFF;
         greeting[9] = 0x7F;
         greeting[10] = 3;
         "NULL"u8.CopyTo(greeting.AsSpan(12));
-        bytes.AddRange(greeting);
+        return greeting;
+    }
 
+    /// <summary>Our READY command: a DEALER, with its identity.</summary>
+    private static byte[] Ready(string identity)
+    {
         var ready = new List<byte> { 5 };
         ready.AddRange("READY"u8.ToArray());
         Property(ready, "Socket-Type", "DEALER"u8);
         Property(ready, "Identity", Encoding.UTF8.GetBytes(identity));
+        var command = new List<byte>(ready.Count + 9);
         if (ready.Count > 255)
         {
-            bytes.Add(Command | Long);
+            command.Add(Command | Long);
             var size = new byte[8];
             BinaryPrimitives.WriteUInt64BigEndian(size, (ulong)ready.Count);
-            bytes.AddRange(size);
+            command.AddRange(size);
         }
         else
         {
-            bytes.Add(Command);
-            bytes.Add((byte)ready.Count);
+            command.Add(Command);
+            command.Add((byte)ready.Count);
         }
 
-        bytes.AddRange(ready);
-        return [.. bytes];
+        command.AddRange(ready);
+        return [.. command];
     }
 
     private static void Property(List<byte> command, string name, ReadOnlySpan<byte> value)
