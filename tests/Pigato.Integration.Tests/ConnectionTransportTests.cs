@@ -1,0 +1,114 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Pigato.TestUtilities;
+
+namespace Pigato.Integration.Tests;
+
+/// <summary>
+/// What carries a client's or worker's connection (<see cref="ConnectionTransport"/>): Pigato's own ZMTP (the default
+/// for tcp:// without CURVE) and NetMQ serve alike, and the ZMTP side keeps to the handshake a libzmq broker expects.
+/// </summary>
+public class ConnectionTransportTests
+{
+    [Theory]
+    [InlineData(ConnectionTransport.Auto)]
+    [InlineData(ConnectionTransport.NetMQ)]
+    public async Task EitherTransport_ServesPartialsAndLargeMessages(ConnectionTransport transport)
+    {
+        await using var h = await PigatoHarness.StartAsync();
+        await h.StartWorkerAsync("echo", async (data, reply, _) =>
+        {
+            await reply.WriteAsync("partial");
+            await reply.EndAsync(data);
+        }, o => o with { Transport = transport });
+        var client = await h.StartClientAsync(o => o with { Transport = transport });
+
+        // 3 MiB each way: many reads and buffer growth on the ZMTP side, one message on NetMQ's.
+        var large = new string('x', 3 << 20);
+        var partials = new List<string>();
+        await foreach (var reply in client.RequestStreamAsync<string>("echo", large, cancellationToken: Bounded.Token()))
+        {
+            partials.Add(reply.IsFinal ? $"final {reply.Data!.Length}" : reply.Data!);
+        }
+
+        Assert.Equal(["partial", $"final {large.Length}"], partials);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 500).Select(i => client.RequestAsync<int>("echo", i, cancellationToken: Bounded.Token()).AsTask()));
+        Assert.Equal(Enumerable.Range(0, 500), answers);
+    }
+
+    [Fact]
+    public async Task Handshake_ReadyFollowsTheBrokersGreeting_AndPingsAreAnswered()
+    {
+        // A broker written from ZMTP 3.0 itself: libzmq closes a connection whose READY arrives with the greeting,
+        // before it sent its own, so the client must wait for the broker's greeting.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var endpoint = $"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
+        await using var client = new Client(new ClientOptions { Endpoint = endpoint, Prefix = "zmtp", Liveness = 1000 });
+        await client.StartAsync();
+        using var peer = await listener.AcceptSocketAsync(Bounded.Token());
+
+        var greeting = await ReadExactlyAsync(peer, 64);
+        Assert.Equal(0xFF, greeting[0]);
+        Assert.Equal(3, greeting[10]);
+        Assert.Equal("NULL", Encoding.ASCII.GetString(greeting, 12, 4));
+        Assert.False(peer.Poll(TimeSpan.FromMilliseconds(200), SelectMode.SelectRead), "nothing follows the greeting before the broker's");
+
+        await peer.SendAsync(greeting);
+        var ready = await ReadCommandAsync(peer);
+        Assert.Equal("READY", ready.Name);
+        Assert.Contains("Socket-Type\0\0\0\u0006DEALER", ready.Text, StringComparison.Ordinal);
+        Assert.Contains(client.Id!, ready.Text, StringComparison.Ordinal);
+
+        await peer.SendAsync(Command("READY", [.. Property("Socket-Type", "ROUTER")]));
+        await peer.SendAsync(Command("PING", [0, 10, .. "ctx"u8]));
+        var pong = await ReadCommandAsync(peer);
+        Assert.Equal("PONG", pong.Name);
+        Assert.EndsWith("ctx", pong.Text, StringComparison.Ordinal);
+    }
+
+    private static async Task<byte[]> ReadExactlyAsync(Socket socket, int count)
+    {
+        var buffer = new byte[count];
+        for (var read = 0; read < count;)
+        {
+            var n = await socket.ReceiveAsync(buffer.AsMemory(read), Bounded.Token());
+            Assert.True(n > 0, "the client closed the connection");
+            read += n;
+        }
+
+        return buffer;
+    }
+
+    /// <summary>The next frame, a command (short or long), skipping messages: its name and its body as text.</summary>
+    private static async Task<(string Name, string Text)> ReadCommandAsync(Socket socket)
+    {
+        for (var frames = 0; frames < 100; frames++)
+        {
+            var flags = (await ReadExactlyAsync(socket, 1))[0];
+            var size = (flags & 0x02) != 0
+                ? (int)BinaryPrimitives.ReadUInt64BigEndian(await ReadExactlyAsync(socket, 8))
+                : (await ReadExactlyAsync(socket, 1))[0];
+            var body = await ReadExactlyAsync(socket, size);
+            if ((flags & 0x04) != 0)
+            {
+                return (Encoding.ASCII.GetString(body, 1, body[0]), Encoding.UTF8.GetString(body));
+            }
+        }
+
+        throw new InvalidOperationException("no command in 100 frames");
+    }
+
+    private static byte[] Command(string name, byte[] data) =>
+        [0x04, (byte)(1 + name.Length + data.Length), (byte)name.Length, .. Encoding.ASCII.GetBytes(name), .. data];
+
+    private static IEnumerable<byte> Property(string name, string value)
+    {
+        var size = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(size, value.Length);
+        return [(byte)name.Length, .. Encoding.ASCII.GetBytes(name), .. size, .. Encoding.ASCII.GetBytes(value)];
+    }
+}
