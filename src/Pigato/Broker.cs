@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using NetMQ;
 using NetMQ.Sockets;
 using Pigato.Internal;
+using Pigato.Internal.Links;
 using Pigato.Routing;
 
 namespace Pigato;
@@ -24,7 +25,7 @@ public sealed class Broker : IAsyncDisposable
     private readonly Routing.ErrorLog _errorLog;
     private readonly ActorLifecycle _lifecycle = new(nameof(Broker));
     private ActorLoop? _loop;
-    private RouterSocket? _router;
+    private IRouterLink? _router;
     private PublisherSocket? _publisher;
     private BrokerTransport? _transport;
     private BrokerCore? _core;
@@ -151,22 +152,22 @@ public sealed class Broker : IAsyncDisposable
 
         var loop = _loop = new ActorLoop(nameof(Broker), e => ReportError(PigatoErrorCodes.Internal, "Broker loop error: " + e.Message, null, e));
         _store = store is null ? null : new Persistence.StoreWriter(store, loop.Post, OnTakenOver, removed => _core?.RemovalsDurable(removed), (code, message) => ReportError(code, message, null));
-        _router = SocketFactory.Router(Options, Name);
-        Bind(_router, nameof(BrokerOptions.Endpoint), Options.Endpoint);
+        BrokerTransport? receiver = null;
+        _router = OpenRouter(loop, () => receiver!.ReceiveWaiting());
         if (Options.InternalEndpoint is { Length: > 0 } intch)
         {
             _publisher = SocketFactory.Publisher(Options.CurveSecretKey);
             Bind(_publisher, nameof(BrokerOptions.InternalEndpoint), intch);
         }
 
-        Endpoint = _router.Options.LastEndpoint;
+        Endpoint = _router.Endpoint;
         InternalEndpoint = _publisher?.Options.LastEndpoint;
         _metrics = new BrokerMetrics(Name, () => Volatile.Read(ref _tickStats));
         var permissions = Options.PermissionsFile is { } file ? new Security.PermissionsWatch(file) : null;
         var coreOptions = permissions is null ? Options : Options with { Permissions = permissions.Current };
         var metrics = _metrics;
         var journal = _store;
-        var transport = _transport = new BrokerTransport(_router, _publisher, Options, ReportError, output => new BrokerCore(coreOptions, output, Options.TimeProvider, _logger, metrics, journal: journal));
+        var transport = _transport = receiver = new BrokerTransport(_router, _publisher, Options, ReportError, output => new BrokerCore(coreOptions, output, Options.TimeProvider, _logger, metrics, journal: journal));
         var core = _core = transport.Core;
         if (_store is not null)
         {
@@ -184,8 +185,11 @@ public sealed class Broker : IAsyncDisposable
             writer.Commit();
         };
 
-        _router.ReceiveReady += (_, _) => loop.Guard(transport.ReceiveWaiting);
-        loop.Add(_router);
+        if (_router is NetMqRouterLink netmq)
+        {
+            netmq.Socket.ReceiveReady += (_, _) => loop.Guard(transport.ReceiveWaiting);
+            loop.Add(netmq.Socket);
+        }
         var trim = Options.TrimMemory ? new MemoryTrim() : null;
         loop.Timer(Options.HeartbeatInterval, () =>
         {
@@ -248,6 +252,28 @@ public sealed class Broker : IAsyncDisposable
         (_loop, _router, _publisher, _transport, _core, _metrics, _store) = (null, null, null, null, null, null, null);
         Endpoint = null;
         InternalEndpoint = null;
+    }
+
+    /// <summary>
+    /// The broker's connections: Pigato's own ZMTP for a <c>tcp://</c> endpoint without CURVE unless NetMQ was asked for
+    /// (<see cref="BrokerOptions.Transport"/>); NetMQ's ROUTER for CURVE and every other endpoint. A failure to bind names the address.
+    /// </summary>
+    private IRouterLink OpenRouter(ActorLoop loop, Action received)
+    {
+        try
+        {
+            if (Options.Transport == ConnectionTransport.Auto && Options.CurveSecretKey is null
+                && ZmtpRouter.TryBind(Options.Endpoint, loop, received, (long)Options.MaxMessageSize + SocketFactory.TransportSlack, SocketFactory.RouterLinger, _logger) is { } zmtp)
+            {
+                return zmtp;
+            }
+
+            return new NetMqRouterLink(SocketFactory.Router(Options, Name), Options.Endpoint);
+        }
+        catch (Exception e) when (e is NetMQException or ArgumentException or System.Net.Sockets.SocketException)
+        {
+            throw new PigatoException(PigatoErrorCodes.Bind, $"Cannot bind {nameof(BrokerOptions.Endpoint)} '{Options.Endpoint}': {e.Message}", e);
+        }
     }
 
     /// <summary>Binds a socket; a failure names the option and the address.</summary>

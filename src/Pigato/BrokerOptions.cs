@@ -78,6 +78,13 @@ public sealed record BrokerOptions
     /// </summary>
     public int MaxMessageSize { get; init; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// What carries the broker's connections: Pigato's own ZMTP for a <c>tcp://</c> endpoint without CURVE
+    /// (<see cref="ConnectionTransport.Auto"/>, the default: the broker's thread reads and writes the sockets itself), or
+    /// NetMQ's ROUTER (<see cref="ConnectionTransport.NetMQ"/>, and always for CURVE and other schemes).
+    /// </summary>
+    public ConnectionTransport Transport { get; init; } = ConnectionTransport.Auto;
+
     /// <summary>Whether .NET clients and workers that announce v2 framing get it (<see cref="Framing.Auto"/>, the default) or stay on PIGATO's frames.</summary>
     public Framing Framing { get; init; } = Framing.Auto;
 

@@ -21,7 +21,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     private const int MaxFrames = 16;
     private const int MaxMessagesPerWakeup = 4096;
 
-    private readonly NetMQSocket _router;
+    private readonly Links.IRouterLink _router;
     private readonly NetMQSocket? _publisher;
     private readonly RouterSender _writer;
     private readonly ReceivedFrames _frames = new(MaxFrames) { Base = 1 };
@@ -37,7 +37,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     private List<PeerOutcome> _settling = [];
 
     /// <summary>Makes the transport and, with it as its output, the core it drives.</summary>
-    public BrokerTransport(NetMQSocket router, NetMQSocket? publisher, BrokerOptions options, Action<string, string, string?, Exception?> reportError, Func<IBrokerOutput, BrokerCore> createCore)
+    public BrokerTransport(Links.IRouterLink router, NetMQSocket? publisher, BrokerOptions options, Action<string, string, string?, Exception?> reportError, Func<IBrokerOutput, BrokerCore> createCore)
     {
         _router = router;
         _publisher = publisher;
@@ -63,9 +63,10 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     public void SendQueued()
     {
         _writer.Drain(_outcomes);
+        _router.Flush();
         if (DrainTimer is { } timer)
         {
-            timer.Enable = _writer.HasQueued;
+            timer.Enable = _writer.HasQueued || _router.HasPending;
         }
     }
 
@@ -105,6 +106,13 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 
             _settling.Clear();
         }
+
+        // What the callback wrote goes to the kernel in one send per peer (Pigato's own ZMTP; NetMQ's I/O thread does it by itself).
+        _router.Flush();
+        if (_router.HasPending && DrainTimer is { Enable: false } timer)
+        {
+            timer.Enable = true;
+        }
     }
 
     /// <summary>Handles the messages waiting on the ROUTER (a bounded number per wake-up, so timers and commands keep their turn).</summary>
@@ -115,7 +123,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
             SendQueued();
         }
 
-        for (var i = 0; i < MaxMessagesPerWakeup && _frames.TryReceive(_router); i++)
+        for (var i = 0; i < MaxMessagesPerWakeup && _router.TryReceive(_frames); i++)
         {
             HandleReceived();
         }
@@ -125,7 +133,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     public void Drain(TimeSpan limit, TimeSpan quiet)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
-        while (Stopwatch.GetTimestamp() < deadline && _frames.TryReceive(_router, quiet))
+        while (Stopwatch.GetTimestamp() < deadline && _router.TryReceive(_frames, quiet))
         {
             HandleReceived();
             SendBatches();

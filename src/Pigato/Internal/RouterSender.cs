@@ -13,7 +13,7 @@ namespace Pigato.Internal;
 /// The first frame of a message is the peer identity. NetMQ checks the high-water mark once per message, at its
 /// first frame, so only that frame can find the pipe full; the rest of a message that started never waits.
 /// </remarks>
-internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, TimeProvider time) : IFrameWriter
+internal sealed class RouterSender(Links.IRouterLink router, BrokerOptions options, TimeProvider time) : IFrameWriter
 {
     private readonly Dictionary<string, PeerQueue> _queues = new(StringComparer.Ordinal);
     private readonly List<byte[]> _captured = [];
@@ -63,7 +63,7 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
         if (_state == State.Direct)
         {
             var msg = OutgoingFrame.Of(frame);
-            router.TrySend(ref msg, SendReceiveConstants.InfiniteTimeout, more);
+            router.SendMore(ref msg, more);
         }
         else if (_state == State.Capturing)
         {
@@ -77,7 +77,7 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
         switch (_state)
         {
             case State.Direct:
-                router.TrySend(ref msg, SendReceiveConstants.InfiniteTimeout, more);
+                router.SendMore(ref msg, more);
                 break;
             case State.Capturing:
                 Capture(msg.Slice().ToArray());
@@ -167,19 +167,22 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
         }
 
         var msg = OutgoingFrame.Of(identity);
-        try
-        {
-            _state = router.TrySend(ref msg, TimeSpan.Zero, more) ? State.Direct : _advisory ? State.Skipping : State.Capturing;
-            if (_state == State.Skipping)
-            {
-                // Full pipe, advisory message: skip it, but do not report the peer as gone.
-                _target = PeerQueue.None;
-            }
-        }
-        catch (HostUnreachableException)
+        var started = router.TryStartMessage(ref msg, more);
+        if (started != Links.RouteResult.Started)
         {
             msg.Close();
-            _state = State.Skipping;
+        }
+
+        _state = started switch
+        {
+            Links.RouteResult.Started => State.Direct,
+            Links.RouteResult.Full when !_advisory => State.Capturing,
+            _ => State.Skipping,
+        };
+        if (started == Links.RouteResult.Full && _advisory)
+        {
+            // Full pipe, advisory message: skip it, but do not report the peer as gone.
+            _target = PeerQueue.None;
         }
 
         StartCapture();
@@ -255,7 +258,7 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
         }
 
         /// <summary>Sends while the pipe takes messages: Sent when all went, Queued when some wait, Unreachable when the peer is gone.</summary>
-        public SendResult TrySendAll(NetMQSocket router, out long sentBytes)
+        public SendResult TrySendAll(Links.IRouterLink router, out long sentBytes)
         {
             sentBytes = 0;
             while (_messages.TryPeek(out var head))
@@ -263,25 +266,18 @@ internal sealed class RouterSender(NetMQSocket router, BrokerOptions options, Ti
                 var frames = head.Frames;
                 var first = new Msg();
                 first.InitGC(frames[0], frames[0].Length);
-                try
-                {
-                    if (!router.TrySend(ref first, TimeSpan.Zero, frames.Length > 1))
-                    {
-                        first.Close();
-                        return SendResult.Queued;
-                    }
-                }
-                catch (HostUnreachableException)
+                var started = router.TryStartMessage(ref first, frames.Length > 1);
+                if (started != Links.RouteResult.Started)
                 {
                     first.Close();
-                    return SendResult.Unreachable;
+                    return started == Links.RouteResult.Full ? SendResult.Queued : SendResult.Unreachable;
                 }
 
                 for (var i = 1; i < frames.Length; i++)
                 {
                     var msg = new Msg();
                     msg.InitGC(frames[i], frames[i].Length);
-                    router.TrySend(ref msg, SendReceiveConstants.InfiniteTimeout, i < frames.Length - 1);
+                    router.SendMore(ref msg, i < frames.Length - 1);
                 }
 
                 _messages.Dequeue();

@@ -10,6 +10,9 @@ internal static class SocketFactory
     /// <summary>How far over <see cref="BrokerOptions.MaxMessageSize"/> one frame may be and still be read (and answered).</summary>
     public const int TransportSlack = 64 * 1024;
 
+    /// <summary>How long the broker's unsent messages may delay its close.</summary>
+    public static readonly TimeSpan RouterLinger = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Messages the broker's ROUTER buffers from one peer: past it, that peer's TCP is not read until the broker catches up.</summary>
     public const int ReceiveHighWatermark = 1000;
 
@@ -30,7 +33,7 @@ internal static class SocketFactory
         // Frames a little over the message limit are still read, so that the sender gets an answer; a frame far
         // over it closes that connection in the transport before anything is allocated for it.
         router.Options.MaxMsgSize = options.MaxMessageSize + TransportSlack;
-        router.Options.Linger = TimeSpan.FromMilliseconds(200);
+        router.Options.Linger = RouterLinger;
         CurveServer(router, options.CurveSecretKey);
         return router;
     }

@@ -20,14 +20,14 @@ public sealed class RouterSenderTests : IDisposable
         var endpoint = $"inproc://router-sender-{Guid.NewGuid():N}";
         _router.Options.RouterMandatory = true;
         _router.Options.SendHighWatermark = 1;
-        _router.Bind(endpoint);
+        var link = new Pigato.Internal.Links.NetMqRouterLink(_router, endpoint);
         _peer.Options.Identity = "peer"u8.ToArray();
         _peer.Options.ReceiveHighWatermark = 1;
         _peer.Connect(endpoint);
         _peer.SendFrame("hello");
         var hello = new NetMQMessage();
         Assert.True(_router.TryReceiveMultipartMessage(TimeSpan.FromSeconds(5), ref hello), "the router knows the peer");
-        _sender = new RouterSender(_router, new BrokerOptions { SlowConsumerTimeout = TimeSpan.FromSeconds(10) }, _time);
+        _sender = new RouterSender(link, new BrokerOptions { SlowConsumerTimeout = TimeSpan.FromSeconds(10) }, _time);
     }
 
     private SendResult Send(string text)

@@ -24,8 +24,7 @@ public sealed class VanishedWorkerTests : IDisposable
     {
         var options = new BrokerOptions { InternalEndpoint = null };
         _router = SocketFactory.Router(options, "broker");
-        _router.Bind(_endpoint);
-        _transport = new BrokerTransport(_router, null, options, (code, _, _, _) => _errors.Add(code), output => new BrokerCore(options, output, TimeProvider.System, NullLogger.Instance));
+        _transport = new BrokerTransport(new Pigato.Internal.Links.NetMqRouterLink(_router, _endpoint), null, options, (code, _, _, _) => _errors.Add(code), output => new BrokerCore(options, output, TimeProvider.System, NullLogger.Instance));
     }
 
     private DealerSocket Peer(string identity)

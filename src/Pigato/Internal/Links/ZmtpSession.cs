@@ -8,7 +8,7 @@ namespace Pigato.Internal.Links;
 /// <summary>
 /// One ZMTP 3.0 connection (NULL mechanism) on a plain, non-blocking TCP socket: the greeting and READY exchange, whole
 /// messages taken out of what was read, frames written into a buffer the kernel takes at <see cref="Flush"/>. A
-/// client's or worker's link (<see cref="ZmtpLink"/>, a DEALER) and the broker's ROUTER (ZmtpRouter) drive
+/// client's or worker's link (<see cref="ZmtpLink"/>, a DEALER) and the broker's ROUTER (<see cref="ZmtpRouter"/>) drive
 /// theirs on their loop thread.
 /// </summary>
 /// <remarks>
