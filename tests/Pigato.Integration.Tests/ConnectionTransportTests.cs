@@ -40,6 +40,25 @@ public class ConnectionTransportTests
     }
 
     [Fact]
+    public async Task RequestsMadeWhileNoBrokerListens_LeaveWhenOneDoes_AfterFailedAttempts()
+    {
+        // ZeroMQ keeps what a DEALER sends until it connects: so must Pigato's own link, across refused attempts.
+        var endpoint = Ports.FreeEndpoint();
+        var log = new ListLogger();
+        await using var client = new Client(new ClientOptions { Endpoint = endpoint, LoggerFactory = new Microsoft.Extensions.Logging.LoggerFactory([log]) });
+        await client.StartAsync();
+        var answer = client.RequestAsync<string>("echo", "kept", new RequestOptions { Timeout = TimeSpan.FromSeconds(30) }, Bounded.Token()).AsTask();
+        await Bounded.UntilAsync(() => log.Lines.Count(l => l.Contains("connecting failed", StringComparison.Ordinal)) >= 2, "two refused connection attempts");
+
+        await using var broker = new Broker(new BrokerOptions { Endpoint = endpoint });
+        await broker.StartAsync();
+        await using var worker = new Worker(new WorkerOptions { Endpoint = endpoint, Service = "echo" }, (data, reply, _) => reply.EndAsync(data));
+        await worker.StartAsync();
+
+        Assert.Equal("kept", await answer.WithinAsync("the request made before the broker listened"));
+    }
+
+    [Fact]
     public async Task Handshake_ReadyFollowsTheBrokersGreeting_AndPingsAreAnswered()
     {
         // A broker written from ZMTP 3.0 itself: libzmq closes a connection whose READY arrives with the greeting,

@@ -41,6 +41,8 @@ internal static class BrokerCommand
         var maxMessage = Cli.SizeOption("--max-message", "Largest message accepted (ERR_MSG_TOO_LARGE)", defaults.MaxMessageSize);
         var maxClientPending = Cli.CountOption("--max-client-pending", "Requests one client may have in the broker (ERR_CLIENT_PENDING_LIMIT).", defaults.MaxPendingPerClient);
         var maxClientBytes = Cli.SizeOption("--max-client-bytes", "Bytes one client's requests may hold (ERR_CLIENT_BYTES_LIMIT)", defaults.MaxBytesPerClient);
+        var transport = new Option<string>("--transport") { Description = "What carries the connections: auto (Pigato's own ZMTP for tcp:// without CURVE) or netmq.", DefaultValueFactory = _ => "auto" };
+        transport.AcceptOnlyFromAmong("auto", "netmq");
         var maxWorkerBytes = Cli.SizeOption("--max-worker-bytes", "Bytes of requests one worker may hold unanswered before it counts as busy", defaults.MaxInFlightBytesPerWorker);
         var maxServiceQueue = Cli.CountOption("--max-service-queue", "Requests one service's queue may hold (ERR_SERVICE_QUEUE_FULL).", defaults.MaxQueuedPerService);
         var maxPeerQueue = Cli.CountOption("--max-peer-queue", "Messages kept for a peer that reads too slowly, before it is a slow consumer.", defaults.MaxQueuedPerPeer);
@@ -65,7 +67,7 @@ internal static class BrokerCommand
         var command = new Command("broker", "Run a broker until Ctrl+C or SIGTERM.")
         {
             bind, intch, heartbeat, liveness, dmode, fairQueuing, maxWorkersLost, noDirectory, verbose, trace,
-            maxHeld, maxMessage, maxClientPending, maxClientBytes, maxWorkerBytes, maxServiceQueue, maxPeerQueue, slowConsumer, curveSecret, permissions,
+            maxHeld, maxMessage, maxClientPending, maxClientBytes, maxWorkerBytes, transport, maxServiceQueue, maxPeerQueue, slowConsumer, curveSecret, permissions,
             store, maxStored, storeLease, http, httpToken,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -112,6 +114,7 @@ internal static class BrokerCommand
                 MaxPendingPerClient = parse.GetValue(maxClientPending),
                 MaxBytesPerClient = parse.GetValue(maxClientBytes),
                 MaxInFlightBytesPerWorker = parse.GetValue(maxWorkerBytes),
+                Transport = parse.GetValue(transport) == "netmq" ? ConnectionTransport.NetMQ : ConnectionTransport.Auto,
                 MaxQueuedPerService = parse.GetValue(maxServiceQueue),
                 MaxQueuedPerPeer = parse.GetValue(maxPeerQueue),
                 SlowConsumerTimeout = parse.GetValue(slowConsumer),

@@ -184,6 +184,7 @@ internal sealed class ZmtpLink : IBrokerLink
         {
             Log.Transport(link._logger, link._endpoint, "connecting failed: " + attempt.Exception?.InnerException?.Message);
             link._session = link.NewSession();
+            session.MoveUnsentTo(link._session);
             session.Dispose();
             link.ScheduleReconnect();
             return;

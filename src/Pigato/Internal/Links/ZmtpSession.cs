@@ -233,8 +233,19 @@ internal sealed class ZmtpSession : IDisposable
         return true;
     }
 
-    /// <summary>Forgets what was written and not sent (messages to a peer that dropped go with it).</summary>
-    public void DiscardPending() => _outStart = _outEnd = 0;
+    /// <summary>
+    /// Hands what was written here to <paramref name="next"/>, a session for the same peer on a new socket: a connection
+    /// attempt that failed never sent it, and it must leave with the one that succeeds, as ZeroMQ keeps a DEALER's
+    /// messages until it connects.
+    /// </summary>
+    public void MoveUnsentTo(ZmtpSession next)
+    {
+        var pending = _out.AsSpan(_outStart, _outEnd - _outStart);
+        next.Reserve(pending.Length);
+        pending.CopyTo(next._out.AsSpan(next._outEnd));
+        next._outEnd += pending.Length;
+        _outStart = _outEnd = 0;
+    }
 
     /// <summary>What is still unsent gets up to <paramref name="linger"/>, as a ZeroMQ socket's; the kernel sends what it took after the close.</summary>
     public void Linger(TimeSpan linger)
