@@ -47,6 +47,8 @@ public class BrokerCoreBenchmarks
 
         public long QueuedBytesFor(ReadOnlySpan<byte> identity) => 0;
 
+        public string? AddressOf(ReadOnlySpan<byte> identity) => null;
+
         public SendResult SendRequest(BrokerWorker worker, BrokerRequest request) => SendResult.Sent;
 
         public void ForgetPeer(ReadOnlySpan<byte> identity)

@@ -59,6 +59,18 @@ public class ConnectionTransportTests
     }
 
     [Fact]
+    public async Task ARefusal_NamesThePeersAddress_OnTheBrokersOwnTransport()
+    {
+        await using var h = await PigatoHarness.StartAsync(new BrokerOptions { MaxServiceNameLength = 8 });
+        var client = await h.StartClientAsync();
+
+        await Assert.ThrowsAsync<PigatoBrokerException>(() => client.RequestAsync<string>("a-very-long-service", "x", cancellationToken: Bounded.Token()).AsTask());
+        await Bounded.UntilAsync(
+            () => h.BrokerLog.Lines.Any(l => l.Contains(PigatoErrorCodes.FrameTooLong, StringComparison.Ordinal) && l.Contains($"refused {client.Id} (from 127.0.0.1:", StringComparison.Ordinal)),
+            "a refusal line naming the client and the address it connected from: " + string.Join(" | ", h.BrokerLog.Lines.Where(l => l.Contains("refused", StringComparison.Ordinal))));
+    }
+
+    [Fact]
     public async Task Handshake_ReadyFollowsTheBrokersGreeting_AndPingsAreAnswered()
     {
         // A broker written from ZMTP 3.0 itself: libzmq closes a connection whose READY arrives with the greeting,

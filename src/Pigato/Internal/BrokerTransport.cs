@@ -56,6 +56,8 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
 
     public long QueuedBytesFor(ReadOnlySpan<byte> identity) => _writer.QueuedBytesFor(identity);
 
+    public string? AddressOf(ReadOnlySpan<byte> identity) => _router.AddressOf(identity);
+
     /// <summary>Set by the broker: enabled while messages wait for peers, so that <see cref="SendQueued"/> runs.</summary>
     public NetMQTimer? DrainTimer { get; set; }
 

@@ -20,8 +20,8 @@ internal static partial class Log
     [LoggerMessage(EventId = PigatoLogEvents.PeerError, EventName = "PeerError", Level = LogLevel.Warning, Message = "{Code} from {PeerId}: {Detail}")]
     public static partial void PeerError(ILogger logger, string code, string? peerId, string detail, Exception? exception);
 
-    [LoggerMessage(EventId = PigatoLogEvents.Refused, EventName = "Refused", Level = LogLevel.Warning, Message = "{Code}: refused a request from {PeerId}: {Detail} ({Suppressed} more refused with this code in the last second, not logged)")]
-    public static partial void Refused(ILogger logger, string code, string peerId, string detail, int suppressed);
+    [LoggerMessage(EventId = PigatoLogEvents.Refused, EventName = "Refused", Level = LogLevel.Warning, Message = "{Code}: refused {PeerId} (from {Address}): {Detail} ({Suppressed} more refused with this code in the last second, not logged)")]
+    public static partial void Refused(ILogger logger, string code, string peerId, string address, string detail, int suppressed);
 
     [LoggerMessage(EventId = PigatoLogEvents.StoreOpened, EventName = "StoreOpened", Level = LogLevel.Information, Message = "Request store {Store} opened: {Count} persist request(s) queued again")]
     public static partial void StoreOpened(ILogger logger, string store, int count);

@@ -9,11 +9,10 @@ namespace Pigato.Routing;
 /// heartbeats are checked against. Every denial is counted and logged (at most once a second per code, naming the peer
 /// and the principal). Without permissions everyone is anonymous and everything is allowed. The broker's loop only.
 /// </summary>
-internal sealed class BrokerAuthorizer(Permissions? permissions, TimeProvider time, ILogger logger, BrokerMetrics? metrics)
+internal sealed class BrokerAuthorizer(Permissions? permissions, RefusalLog audit, BrokerMetrics? metrics)
 {
     /// <summary>The principal each client identity proved (by <see cref="PeerKey"/>), until the client is forgotten.</summary>
     private readonly Dictionary<string, string> _principals = new(StringComparer.Ordinal);
-    private readonly RefusalLog _audit = new(logger, time);
 
     /// <summary>The permissions in force; null: none (no checks).</summary>
     public Permissions? Permissions { get; private set; } = permissions;
@@ -127,13 +126,12 @@ internal sealed class BrokerAuthorizer(Permissions? permissions, TimeProvider ti
     }
 
     /// <summary>A refusal's log detail: with permissions, it names who the peer proved to be, as a denial's does.</summary>
-    public string Describe(ReadOnlySpan<byte> clientId, string detail) =>
-        Permissions is null ? detail : $"{detail}; principal '{PrincipalOf(clientId)}'";
+    public string Describe(ReadOnlySpan<byte> clientId, string detail) => $"{detail}; principal '{PrincipalOf(clientId)}'";
 
     /// <summary>An authentication failure, denial or revocation: logged (at most once a second per code, with the count) and counted.</summary>
     private void Deny(string code, string peerId, string what)
     {
         metrics?.Denied(code);
-        _audit.Refused(code, peerId, what);
+        audit.Refused(code, peerId, what);
     }
 }

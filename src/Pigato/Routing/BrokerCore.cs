@@ -55,10 +55,10 @@ internal sealed partial class BrokerCore
         _dispatcher = new Dispatcher(options.DispatchMode, random ?? Random.Shared);
         _requests = new RequestTable(_dispatcher, journal, journal is null ? 0 : options.MaxStoredRequests, options.FairQueuing, LaneWeight);
         _workers = new WorkerRegistry(options.Liveness, options.MaxInFlightBytesPerWorker);
-        _authorizer = new BrokerAuthorizer(options.Permissions, time, logger, metrics);
+        _refusals = new RefusalLog(logger, time, peerId => output.AddressOf(System.Text.Encoding.UTF8.GetBytes(peerId)));
+        _authorizer = new BrokerAuthorizer(options.Permissions, _refusals, metrics);
         _durable = new DurableRequests(_requests, _dispatcher, output, options, time, logger, metrics);
         _directory = new BrokerDirectory(_dispatcher, _workers, output, time, publishes: !string.IsNullOrEmpty(options.InternalEndpoint));
-        _refusals = new RefusalLog(logger, time);
         _joinLog = new LogThrottle(time, WorkerLinesPerSecond);
         _leaveLog = new LogThrottle(time, WorkerLinesPerSecond);
         _clientSilence = options.HeartbeatInterval * options.Liveness;

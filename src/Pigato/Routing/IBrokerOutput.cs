@@ -18,6 +18,9 @@ internal interface IBrokerOutput
     /// <summary>Bytes waiting in one peer's outbound queue (a client's share of the budget counts the replies it has not read).</summary>
     long QueuedBytesFor(ReadOnlySpan<byte> identity);
 
+    /// <summary>The address a peer connected from, for log lines; null when the transport cannot tell.</summary>
+    string? AddressOf(ReadOnlySpan<byte> identity);
+
     /// <summary>A peer is forgotten (a worker removed, a client gone silent): what waits for it is dropped, and the framing agreed with it.</summary>
     void ForgetPeer(ReadOnlySpan<byte> identity);
 

@@ -3,8 +3,11 @@ using Pigato.Internal;
 
 namespace Pigato.Routing;
 
-/// <summary>Logs refusals at most once a second per code, with how many were refused meanwhile: a flood cannot flood the log.</summary>
-internal sealed class RefusalLog(ILogger logger, TimeProvider time)
+/// <summary>
+/// Logs refusals at most once a second per code, with how many were refused meanwhile (a flood cannot flood the log),
+/// naming the peer and the address it connected from (<paramref name="addressOf"/>: null when the transport cannot tell).
+/// </summary>
+internal sealed class RefusalLog(ILogger logger, TimeProvider time, Func<string, string?> addressOf)
 {
     private readonly LogThrottles _throttles = new(time);
 
@@ -12,7 +15,7 @@ internal sealed class RefusalLog(ILogger logger, TimeProvider time)
     {
         if (_throttles.TryTake(code, out var suppressed))
         {
-            Log.Refused(logger, code, peerId, detail, suppressed);
+            Log.Refused(logger, code, peerId, addressOf(peerId) ?? "an address the transport does not give", detail, suppressed);
         }
     }
 }

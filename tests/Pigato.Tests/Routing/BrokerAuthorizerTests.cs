@@ -19,7 +19,7 @@ public class BrokerAuthorizerTests
     private readonly FakeLogger _logger = new();
     private readonly FakeTimeProvider _time = new();
 
-    private BrokerAuthorizer Authorizer(Permissions? permissions) => new(permissions, _time, _logger, metrics: null);
+    private BrokerAuthorizer Authorizer(Permissions? permissions) => new(permissions, new RefusalLog(_logger, _time, peer => $"address of {peer}"), metrics: null);
 
     [Fact]
     public void WithoutPermissions_EveryoneIsAnonymous_AndEverythingIsAllowed()
@@ -60,6 +60,7 @@ public class BrokerAuthorizerTests
         var line = Assert.Single(_logger.Collector.GetSnapshot());
         Assert.Contains(PigatoErrorCodes.Unauthenticated, line.Message, StringComparison.Ordinal);
         Assert.Contains("'api'", line.Message, StringComparison.Ordinal);
+        Assert.Contains("refused c (from address of c)", line.Message, StringComparison.Ordinal);
     }
 
     [Fact]

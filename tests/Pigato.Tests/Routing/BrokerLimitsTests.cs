@@ -65,6 +65,9 @@ public class BrokerLimitsTests
         h.Request("reads", "svc", "r3", data: Kilobyte);
 
         Assert.Equal([$"error reads-nothing r1 {PigatoErrorCodes.ClientBytesLimit}"], h.Output.Of("error "));
+        var line = h.Logger.Collector.LatestRecord.Message;
+        Assert.Contains("refused reads-nothing (from 10.0.0.1:4242)", line, StringComparison.Ordinal);
+        Assert.Contains("principal 'anonymous'", line, StringComparison.Ordinal);
     }
 
     [Fact]

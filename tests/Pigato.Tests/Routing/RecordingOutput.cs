@@ -29,6 +29,8 @@ internal sealed class RecordingOutput : IBrokerOutput
 
     public long QueuedBytesFor(ReadOnlySpan<byte> identity) => QueuedFor.GetValueOrDefault(Id(identity));
 
+    public string? AddressOf(ReadOnlySpan<byte> identity) => "10.0.0.1:4242";
+
     /// <summary>Workers spoken to in batches (v2): a request to them is <see cref="SendResult.Sent"/> at once, its real outcome comes later (<see cref="CoreHarness.FailBatch"/>).</summary>
     public HashSet<string> Batching { get; } = [];
 

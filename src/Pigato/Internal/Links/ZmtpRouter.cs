@@ -60,7 +60,7 @@ internal sealed class ZmtpRouter : IRouterLink
     /// <exception cref="SocketException">The address cannot be bound (in use, not local).</exception>
     public static ZmtpRouter? TryBind(string endpoint, ActorLoop loop, Action received, long maxFrame, TimeSpan linger, ILogger logger)
     {
-        if (!ZmtpLink.TryParse(endpoint, out var host, out var port) && !TryParseAny(endpoint, out host, out port))
+        if (!ZmtpLink.TryParse(endpoint, minPort: 0, out var host, out var port))
         {
             return null;
         }
@@ -206,16 +206,6 @@ internal sealed class ZmtpRouter : IRouterLink
         _sessions.Clear();
         _peers.Clear();
         _identities.Clear();
-    }
-
-    /// <summary><c>tcp://*:PORT</c> (every interface), which the DEALER side never connects to.</summary>
-    private static bool TryParseAny(string endpoint, out string host, out int port)
-    {
-        host = "*";
-        port = 0;
-        return endpoint.StartsWith("tcp://*:", StringComparison.Ordinal)
-            && int.TryParse(endpoint.AsSpan("tcp://*:".Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port)
-            && port is >= 0 and <= 65535;
     }
 
     private static string? AddressOf(ZmtpSession session)
