@@ -101,6 +101,58 @@ public class ConnectionTransportTests
         Assert.EndsWith("ctx", pong.Text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task APeerThatNeverEndsItsMessage_IsCutOff_AndTheBrokerServesOn()
+    {
+        // Frames each under the limit, "more" for ever: the broker's own transport ends the connection once the unfinished
+        // message passes twice the largest frame, instead of buffering it without bound.
+        await using var h = await PigatoHarness.StartAsync(new BrokerOptions { MaxMessageSize = 1024 });
+        await h.StartWorkerAsync("echo", (data, reply, _) => reply.EndAsync(data));
+        var port = int.Parse(h.Endpoint[(h.Endpoint.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        using var peer = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await peer.ConnectAsync(IPAddress.Loopback, port, Bounded.Token());
+        var greeting = new byte[64];
+        greeting[0] = 0xFF;
+        greeting[9] = 0x7F;
+        greeting[10] = 3;
+        "NULL"u8.CopyTo(greeting.AsSpan(12));
+        await peer.SendAsync(greeting);
+        await ReadExactlyAsync(peer, 64);
+        await peer.SendAsync(Command("READY", [.. Property("Socket-Type", "DEALER"), .. Property("Identity", "endless")]));
+
+        var frame = new byte[2 + 255];
+        frame[0] = 0x01; // more
+        frame[1] = 255;
+        var closed = false;
+        for (var sent = 0; sent < 4_000 && !closed; sent++) // 1 MB, far past twice the largest frame (2 x 65 KiB)
+        {
+            try
+            {
+                await peer.SendAsync(frame);
+            }
+            catch (SocketException)
+            {
+                closed = true;
+            }
+        }
+
+        var buffer = new byte[4096];
+        while (!closed)
+        {
+            try
+            {
+                closed = await peer.ReceiveAsync(buffer, Bounded.Token()) == 0;
+            }
+            catch (SocketException)
+            {
+                closed = true;
+            }
+        }
+
+        var client = await h.StartClientAsync();
+        Assert.Equal("still", await client.RequestAsync<string>("echo", "still", cancellationToken: Bounded.Token()));
+    }
+
     private static async Task<byte[]> ReadExactlyAsync(Socket socket, int count)
     {
         var buffer = new byte[count];

@@ -19,6 +19,9 @@ internal sealed class ZmtpRouter : IRouterLink
     public const int MaxPendingBytesPerPeer = 4 << 20;
 
     private const int MaxReadsPerEvent = 16;
+
+    /// <summary>How long a connection may take to complete its handshake (libzmq's default ZMQ_HANDSHAKE_IVL) before it is closed.</summary>
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(30);
     private const int MaxAcceptsPerEvent = 64;
 
     private readonly Socket _listener;
@@ -34,6 +37,9 @@ internal sealed class ZmtpRouter : IRouterLink
     private readonly Queue<ZmtpSession> _readable = new();
     private readonly HashSet<ZmtpSession> _inReadable = [];
     private readonly HashSet<ZmtpSession> _unflushed = [];
+
+    /// <summary>Connections still in their handshake, with when they were accepted.</summary>
+    private readonly Dictionary<ZmtpSession, long> _handshaking = [];
     private ZmtpSession? _target;
     private bool _redeliveryPosted;
 
@@ -47,6 +53,7 @@ internal sealed class ZmtpRouter : IRouterLink
         _linger = linger;
         _logger = logger;
         loop.Add(listener, AcceptWaiting);
+        loop.Timer(HandshakeTimeout / 6, CloseStalledHandshakes);
     }
 
     public string Endpoint { get; }
@@ -242,6 +249,7 @@ internal sealed class ZmtpRouter : IRouterLink
 
             var session = new ZmtpSession(socket, _ready, _maxFrame);
             _sessions.Add(session);
+            _handshaking.Add(session, System.Diagnostics.Stopwatch.GetTimestamp());
             _loop.Add(socket, () => OnReadable(session));
             if (!session.Start())
             {
@@ -313,6 +321,28 @@ internal sealed class ZmtpRouter : IRouterLink
 
         _peers[key] = session;
         _identities[session] = identity;
+        _handshaking.Remove(session);
+    }
+
+    /// <summary>Closes the connections that did not complete their handshake in time: an idle connection cannot hold a socket and its buffers for ever.</summary>
+    private void CloseStalledHandshakes()
+    {
+        if (_handshaking.Count == 0)
+        {
+            return;
+        }
+
+        var stalled = _handshaking.Where(c => System.Diagnostics.Stopwatch.GetElapsedTime(c.Value) > HandshakeTimeout).Select(c => c.Key).ToList();
+        foreach (var session in stalled)
+        {
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                var what = $"connection from {AddressOf(session)} closed: no handshake within {HandshakeTimeout.TotalSeconds:0} s";
+                Log.Transport(_logger, Endpoint, what);
+            }
+
+            Close(session);
+        }
     }
 
     /// <summary>A routing id for a peer that gave none: a zero byte and four random ones, as libzmq makes.</summary>
@@ -411,6 +441,7 @@ internal sealed class ZmtpRouter : IRouterLink
 
         _unflushed.Remove(session);
         _inReadable.Remove(session);
+        _handshaking.Remove(session);
         if (_target == session)
         {
             _target = null;

@@ -31,16 +31,16 @@ internal sealed class ZmtpSession : IDisposable
     private readonly byte[] _ready;
     private readonly long _maxFrame;
     private Stage _stage;
-    private byte[] _in = new byte[64 * 1024];
+    private byte[] _in = new byte[8 * 1024];
     private int _inStart;
     private int _inEnd;
-    private byte[] _out = new byte[16 * 1024];
+    private byte[] _out = new byte[4 * 1024];
     private int _outStart;
     private int _outEnd;
 
     /// <param name="socket">A connected socket, made non-blocking here.</param>
     /// <param name="ready">Our READY command (<see cref="Ready"/>).</param>
-    /// <param name="maxFrame">The largest frame accepted from the peer.</param>
+    /// <param name="maxFrame">The largest frame accepted from the peer; an unfinished message may hold twice that (its frames and headers) before the session ends.</param>
     public ZmtpSession(Socket socket, byte[] ready, long maxFrame)
     {
         Socket = socket;
@@ -87,7 +87,11 @@ internal sealed class ZmtpSession : IDisposable
     /// </summary>
     public int Read()
     {
-        MakeRoomToRead();
+        if (!MakeRoomToRead())
+        {
+            return -1;
+        }
+
         var received = Socket.Receive(_in, _inEnd, _in.Length - _inEnd, SocketFlags.None, out var error);
         if (error == SocketError.WouldBlock)
         {
@@ -440,8 +444,12 @@ internal sealed class ZmtpSession : IDisposable
         return size < 0 || size > _maxFrame ? -1 : 9;
     }
 
-    /// <summary>Room at the end of the input before a read: what was taken goes, the rest moves to the front, a full buffer doubles.</summary>
-    private void MakeRoomToRead()
+    /// <summary>
+    /// Room at the end of the input before a read: what was taken goes, the rest moves to the front, a full buffer doubles;
+    /// false (the session ends) when one unfinished message would need more than twice the largest frame: a peer that
+    /// never ends its message cannot grow the buffer without bound.
+    /// </summary>
+    private bool MakeRoomToRead()
     {
         if (_inStart == _inEnd)
         {
@@ -450,14 +458,20 @@ internal sealed class ZmtpSession : IDisposable
 
         if (_inEnd < _in.Length)
         {
-            return;
+            return true;
         }
 
-        var target = _inStart == 0 ? new byte[_in.Length * 2] : _in;
+        if (_inStart == 0 && _in.Length >= 2 * _maxFrame)
+        {
+            return Fail($"a message of more than {2 * _maxFrame} bytes");
+        }
+
+        var target = _inStart == 0 ? new byte[(int)Math.Min(_in.Length * 2L, Math.Max(2 * _maxFrame, _in.Length + 1L))] : _in;
         _in.AsSpan(_inStart, _inEnd - _inStart).CopyTo(target);
         _inEnd -= _inStart;
         _inStart = 0;
         _in = target;
+        return true;
     }
 
     private void WriteFrame(byte flags, ReadOnlySpan<byte> body)
