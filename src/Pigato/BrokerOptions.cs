@@ -39,11 +39,12 @@ public sealed record BrokerOptions
     public DispatchMode DispatchMode { get; init; } = DispatchMode.Load;
 
     /// <summary>
-    /// Messages NetMQ queues towards one peer. Past it the broker never waits: it keeps further messages in that peer's
-    /// own outbound queue (<see cref="MaxQueuedPerPeer"/>, counted in <see cref="MaxHeldBytes"/>). What NetMQ holds is
-    /// outside the budget, so this bounds it: a peer that reads nothing pins at most this many messages (with 64 KiB
-    /// replies, 64 MiB; with v2 batches of small messages, as much). Default 1,000 (10,000 before 1.0, which let one
-    /// client that never reads pin 640 MiB of 64 KiB replies).
+    /// Messages NetMQ's ROUTER queues towards one peer (with CURVE, other schemes, or <see cref="Transport"/> NetMQ; the
+    /// broker's own transport holds at most 4 MiB unsent per peer instead). Past it the broker never waits: it keeps further
+    /// messages in that peer's own outbound queue (<see cref="MaxQueuedPerPeer"/>, counted in <see cref="MaxHeldBytes"/>).
+    /// What NetMQ holds is outside the budget, so this bounds it: a peer that reads nothing pins at most this many
+    /// messages (with 64 KiB replies, 64 MiB). Default 1,000 (10,000 before 1.0, which let one client that never reads
+    /// pin 640 MiB of 64 KiB replies).
     /// </summary>
     public int SendHighWatermark { get; init; } = 1_000;
 
