@@ -11,6 +11,9 @@ public sealed partial class Worker
     private static readonly TimeSpan InlineBlockLimit = TimeSpan.FromMilliseconds(50);
 
     private readonly SemaphoreSlim _replyCredits;
+
+    /// <summary>Credits of partial replies sent while a connection was backlogged: given back once it drained (loop thread).</summary>
+    private int _heldReplyCredits;
     private long? _inlineBlockLoggedAt;
     private readonly ActiveRequests _active = new();
     private int _running;
@@ -41,8 +44,8 @@ public sealed partial class Worker
         var onLoop = _loop?.IsCurrent == true;
         if (!TryPost(() =>
         {
-            _replyCredits.Release();
             SendReply(reply, data);
+            HoldOrRelease();
         }))
         {
             _replyCredits.Release();
@@ -52,6 +55,32 @@ public sealed partial class Worker
         if (onLoop)
         {
             await Task.Yield(); // no synchronization context here (RunInline lifted it): the handler goes on on the thread pool
+        }
+    }
+
+    /// <summary>
+    /// Gives a partial's credit back, unless its connection keeps messages in its local queue: then the credit waits until
+    /// the queue drained, so that a handler streaming faster than the broker reads waits instead of overflowing the queue.
+    /// </summary>
+    private void HoldOrRelease()
+    {
+        if (_connections.AnyBacklogged())
+        {
+            _heldReplyCredits++;
+        }
+        else
+        {
+            _replyCredits.Release();
+        }
+    }
+
+    /// <summary>After every loop callback: the held credits go back once no connection is backlogged (drained, or closed).</summary>
+    private void ReleaseHeldReplyCredits()
+    {
+        if (_heldReplyCredits > 0 && !_connections.AnyBacklogged())
+        {
+            _replyCredits.Release(_heldReplyCredits);
+            _heldReplyCredits = 0;
         }
     }
 

@@ -53,7 +53,8 @@ public sealed partial class Worker : IAsyncDisposable
             options.Prefix ?? "W" + Guid.NewGuid().ToString(),
             options.Liveness,
             options.ReconnectDelay,
-            SendHighWatermark: 1000,
+            // The local queue takes every partial a handler may have posted while the broker fell behind (their credits are held meanwhile).
+            SendHighWatermark: 1000 + options.MaxQueuedReplies,
             Linger: TimeSpan.FromMilliseconds(100),
             MaxMessageSize: -1,
             DetectDisconnect: options.DetectDisconnect ?? (options.Brokers.Count > 1 || BrokerDiscovery.Resolves(options.Brokers)),
@@ -205,7 +206,11 @@ public sealed partial class Worker : IAsyncDisposable
         _draining = false;
         _stopping = false;
         var loop = _loop = new ActorLoop(nameof(Worker), e => RaiseError(PigatoErrorCodes.Internal, "Worker loop error: " + e.Message, e));
-        loop.AfterEach = _connections.Flush;
+        loop.AfterEach = () =>
+        {
+            _connections.Flush();
+            ReleaseHeldReplyCredits();
+        };
         loop.Timer(Options.HeartbeatInterval, OnHeartbeatTick);
         await _connections.StartAsync(loop, _connectionSettings, this, _logger, e => RaiseError(e.Code, e.Message, e), cancellationToken).ConfigureAwait(false);
     }

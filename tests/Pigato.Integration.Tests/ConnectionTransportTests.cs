@@ -39,6 +39,43 @@ public class ConnectionTransportTests
         Assert.Equal(Enumerable.Range(0, 500), answers);
     }
 
+    [Theory]
+    [InlineData(ConnectionTransport.Auto, Framing.V1)]
+    [InlineData(ConnectionTransport.Auto, Framing.Auto)]
+    [InlineData(ConnectionTransport.NetMQ, Framing.V1)]
+    public async Task ALongStreamOfPartials_ArrivesWhole(ConnectionTransport transport, Framing framing)
+    {
+        const int Partials = 50_000;
+        var log = new ListLogger();
+        await using var h = await PigatoHarness.StartAsync();
+        await h.StartWorkerAsync("stream", async (_, reply, _) =>
+        {
+            var chunk = new string('x', 1024);
+            for (var i = 0; i < Partials; i++)
+            {
+                await reply.WriteAsync(chunk);
+            }
+
+            await reply.EndAsync("end");
+        }, o => o with { Transport = transport, Framing = framing, LoggerFactory = new Microsoft.Extensions.Logging.LoggerFactory([log]) });
+        var client = await h.StartClientAsync(o => o with { Transport = transport, Framing = framing, MaxBufferedReplies = Partials + 1, LoggerFactory = new Microsoft.Extensions.Logging.LoggerFactory([log]) });
+
+        var received = 0;
+        try
+        {
+            await foreach (var reply in client.RequestStreamAsync<string>("stream", null, new RequestOptions { Timeout = TimeSpan.FromSeconds(20) }, Bounded.Token(TimeSpan.FromSeconds(30))))
+            {
+                received += reply.IsFinal ? 0 : 1;
+            }
+        }
+        catch (Exception e)
+        {
+            Assert.Fail($"{received} partials, then {e.Message}; logs: " + string.Join(" | ", log.Lines.Concat(h.BrokerLog.Lines).Where(l => !l.Contains("Debug", StringComparison.Ordinal)).Take(30)));
+        }
+
+        Assert.True(Partials == received, $"{received} partials; logs: " + string.Join(" | ", log.Lines.Concat(h.BrokerLog.Lines).Where(l => !l.Contains("Debug", StringComparison.Ordinal)).Take(30)));
+    }
+
     [Fact]
     public async Task RequestsMadeWhileNoBrokerListens_LeaveWhenOneDoes_AfterFailedAttempts()
     {

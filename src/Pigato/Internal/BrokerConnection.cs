@@ -85,6 +85,9 @@ internal sealed class BrokerConnection : IDisposable
     /// </summary>
     private bool _v2;
 
+    /// <summary>True while messages wait in the local queue (the link or pipe refused them): the owner holds back what it produces.</summary>
+    public bool IsBacklogged => _writer is { HasQueued: true };
+
     /// <summary>Set when the broker said it is stopping: no more requests go there until the connection is made again.</summary>
     public bool BrokerStopping { get; set; }
 

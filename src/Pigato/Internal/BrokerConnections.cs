@@ -159,4 +159,18 @@ internal sealed class BrokerConnections : IReadOnlyList<BrokerConnection>
             connection.Flush();
         }
     }
+
+    /// <summary>True while some connection keeps messages in its local queue: the broker (or the kernel) takes less than is sent.</summary>
+    public bool AnyBacklogged()
+    {
+        foreach (var connection in this)
+        {
+            if (connection.IsBacklogged)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

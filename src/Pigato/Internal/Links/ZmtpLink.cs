@@ -90,6 +90,11 @@ internal sealed class ZmtpLink : IBrokerLink
 
     public bool TryStartMessage(ref Msg frame, bool more)
     {
+        if (_session.PendingBytes > ZmtpSession.WriteThroughBytes)
+        {
+            Flush(); // a long burst (a stream of partials) goes to the kernel as it is written, not only after the callback
+        }
+
         if (_session.PendingBytes > MaxPendingBytes)
         {
             return false;

@@ -110,6 +110,13 @@ internal sealed class ZmtpRouter : IRouterLink
             return RouteResult.Unreachable;
         }
 
+        if (session.PendingBytes > ZmtpSession.WriteThroughBytes && !session.Flush())
+        {
+            // A long burst goes to the kernel as it is written; a connection that fails meanwhile is gone.
+            Close(session);
+            return RouteResult.Unreachable;
+        }
+
         if (session.PendingBytes > MaxPendingBytesPerPeer)
         {
             return RouteResult.Full;

@@ -21,6 +21,13 @@ internal sealed class ZmtpSession : IDisposable
 {
     public const int GreetingSize = 64;
 
+    /// <summary>
+    /// Bytes written in one loop callback past which the next message first hands what waits to the kernel: small bursts
+    /// leave in one send after the callback, a long one (a stream of partials, a broker relaying thousands of messages in
+    /// one turn) goes out as it is written instead of piling up to the per-peer bound.
+    /// </summary>
+    public const int WriteThroughBytes = 256 * 1024;
+
     private const byte More = 0x01;
     private const byte Long = 0x02;
     private const byte Command = 0x04;
@@ -83,13 +90,13 @@ internal sealed class ZmtpSession : IDisposable
 
     /// <summary>
     /// Reads what the kernel has into the buffer (once) and advances the handshake: the number of bytes read, 0 when the
-    /// kernel had none, -1 when the session ended (<see cref="Failure"/>).
+    /// kernel had none or whole messages must be taken first, -1 when the session ended (<see cref="Failure"/>).
     /// </summary>
     public int Read()
     {
         if (!MakeRoomToRead())
         {
-            return -1;
+            return Failure is null ? 0 : -1;
         }
 
         var received = Socket.Receive(_in, _inEnd, _in.Length - _inEnd, SocketFlags.None, out var error);
@@ -445,9 +452,10 @@ internal sealed class ZmtpSession : IDisposable
     }
 
     /// <summary>
-    /// Room at the end of the input before a read: what was taken goes, the rest moves to the front, a full buffer doubles;
-    /// false (the session ends) when one unfinished message would need more than twice the largest frame: a peer that
-    /// never ends its message cannot grow the buffer without bound.
+    /// Room at the end of the input before a read: what was taken goes, the rest moves to the front, and a buffer that
+    /// one unfinished message fills doubles. False when there is no room now: whole messages fill the buffer (they are
+    /// taken first; the socket stays readable), or the session ends because one unfinished message would need more than
+    /// twice the largest frame (a peer that never ends its message cannot grow the buffer without bound).
     /// </summary>
     private bool MakeRoomToRead()
     {
@@ -461,15 +469,26 @@ internal sealed class ZmtpSession : IDisposable
             return true;
         }
 
-        if (_inStart == 0 && _in.Length >= 2 * _maxFrame)
+        if (_inStart > 0)
+        {
+            _in.AsSpan(_inStart, _inEnd - _inStart).CopyTo(_in);
+            _inEnd -= _inStart;
+            _inStart = 0;
+            return true;
+        }
+
+        if (HasWholeMessage())
+        {
+            return false;
+        }
+
+        if (_in.Length >= 2 * _maxFrame)
         {
             return Fail($"a message of more than {2 * _maxFrame} bytes");
         }
 
-        var target = _inStart == 0 ? new byte[(int)Math.Min(_in.Length * 2L, Math.Max(2 * _maxFrame, _in.Length + 1L))] : _in;
-        _in.AsSpan(_inStart, _inEnd - _inStart).CopyTo(target);
-        _inEnd -= _inStart;
-        _inStart = 0;
+        var target = new byte[(int)Math.Min(_in.Length * 2L, Math.Max(2 * _maxFrame, _in.Length + 1L))];
+        _in.AsSpan(0, _inEnd).CopyTo(target);
         _in = target;
         return true;
     }
