@@ -194,7 +194,9 @@ if (role === 'broker') {
       emit({ event: 'result', name, error: error ? String(error && error.stack || error) : null });
       resolve();
     };
-    setTimeout(() => {
+    // Asked after the original's delay, then again every 100 ms (at most 50 times) until the answer passes: on a busy
+    // machine six workers' registrations and the broker's PUB -> the Directory's SUB hop can take longer than that delay.
+    const attempt = (left) => {
       let error = null;
       client.request('$dir', ask(nsGood))
         .on('data', (data) => {
@@ -205,8 +207,9 @@ if (role === 'broker') {
           }
         })
         .on('error', (err) => { error = error || err; })
-        .on('end', () => finish(error));
-    }, delay);
+        .on('end', () => (error && left > 0 ? setTimeout(() => attempt(left - 1), 100) : finish(error)));
+    };
+    setTimeout(() => attempt(50), delay);
   });
   ds.conf.onStart = async () => {
     emit({ event: 'ready' });

@@ -115,6 +115,7 @@ internal sealed partial class BrokerCore
             _output.SendWorkerHeartbeat(worker);
         }
 
+        _directory.Republish();
         LogNotLogged("joined", _joinLog.TakeSuppressed());
         LogNotLogged("left", _leaveLog.TakeSuppressed());
         ExpireQueuedRequests();

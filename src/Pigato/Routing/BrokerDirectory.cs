@@ -62,6 +62,19 @@ internal sealed class BrokerDirectory(Dispatcher dispatcher, WorkerRegistry work
     }
 
     /// <summary>
+    /// Publishes the whole map again (the broker calls it every heartbeat): a directory that subscribed after the last
+    /// change, or restarted, learns the map within a heartbeat instead of at the next join or leave (PUB drops what was
+    /// published before a subscriber connected).
+    /// </summary>
+    public void Republish()
+    {
+        if (publishes)
+        {
+            Publish();
+        }
+    }
+
+    /// <summary>
     /// The answer to <c>$dir</c>: with a <paramref name="service"/>, the ids of its workers (an array, empty when unknown);
     /// without, every registered service with its workers (an object of arrays). Only services <paramref name="visible"/> is true for.
     /// </summary>

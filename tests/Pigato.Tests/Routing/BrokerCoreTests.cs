@@ -346,6 +346,17 @@ public class BrokerCoreTests
     }
 
     [Fact]
+    public void Directory_IsPublishedAgainEveryHeartbeat_ForADirectoryThatSubscribedLate()
+    {
+        var h = new CoreHarness();
+        h.Ready("w1", "echo", 5);
+        h.Tick();
+        h.Tick();
+
+        Assert.Equal(Enumerable.Repeat("$dir {\"echo\":[\"w1\"]}", 3), h.Output.Directories);
+    }
+
+    [Fact]
     public void DirectoryPublications_AreCoalesced_DuringAFlood()
     {
         var h = new CoreHarness();
