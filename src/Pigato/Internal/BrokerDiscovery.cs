@@ -50,7 +50,7 @@ internal sealed class BrokerDiscovery(IReadOnlyList<string> configured, string? 
     /// <summary>Checks the form of a name endpoint (a broker that is a name must say where: a port, or SRV).</summary>
     public static void Validate(string endpoint, string option)
     {
-        if (endpoint.StartsWith(ByAddress, StringComparison.OrdinalIgnoreCase) && !TrySplit(endpoint[ByAddress.Length..], out _, out _))
+        if (endpoint.StartsWith(ByAddress, StringComparison.OrdinalIgnoreCase) && !TcpEndpoint.TrySplit(endpoint[ByAddress.Length..], minPort: 1, out _, out _))
         {
             throw new ArgumentException($"'{endpoint}' is not dns://NAME:PORT.", option);
         }
@@ -75,8 +75,8 @@ internal sealed class BrokerDiscovery(IReadOnlyList<string> configured, string? 
 
     private async Task<List<string>> ByAddressAsync(string nameAndPort, CancellationToken cancellationToken)
     {
-        TrySplit(nameAndPort, out var name, out var port);
-        return [.. (await AddressesAsync(name, cancellationToken).ConfigureAwait(false)).Select(address => Tcp(address, port))];
+        TcpEndpoint.TrySplit(nameAndPort, minPort: 1, out var name, out var port);
+        return [.. (await AddressesAsync(name, cancellationToken).ConfigureAwait(false)).Select(address => TcpEndpoint.Format(address, port))];
     }
 
     private async Task<List<string>> ByServiceAsync(string service, CancellationToken cancellationToken)
@@ -88,7 +88,7 @@ internal sealed class BrokerDiscovery(IReadOnlyList<string> configured, string? 
             var target = record.Target.Value.TrimEnd('.');
             var glue = answer.Additionals.OfType<AddressRecord>().Where(a => a.DomainName.Value.TrimEnd('.').Equals(target, StringComparison.OrdinalIgnoreCase)).Select(a => a.Address).ToList();
             var addresses = glue.Count > 0 ? glue : await AddressesAsync(target, cancellationToken).ConfigureAwait(false);
-            endpoints.AddRange(addresses.Select(address => Tcp(address, record.Port)));
+            endpoints.AddRange(addresses.Select(address => TcpEndpoint.Format(address, record.Port)));
         }
 
         return endpoints;
@@ -134,17 +134,6 @@ internal sealed class BrokerDiscovery(IReadOnlyList<string> configured, string? 
         {
             throw new PigatoException(PigatoErrorCodes.NoBroker, $"DNS lookup of {type} {name} failed: {e.Message}", e);
         }
-    }
-
-    private static string Tcp(IPAddress address, int port) =>
-        address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"tcp://[{address}]:{port}" : $"tcp://{address}:{port}";
-
-    private static bool TrySplit(string nameAndPort, out string name, out int port)
-    {
-        var colon = nameAndPort.LastIndexOf(':');
-        name = colon > 0 ? nameAndPort[..colon] : nameAndPort;
-        port = 0;
-        return colon > 0 && int.TryParse(nameAndPort.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port) && port is > 0 and < 65536;
     }
 
     private static LookupClient Client(string? nameServer)

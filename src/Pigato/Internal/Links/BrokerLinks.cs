@@ -10,7 +10,7 @@ internal static class BrokerLinks
     /// (its cipher is NetMQ's) and for every other endpoint.
     /// </summary>
     public static IBrokerLink Open(string endpoint, string identity, ConnectionSettings settings, ActorLoop loop, LinkEvents events, ILogger logger) =>
-        settings.Transport == ConnectionTransport.Auto && settings.CurveServerKey is null && ZmtpLink.TryParse(endpoint, out var host, out var port)
+        settings.Transport == ConnectionTransport.Auto && settings.CurveServerKey is null && TcpEndpoint.TryParse(endpoint, binding: false, out var host, out var port)
             ? new ZmtpLink(endpoint, host, port, identity, settings, loop, events, logger)
             : new NetMqLink(endpoint, identity, settings, loop, events);
 }

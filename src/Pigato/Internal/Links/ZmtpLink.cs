@@ -57,35 +57,6 @@ internal sealed class ZmtpLink : IBrokerLink
         Connect();
     }
 
-    /// <summary>The host and port of a <c>tcp://HOST:PORT</c> endpoint (an address or a name); false for any other endpoint.</summary>
-    public static bool TryParse(string endpoint, out string host, out int port) => TryParse(endpoint, minPort: 1, out host, out port);
-
-    /// <summary>
-    /// <see cref="TryParse(string, out string, out int)"/> with the smallest port accepted: 0 for an endpoint to bind (the
-    /// system picks the port); <c>*</c> as the host is left to the caller (every interface, when binding).
-    /// </summary>
-    public static bool TryParse(string endpoint, int minPort, out string host, out int port)
-    {
-        host = "";
-        port = 0;
-        if (!endpoint.StartsWith("tcp://", StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var address = endpoint["tcp://".Length..];
-        var colon = address.LastIndexOf(':');
-        if (colon <= 0 || address.Contains(';', StringComparison.Ordinal) || (address[0] == '*' && minPort > 0)
-            || !int.TryParse(address.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port)
-            || port < minPort || port > 65535)
-        {
-            return false;
-        }
-
-        host = address[..colon].TrimStart('[').TrimEnd(']');
-        return host.Length > 0;
-    }
-
     public bool HasPending => _connected && _session.HasPending;
 
     public bool TryStartMessage(ref Msg frame, bool more)

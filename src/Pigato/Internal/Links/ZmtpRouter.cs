@@ -37,6 +37,7 @@ internal sealed class ZmtpRouter : IRouterLink
     private readonly Queue<ZmtpSession> _readable = new();
     private readonly HashSet<ZmtpSession> _inReadable = [];
     private readonly HashSet<ZmtpSession> _unflushed = [];
+    private readonly List<ZmtpSession> _flushed = [];
 
     /// <summary>Connections still in their handshake, with when they were accepted.</summary>
     private readonly Dictionary<ZmtpSession, long> _handshaking = [];
@@ -67,7 +68,7 @@ internal sealed class ZmtpRouter : IRouterLink
     /// <exception cref="SocketException">The address cannot be bound (in use, not local).</exception>
     public static ZmtpRouter? TryBind(string endpoint, ActorLoop loop, Action received, long maxFrame, TimeSpan linger, ILogger logger)
     {
-        if (!ZmtpLink.TryParse(endpoint, minPort: 0, out var host, out var port))
+        if (!TcpEndpoint.TryParse(endpoint, binding: true, out var host, out var port))
         {
             return null;
         }
@@ -93,8 +94,7 @@ internal sealed class ZmtpRouter : IRouterLink
             listener.Listen(1024);
             listener.Blocking = false;
             var bound = (IPEndPoint)listener.LocalEndPoint!;
-            var text = bound.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{bound.Address}]" : bound.Address.ToString();
-            return new ZmtpRouter(listener, $"tcp://{text}:{bound.Port}", loop, received, maxFrame, linger, logger);
+            return new ZmtpRouter(listener, TcpEndpoint.Format(bound.Address, bound.Port), loop, received, maxFrame, linger, logger);
         }
         catch
         {
@@ -178,28 +178,23 @@ internal sealed class ZmtpRouter : IRouterLink
             return;
         }
 
-        List<ZmtpSession>? failed = null;
-        List<ZmtpSession>? done = null;
+        // Sent in full, or failed (closed below): either way no longer waiting. The list is kept: this runs after every callback.
+        _flushed.Clear();
         foreach (var session in _unflushed)
         {
-            if (!session.Flush())
+            if (!session.Flush() || !session.HasPending)
             {
-                (failed ??= []).Add(session);
-            }
-            else if (!session.HasPending)
-            {
-                (done ??= []).Add(session);
+                _flushed.Add(session);
             }
         }
 
-        foreach (var session in done ?? [])
+        foreach (var session in _flushed)
         {
             _unflushed.Remove(session);
-        }
-
-        foreach (var session in failed ?? [])
-        {
-            Close(session);
+            if (session.Failure is not null)
+            {
+                Close(session);
+            }
         }
     }
 
