@@ -4,6 +4,7 @@ using NetMQ;
 using NetMQ.Sockets;
 using Pigato.Internal;
 using Pigato.Internal.Links;
+using Pigato.Internal.Links.Curve;
 using Pigato.Routing;
 
 namespace Pigato;
@@ -255,17 +256,22 @@ public sealed class Broker : IAsyncDisposable
     }
 
     /// <summary>
-    /// The broker's connections: Pigato's own ZMTP for a <c>tcp://</c> endpoint without CURVE unless NetMQ was asked for
-    /// (<see cref="BrokerOptions.Transport"/>); NetMQ's ROUTER for CURVE and every other endpoint. A failure to bind names the address.
+    /// The broker's connections: Pigato's own ZMTP (plain or CURVE) for a <c>tcp://</c> endpoint unless NetMQ was asked
+    /// for (<see cref="BrokerOptions.Transport"/>); NetMQ's ROUTER for every other endpoint. A failure to bind names the address.
     /// </summary>
     private IRouterLink OpenRouter(ActorLoop loop, Action received)
     {
         try
         {
-            if (Options.Transport == ConnectionTransport.Auto && Options.CurveSecretKey is null
-                && ZmtpRouter.TryBind(Options.Endpoint, loop, received, (long)Options.MaxMessageSize + SocketFactory.TransportSlack, SocketFactory.RouterLinger, _logger) is { } zmtp)
+            var zmtp = new ZmtpSettings(
+                "ROUTER",
+                identity: null,
+                (long)Options.MaxMessageSize + SocketFactory.TransportSlack,
+                Options.CurveSecretKey is null ? null : CurveSettings.Server(Options.CurveSecretKey));
+            if (Options.Transport == ConnectionTransport.Auto
+                && ZmtpRouter.TryBind(Options.Endpoint, loop, received, zmtp, SocketFactory.RouterLinger, _logger) is { } router)
             {
-                return zmtp;
+                return router;
             }
 
             return new NetMqRouterLink(SocketFactory.Router(Options, Name), Options.Endpoint);

@@ -9,7 +9,7 @@ namespace Pigato.Integration.Tests;
 
 /// <summary>
 /// What carries a client's or worker's connection (<see cref="ConnectionTransport"/>): Pigato's own ZMTP (the default
-/// for tcp:// without CURVE) and NetMQ serve alike, and the ZMTP side keeps to the handshake a libzmq broker expects.
+/// for tcp://, plain or CURVE) and NetMQ serve alike, and the ZMTP side keeps to the handshake a libzmq broker expects.
 /// </summary>
 public class ConnectionTransportTests
 {
@@ -37,6 +37,53 @@ public class ConnectionTransportTests
         Assert.Equal(["partial", $"final {large.Length}"], partials);
         var answers = await Task.WhenAll(Enumerable.Range(0, 500).Select(i => client.RequestAsync<int>("echo", i, cancellationToken: Bounded.Token()).AsTask()));
         Assert.Equal(Enumerable.Range(0, 500), answers);
+    }
+
+    [Theory]
+    [InlineData(ConnectionTransport.Auto, ConnectionTransport.Auto, ConnectionTransport.Auto)]
+    [InlineData(ConnectionTransport.Auto, ConnectionTransport.NetMQ, ConnectionTransport.Auto)]
+    [InlineData(ConnectionTransport.NetMQ, ConnectionTransport.Auto, ConnectionTransport.Auto)]
+    public async Task WithCurve_OwnTransportAndNetMQ_ServeEachOther(ConnectionTransport broker, ConnectionTransport worker, ConnectionTransport client)
+    {
+        // CURVE on Pigato's own transport answers NetMQ's (libzmq's protocol) on either side: a NetMQ worker through our
+        // broker, our client and worker through NetMQ's broker; partials, 3 MiB each way, 500 at once.
+        var keys = Security.CurveKeys.Generate();
+        await using var h = await PigatoHarness.StartAsync(new BrokerOptions { CurveSecretKey = keys.SecretKey, Transport = broker });
+        await h.StartWorkerAsync("echo", async (data, reply, _) =>
+        {
+            await reply.WriteAsync("partial");
+            await reply.EndAsync(data);
+        }, o => o with { Transport = worker, CurveServerKey = keys.PublicKey });
+        var c = await h.StartClientAsync(o => o with { Transport = client, CurveServerKey = keys.PublicKey });
+
+        var large = new string('x', 3 << 20);
+        var replies = new List<string>();
+        await foreach (var reply in c.RequestStreamAsync<string>("echo", large, cancellationToken: Bounded.Token()))
+        {
+            replies.Add(reply.IsFinal ? $"final {reply.Data!.Length}" : reply.Data!);
+        }
+
+        Assert.Equal(["partial", $"final {large.Length}"], replies);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 500).Select(i => c.RequestAsync<int>("echo", i, cancellationToken: Bounded.Token()).AsTask()));
+        Assert.Equal(Enumerable.Range(0, 500), answers);
+    }
+
+    [Fact]
+    public async Task APlainClient_CannotTalkToACurveBroker_NorTheOtherWayRound()
+    {
+        // The mechanisms must match: a plain client is dropped by a CURVE broker before any message, and a CURVE client
+        // by a plain broker; neither is served in plain text.
+        var keys = Security.CurveKeys.Generate();
+        await using var curve = await PigatoHarness.StartAsync(new BrokerOptions { CurveSecretKey = keys.SecretKey });
+        await curve.StartWorkerAsync("echo", (data, reply, _) => reply.EndAsync(data), o => o with { CurveServerKey = keys.PublicKey });
+        var plainClient = await curve.StartClientAsync();
+        await using var plain = await PigatoHarness.StartAsync();
+        await plain.StartWorkerAsync("echo", (data, reply, _) => reply.EndAsync(data));
+        var curveClient = await plain.StartClientAsync(o => o with { CurveServerKey = keys.PublicKey });
+
+        var quick = new RequestOptions { Timeout = TimeSpan.FromMilliseconds(500) };
+        await Assert.ThrowsAnyAsync<PigatoException>(() => plainClient.RequestAsync<string>("echo", "x", quick, Bounded.Token()).AsTask());
+        await Assert.ThrowsAnyAsync<PigatoException>(() => curveClient.RequestAsync<string>("echo", "x", quick, Bounded.Token()).AsTask());
     }
 
     [Theory]

@@ -26,9 +26,9 @@ internal static class Interop
         return $"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
     }
 
-    public static async Task<Broker> StartBrokerAsync(bool directory = false)
+    public static async Task<Broker> StartBrokerAsync(bool directory = false, string? curveSecretKey = null)
     {
-        var broker = new Broker(new BrokerOptions { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = "tcp://127.0.0.1:0", EnableDirectory = directory });
+        var broker = new Broker(new BrokerOptions { Endpoint = "tcp://127.0.0.1:0", InternalEndpoint = "tcp://127.0.0.1:0", EnableDirectory = directory, CurveSecretKey = curveSecretKey });
         await broker.StartAsync();
         return broker;
     }
@@ -43,18 +43,18 @@ internal static class Interop
         }
     }
 
-    public static async Task<Worker> StartWorkerAsync(string endpoint, string service, RequestHandler<System.Text.Json.JsonElement> handler)
+    public static async Task<Worker> StartWorkerAsync(string endpoint, string service, RequestHandler<System.Text.Json.JsonElement> handler, string? curveServerKey = null)
     {
-        var worker = new Worker(new WorkerOptions { Endpoint = endpoint, Service = service }, handler);
+        var worker = new Worker(new WorkerOptions { Endpoint = endpoint, Service = service, CurveServerKey = curveServerKey }, handler);
         await worker.StartAsync();
         await worker.WaitForRegistrationAsync(Bound);
 
         return worker;
     }
 
-    public static async Task<Client> StartClientAsync(string endpoint)
+    public static async Task<Client> StartClientAsync(string endpoint, string? curveServerKey = null)
     {
-        var client = new Client(new ClientOptions { Endpoint = endpoint });
+        var client = new Client(new ClientOptions { Endpoint = endpoint, CurveServerKey = curveServerKey });
         await client.StartAsync();
         return client;
     }

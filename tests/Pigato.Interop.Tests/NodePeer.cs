@@ -49,10 +49,13 @@ internal sealed class NodePeer : IAsyncDisposable
     }
 
     /// <summary>Starts <c>node peer.js args...</c> and waits for its ready event.</summary>
-    public static async Task<NodePeer> StartAsync(ITestOutputHelper output, params string[] args)
+    public static Task<NodePeer> StartAsync(ITestOutputHelper output, params string[] args) => StartAsync(output, environment: null, args);
+
+    /// <summary>Starts <c>node peer.js args...</c> with more environment (the zmq shim's CURVE keys) and waits for its ready event.</summary>
+    public static async Task<NodePeer> StartAsync(ITestOutputHelper output, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var peer = new NodePeer(output, $"node {args[0]}");
-        peer._process = ChildProcess.Start("node", ["peer.js", .. args], InteropDirectory, onLine: peer.OnLine, redirectInput: true);
+        peer._process = ChildProcess.Start("node", ["peer.js", .. args], InteropDirectory, environment, onLine: peer.OnLine, redirectInput: true);
         peer._name += $" (pid {peer._process.Pid})";
         peer.Ready = await peer.WaitForAsync(e => e.TryGetProperty("event", out var ev) && ev.GetString() == "ready", "the peer to be ready");
         return peer;

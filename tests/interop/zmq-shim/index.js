@@ -1,7 +1,8 @@
 'use strict';
 
 // PIGATO 0.0.46 requires the native zmq@2.15 binding, which does not build on Node 20. zeromq@6 ships a
-// prebuilt binary and a compatibility layer with the old API; these are the four fixes PIGATO needs on top.
+// prebuilt binary and a compatibility layer with the old API; these are the four fixes PIGATO needs on top, and a
+// fifth for the CURVE interop tests.
 const zmq = require('zeromq/v5-compat');
 const Socket = zmq.Socket;
 
@@ -55,6 +56,30 @@ Socket.prototype._send = async function () {
       throw err;
     }
   }
+};
+
+// 5. CURVE for the interop tests (PIGATO 0.0.46 has none): with PIGATO_INTEROP_CURVE_SECRET_KEY (Z85) every ROUTER
+//    is a CURVE server with that key; with PIGATO_INTEROP_CURVE_SERVER_KEY every DEALER is a CURVE client of that
+//    server, with a key pair of its own. libzmq's own CURVE then meets Pigato's.
+const curveSecretKey = process.env.PIGATO_INTEROP_CURVE_SECRET_KEY;
+const curveServerKey = process.env.PIGATO_INTEROP_CURVE_SERVER_KEY;
+const bind = Socket.prototype.bind;
+Socket.prototype.bind = function (address, cb) {
+  if (curveSecretKey && this.type === 'router') {
+    this._socket.curveServer = true;
+    this._socket.curveSecretKey = curveSecretKey;
+  }
+  return bind.call(this, address, cb);
+};
+const connect = Socket.prototype.connect;
+Socket.prototype.connect = function (address) {
+  if (curveServerKey && this.type === 'dealer') {
+    const own = zmq.curveKeypair();
+    this._socket.curveServerKey = curveServerKey;
+    this._socket.curvePublicKey = own.public;
+    this._socket.curveSecretKey = own.secret;
+  }
+  return connect.call(this, address);
 };
 
 module.exports = zmq;

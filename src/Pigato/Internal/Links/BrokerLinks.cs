@@ -6,11 +6,11 @@ namespace Pigato.Internal.Links;
 internal static class BrokerLinks
 {
     /// <summary>
-    /// Pigato's own ZMTP for a <c>tcp://HOST:PORT</c> broker without CURVE unless NetMQ was asked for; NetMQ for CURVE
-    /// (its cipher is NetMQ's) and for every other endpoint.
+    /// Pigato's own ZMTP (plain or CURVE) for a <c>tcp://HOST:PORT</c> broker unless NetMQ was asked for; NetMQ for every
+    /// other endpoint.
     /// </summary>
     public static IBrokerLink Open(string endpoint, string identity, ConnectionSettings settings, ActorLoop loop, LinkEvents events, ILogger logger) =>
-        settings.Transport == ConnectionTransport.Auto && settings.CurveServerKey is null && TcpEndpoint.TryParse(endpoint, binding: false, out var host, out var port)
+        settings.Transport == ConnectionTransport.Auto && TcpEndpoint.TryParse(endpoint, binding: false, out var host, out var port)
             ? new ZmtpLink(endpoint, host, port, identity, settings, loop, events, logger)
             : new NetMqLink(endpoint, identity, settings, loop, events);
 }

@@ -2,11 +2,12 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using NetMQ;
+using Pigato.Internal.Links.Curve;
 
 namespace Pigato.Internal.Links;
 
 /// <summary>
-/// A link that speaks ZMTP 3.0 (NULL mechanism, as a DEALER) itself (<see cref="ZmtpSession"/>), on a plain TCP socket
+/// A link that speaks ZMTP 3.0 (as a DEALER, in plain text or with CURVE) itself (<see cref="ZmtpSession"/>), on a plain TCP socket
 /// the loop polls: the loop thread reads and writes the kernel's socket, with no I/O thread in between (NetMQ's adds a
 /// thread wake-up each way per message; docs/performance.md has the numbers). Wire-compatible with any ZeroMQ ROUTER.
 /// </summary>
@@ -34,9 +35,8 @@ internal sealed class ZmtpLink : IBrokerLink
     private readonly ActorLoop _loop;
     private readonly LinkEvents _events;
     private readonly ILogger _logger;
-    private readonly long _maxFrame;
     private readonly TimeSpan _linger;
-    private readonly byte[] _ready;
+    private readonly ZmtpSettings _zmtp;
     private ZmtpSession _session;
     private int _attempts;
     private bool _connected;
@@ -50,9 +50,12 @@ internal sealed class ZmtpLink : IBrokerLink
         _loop = loop;
         _events = events;
         _logger = logger;
-        _maxFrame = settings.MaxMessageSize > 0 ? (long)settings.MaxMessageSize + SocketFactory.TransportSlack : int.MaxValue;
         _linger = settings.Linger;
-        _ready = ZmtpSession.Ready("DEALER", Encoding.UTF8.GetBytes(identity));
+        _zmtp = new ZmtpSettings(
+            "DEALER",
+            Encoding.UTF8.GetBytes(identity),
+            settings.MaxMessageSize > 0 ? (long)settings.MaxMessageSize + SocketFactory.TransportSlack : int.MaxValue,
+            settings.CurveServerKey is null ? null : CurveSettings.Client(settings.CurveServerKey));
         _session = NewSession();
         Connect();
     }
@@ -124,7 +127,7 @@ internal sealed class ZmtpLink : IBrokerLink
         _session.Dispose();
     }
 
-    private ZmtpSession NewSession() => new(new Socket(SocketType.Stream, ProtocolType.Tcp), _ready, _maxFrame);
+    private ZmtpSession NewSession() => new(new Socket(SocketType.Stream, ProtocolType.Tcp), _zmtp);
 
     private void Connect()
     {

@@ -7,7 +7,7 @@ using Pigato.Routing;
 namespace Pigato.Internal.Links;
 
 /// <summary>
-/// The broker's connections on Pigato's own ZMTP 3.0 (NULL mechanism, as a ROUTER): a listening socket and one
+/// The broker's connections on Pigato's own ZMTP 3.0 (as a ROUTER, plain or CURVE): a listening socket and one
 /// <see cref="ZmtpSession"/> per peer, all polled by the broker's loop, whose thread reads and writes the kernel's sockets
 /// with no I/O thread in between. Peers are known by the identity their READY gives (a fresh one when empty, as libzmq
 /// does); a new connection under an identity already connected takes it over (ZeroMQ's ROUTER handover), the old one
@@ -28,9 +28,8 @@ internal sealed class ZmtpRouter : IRouterLink
     private readonly ActorLoop _loop;
     private readonly Action _received;
     private readonly ILogger _logger;
-    private readonly long _maxFrame;
     private readonly TimeSpan _linger;
-    private readonly byte[] _ready = ZmtpSession.Ready("ROUTER", null);
+    private readonly ZmtpSettings _zmtp;
     private readonly Dictionary<string, ZmtpSession> _peers = new(StringComparer.Ordinal);
     private readonly Dictionary<ZmtpSession, byte[]> _identities = [];
     private readonly HashSet<ZmtpSession> _sessions = [];
@@ -44,13 +43,13 @@ internal sealed class ZmtpRouter : IRouterLink
     private ZmtpSession? _target;
     private bool _redeliveryPosted;
 
-    private ZmtpRouter(Socket listener, string endpoint, ActorLoop loop, Action received, long maxFrame, TimeSpan linger, ILogger logger)
+    private ZmtpRouter(Socket listener, string endpoint, ActorLoop loop, Action received, ZmtpSettings zmtp, TimeSpan linger, ILogger logger)
     {
         _listener = listener;
         Endpoint = endpoint;
         _loop = loop;
         _received = received;
-        _maxFrame = maxFrame;
+        _zmtp = zmtp;
         _linger = linger;
         _logger = logger;
         loop.Add(listener, AcceptWaiting);
@@ -66,7 +65,7 @@ internal sealed class ZmtpRouter : IRouterLink
     /// for one the system picks); null for any other endpoint (NetMQ's ROUTER serves those).
     /// </summary>
     /// <exception cref="SocketException">The address cannot be bound (in use, not local).</exception>
-    public static ZmtpRouter? TryBind(string endpoint, ActorLoop loop, Action received, long maxFrame, TimeSpan linger, ILogger logger)
+    public static ZmtpRouter? TryBind(string endpoint, ActorLoop loop, Action received, ZmtpSettings zmtp, TimeSpan linger, ILogger logger)
     {
         if (!TcpEndpoint.TryParse(endpoint, binding: true, out var host, out var port))
         {
@@ -94,7 +93,7 @@ internal sealed class ZmtpRouter : IRouterLink
             listener.Listen(1024);
             listener.Blocking = false;
             var bound = (IPEndPoint)listener.LocalEndPoint!;
-            return new ZmtpRouter(listener, TcpEndpoint.Format(bound.Address, bound.Port), loop, received, maxFrame, linger, logger);
+            return new ZmtpRouter(listener, TcpEndpoint.Format(bound.Address, bound.Port), loop, received, zmtp, linger, logger);
         }
         catch
         {
@@ -249,7 +248,7 @@ internal sealed class ZmtpRouter : IRouterLink
                 return;
             }
 
-            var session = new ZmtpSession(socket, _ready, _maxFrame);
+            var session = new ZmtpSession(socket, _zmtp);
             _sessions.Add(session);
             _handshaking.Add(session, System.Diagnostics.Stopwatch.GetTimestamp());
             _loop.Add(socket, () => OnReadable(session));

@@ -1,21 +1,26 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text;
 using NetMQ;
+using Pigato.Internal.Links.Curve;
 
 namespace Pigato.Internal.Links;
 
 /// <summary>
-/// One ZMTP 3.0 connection (NULL mechanism) on a plain, non-blocking TCP socket: the greeting and READY exchange, whole
-/// messages taken out of what was read, frames written into a buffer the kernel takes at <see cref="Flush"/>. A
-/// client's or worker's link (<see cref="ZmtpLink"/>, a DEALER) and the broker's ROUTER (<see cref="ZmtpRouter"/>) drive
-/// theirs on their loop thread.
+/// One ZMTP 3.0 connection on a plain, non-blocking TCP socket, with the NULL mechanism (plain text) or CURVE (RFC 26,
+/// libzmq's encryption): the greeting and handshake, whole messages taken out of what was read, frames written into a
+/// buffer the kernel takes at <see cref="Flush"/>. A client's or worker's link (<see cref="ZmtpLink"/>, a DEALER) and the
+/// broker's ROUTER (<see cref="ZmtpRouter"/>) drive theirs on their loop thread.
 /// </summary>
 /// <remarks>
 /// Nothing but the greeting leaves before the peer's greeting is read: libzmq closes a connection whose READY (or
 /// anything after it) arrives with the greeting, before it sent its own. Our READY then goes ahead of whatever was
-/// written meanwhile. A frame over <c>maxFrame</c> bytes, a command inside a message, an ERROR command or anything but
-/// ZMTP 3 with the NULL mechanism ends the session (<see cref="Failure"/> says why).
+/// written meanwhile; with CURVE, what was written meanwhile waits in plain text (never sent) until the handshake gives
+/// the key, and is sealed then. With CURVE every frame travels as its own MESSAGE command (<see cref="CurveCipher"/>):
+/// a frame read is opened in place into the plain frame it carried, so that the rest of the session reads plain frames
+/// either way. A frame over <c>maxFrame</c> bytes, a command inside a message, an ERROR command, a failed handshake, a
+/// message that does not open or another mechanism than ours ends the session (<see cref="Failure"/> says why).
 /// </remarks>
 internal sealed class ZmtpSession : IDisposable
 {
@@ -32,29 +37,46 @@ internal sealed class ZmtpSession : IDisposable
     private const byte Long = 0x02;
     private const byte Command = 0x04;
 
-    /// <summary>Our greeting: ZMTP 3.0, NULL mechanism.</summary>
-    private static readonly byte[] Greeting = MakeGreeting();
-
-    private readonly byte[] _ready;
+    private readonly ZmtpSettings _settings;
     private readonly long _maxFrame;
+
+    /// <summary>The most one unfinished message may fill of the input (its frames and headers, sealed or opened).</summary>
+    private readonly long _maxBuffered;
     private Stage _stage;
+    private CurveHandshake? _handshake;
+    private CurveCipher? _cipher;
+
+    /// <summary>With CURVE, the plain frames written before the handshake gave the key.</summary>
+    private ArrayBufferWriter<byte>? _held;
+
+    /// <summary>
+    /// The input: plain frames to take in [_inStart, _frameEnd), then (CURVE) sealed bytes not yet opened in
+    /// [_rawStart, _inEnd); between the two, room the opened frames gave up. Without CURVE the three ends coincide.
+    /// </summary>
     private byte[] _in = new byte[8 * 1024];
     private int _inStart;
+    private int _frameEnd;
+    private int _rawStart;
     private int _inEnd;
     private byte[] _out = new byte[4 * 1024];
     private int _outStart;
     private int _outEnd;
 
     /// <param name="socket">A connected socket, made non-blocking here.</param>
-    /// <param name="ready">Our READY command (<see cref="Ready"/>).</param>
-    /// <param name="maxFrame">The largest frame accepted from the peer; an unfinished message may hold twice that (its frames and headers) before the session ends.</param>
-    public ZmtpSession(Socket socket, byte[] ready, long maxFrame)
+    /// <param name="settings">What we say about ourselves, the largest frame accepted from the peer (an unfinished message may hold twice that, its frames and headers, before the session ends) and the CURVE keys.</param>
+    public ZmtpSession(Socket socket, ZmtpSettings settings)
     {
         Socket = socket;
         socket.Blocking = false;
         socket.NoDelay = true;
-        _ready = ready;
-        _maxFrame = maxFrame;
+        _settings = settings;
+        _maxFrame = settings.MaxFrame;
+        _maxBuffered = settings.Curve is null ? 2 * _maxFrame : 2 * (_maxFrame + CurveCipher.Overhead + 9);
+        if (settings.Curve is not null)
+        {
+            _handshake = settings.Curve.NewHandshake(settings.Metadata);
+            _held = new ArrayBufferWriter<byte>();
+        }
     }
 
     private enum Stage
@@ -76,7 +98,7 @@ internal sealed class ZmtpSession : IDisposable
     public string? Failure { get; private set; }
 
     /// <summary>Bytes written and not yet taken by the kernel.</summary>
-    public int PendingBytes => _outEnd - _outStart;
+    public int PendingBytes => _outEnd - _outStart + (_held?.WrittenCount ?? 0);
 
     /// <summary>True when bytes wait that <see cref="Flush"/> may send now.</summary>
     public bool HasPending => _outEnd > _outStart && _stage != Stage.AwaitGreeting;
@@ -84,8 +106,9 @@ internal sealed class ZmtpSession : IDisposable
     /// <summary>Sends our greeting; false (see <see cref="Failure"/>) when the socket would not take it.</summary>
     public bool Start()
     {
-        var sent = Socket.Send(Greeting, 0, Greeting.Length, SocketFlags.None, out var error);
-        return sent == Greeting.Length || Fail("the greeting could not be sent: " + error);
+        var greeting = _settings.Greeting;
+        var sent = Socket.Send(greeting, 0, greeting.Length, SocketFlags.None, out var error);
+        return sent == greeting.Length || Fail("the greeting could not be sent: " + error);
     }
 
     /// <summary>
@@ -112,7 +135,17 @@ internal sealed class ZmtpSession : IDisposable
         }
 
         _inEnd += received;
-        return AdvanceHandshake() ? received : -1;
+        if (_cipher is null)
+        {
+            _frameEnd = _rawStart = _inEnd;
+        }
+
+        if (_stage != Stage.Ready && !AdvanceHandshake())
+        {
+            return -1;
+        }
+
+        return _cipher is null || OpenFrames() ? received : -1;
     }
 
     /// <summary>True when the last <see cref="Read"/> may have left bytes in the kernel (it filled the buffer's free room).</summary>
@@ -130,13 +163,13 @@ internal sealed class ZmtpSession : IDisposable
             var frameCount = 0;
             while (true)
             {
-                var header = ReadHeader(position, out var flags, out var size);
+                var header = ReadHeader(position, _frameEnd, _maxFrame, out var flags, out var size);
                 if (header < 0)
                 {
                     return Fail("a frame larger than the largest message allowed");
                 }
 
-                if (header == 0 || _inEnd - position - header < size)
+                if (header == 0 || _frameEnd - position - header < size)
                 {
                     return false;
                 }
@@ -168,7 +201,7 @@ internal sealed class ZmtpSession : IDisposable
 
             while (frameCount-- > 0)
             {
-                var header = ReadHeader(_inStart, out _, out var size);
+                var header = ReadHeader(_inStart, _frameEnd, _maxFrame, out _, out var size);
                 frames.Append(_in.AsSpan(_inStart + header, (int)size));
                 _inStart += header + (int)size;
             }
@@ -190,8 +223,8 @@ internal sealed class ZmtpSession : IDisposable
         var position = _inStart;
         while (true)
         {
-            var header = ReadHeader(position, out var flags, out var size);
-            if (header <= 0 || _inEnd - position - header < size)
+            var header = ReadHeader(position, _frameEnd, _maxFrame, out var flags, out var size);
+            if (header <= 0 || _frameEnd - position - header < size)
             {
                 return header < 0;
             }
@@ -256,6 +289,11 @@ internal sealed class ZmtpSession : IDisposable
         pending.CopyTo(next._out.AsSpan(next._outEnd));
         next._outEnd += pending.Length;
         _outStart = _outEnd = 0;
+        if (_held is { WrittenCount: > 0 } && next._held is not null)
+        {
+            next._held.Write(_held.WrittenSpan);
+            _held.Clear();
+        }
     }
 
     /// <summary>What is still unsent gets up to <paramref name="linger"/>, as a ZeroMQ socket's; the kernel sends what it took after the close.</summary>
@@ -283,42 +321,13 @@ internal sealed class ZmtpSession : IDisposable
 
     public void Dispose() => Socket.Dispose();
 
-    /// <summary>Our READY command: <paramref name="socketType"/> (DEALER, ROUTER), with <paramref name="identity"/> when given.</summary>
-    public static byte[] Ready(string socketType, byte[]? identity)
-    {
-        var ready = new List<byte> { 5 };
-        ready.AddRange("READY"u8.ToArray());
-        Property(ready, "Socket-Type", Encoding.ASCII.GetBytes(socketType));
-        if (identity is not null)
-        {
-            Property(ready, "Identity", identity);
-        }
-
-        var command = new List<byte>(ready.Count + 9);
-        if (ready.Count > 255)
-        {
-            command.Add(Command | Long);
-            var size = new byte[8];
-            BinaryPrimitives.WriteUInt64BigEndian(size, (ulong)ready.Count);
-            command.AddRange(size);
-        }
-        else
-        {
-            command.Add(Command);
-            command.Add((byte)ready.Count);
-        }
-
-        command.AddRange(ready);
-        return [.. command];
-    }
-
     private bool Fail(string why)
     {
         Failure ??= why;
         return false;
     }
 
-    /// <summary>The peer's greeting, then its READY; false when the session ended.</summary>
+    /// <summary>The peer's greeting, then its READY (NULL) or the CURVE handshake's commands; false when the session ended.</summary>
     private bool AdvanceHandshake()
     {
         if (_stage == Stage.AwaitGreeting)
@@ -334,42 +343,149 @@ internal sealed class ZmtpSession : IDisposable
                 return Fail("the peer does not speak ZMTP 3");
             }
 
-            var mechanism = greeting.Slice(12, 20).TrimEnd((byte)0);
-            if (!mechanism.SequenceEqual("NULL"u8))
+            var mechanism = Encoding.ASCII.GetString(greeting.Slice(12, 20).TrimEnd((byte)0));
+            if (mechanism != _settings.Mechanism)
             {
-                // A CURVE (or PLAIN) peer: the connection drops before any answer (a client reports a failed handshake).
-                return Fail("the peer requires the " + Encoding.ASCII.GetString(mechanism) + " security mechanism");
+                // A CURVE peer for a plain one or the other way round: the connection drops before any answer (a client
+                // reports a failed handshake).
+                return Fail(mechanism == "NULL"
+                    ? $"the peer speaks plain text (NULL) and we {_settings.Mechanism}"
+                    : $"the peer requires the {mechanism} security mechanism and we speak {_settings.Mechanism}");
             }
 
             _inStart += GreetingSize;
             _stage = Stage.AwaitReady;
-            Prepend(_ready);
+            if (_handshake is null)
+            {
+                PrependCommand(_settings.ReadyCommand());
+            }
+            else if (_handshake.Begin() is { } hello)
+            {
+                WritePlainFrame(Command, hello);
+            }
+
             if (!Flush())
             {
                 return false;
             }
         }
 
-        if (_stage == Stage.AwaitReady)
+        while (_stage == Stage.AwaitReady)
         {
-            var header = ReadHeader(_inStart, out var flags, out var size);
+            var header = ReadHeader(_inStart, _inEnd, _maxFrame + CurveCipher.Overhead, out var flags, out var size);
             if (header == 0 || (header > 0 && _inEnd - _inStart - header < size))
             {
                 return true;
             }
 
-            if (header < 0 || (flags & Command) == 0 || !IsCommand(_in.AsSpan(_inStart + header, (int)size), "READY"u8))
+            var command = header < 0 || (flags & Command) == 0 ? default : _in.AsSpan(_inStart + header, (int)size);
+            if (IsCommand(command, "ERROR"u8))
             {
-                return Fail("the peer did not complete the ZMTP handshake");
+                return Fail("the peer refused the handshake: " + ErrorReason(command));
             }
 
-            PeerIdentity = PropertyOf(_in.AsSpan(_inStart + header + 6, (int)size - 6), "Identity"u8);
+            if (_handshake is null)
+            {
+                if (!IsCommand(command, "READY"u8))
+                {
+                    return Fail("the peer did not complete the ZMTP handshake");
+                }
+
+                PeerIdentity = PropertyOf(command[6..], "Identity"u8);
+                _inStart += header + (int)size;
+                _stage = Stage.Ready;
+                return true;
+            }
+
+            if (command.IsEmpty)
+            {
+                return Fail("the peer did not complete the CURVE handshake");
+            }
+
+            if (!_handshake.Take(command, out var reply))
+            {
+                return Fail(_handshake.Failure!);
+            }
+
             _inStart += header + (int)size;
-            _stage = Stage.Ready;
+            if (reply is not null)
+            {
+                WritePlainFrame(Command, reply);
+            }
+
+            if (_handshake.Cipher is { } cipher)
+            {
+                PeerIdentity = PropertyOf(_handshake.PeerMetadata, "Identity"u8);
+                _cipher = cipher;
+                _handshake = null;
+                _stage = Stage.Ready;
+                _frameEnd = _rawStart = _inStart; // what follows the last handshake command is sealed
+                SealHeld();
+            }
+
+            if (!Flush())
+            {
+                return false;
+            }
         }
 
         return true;
     }
+
+    /// <summary>CURVE: opens every whole MESSAGE read into the plain frame it carries, behind the frames not yet taken.</summary>
+    private bool OpenFrames()
+    {
+        while (true)
+        {
+            var header = ReadHeader(_rawStart, _inEnd, _maxFrame + CurveCipher.Overhead, out _, out var size);
+            if (header < 0)
+            {
+                return Fail("a frame larger than the largest message allowed");
+            }
+
+            if (header == 0 || _inEnd - _rawStart - header < size)
+            {
+                return true;
+            }
+
+            if (size < CurveCipher.Overhead)
+            {
+                return Fail("the peer sent something other than a CURVE MESSAGE");
+            }
+
+            var bodyLength = (int)size - CurveCipher.Overhead;
+            var plainHeader = HeaderSize(bodyLength);
+            var flagsAt = _frameEnd + plainHeader - 1; // the flags byte lands on the plain header's last byte, then is overwritten
+            if (_cipher!.Open(_in.AsSpan(_rawStart + header, (int)size), _in.AsSpan(flagsAt, bodyLength + 1)) is { } why)
+            {
+                return Fail(why);
+            }
+
+            var inner = _in[flagsAt];
+            var flags = (byte)(((inner & 1) != 0 ? More : 0) | ((inner & 2) != 0 ? Command : 0));
+            WriteHeader(_in.AsSpan(_frameEnd), flags, bodyLength);
+            _frameEnd += plainHeader + bodyLength;
+            _rawStart += header + (int)size;
+        }
+    }
+
+    /// <summary>CURVE: the frames written before the handshake gave the key, sealed in the order they were written.</summary>
+    private void SealHeld()
+    {
+        var held = _held!.WrittenSpan;
+        while (!held.IsEmpty)
+        {
+            var header = (held[0] & Long) != 0 ? 9 : 2;
+            var size = header == 9 ? (int)BinaryPrimitives.ReadUInt64BigEndian(held[1..]) : held[1];
+            WriteSealedFrame(held[0], held.Slice(header, size));
+            held = held[(header + size)..];
+        }
+
+        _held = null;
+    }
+
+    private static string ErrorReason(ReadOnlySpan<byte> error) =>
+        error.Length > 6 ? Encoding.ASCII.GetString(error.Slice(7, Math.Min(error[6], error.Length - 7))) : "no reason given";
 
     /// <summary>A command between messages: a heartbeat PING is answered (ZMTP 3.1), an ERROR ends the session, others are ignored.</summary>
     private void OnCommand(ReadOnlySpan<byte> body)
@@ -422,14 +538,14 @@ internal sealed class ZmtpSession : IDisposable
     }
 
     /// <summary>
-    /// The header of the frame at <paramref name="position"/>: its length in bytes, 0 while incomplete, -1 for a frame over
-    /// the largest allowed.
+    /// The header of the frame at <paramref name="position"/> in what was read up to <paramref name="end"/>: its length in
+    /// bytes, 0 while incomplete, -1 for a frame over <paramref name="limit"/>.
     /// </summary>
-    private int ReadHeader(int position, out byte flags, out long size)
+    private int ReadHeader(int position, int end, long limit, out byte flags, out long size)
     {
         flags = 0;
         size = 0;
-        var available = _inEnd - position;
+        var available = end - position;
         if (available < 2)
         {
             return 0;
@@ -448,7 +564,7 @@ internal sealed class ZmtpSession : IDisposable
         }
 
         size = (long)BinaryPrimitives.ReadUInt64BigEndian(_in.AsSpan(position + 1, 8));
-        return size < 0 || size > _maxFrame ? -1 : 9;
+        return size < 0 || size > limit ? -1 : 9;
     }
 
     /// <summary>
@@ -459,9 +575,9 @@ internal sealed class ZmtpSession : IDisposable
     /// </summary>
     private bool MakeRoomToRead()
     {
-        if (_inStart == _inEnd)
+        if (_inStart == _frameEnd && _rawStart == _inEnd)
         {
-            _inStart = _inEnd = 0;
+            _inStart = _frameEnd = _rawStart = _inEnd = 0;
         }
 
         if (_inEnd < _in.Length)
@@ -469,11 +585,15 @@ internal sealed class ZmtpSession : IDisposable
             return true;
         }
 
-        if (_inStart > 0)
+        var frames = _frameEnd - _inStart;
+        var sealedBytes = _inEnd - _rawStart;
+        if (frames + sealedBytes < _in.Length)
         {
-            _in.AsSpan(_inStart, _inEnd - _inStart).CopyTo(_in);
-            _inEnd -= _inStart;
+            _in.AsSpan(_inStart, frames).CopyTo(_in);
+            _in.AsSpan(_rawStart, sealedBytes).CopyTo(_in.AsSpan(frames));
             _inStart = 0;
+            _frameEnd = _rawStart = frames;
+            _inEnd = frames + sealedBytes;
             return true;
         }
 
@@ -482,34 +602,73 @@ internal sealed class ZmtpSession : IDisposable
             return false;
         }
 
-        if (_in.Length >= 2 * _maxFrame)
+        if (_in.Length >= _maxBuffered)
         {
-            return Fail($"a message of more than {2 * _maxFrame} bytes");
+            return Fail($"a message of more than {_maxBuffered} bytes");
         }
 
-        var target = new byte[(int)Math.Min(_in.Length * 2L, Math.Max(2 * _maxFrame, _in.Length + 1L))];
+        var target = new byte[(int)Math.Min(_in.Length * 2L, Math.Max(_maxBuffered, _in.Length + 1L))];
         _in.AsSpan(0, _inEnd).CopyTo(target);
         _in = target;
         return true;
     }
 
+    /// <summary>A frame of ours: plain text, sealed (CURVE), or held until the CURVE handshake gives the key.</summary>
     private void WriteFrame(byte flags, ReadOnlySpan<byte> body)
     {
-        var header = body.Length > 255 ? 9 : 2;
-        Reserve(header + body.Length);
-        if (header == 9)
+        if (_cipher is not null)
         {
-            _out[_outEnd] = (byte)(flags | Long);
-            BinaryPrimitives.WriteUInt64BigEndian(_out.AsSpan(_outEnd + 1), (ulong)body.Length);
+            WriteSealedFrame(flags, body);
+        }
+        else if (_held is not null)
+        {
+            var frame = _held.GetSpan(HeaderSize(body.Length) + body.Length);
+            var header = WriteHeader(frame, flags, body.Length);
+            body.CopyTo(frame[header..]);
+            _held.Advance(header + body.Length);
         }
         else
         {
-            _out[_outEnd] = flags;
-            _out[_outEnd + 1] = (byte)body.Length;
+            WritePlainFrame(flags, body);
         }
+    }
 
+    private void WritePlainFrame(byte flags, ReadOnlySpan<byte> body)
+    {
+        Reserve(HeaderSize(body.Length) + body.Length);
+        var header = WriteHeader(_out.AsSpan(_outEnd), flags, body.Length);
         body.CopyTo(_out.AsSpan(_outEnd + header));
         _outEnd += header + body.Length;
+    }
+
+    /// <summary>CURVE: the frame as a MESSAGE command in a frame of its own (no flags outside: MORE and COMMAND are sealed inside).</summary>
+    private void WriteSealedFrame(byte flags, ReadOnlySpan<byte> body)
+    {
+        var length = CurveCipher.Overhead + body.Length;
+        Reserve(HeaderSize(length) + length);
+        var header = WriteHeader(_out.AsSpan(_outEnd), 0, length);
+        var message = _out.AsSpan(_outEnd + header, length);
+        message[CurveCipher.FlagsOffset] = (byte)(((flags & More) != 0 ? 1 : 0) | ((flags & Command) != 0 ? 2 : 0));
+        body.CopyTo(message[CurveCipher.Overhead..]);
+        _cipher!.Seal(message);
+        _outEnd += header + length;
+    }
+
+    private static int HeaderSize(int bodyLength) => bodyLength > 255 ? 9 : 2;
+
+    /// <summary>Writes a frame header (flags, then a short or long size) at the start of <paramref name="destination"/>; its length.</summary>
+    private static int WriteHeader(Span<byte> destination, byte flags, int bodyLength)
+    {
+        if (bodyLength > 255)
+        {
+            destination[0] = (byte)(flags | Long);
+            BinaryPrimitives.WriteUInt64BigEndian(destination[1..], (ulong)bodyLength);
+            return 9;
+        }
+
+        destination[0] = flags;
+        destination[1] = (byte)bodyLength;
+        return 2;
     }
 
     private void Reserve(int bytes)
@@ -527,35 +686,17 @@ internal sealed class ZmtpSession : IDisposable
         _out = target;
     }
 
-    /// <summary>Puts <paramref name="bytes"/> in front of what waits to be sent (READY goes before the messages written meanwhile).</summary>
-    private void Prepend(byte[] bytes)
+    /// <summary>Puts a command in front of what waits to be sent (READY goes before the messages written meanwhile).</summary>
+    private void PrependCommand(ReadOnlySpan<byte> body)
     {
         var pending = _outEnd - _outStart;
-        var target = new byte[Math.Max(pending + bytes.Length, _out.Length)];
-        bytes.CopyTo(target, 0);
-        _out.AsSpan(_outStart, pending).CopyTo(target.AsSpan(bytes.Length));
+        var length = HeaderSize(body.Length) + body.Length;
+        var target = new byte[Math.Max(pending + length, _out.Length)];
+        var header = WriteHeader(target, Command, body.Length);
+        body.CopyTo(target.AsSpan(header));
+        _out.AsSpan(_outStart, pending).CopyTo(target.AsSpan(length));
         _out = target;
         _outStart = 0;
-        _outEnd = bytes.Length + pending;
-    }
-
-    private static byte[] MakeGreeting()
-    {
-        var greeting = new byte[GreetingSize];
-        greeting[0] = 0xFF;
-        greeting[9] = 0x7F;
-        greeting[10] = 3;
-        "NULL"u8.CopyTo(greeting.AsSpan(12));
-        return greeting;
-    }
-
-    private static void Property(List<byte> command, string name, ReadOnlySpan<byte> value)
-    {
-        command.Add((byte)name.Length);
-        command.AddRange(Encoding.ASCII.GetBytes(name));
-        var size = new byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(size, value.Length);
-        command.AddRange(size);
-        command.AddRange(value.ToArray());
+        _outEnd = length + pending;
     }
 }
