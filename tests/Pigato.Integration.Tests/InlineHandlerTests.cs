@@ -130,15 +130,27 @@ public class InlineHandlerTests
     public async Task Caller_ContinuesOnTheClientThreadOnlyWhenInline(bool inline)
     {
         await using var harness = await PigatoHarness.StartAsync();
-        await harness.StartWorkerAsync("echo", (data, reply, _) => reply.EndAsync(data));
+        var release = new TaskCompletionSource();
+        await harness.StartWorkerAsync("echo", async (data, reply, _) =>
+        {
+            await release.Task;
+            await reply.EndAsync(data);
+        });
         var client = await harness.StartClientAsync(o => o with { RunContinuationsInline = inline });
 
-        // Awaited off the test framework's synchronization context, as a console or server caller does.
-        var (answer, thread, context) = await Task.Run(async () =>
+        // Awaited off the test framework's synchronization context, as a console or server caller does; the reply is
+        // released only once the caller's continuation is registered (a reply that came first would continue the caller
+        // where it stands, which says nothing about where continuations run).
+        var continued = new TaskCompletionSource<(string? Answer, string? Thread, SynchronizationContext? Context)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await Task.Run(() =>
         {
-            var answer = await client.RequestAsync<string>("echo", "x", cancellationToken: Bounded.Token());
-            return (answer, Thread.CurrentThread.Name, SynchronizationContext.Current);
+#pragma warning disable CA2012 // Consumed once, by the awaiter, as await would: only the registration is split from the wait.
+            var awaiter = client.RequestAsync<string>("echo", "x", cancellationToken: Bounded.Token()).GetAwaiter();
+#pragma warning restore CA2012
+            awaiter.OnCompleted(() => continued.SetResult((awaiter.GetResult(), Thread.CurrentThread.Name, SynchronizationContext.Current)));
         });
+        release.SetResult();
+        var (answer, thread, context) = await continued.Task.WithinAsync("the caller's continuation");
 
         Assert.Equal("x", answer);
         Assert.Equal(inline, thread == ClientThread);

@@ -16,7 +16,7 @@ internal sealed class ActorLoop : IDisposable
 {
     private readonly NetMQPoller _poller = new();
     private readonly ConcurrentQueue<Command> _commands = new();
-    private readonly NetMQQueue<bool> _wakeup = new();
+    private readonly LoopWakeup _wakeup = new();
     private readonly Lock _gate = new();
     private readonly Action<Exception> _onError;
     private readonly string _actor;
@@ -28,11 +28,9 @@ internal sealed class ActorLoop : IDisposable
     {
         _actor = actor;
         _onError = onError;
-        _wakeup.ReceiveReady += (_, _) =>
+        _poller.Add(_wakeup.Socket, _ =>
         {
-            while (_wakeup.TryDequeue(out _, TimeSpan.Zero))
-            {
-            }
+            _wakeup.Drain();
 
             // Cleared before draining: a command posted from here on wakes the loop again.
             Volatile.Write(ref _wakeupPending, 0);
@@ -44,8 +42,7 @@ internal sealed class ActorLoop : IDisposable
             }
 
             RunAfterEach();
-        };
-        _poller.Add(_wakeup);
+        });
     }
 
     public void Add(ISocketPollable pollable) => _poller.Add(pollable);
@@ -90,7 +87,7 @@ internal sealed class ActorLoop : IDisposable
     /// <summary>Runs <paramref name="command"/> on the loop (in order with other posts).</summary>
     /// <exception cref="PigatoException">The loop has stopped (<see cref="PigatoErrorCodes.NotRunning"/>).</exception>
     /// <remarks>
-    /// Waking the poller costs a message through NetMQ, so a burst of posts shares one wake-up: only the
+    /// Waking the poller costs a datagram (<see cref="LoopWakeup"/>), so a burst of posts shares one wake-up: only the
     /// first post after the loop started draining sends it.
     /// </remarks>
     public void Post(Action command) => Enqueue(new Command(Invoke, command, null));
@@ -258,7 +255,7 @@ internal sealed class ActorLoop : IDisposable
             // Inside the gate, so that Dispose never closes the wake-up queue under a post.
             if (Interlocked.Exchange(ref _wakeupPending, 1) == 0)
             {
-                _wakeup.Enqueue(true);
+                _wakeup.Signal();
             }
         }
     }
