@@ -39,7 +39,7 @@ public sealed record BrokerOptions
     public DispatchMode DispatchMode { get; init; } = DispatchMode.Load;
 
     /// <summary>
-    /// Messages NetMQ's ROUTER queues towards one peer (with CURVE, other schemes, or <see cref="Transport"/> NetMQ; the
+    /// Messages NetMQ's ROUTER queues towards one peer (with other schemes than tcp://, or <see cref="Transport"/> NetMQ; the
     /// broker's own transport holds at most 4 MiB unsent per peer instead). Past it the broker never waits: it keeps further
     /// messages in that peer's own outbound queue (<see cref="MaxQueuedPerPeer"/>, counted in <see cref="MaxHeldBytes"/>).
     /// What NetMQ holds is outside the budget, so this bounds it: a peer that reads nothing pins at most this many
@@ -80,9 +80,9 @@ public sealed record BrokerOptions
     public int MaxMessageSize { get; init; } = 4 * 1024 * 1024;
 
     /// <summary>
-    /// What carries the broker's connections: Pigato's own ZMTP for a <c>tcp://</c> endpoint without CURVE
+    /// What carries the broker's connections: Pigato's own ZMTP, plain or CURVE, for a <c>tcp://</c> endpoint
     /// (<see cref="ConnectionTransport.Auto"/>, the default: the broker's thread reads and writes the sockets itself), or
-    /// NetMQ's ROUTER (<see cref="ConnectionTransport.NetMQ"/>, and always for CURVE and other schemes).
+    /// NetMQ's ROUTER (<see cref="ConnectionTransport.NetMQ"/>, and always for other schemes).
     /// </summary>
     public ConnectionTransport Transport { get; init; } = ConnectionTransport.Auto;
 

@@ -109,7 +109,7 @@ public sealed record ClientOptions
     public Framing Framing { get; init; } = Framing.Auto;
 
     /// <summary>
-    /// What carries the connections to brokers: Pigato's own ZMTP for <c>tcp://</c> brokers without CURVE
+    /// What carries the connections to brokers: Pigato's own ZMTP, plain or CURVE, for <c>tcp://</c> brokers
     /// (<see cref="ConnectionTransport.Auto"/>, the default), or NetMQ for all (<see cref="ConnectionTransport.NetMQ"/>).
     /// </summary>
     public ConnectionTransport Transport { get; init; } = ConnectionTransport.Auto;

@@ -7,9 +7,9 @@ namespace Pigato;
 public enum ConnectionTransport
 {
     /// <summary>
-    /// Pigato's own ZMTP on a plain TCP socket that the client's or worker's thread reads and writes itself, for
-    /// <c>tcp://</c> brokers without CURVE; NetMQ for everything else (CURVE, other schemes). The default: a request
-    /// makes fewer thread hand-offs (docs/performance.md).
+    /// Pigato's own ZMTP (plain or CURVE, on libsodium) on a plain TCP socket that the client's or worker's thread reads
+    /// and writes itself, for <c>tcp://</c> brokers; NetMQ for other schemes (<c>inproc://</c>, <c>ipc://</c>). The
+    /// default: a request makes fewer thread hand-offs, and CURVE costs a fraction of NetMQ's (docs/performance.md).
     /// </summary>
     Auto,
 

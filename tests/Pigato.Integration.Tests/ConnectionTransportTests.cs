@@ -142,11 +142,14 @@ public class ConnectionTransportTests
         Assert.Equal("kept", await answer.WithinAsync("the request made before the broker listened"));
     }
 
-    [Fact]
-    public async Task ARefusal_NamesThePeersAddress_OnTheBrokersOwnTransport()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ARefusal_NamesThePeersAddress_OnTheBrokersOwnTransport(bool curve)
     {
-        await using var h = await PigatoHarness.StartAsync(new BrokerOptions { MaxServiceNameLength = 8 });
-        var client = await h.StartClientAsync();
+        var keys = Security.CurveKeys.Generate();
+        await using var h = await PigatoHarness.StartAsync(new BrokerOptions { MaxServiceNameLength = 8, CurveSecretKey = curve ? keys.SecretKey : null });
+        var client = await h.StartClientAsync(o => o with { CurveServerKey = curve ? keys.PublicKey : null });
 
         await Assert.ThrowsAsync<PigatoBrokerException>(() => client.RequestAsync<string>("a-very-long-service", "x", cancellationToken: Bounded.Token()).AsTask());
         await Bounded.UntilAsync(
