@@ -10,7 +10,7 @@ using Pigato.Security;
 namespace Pigato.Fuzz;
 
 /// <summary>
-/// Every decoder that reads bytes from the network or from disk, behind one entry point: the first byte of an input picks
+/// Every decoder that reads bytes from the network or from disk (and the broker's ZMTP sessions, plain and CURVE), behind one entry point: the first byte of an input picks
 /// the target, the rest is what that decoder reads. A decoder must turn any bytes into a value or its documented
 /// refusal; any other exception is a finding (AFL records it as a crash).
 /// </summary>
@@ -20,6 +20,7 @@ internal static class FuzzTargets
     public static readonly string[] Names =
     [
         "v1-broker", "v1-client", "v1-worker", "v2-broker", "v2-client", "v2-worker", "json-frames", "permissions", "stored-request",
+        "zmtp-router", "zmtp-curve-router",
     ];
 
     private const int MaxFrames = 16;
@@ -57,8 +58,14 @@ internal static class FuzzTargets
             case 7:
                 ReadPermissions(payload);
                 break;
-            default:
+            case 8:
                 StoredRequest.Decode([1, 2, 3], payload);
+                break;
+            case 9:
+                ZmtpPeer.Feed(ZmtpPeer.Router, payload);
+                break;
+            default:
+                ZmtpPeer.Feed(ZmtpPeer.CurveRouter, payload);
                 break;
         }
     }

@@ -1,4 +1,7 @@
+using System.Buffers.Binary;
 using System.Text;
+using Pigato.Internal.Links;
+using Pigato.Internal.Links.Curve;
 using Pigato.Persistence;
 using Pigato.Protocol;
 using Pigato.Protocol.Compact;
@@ -52,6 +55,14 @@ internal static class Seeds
         seeds.Add(("permissions", [7, .. Encoding.UTF8.GetBytes("""{"principals":{"api":{"tokenHash":"HASH","request":["billing*"],"serve":[]},"anonymous":{"request":["$dir"]}}}""".Replace("HASH", hash, StringComparison.Ordinal))]));
         seeds.Add(("stored-request", [8, .. new StoredRequest([1, 2, 3], ClientId.ToArray(), "echo", Data.ToArray(), Options.ToArray(), 638_000_000_000_000_000).Encode()]));
 
+        // What a DEALER sends the broker: its greeting, READY (or, with CURVE, HELLO), then a PIGATO request.
+        var dealer = new ZmtpSettings("DEALER", "C6b1c2a4e"u8.ToArray(), 64 * 1024);
+        var request = new FrameList();
+        PigatoEncoder.ClientRequest(request, Service, Rid, Data, Options);
+        seeds.Add(("zmtp-router", [9, .. dealer.Greeting, .. ZmtpFrame(0x04, dealer.ReadyCommand()), .. request.Items.SelectMany((f, i) => ZmtpFrame(i < request.Items.Count - 1 ? (byte)1 : (byte)0, f.ToArray()))]));
+        var curve = new ZmtpSettings("DEALER", null, 64 * 1024, CurveSettings.Client(ZmtpPeer.CurvePublicKey));
+        seeds.Add(("zmtp-curve-router", [10, .. curve.Greeting, .. ZmtpFrame(0x04, curve.Curve!.NewHandshake(curve.Metadata).Begin()!)]));
+
         foreach (var (name, bytes) in seeds)
         {
             File.WriteAllBytes(Path.Combine(directory, name), bytes);
@@ -73,6 +84,20 @@ internal static class Seeds
         batch.Add(first);
         batch.Add(second);
         return batch.Frame();
+    }
+
+    /// <summary>One ZMTP frame: flags, a short or long size, the body.</summary>
+    private static byte[] ZmtpFrame(byte flags, byte[] body)
+    {
+        if (body.Length <= 255)
+        {
+            return [flags, (byte)body.Length, .. body];
+        }
+
+        var header = new byte[9];
+        header[0] = (byte)(flags | 0x02);
+        BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(1), (ulong)body.Length);
+        return [.. header, .. body];
     }
 
     /// <summary>Collects the frames an encoder writes.</summary>

@@ -32,6 +32,23 @@ public class CurveHandshakeTests
     }
 
     [Fact]
+    public void ALowOrderKey_FailsTheHandshake_OnEitherSide()
+    {
+        // All zeros is a point of low order: X25519 gives no shared secret and libsodium refuses it. A HELLO carrying
+        // it (found by fuzzing: it threw out of the broker's session) and a server key of zeros are failed handshakes.
+        var server = CurveSettings.Server(ServerKeys.SecretKey).NewHandshake("s"u8.ToArray());
+        var hello = CurveSettings.Client(ServerKeys.PublicKey).NewHandshake("c"u8.ToArray()).Begin()!;
+        hello.AsSpan(80, 32).Clear();
+
+        Assert.False(server.Take(hello, out _));
+        Assert.Contains("does not open", server.Failure, StringComparison.Ordinal);
+
+        var client = CurveSettings.Client(new string('0', 40)).NewHandshake("c"u8.ToArray());
+        Assert.Null(client.Begin());
+        Assert.Contains("no shared key", client.Failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AForgedAReplayedOrAShortMessage_DoesNotOpen()
     {
         var (client, server) = Handshake(ServerKeys.PublicKey);

@@ -363,6 +363,10 @@ internal sealed class ZmtpSession : IDisposable
             {
                 WritePlainFrame(Command, hello);
             }
+            else if (_handshake.Failure is { } why)
+            {
+                return Fail(why);
+            }
 
             if (!Flush())
             {
@@ -521,7 +525,7 @@ internal sealed class ZmtpSession : IDisposable
 
             var key = metadata.Slice(1, nameLength);
             var valueLength = BinaryPrimitives.ReadInt32BigEndian(metadata.Slice(1 + nameLength, 4));
-            if (valueLength < 0 || metadata.Length < 5 + nameLength + valueLength)
+            if (valueLength < 0 || valueLength > metadata.Length - 5 - nameLength) // no sum that overflows
             {
                 return [];
             }

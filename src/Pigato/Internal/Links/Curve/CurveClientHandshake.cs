@@ -32,6 +32,12 @@ internal sealed class CurveClientHandshake : CurveHandshake
         var nonce = new byte[ShortNonceBytes];
         BinaryPrimitives.WriteUInt64BigEndian(nonce, NextNonce++);
         var signature = Box(new byte[64], "CurveZMQHELLO---"u8, nonce, _serverKey, TransientSecret);
+        if (signature is null)
+        {
+            Fail("the CurveServerKey gives no shared key (not a usable public key)");
+            return null;
+        }
+
         return Concat("\x05HELLO"u8.ToArray(), [1, 0], new byte[72], TransientPublic, nonce, signature);
     }
 
@@ -58,11 +64,15 @@ internal sealed class CurveClientHandshake : CurveHandshake
 
         var serverTransient = opened[..32];
         var cookie = opened[32..];
-        _key = new byte[Sodium.KeyBytes];
-        Sodium.SharedKey(_key, serverTransient, TransientSecret);
-
+        var key = new byte[Sodium.KeyBytes];
         var vouchNonce = Random(16);
-        var vouch = Box(Concat(TransientPublic, _serverKey), "VOUCH---"u8, vouchNonce, serverTransient, _secretKey);
+        if (!Sodium.SharedKey(key, serverTransient, TransientSecret)
+            || Box(Concat(TransientPublic, _serverKey), "VOUCH---"u8, vouchNonce, serverTransient, _secretKey) is not { } vouch)
+        {
+            return Fail("the server's connection key gives no shared key");
+        }
+
+        _key = key;
         var box = NoncedBox(Concat(_publicKey, vouchNonce, vouch, Metadata), "CurveZMQINITIATE"u8, _key);
         reply = Concat("\x08INITIATE"u8.ToArray(), cookie, box);
         return true;

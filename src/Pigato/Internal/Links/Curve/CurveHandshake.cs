@@ -38,7 +38,7 @@ internal abstract class CurveHandshake
     /// <summary>Our short nonces: 1 for the first handshake command, rising by one per command and message.</summary>
     protected ulong NextNonce { get; set; } = 1;
 
-    /// <summary>The command we send first once the greetings are exchanged (the client's HELLO), or null (the server waits).</summary>
+    /// <summary>The command we send first once the greetings are exchanged (the client's HELLO), or null (the server waits, or it failed: <see cref="Failure"/>).</summary>
     public abstract byte[]? Begin();
 
     /// <summary>Takes the peer's next handshake command: the command to answer with (or null); false when the handshake failed (<see cref="Failure"/>).</summary>
@@ -50,22 +50,33 @@ internal abstract class CurveHandshake
         return false;
     }
 
-    /// <summary>A box sealed from <paramref name="ourSecret"/> to <paramref name="theirPublic"/> (crypto_box): the MAC and ciphertext.</summary>
-    protected static byte[] Box(ReadOnlySpan<byte> message, ReadOnlySpan<byte> noncePrefix, ReadOnlySpan<byte> nonceSuffix, ReadOnlySpan<byte> theirPublic, ReadOnlySpan<byte> ourSecret)
+    /// <summary>
+    /// A box sealed from <paramref name="ourSecret"/> to <paramref name="theirPublic"/> (crypto_box): the MAC and
+    /// ciphertext; null when their key gives no shared key.
+    /// </summary>
+    protected static byte[]? Box(ReadOnlySpan<byte> message, ReadOnlySpan<byte> noncePrefix, ReadOnlySpan<byte> nonceSuffix, ReadOnlySpan<byte> theirPublic, ReadOnlySpan<byte> ourSecret)
     {
         Span<byte> key = stackalloc byte[Sodium.KeyBytes];
-        Sodium.SharedKey(key, theirPublic, ourSecret);
+        if (!Sodium.SharedKey(key, theirPublic, ourSecret))
+        {
+            return null;
+        }
+
         var box = new byte[message.Length + Sodium.MacBytes];
         Sodium.Seal(box, message, Nonce(noncePrefix, nonceSuffix), key);
         CryptographicOperations.ZeroMemory(key);
         return box;
     }
 
-    /// <summary>Opens a box sealed by <paramref name="theirPublic"/> to <paramref name="ourSecret"/>; null when it does not open.</summary>
+    /// <summary>Opens a box sealed by <paramref name="theirPublic"/> to <paramref name="ourSecret"/>; null when it does not open (or their key gives no shared key).</summary>
     protected static byte[]? Unbox(ReadOnlySpan<byte> box, ReadOnlySpan<byte> noncePrefix, ReadOnlySpan<byte> nonceSuffix, ReadOnlySpan<byte> theirPublic, ReadOnlySpan<byte> ourSecret)
     {
         Span<byte> key = stackalloc byte[Sodium.KeyBytes];
-        Sodium.SharedKey(key, theirPublic, ourSecret);
+        if (!Sodium.SharedKey(key, theirPublic, ourSecret))
+        {
+            return null;
+        }
+
         var opened = Unbox(box, noncePrefix, nonceSuffix, key);
         CryptographicOperations.ZeroMemory(key);
         return opened;

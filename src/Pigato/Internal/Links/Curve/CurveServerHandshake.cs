@@ -53,7 +53,7 @@ internal sealed class CurveServerHandshake : CurveHandshake
         var cookie = new byte[80];
         Sodium.SecretSeal(cookie, Concat(_clientTransient, TransientSecret), Nonce("COOKIE--"u8, cookieNonce), _cookieKey);
         var welcomeNonce = Random(16);
-        var box = Box(Concat(TransientPublic, cookieNonce, cookie), "WELCOME-"u8, welcomeNonce, _clientTransient, _secretKey);
+        var box = Box(Concat(TransientPublic, cookieNonce, cookie), "WELCOME-"u8, welcomeNonce, _clientTransient, _secretKey)!; // the HELLO opened under this key
         reply = Concat("\x07WELCOME"u8.ToArray(), welcomeNonce, box);
         return true;
     }
@@ -75,7 +75,7 @@ internal sealed class CurveServerHandshake : CurveHandshake
         }
 
         var key = new byte[Sodium.KeyBytes];
-        Sodium.SharedKey(key, _clientTransient, TransientSecret);
+        Sodium.SharedKey(key, _clientTransient, TransientSecret); // the HELLO opened under this key: it gives one
         var nonce = initiate.Slice(105, ShortNonceBytes);
         var opened = Unbox(initiate[113..], "CurveZMQINITIATE"u8, nonce, key);
         if (opened is null)

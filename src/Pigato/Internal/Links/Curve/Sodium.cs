@@ -28,13 +28,17 @@ internal static unsafe partial class Sodium
         }
     }
 
-    /// <summary>The key two parties share (X25519 then HSalsa20), to seal and open many boxes without the curve arithmetic.</summary>
-    public static void SharedKey(Span<byte> key, ReadOnlySpan<byte> theirPublicKey, ReadOnlySpan<byte> ourSecretKey)
+    /// <summary>
+    /// The key two parties share (X25519 then HSalsa20), to seal and open many boxes without the curve arithmetic; false
+    /// for a public key that gives none (a low-order point, such as all zeros: libsodium refuses it, and so must we, since
+    /// a peer sends it).
+    /// </summary>
+    public static bool SharedKey(Span<byte> key, ReadOnlySpan<byte> theirPublicKey, ReadOnlySpan<byte> ourSecretKey)
     {
         EnsureInitialized();
         fixed (byte* k = key, pk = theirPublicKey, sk = ourSecretKey)
         {
-            Check(crypto_box_beforenm(k, pk, sk));
+            return crypto_box_beforenm(k, pk, sk) == 0;
         }
     }
 
