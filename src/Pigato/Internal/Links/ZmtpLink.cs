@@ -26,6 +26,9 @@ internal sealed class ZmtpLink : IBrokerLink
     /// <summary>Reads per readable event before other work gets a turn.</summary>
     private const int MaxReadsPerEvent = 16;
 
+    /// <summary>How long one connection attempt may take (a broker's host that drops the packets, rather than refuses).</summary>
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>The pause before connecting again, as NetMQ's default reconnect interval.</summary>
     private static readonly TimeSpan ReconnectInterval = TimeSpan.FromMilliseconds(100);
 
@@ -137,7 +140,8 @@ internal sealed class ZmtpLink : IBrokerLink
         }
 
         var session = _session;
-        session.Socket.ConnectAsync(_host, _port).ContinueWith(
+        var (host, port) = (_host, _port);
+        Task.Run(() => ConnectBlocking(session.Socket, host, port)).ContinueWith(
             static (task, state) =>
             {
                 var (link, session) = ((ZmtpLink, ZmtpSession))state!;
@@ -154,6 +158,19 @@ internal sealed class ZmtpLink : IBrokerLink
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Connects on a pool thread with a blocking connect on a socket still blocking (the session makes it non-blocking
+    /// once connected), not <see cref="Socket.ConnectAsync(string, int)"/>: a socket that ever ran an asynchronous
+    /// operation stays registered with .NET's epoll thread, which then wakes for every message that arrives although
+    /// the loop reads it itself (one thread wake-up per message received, measured with strace). An attempt still
+    /// waiting after <see cref="ConnectTimeout"/> is cut (its socket closed under it).
+    /// </summary>
+    private static void ConnectBlocking(Socket socket, string host, int port)
+    {
+        using var cut = new Timer(static s => ((Socket)s!).Dispose(), socket, ConnectTimeout, Timeout.InfiniteTimeSpan);
+        socket.Connect(host, port);
     }
 
     /// <summary>On the loop: a connection attempt ended.</summary>

@@ -62,13 +62,11 @@ internal sealed class ZmtpSession : IDisposable
     private int _outStart;
     private int _outEnd;
 
-    /// <param name="socket">A connected socket, made non-blocking here.</param>
+    /// <param name="socket">The connection's socket, connected before <see cref="Start"/> (which makes it non-blocking).</param>
     /// <param name="settings">What we say about ourselves, the largest frame accepted from the peer (an unfinished message may hold twice that, its frames and headers, before the session ends) and the CURVE keys.</param>
     public ZmtpSession(Socket socket, ZmtpSettings settings)
     {
         Socket = socket;
-        socket.Blocking = false;
-        socket.NoDelay = true;
         _settings = settings;
         _maxFrame = settings.MaxFrame;
         _maxBuffered = settings.Curve is null ? 2 * _maxFrame : 2 * (_maxFrame + CurveCipher.Overhead + 9);
@@ -103,9 +101,15 @@ internal sealed class ZmtpSession : IDisposable
     /// <summary>True when bytes wait that <see cref="Flush"/> may send now.</summary>
     public bool HasPending => _outEnd > _outStart && _stage != Stage.AwaitGreeting;
 
-    /// <summary>Sends our greeting; false (see <see cref="Failure"/>) when the socket would not take it.</summary>
+    /// <summary>
+    /// Sends our greeting on the connected socket, made non-blocking now (not before: a blocking connect on a socket made
+    /// non-blocking goes through .NET's epoll thread, which then wakes for every message the socket receives);
+    /// false (see <see cref="Failure"/>) when the socket would not take it.
+    /// </summary>
     public bool Start()
     {
+        Socket.Blocking = false;
+        Socket.NoDelay = true;
         var greeting = _settings.Greeting;
         var sent = Socket.Send(greeting, 0, greeting.Length, SocketFlags.None, out var error);
         return sent == greeting.Length || Fail("the greeting could not be sent: " + error);
