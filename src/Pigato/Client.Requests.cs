@@ -25,7 +25,7 @@ public sealed partial class Client
     /// <summary>Sends a request whose data is written and whose reply is read with the client's JSON options; its final reply.</summary>
     private Task<PigatoReply<TResult>> SendTyped<TResult>(string service, object? data, RequestOptions? options, CancellationToken cancellationToken)
     {
-        var request = new TaskRequest<TResult>(service, ResolveTimeout(service, options), Serialization.Reader<TResult>(Options.SerializerOptions), Options.RunContinuationsInline);
+        var request = new TaskRequest<TResult>(service, ResolveTimeout(service, options), Serialization.Reader<TResult>(Options.SerializerOptions), Options.RunContinuationsInline, _lane);
         Send(request, Serialization.ToFrame(data, Options.SerializerOptions), options, cancellationToken);
         return request.Task;
     }
@@ -36,7 +36,7 @@ public sealed partial class Client
     {
         ArgumentNullException.ThrowIfNull(requestType);
         ArgumentNullException.ThrowIfNull(resultType);
-        var request = new TaskRequest<TResult>(service, ResolveTimeout(service, options), Serialization.Reader(resultType), Options.RunContinuationsInline);
+        var request = new TaskRequest<TResult>(service, ResolveTimeout(service, options), Serialization.Reader(resultType), Options.RunContinuationsInline, _lane);
         Send(request, Serialization.ToFrame(data, requestType), options, cancellationToken);
         return (await request.Task.ConfigureAwait(false)).Data;
     }
@@ -44,7 +44,7 @@ public sealed partial class Client
     /// <inheritdoc />
     public ValueTask<PigatoReply<ReadOnlyMemory<byte>>> RequestRawAsync(string service, ReadOnlyMemory<byte> data, RequestOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var request = new TaskRequest<ReadOnlyMemory<byte>>(service, ResolveTimeout(service, options), Serialization.Raw, Options.RunContinuationsInline);
+        var request = new TaskRequest<ReadOnlyMemory<byte>>(service, ResolveTimeout(service, options), Serialization.Raw, Options.RunContinuationsInline, _lane);
         Send(request, data.ToArray(), options, cancellationToken);
         return new ValueTask<PigatoReply<ReadOnlyMemory<byte>>>(request.Task);
     }

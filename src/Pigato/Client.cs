@@ -28,6 +28,9 @@ public sealed partial class Client : IPigatoClient
     private readonly Action<object?> _tellCancelled;
     private readonly Action<PendingRequest> _cancelFromHandler;
     private ActorLoop? _loop;
+
+    /// <summary>Where awaiting callers continue (unless <see cref="ClientOptions.RunContinuationsInline"/>); from start to stop.</summary>
+    private HandOffLane? _lane;
     private volatile bool _stopping;
 
     /// <summary>Creates a client; it does nothing until <see cref="StartAsync"/>.</summary>
@@ -108,6 +111,7 @@ public sealed partial class Client : IPigatoClient
     {
         _stopping = false;
         var loop = _loop = new ActorLoop(nameof(Client), e => RaiseError(PigatoErrorCodes.Internal, "Client loop error: " + e.Message, e));
+        _lane ??= Options.RunContinuationsInline ? null : new HandOffLane("Pigato.Client continuations", () => _pending.Count == 0);
         loop.AfterEach = _connections.Flush;
         loop.Timer(Options.HeartbeatInterval, OnHeartbeatTick);
         loop.Timer(TimeoutResolution, ExpireRequests);
@@ -131,6 +135,8 @@ public sealed partial class Client : IPigatoClient
     {
         _connections.Release(_loop);
         _loop = null;
+        _lane?.Dispose(); // what ends after this (requests failed by the stop) continues on the thread pool
+        _lane = null;
         Id = null;
         IsConnected = false;
         return Task.CompletedTask;

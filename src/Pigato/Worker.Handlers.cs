@@ -165,16 +165,23 @@ public sealed partial class Worker
         }
         else
         {
-            ThreadPool.UnsafeQueueUserWorkItem(new HandlerStart(this, reply, data, options), preferLocal: false);
+            var start = new HandlerStart(this, reply, data, options);
+            if (_lane?.TryRun(HandlerStart.Run, start) != true)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(start, preferLocal: false);
+            }
         }
     }
 
     /// <summary>
-    /// A handler's start on the thread pool: one small object instead of a closure and a Task, and no execution context to
-    /// capture (the loop's carries nothing of the caller's; the handler's span is made when it starts).
+    /// A handler's start off the loop (on the worker's hand-off lane when it is free, else the thread pool): one small
+    /// object instead of a closure and a Task, and no execution context to capture (the loop's carries nothing of the
+    /// caller's; the handler's span is made when it starts).
     /// </summary>
     private sealed class HandlerStart(Worker worker, WorkerReply reply, byte[] data, JsonElement options) : IThreadPoolWorkItem
     {
+        public static readonly Action<object?> Run = static state => ((HandlerStart)state!).Execute();
+
         public void Execute() => _ = worker.RunHandlerAsync(reply, data, options);
     }
 

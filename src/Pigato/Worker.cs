@@ -27,6 +27,9 @@ public sealed partial class Worker : IAsyncDisposable
     private readonly StartedBeforeConnected _events = new();
     private readonly BrokerConnections _connections = [];
     private ActorLoop? _loop;
+
+    /// <summary>Where handlers start (unless <see cref="WorkerOptions.RunHandlersInline"/>); from start to stop.</summary>
+    private HandOffLane? _lane;
     private int _concurrency;
 
     /// <summary>Completes when a broker has acknowledged the registration; replaced when the last broker is lost (loop thread).</summary>
@@ -206,6 +209,7 @@ public sealed partial class Worker : IAsyncDisposable
         _draining = false;
         _stopping = false;
         var loop = _loop = new ActorLoop(nameof(Worker), e => RaiseError(PigatoErrorCodes.Internal, "Worker loop error: " + e.Message, e));
+        _lane ??= Options.RunHandlersInline ? null : new HandOffLane("Pigato.Worker handlers", () => Volatile.Read(ref _running) <= 1);
         loop.AfterEach = () =>
         {
             _connections.Flush();
@@ -233,6 +237,8 @@ public sealed partial class Worker : IAsyncDisposable
     {
         _connections.Release(_loop);
         _loop = null;
+        _lane?.Dispose();
+        _lane = null;
         _draining = false;
         Id = null;
         IsConnected = false;

@@ -34,6 +34,39 @@ public class InlineHandlerTests
     }
 
     [Fact]
+    public async Task DefaultHandlers_AQuietWorkersHandlerStartsOnItsLane_AndOneThatBlocksIt_HoldsUpNoOther()
+    {
+        // Off the loop by default: the first request of a quiet worker starts on the worker's hand-off lane (a thread
+        // that sleeps without spinning); while that handler blocks its thread, the next starts on the thread pool and
+        // is answered.
+        await using var harness = await PigatoHarness.StartAsync();
+        using var release = new ManualResetEventSlim();
+        var threads = new System.Collections.Concurrent.ConcurrentDictionary<string, string?>();
+        await harness.StartWorkerAsync("block", (data, reply, _) =>
+        {
+            var name = data.GetString()!;
+            threads[name] = Thread.CurrentThread.Name;
+            if (name == "blocks")
+            {
+                release.Wait(TimeSpan.FromSeconds(30)); // the handler under test blocks its thread
+            }
+
+            return reply.EndAsync(name);
+        });
+        var client = await harness.StartClientAsync();
+
+        var blocked = client.RequestAsync<string>("block", "blocks", cancellationToken: Bounded.Token()).AsTask();
+        await Bounded.UntilAsync(() => threads.ContainsKey("blocks"), "the first handler to start");
+        Assert.Equal("next", await client.RequestAsync<string>("block", "next", cancellationToken: Bounded.Token()));
+        release.Set();
+        Assert.Equal("blocks", await blocked.WithinAsync("the blocked handler's reply"));
+
+        Assert.Equal("Pigato.Worker handlers", threads["blocks"]);
+        Assert.NotEqual("Pigato.Worker handlers", threads["next"]);
+        Assert.NotEqual(WorkerThread, threads["next"]);
+    }
+
+    [Fact]
     public async Task InlineHandler_ContinuesOnThePoolAfterItsFirstIncompleteAwait()
     {
         await using var harness = await PigatoHarness.StartAsync();

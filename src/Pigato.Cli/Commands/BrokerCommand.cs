@@ -41,7 +41,7 @@ internal static class BrokerCommand
         var maxMessage = Cli.SizeOption("--max-message", "Largest message accepted (ERR_MSG_TOO_LARGE)", defaults.MaxMessageSize);
         var maxClientPending = Cli.CountOption("--max-client-pending", "Requests one client may have in the broker (ERR_CLIENT_PENDING_LIMIT).", defaults.MaxPendingPerClient);
         var maxClientBytes = Cli.SizeOption("--max-client-bytes", "Bytes one client's requests may hold (ERR_CLIENT_BYTES_LIMIT)", defaults.MaxBytesPerClient);
-        var transport = new Option<string>("--transport") { Description = "What carries the connections: auto (Pigato's own ZMTP for tcp:// without CURVE) or netmq.", DefaultValueFactory = _ => "auto" };
+        var transport = new Option<string>("--transport") { Description = "What carries the connections: auto (Pigato's own ZMTP, plain or CURVE, for tcp://) or netmq.", DefaultValueFactory = _ => "auto" };
         transport.AcceptOnlyFromAmong("auto", "netmq");
         var maxWorkerBytes = Cli.SizeOption("--max-worker-bytes", "Bytes of requests one worker may hold unanswered before it counts as busy", defaults.MaxInFlightBytesPerWorker);
         var maxServiceQueue = Cli.CountOption("--max-service-queue", "Requests one service's queue may hold (ERR_SERVICE_QUEUE_FULL).", defaults.MaxQueuedPerService);

@@ -154,12 +154,18 @@ internal abstract class PendingRequest(string service, TimeSpan timeout)
 internal sealed record RequestFrames(byte[] Service, byte[] Data, byte[] Options, bool Retry, bool Persist = false);
 
 /// <summary>
-/// Awaited with <c>RequestAsync</c>: partials are ignored, the final reply completes the task; with <c>inline</c>, its
-/// continuations run on the thread that ends the request (<see cref="ClientOptions.RunContinuationsInline"/>).
+/// Awaited with <c>RequestAsync</c>: partials are ignored, the final reply completes the task. Its continuations run on
+/// the client's hand-off lane (the thread pool when the lane is busy or the client not started), or, with
+/// <paramref name="inline"/>, on the thread that ends the request (<see cref="ClientOptions.RunContinuationsInline"/>).
 /// </summary>
-internal sealed class TaskRequest<T>(string service, TimeSpan timeout, ReplyReader<T> reader, bool inline) : PendingRequest(service, timeout)
+internal sealed class TaskRequest<T>(string service, TimeSpan timeout, ReplyReader<T> reader, bool inline, HandOffLane? lane) : PendingRequest(service, timeout), IThreadPoolWorkItem
 {
-    private readonly TaskCompletionSource<PigatoReply<T>> _result = new(inline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
+    private static readonly Action<object?> Settle = static state => ((TaskRequest<T>)state!).SettleHere();
+
+    private readonly TaskCompletionSource<PigatoReply<T>> _result = new();
+    private PigatoReply<T> _reply;
+    private Exception? _error;
+    private int _ended;
 
     public Task<PigatoReply<T>> Task => _result.Task;
 
@@ -171,21 +177,54 @@ internal sealed class TaskRequest<T>(string service, TimeSpan timeout, ReplyRead
     {
         if (!PigatoDecoder.IsOkStatus(status))
         {
-            _result.TrySetException(ReplyError(data, options));
+            End(default, ReplyError(data, options));
             return;
         }
 
         try
         {
-            _result.TrySetResult(new PigatoReply<T>(reader(data), true, ReplyOptions(options)));
+            End(new PigatoReply<T>(reader(data), true, ReplyOptions(options)), null);
         }
         catch (JsonException e)
         {
-            _result.TrySetException(e);
+            End(default, e);
         }
     }
 
-    public override void OnFailed(Exception exception) => _result.TrySetException(exception);
+    public override void OnFailed(Exception exception) => End(default, exception);
+
+    /// <summary>The request's one outcome (a later one is ignored), settled where its continuations are to run.</summary>
+    private void End(PigatoReply<T> reply, Exception? error)
+    {
+        if (Interlocked.Exchange(ref _ended, 1) != 0)
+        {
+            return;
+        }
+
+        (_reply, _error) = (reply, error);
+        if (inline)
+        {
+            SettleHere();
+        }
+        else if (lane?.TryRun(Settle, this) != true)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    void IThreadPoolWorkItem.Execute() => SettleHere();
+
+    private void SettleHere()
+    {
+        if (_error is not null)
+        {
+            _result.TrySetException(_error);
+        }
+        else
+        {
+            _result.TrySetResult(_reply);
+        }
+    }
 }
 
 /// <summary>Consumed as an async stream: every reply is queued for the reader; an error ends the stream with an exception.</summary>
