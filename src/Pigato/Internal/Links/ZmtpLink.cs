@@ -141,7 +141,7 @@ internal sealed class ZmtpLink : IBrokerLink
 
         var session = _session;
         var (host, port) = (_host, _port);
-        Task.Run(() => ConnectBlocking(session.Socket, host, port)).ContinueWith(
+        Task.Factory.StartNew(() => ConnectBlocking(session.Socket, host, port), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).ContinueWith(
             static (task, state) =>
             {
                 var (link, session) = ((ZmtpLink, ZmtpSession))state!;
@@ -161,11 +161,12 @@ internal sealed class ZmtpLink : IBrokerLink
     }
 
     /// <summary>
-    /// Connects on a pool thread with a blocking connect on a socket still blocking (the session makes it non-blocking
-    /// once connected), not <see cref="Socket.ConnectAsync(string, int)"/>: a socket that ever ran an asynchronous
-    /// operation stays registered with .NET's epoll thread, which then wakes for every message that arrives although
-    /// the loop reads it itself (one thread wake-up per message received, measured with strace). An attempt still
-    /// waiting after <see cref="ConnectTimeout"/> is cut (its socket closed under it).
+    /// Connects with a blocking connect on a socket still blocking (the session makes it non-blocking once connected),
+    /// not <see cref="Socket.ConnectAsync(string, int)"/>: a socket that ever ran an asynchronous operation stays
+    /// registered with .NET's epoll thread, which then wakes for every message that arrives although the loop reads it
+    /// itself (one thread wake-up per message received, measured with strace). It runs on a thread of its own, not the
+    /// pool's: a broker whose host drops the packets holds it until <see cref="ConnectTimeout"/> cuts the attempt (its
+    /// socket closed under it), attempt after attempt, which would starve the pool of the application's work.
     /// </summary>
     private static void ConnectBlocking(Socket socket, string host, int port)
     {
