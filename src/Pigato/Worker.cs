@@ -209,7 +209,7 @@ public sealed partial class Worker : IAsyncDisposable
         _draining = false;
         _stopping = false;
         var loop = _loop = new ActorLoop(nameof(Worker), e => RaiseError(PigatoErrorCodes.Internal, "Worker loop error: " + e.Message, e));
-        _lane ??= Options.RunHandlersInline ? null : new HandOffLane("Pigato.Worker handlers", () => Volatile.Read(ref _running) <= 1);
+        _lane = Options.RunHandlersInline ? null : new HandOffLane("Pigato.Worker handlers", () => Volatile.Read(ref _running) <= 1);
         loop.AfterEach = () =>
         {
             _connections.Flush();

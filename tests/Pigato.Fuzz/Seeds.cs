@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 using Pigato.Internal.Links;
 using Pigato.Internal.Links.Curve;
@@ -59,9 +58,9 @@ internal static class Seeds
         var dealer = new ZmtpSettings("DEALER", "C6b1c2a4e"u8.ToArray(), 64 * 1024);
         var request = new FrameList();
         PigatoEncoder.ClientRequest(request, Service, Rid, Data, Options);
-        seeds.Add(("zmtp-router", [9, .. dealer.Greeting, .. ZmtpFrame(0x04, dealer.ReadyCommand()), .. request.Items.SelectMany((f, i) => ZmtpFrame(i < request.Items.Count - 1 ? (byte)1 : (byte)0, f.ToArray()))]));
+        seeds.Add(("zmtp-router", [9, .. dealer.Greeting, .. ZmtpFrame(ZmtpSession.Command, dealer.ReadyCommand), .. request.Items.SelectMany((f, i) => ZmtpFrame(i < request.Items.Count - 1 ? ZmtpSession.More : (byte)0, f.ToArray()))]));
         var curve = new ZmtpSettings("DEALER", null, 64 * 1024, CurveSettings.Client(ZmtpPeer.CurvePublicKey));
-        seeds.Add(("zmtp-curve-router", [10, .. curve.Greeting, .. ZmtpFrame(0x04, curve.Curve!.NewHandshake(curve.Metadata).Begin()!)]));
+        seeds.Add(("zmtp-curve-router", [10, .. curve.Greeting, .. ZmtpFrame(ZmtpSession.Command, curve.Curve!.NewHandshake(curve.Metadata).Begin()!)]));
 
         foreach (var (name, bytes) in seeds)
         {
@@ -86,18 +85,12 @@ internal static class Seeds
         return batch.Frame();
     }
 
-    /// <summary>One ZMTP frame: flags, a short or long size, the body.</summary>
+    /// <summary>One ZMTP frame, its header written by the session's own writer.</summary>
     private static byte[] ZmtpFrame(byte flags, byte[] body)
     {
-        if (body.Length <= 255)
-        {
-            return [flags, (byte)body.Length, .. body];
-        }
-
-        var header = new byte[9];
-        header[0] = (byte)(flags | 0x02);
-        BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(1), (ulong)body.Length);
-        return [.. header, .. body];
+        var frame = new byte[ZmtpSession.HeaderSize(body.Length) + body.Length];
+        body.CopyTo(frame, ZmtpSession.WriteHeader(frame, flags, body.Length));
+        return frame;
     }
 
     /// <summary>Collects the frames an encoder writes.</summary>

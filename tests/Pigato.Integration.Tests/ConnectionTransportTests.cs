@@ -19,24 +19,10 @@ public class ConnectionTransportTests
     public async Task EitherTransport_ServesPartialsAndLargeMessages(ConnectionTransport transport)
     {
         await using var h = await PigatoHarness.StartAsync();
-        await h.StartWorkerAsync("echo", async (data, reply, _) =>
-        {
-            await reply.WriteAsync("partial");
-            await reply.EndAsync(data);
-        }, o => o with { Transport = transport });
+        await StartPartialEchoAsync(h, o => o with { Transport = transport });
         var client = await h.StartClientAsync(o => o with { Transport = transport });
 
-        // 3 MiB each way: many reads and buffer growth on the ZMTP side, one message on NetMQ's.
-        var large = new string('x', 3 << 20);
-        var partials = new List<string>();
-        await foreach (var reply in client.RequestStreamAsync<string>("echo", large, cancellationToken: Bounded.Token()))
-        {
-            partials.Add(reply.IsFinal ? $"final {reply.Data!.Length}" : reply.Data!);
-        }
-
-        Assert.Equal(["partial", $"final {large.Length}"], partials);
-        var answers = await Task.WhenAll(Enumerable.Range(0, 500).Select(i => client.RequestAsync<int>("echo", i, cancellationToken: Bounded.Token()).AsTask()));
-        Assert.Equal(Enumerable.Range(0, 500), answers);
+        await AssertServesPartialsLargeAndManyAsync(client);
     }
 
     [Theory]
@@ -49,23 +35,10 @@ public class ConnectionTransportTests
         // broker, our client and worker through NetMQ's broker; partials, 3 MiB each way, 500 at once.
         var keys = Security.CurveKeys.Generate();
         await using var h = await PigatoHarness.StartAsync(new BrokerOptions { CurveSecretKey = keys.SecretKey, Transport = broker });
-        await h.StartWorkerAsync("echo", async (data, reply, _) =>
-        {
-            await reply.WriteAsync("partial");
-            await reply.EndAsync(data);
-        }, o => o with { Transport = worker, CurveServerKey = keys.PublicKey });
+        await StartPartialEchoAsync(h, o => o with { Transport = worker, CurveServerKey = keys.PublicKey });
         var c = await h.StartClientAsync(o => o with { Transport = client, CurveServerKey = keys.PublicKey });
 
-        var large = new string('x', 3 << 20);
-        var replies = new List<string>();
-        await foreach (var reply in c.RequestStreamAsync<string>("echo", large, cancellationToken: Bounded.Token()))
-        {
-            replies.Add(reply.IsFinal ? $"final {reply.Data!.Length}" : reply.Data!);
-        }
-
-        Assert.Equal(["partial", $"final {large.Length}"], replies);
-        var answers = await Task.WhenAll(Enumerable.Range(0, 500).Select(i => c.RequestAsync<int>("echo", i, cancellationToken: Bounded.Token()).AsTask()));
-        Assert.Equal(Enumerable.Range(0, 500), answers);
+        await AssertServesPartialsLargeAndManyAsync(c);
     }
 
     [Fact]
@@ -238,6 +211,32 @@ public class ConnectionTransportTests
 
         var client = await h.StartClientAsync();
         Assert.Equal("still", await client.RequestAsync<string>("echo", "still", cancellationToken: Bounded.Token()));
+    }
+
+    /// <summary>An "echo" worker that sends one partial ("partial") before echoing the data.</summary>
+    private static Task<Worker> StartPartialEchoAsync(PigatoHarness h, Func<WorkerOptions, WorkerOptions> configure) =>
+        h.StartWorkerAsync("echo", async (data, reply, _) =>
+        {
+            await reply.WriteAsync("partial");
+            await reply.EndAsync(data);
+        }, configure);
+
+    /// <summary>
+    /// A partial and a final of 3 MiB each way (many reads and buffer growth on the ZMTP side, one message on NetMQ's),
+    /// then 500 requests at once, all answered.
+    /// </summary>
+    private static async Task AssertServesPartialsLargeAndManyAsync(Client client)
+    {
+        var large = new string('x', 3 << 20);
+        var replies = new List<string>();
+        await foreach (var reply in client.RequestStreamAsync<string>("echo", large, cancellationToken: Bounded.Token()))
+        {
+            replies.Add(reply.IsFinal ? $"final {reply.Data!.Length}" : reply.Data!);
+        }
+
+        Assert.Equal(["partial", $"final {large.Length}"], replies);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 500).Select(i => client.RequestAsync<int>("echo", i, cancellationToken: Bounded.Token()).AsTask()));
+        Assert.Equal(Enumerable.Range(0, 500), answers);
     }
 
     private static async Task<byte[]> ReadExactlyAsync(Socket socket, int count)

@@ -33,9 +33,13 @@ internal sealed class ZmtpSession : IDisposable
     /// </summary>
     public const int WriteThroughBytes = 256 * 1024;
 
-    private const byte More = 0x01;
+    /// <summary>Frame flags: more frames of the message follow.</summary>
+    public const byte More = 0x01;
+
+    /// <summary>Frame flags: a command (READY, PING...), not a message frame.</summary>
+    public const byte Command = 0x04;
+
     private const byte Long = 0x02;
-    private const byte Command = 0x04;
 
     private readonly ZmtpSettings _settings;
     private readonly long _maxFrame;
@@ -334,48 +338,9 @@ internal sealed class ZmtpSession : IDisposable
     /// <summary>The peer's greeting, then its READY (NULL) or the CURVE handshake's commands; false when the session ended.</summary>
     private bool AdvanceHandshake()
     {
-        if (_stage == Stage.AwaitGreeting)
+        if (_stage == Stage.AwaitGreeting && (_inEnd - _inStart < GreetingSize || !TakeGreeting()))
         {
-            if (_inEnd - _inStart < GreetingSize)
-            {
-                return true;
-            }
-
-            var greeting = _in.AsSpan(_inStart, GreetingSize);
-            if (greeting[0] != 0xFF || (greeting[9] & 1) != 1 || greeting[10] < 3)
-            {
-                return Fail("the peer does not speak ZMTP 3");
-            }
-
-            var mechanism = Encoding.ASCII.GetString(greeting.Slice(12, 20).TrimEnd((byte)0));
-            if (mechanism != _settings.Mechanism)
-            {
-                // A CURVE peer for a plain one or the other way round: the connection drops before any answer (a client
-                // reports a failed handshake).
-                return Fail(mechanism == "NULL"
-                    ? $"the peer speaks plain text (NULL) and we {_settings.Mechanism}"
-                    : $"the peer requires the {mechanism} security mechanism and we speak {_settings.Mechanism}");
-            }
-
-            _inStart += GreetingSize;
-            _stage = Stage.AwaitReady;
-            if (_handshake is null)
-            {
-                PrependCommand(_settings.ReadyCommand());
-            }
-            else if (_handshake.Begin() is { } hello)
-            {
-                WritePlainFrame(Command, hello);
-            }
-            else if (_handshake.Failure is { } why)
-            {
-                return Fail(why);
-            }
-
-            if (!Flush())
-            {
-                return false;
-            }
+            return Failure is null;
         }
 
         while (_stage == Stage.AwaitReady)
@@ -392,49 +357,101 @@ internal sealed class ZmtpSession : IDisposable
                 return Fail("the peer refused the handshake: " + ErrorReason(command));
             }
 
-            if (_handshake is null)
+            if (!(_handshake is null ? TakeReady(command) : TakeCurveCommand(command)))
             {
-                if (!IsCommand(command, "READY"u8))
-                {
-                    return Fail("the peer did not complete the ZMTP handshake");
-                }
-
-                PeerIdentity = PropertyOf(command[6..], "Identity"u8);
-                _inStart += header + (int)size;
-                _stage = Stage.Ready;
-                return true;
-            }
-
-            if (command.IsEmpty)
-            {
-                return Fail("the peer did not complete the CURVE handshake");
-            }
-
-            if (!_handshake.Take(command, out var reply))
-            {
-                return Fail(_handshake.Failure!);
+                return false;
             }
 
             _inStart += header + (int)size;
-            if (reply is not null)
+            if (_cipher is not null)
             {
-                WritePlainFrame(Command, reply);
-            }
-
-            if (_handshake.Cipher is { } cipher)
-            {
-                PeerIdentity = PropertyOf(_handshake.PeerMetadata, "Identity"u8);
-                _cipher = cipher;
-                _handshake = null;
-                _stage = Stage.Ready;
                 _frameEnd = _rawStart = _inStart; // what follows the last handshake command is sealed
-                SealHeld();
             }
 
             if (!Flush())
             {
                 return false;
             }
+        }
+
+        return true;
+    }
+
+    /// <summary>The peer's greeting (whole in the input): ZMTP 3 and our mechanism, answered with READY or HELLO.</summary>
+    private bool TakeGreeting()
+    {
+        var greeting = _in.AsSpan(_inStart, GreetingSize);
+        if (greeting[0] != 0xFF || (greeting[9] & 1) != 1 || greeting[10] < 3)
+        {
+            return Fail("the peer does not speak ZMTP 3");
+        }
+
+        var mechanism = Encoding.ASCII.GetString(greeting.Slice(12, 20).TrimEnd((byte)0));
+        if (mechanism != _settings.Mechanism)
+        {
+            // A CURVE peer for a plain one or the other way round: the connection drops before any answer (a client
+            // reports a failed handshake).
+            return Fail(mechanism == "NULL"
+                ? $"the peer speaks plain text (NULL) and we {_settings.Mechanism}"
+                : $"the peer requires the {mechanism} security mechanism and we speak {_settings.Mechanism}");
+        }
+
+        _inStart += GreetingSize;
+        _stage = Stage.AwaitReady;
+        if (_handshake is null)
+        {
+            PrependCommand(_settings.ReadyCommand);
+        }
+        else if (_handshake.Begin() is { } hello)
+        {
+            WritePlainFrame(Command, hello);
+        }
+        else if (_handshake.Failure is { } why)
+        {
+            return Fail(why);
+        }
+
+        return Flush();
+    }
+
+    /// <summary>NULL: the peer's READY and the identity it gives; messages flow.</summary>
+    private bool TakeReady(ReadOnlySpan<byte> command)
+    {
+        if (!IsCommand(command, "READY"u8))
+        {
+            return Fail("the peer did not complete the ZMTP handshake");
+        }
+
+        PeerIdentity = PropertyOf(command[6..], "Identity"u8);
+        _stage = Stage.Ready;
+        return true;
+    }
+
+    /// <summary>CURVE: one handshake command, answered; the last gives the key, and what was written meanwhile is sealed.</summary>
+    private bool TakeCurveCommand(ReadOnlySpan<byte> command)
+    {
+        if (command.IsEmpty)
+        {
+            return Fail("the peer did not complete the CURVE handshake");
+        }
+
+        if (!_handshake!.Take(command, out var reply))
+        {
+            return Fail(_handshake.Failure!);
+        }
+
+        if (reply is not null)
+        {
+            WritePlainFrame(Command, reply);
+        }
+
+        if (_handshake.Cipher is { } cipher)
+        {
+            PeerIdentity = PropertyOf(_handshake.PeerMetadata, "Identity"u8);
+            _cipher = cipher;
+            _handshake = null;
+            _stage = Stage.Ready;
+            SealHeld();
         }
 
         return true;
@@ -662,10 +679,11 @@ internal sealed class ZmtpSession : IDisposable
         _outEnd += header + length;
     }
 
-    private static int HeaderSize(int bodyLength) => bodyLength > 255 ? 9 : 2;
+    /// <summary>The length of a frame header for a body of <paramref name="bodyLength"/> bytes (short or long size).</summary>
+    public static int HeaderSize(int bodyLength) => bodyLength > 255 ? 9 : 2;
 
     /// <summary>Writes a frame header (flags, then a short or long size) at the start of <paramref name="destination"/>; its length.</summary>
-    private static int WriteHeader(Span<byte> destination, byte flags, int bodyLength)
+    public static int WriteHeader(Span<byte> destination, byte flags, int bodyLength)
     {
         if (bodyLength > 255)
         {

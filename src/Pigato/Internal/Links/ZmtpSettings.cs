@@ -26,6 +26,7 @@ internal sealed class ZmtpSettings
         }
 
         Metadata = [.. metadata];
+        ReadyCommand = [.. "\x05READY"u8, .. Metadata];
         Greeting = new byte[ZmtpSession.GreetingSize];
         Greeting[0] = 0xFF;
         Greeting[9] = 0x7F;
@@ -49,7 +50,7 @@ internal sealed class ZmtpSettings
     public byte[] Metadata { get; }
 
     /// <summary>The body of the NULL mechanism's READY command.</summary>
-    public byte[] ReadyCommand() => [.. "\x05READY"u8, .. Metadata];
+    public byte[] ReadyCommand { get; }
 
     private static void Property(List<byte> metadata, string name, ReadOnlySpan<byte> value)
     {
