@@ -19,8 +19,6 @@ internal static class ZmtpPeer
     private const long MaxFrame = 64 * 1024;
     private const int MaxTurns = 10_000;
 
-    private static readonly Socket Listener = Listen();
-
     /// <summary>The broker's side of a plain connection.</summary>
     public static ZmtpSettings Router { get; } = new("ROUTER", null, MaxFrame);
 
@@ -29,9 +27,10 @@ internal static class ZmtpPeer
 
     public static void Feed(ZmtpSettings settings, ReadOnlySpan<byte> bytes)
     {
+        using var listener = Listen(); // one per input: every socket of a run is closed at its end
         using var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        peer.Connect(Listener.LocalEndPoint!);
-        using var session = new ZmtpSession(Listener.Accept(), settings);
+        peer.Connect(listener.LocalEndPoint!);
+        using var session = new ZmtpSession(listener.Accept(), settings);
         if (!session.Start())
         {
             return;
