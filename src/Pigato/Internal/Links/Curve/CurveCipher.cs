@@ -41,17 +41,20 @@ internal sealed class CurveCipher
     /// </summary>
     public void Seal(Span<byte> message)
     {
-        "\x07MESSAGE"u8.CopyTo(message);
+        // NaCl's padded form in place (as libzmq seals): zeros where the name and nonce go, then the MAC over them.
+        message[..Sodium.ZeroBytes].Clear();
         BinaryPrimitives.WriteUInt64BigEndian(_sendNonce.AsSpan(16), _nextNonce++);
+        Sodium.SealPadded(message, _sendNonce, _key);
+        "\x07MESSAGE"u8.CopyTo(message);
         _sendNonce.AsSpan(16).CopyTo(message[8..]);
-        Sodium.Seal(message[16..], message[FlagsOffset..], _sendNonce, _key);
     }
 
     /// <summary>
     /// Opens a MESSAGE into <paramref name="plain"/> (its flags byte, then the body: <see cref="Overhead"/> - 1 bytes shorter
-    /// than <paramref name="message"/>; the two may overlap); null when it opened, else why not.
+    /// than <paramref name="message"/>; the two may overlap), using <paramref name="message"/> as room; null when it opened,
+    /// else why not.
     /// </summary>
-    public string? Open(ReadOnlySpan<byte> message, Span<byte> plain)
+    public string? Open(Span<byte> message, Span<byte> plain)
     {
         if (message.Length < Overhead || !message.StartsWith("\x07MESSAGE"u8))
         {
@@ -65,11 +68,12 @@ internal sealed class CurveCipher
         }
 
         message.Slice(8, 8).CopyTo(_receiveNonce.AsSpan(16));
-        if (!Sodium.Open(plain, message[16..], _receiveNonce, _key))
+        if (!Sodium.OpenPadded(message, _receiveNonce, _key))
         {
             return "a CURVE message that does not open (forged, damaged or under another key)";
         }
 
+        message[FlagsOffset..].CopyTo(plain);
         _peerNonce = nonce;
         return null;
     }
