@@ -74,7 +74,7 @@ internal static class Seeds
     {
         var batch = new CompactBatch();
         batch.Add(message);
-        return batch.Frame();
+        return batch.Frame(borrowed: false).ToArray();
     }
 
     private static byte[] Batch(in CompactDraft first, in CompactDraft second)
@@ -82,7 +82,7 @@ internal static class Seeds
         var batch = new CompactBatch();
         batch.Add(first);
         batch.Add(second);
-        return batch.Frame();
+        return batch.Frame(borrowed: false).ToArray();
     }
 
     /// <summary>One ZMTP frame, its header written by the session's own writer.</summary>

@@ -227,7 +227,7 @@ internal sealed class BrokerConnection : IDisposable
         var sent = false;
         if (_writer is not null)
         {
-            _writer.Write(_batch.Frame(), false);
+            _writer.Write(_batch.Frame(borrowed: _link?.CopiesOnSend == true), false);
             sent = Ended(_writer);
         }
 

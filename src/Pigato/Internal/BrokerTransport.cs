@@ -436,7 +436,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     private SendResult SendBatch(PeerBatch batch)
     {
         _writer.StartMessage(batch.Identity, advisory: false);
-        _writer.Write(batch.Frame(), false);
+        _writer.Write(batch.Frame(borrowed: _router.CopiesOnSend), false);
         return End();
     }
 

@@ -88,21 +88,22 @@ internal sealed class ReceivedFrames : IFrameSource, IDisposable
     }
 
     /// <summary>
-    /// Adds a copy of one frame of a message read by a transport of Pigato's own (<see cref="Links.ZmtpLink"/>), after
-    /// <see cref="Clear"/>; frames past the buffer are counted in <see cref="Size"/> and mark the message <see cref="Truncated"/>.
+    /// Adds a frame that stays where a transport of Pigato's own read it (no copy), after <see cref="Clear"/>: it is valid
+    /// until that transport reads again, which it does only once this message was handled (one message at a time, on the
+    /// loop); whoever keeps a frame longer copies it, as <see cref="Protocol.MessageFields"/>' spans make them do. A frame
+    /// sent on (<see cref="RouterSender.Forward"/>) goes through the same transport, which copies what it sends.
     /// </summary>
-    public void Append(ReadOnlySpan<byte> frame)
+    public void Borrow(byte[] buffer, int offset, int length)
     {
-        Size += _count >= Base ? frame.Length : 0;
+        Size += _count >= Base ? length : 0;
         if (_count == _frames.Length)
         {
             Truncated = true;
             return;
         }
 
-        var copy = frame.ToArray();
         _frames[_count].Close();
-        _frames[_count].InitGC(copy, copy.Length);
+        _frames[_count].InitGC(buffer, offset, length);
         _count++;
     }
 

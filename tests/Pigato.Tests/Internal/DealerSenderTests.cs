@@ -26,6 +26,8 @@ public sealed class DealerSenderTests : IDisposable
     {
         public bool HasPending => false;
 
+        public bool CopiesOnSend => false;
+
         public bool TryStartMessage(ref Msg frame, bool more) => socket.TrySend(ref frame, TimeSpan.Zero, more);
 
         public void SendMore(ref Msg frame, bool more) => socket.TrySend(ref frame, SendReceiveConstants.InfiniteTimeout, more);

@@ -22,7 +22,7 @@ public class CompactBatchTests
                 Assert.False(batch.Add(CompactCodec.ClientReply(final: true, rid, error: false, data, options)));
             }
 
-            Assert.Equal(expected, BatchFrames.Messages(batch.Frame()));
+            Assert.Equal(expected, BatchFrames.Messages(batch.Frame(borrowed: false).ToArray()));
             Assert.Equal(expected.Count, batch.Count);
             Assert.Equal(expected.Sum(m => m.Length), batch.Bytes);
             batch.Clear();
@@ -37,11 +37,31 @@ public class CompactBatchTests
         batch.Add(CompactCodec.ClientRequest("echo"u8, "r2"u8, "2"u8, default));
         batch.Clear();
         Assert.Equal(0, batch.Count);
-        Assert.Empty(batch.Frame());
+        Assert.Empty(batch.Frame(borrowed: false).ToArray());
 
         batch.Add(CompactCodec.ClientRequest("echo"u8, "r3"u8, "3"u8, "{}"u8));
 
-        Assert.Equal(CompactCodec.ClientRequest("echo"u8, "r3"u8, "3"u8, "{}"u8).ToArray(), batch.Frame());
+        Assert.Equal(CompactCodec.ClientRequest("echo"u8, "r3"u8, "3"u8, "{}"u8).ToArray(), batch.Frame(borrowed: false).ToArray());
         batch.Clear();
+    }
+
+    [Fact]
+    public void ABorrowedFrame_LiesInTheBatchBuffer_AnOwnedOneIsACopyThatOutlivesIt()
+    {
+        var batch = new CompactBatch();
+        batch.Add(CompactCodec.ClientRequest("echo"u8, "r1"u8, "1"u8, default));
+        batch.Add(CompactCodec.ClientRequest("echo"u8, "r2"u8, "2"u8, default));
+
+        var borrowed = batch.Frame(borrowed: true);
+        var owned = batch.Frame(borrowed: false);
+
+        Assert.Equal(owned.ToArray(), borrowed.ToArray());
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(borrowed, out var buffer));
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(owned, out var own));
+        Assert.NotSame(buffer.Array, own.Array);
+        Assert.Equal(owned.Length, own.Array!.Length);
+        var kept = owned.ToArray();
+        batch.Clear();
+        Assert.Equal(kept, owned.ToArray());
     }
 }

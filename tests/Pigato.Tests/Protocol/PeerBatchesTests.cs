@@ -17,7 +17,7 @@ public class PeerBatchesTests
     /// <summary>The messages a batch's frame carries (one message is its own frame).</summary>
     private static List<byte[]> MessagesOf(CompactBatch batch)
     {
-        var frame = batch.Frame();
+        var frame = batch.Frame(borrowed: false).ToArray();
         return CompactCodec.IsBatch(frame) ? BatchFrames.Messages(frame) : [frame];
     }
 
@@ -49,8 +49,8 @@ public class PeerBatchesTests
         var taken = new List<PeerBatch>();
         batches.TakeAll(taken);
 
-        Assert.Equal(Reply("a1"), taken[0].Frame());
-        Assert.Equal([Reply("b1"), Reply("b2")], BatchFrames.Messages(taken[1].Frame()));
+        Assert.Equal(Reply("a1"), taken[0].Frame(borrowed: false).ToArray());
+        Assert.Equal([Reply("b1"), Reply("b2")], BatchFrames.Messages(taken[1].Frame(borrowed: false).ToArray()));
     }
 
     [Fact]

@@ -9,6 +9,12 @@ namespace Pigato.Internal.Links;
 /// </summary>
 internal interface IBrokerLink : IDisposable
 {
+    /// <summary>
+    /// True when a frame's bytes are copied before a send returns (Pigato's own transport writes them into its connection's
+    /// buffer): the caller may then send from a buffer it reuses. NetMQ keeps a frame's array until its I/O thread sent it.
+    /// </summary>
+    bool CopiesOnSend { get; }
+
     /// <summary>Starts the first frame of a message; false, sending nothing, when the link holds all it may (the caller queues it).</summary>
     bool TryStartMessage(ref Msg frame, bool more);
 

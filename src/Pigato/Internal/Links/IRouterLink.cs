@@ -11,6 +11,12 @@ internal interface IRouterLink : IDisposable
     /// <summary>The endpoint bound, its port resolved (<c>tcp://127.0.0.1:0</c> becomes the port the system gave).</summary>
     string Endpoint { get; }
 
+    /// <summary>
+    /// True when a frame's bytes are copied before a send returns (Pigato's own transport writes them into its connection's
+    /// buffer): the caller may then send from a buffer it reuses. NetMQ keeps a frame's array until its I/O thread sent it.
+    /// </summary>
+    bool CopiesOnSend { get; }
+
     /// <summary>Starts a message to the peer named by <paramref name="identity"/>: taken, or refused because the peer is behind or gone (nothing sent).</summary>
     RouteResult TryStartMessage(ref Msg identity, bool more);
 

@@ -29,6 +29,8 @@ internal sealed class NetMqLink : IBrokerLink
 
     public bool HasPending => false;
 
+    public bool CopiesOnSend => false;
+
     public bool TryStartMessage(ref Msg frame, bool more) => _socket.TrySend(ref frame, TimeSpan.Zero, more);
 
     public void SendMore(ref Msg frame, bool more) => _socket.TrySend(ref frame, SendReceiveConstants.InfiniteTimeout, more);

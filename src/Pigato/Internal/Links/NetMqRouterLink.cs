@@ -29,6 +29,8 @@ internal sealed class NetMqRouterLink : IRouterLink
 
     public bool HasPending => false;
 
+    public bool CopiesOnSend => false;
+
     /// <summary>The socket, for the loop to poll (its ReceiveReady is the link's "messages arrived").</summary>
     public RouterSocket Socket => _router;
 

@@ -65,6 +65,8 @@ internal sealed class ZmtpLink : IBrokerLink
 
     public bool HasPending => _connected && _session.HasPending;
 
+    public bool CopiesOnSend => true;
+
     public bool TryStartMessage(ref Msg frame, bool more)
     {
         if (_session.PendingBytes > ZmtpSession.WriteThroughBytes)

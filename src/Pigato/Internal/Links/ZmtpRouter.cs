@@ -60,6 +60,8 @@ internal sealed class ZmtpRouter : IRouterLink
 
     public bool HasPending => _unflushed.Count > 0;
 
+    public bool CopiesOnSend => true;
+
     /// <summary>
     /// Binds a <c>tcp://ADDRESS:PORT</c> endpoint (an IP address, <c>*</c> for every interface, or <c>localhost</c>; port 0
     /// for one the system picks); null for any other endpoint (NetMQ's ROUTER serves those).
@@ -366,7 +368,7 @@ internal sealed class ZmtpRouter : IRouterLink
             }
 
             frames.Clear();
-            frames.Append(identity);
+            frames.Borrow(identity, 0, identity.Length);
             if (session.TryTakeMessage(frames))
             {
                 if (session.HasWholeMessage())

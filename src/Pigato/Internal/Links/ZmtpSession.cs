@@ -160,8 +160,9 @@ internal sealed class ZmtpSession : IDisposable
     public bool BufferWasFilled => _inEnd == _in.Length;
 
     /// <summary>
-    /// Appends the frames of the next whole message to <paramref name="frames"/> (commands before it handled: a PING is
-    /// answered); false when no whole message waits, or the session ended (<see cref="Failure"/>).
+    /// Adds the frames of the next whole message to <paramref name="frames"/> where they lie in the input buffer, valid until
+    /// the next <see cref="Read"/> (commands before it handled: a PING is answered); false when no whole message waits, or
+    /// the session ended (<see cref="Failure"/>).
     /// </summary>
     public bool TryTakeMessage(ReceivedFrames frames)
     {
@@ -210,7 +211,7 @@ internal sealed class ZmtpSession : IDisposable
             while (frameCount-- > 0)
             {
                 var header = ReadHeader(_inStart, _frameEnd, _maxFrame, out _, out var size);
-                frames.Append(_in.AsSpan(_inStart + header, (int)size));
+                frames.Borrow(_in, _inStart + header, (int)size);
                 _inStart += header + (int)size;
             }
 

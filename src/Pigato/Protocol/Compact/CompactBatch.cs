@@ -6,7 +6,8 @@ namespace Pigato.Protocol.Compact;
 /// v2 messages waiting to leave together in one frame (a batch: kind <see cref="CompactFrame.BatchKind"/>, each message a
 /// field): full at <see cref="CompactCodec.MaxBatchBytes"/> or <see cref="CompactCodec.MaxBatchMessages"/>; a message too
 /// large to share a batch goes alone. Messages are written straight into one buffer rented from the shared pool (given
-/// back at <see cref="Clear"/>), so the only array a batch makes is its frame. One thread only.
+/// back at <see cref="Clear"/>), so the only array a batch makes is its frame, and none for a transport that copies what it
+/// sends. One thread only.
 /// </summary>
 internal class CompactBatch
 {
@@ -45,21 +46,29 @@ internal class CompactBatch
         return Bytes >= CompactCodec.MaxBatchBytes || Count >= CompactCodec.MaxBatchMessages;
     }
 
-    /// <summary>The frame to send: the message itself when alone, else a batch frame.</summary>
-    public byte[] Frame()
+    /// <summary>
+    /// The frame to send: the message itself when alone, else a batch frame. <paramref name="borrowed"/>: in the batch's own
+    /// buffer, valid until <see cref="Clear"/> (for a transport that copies what it sends); else an array of its own.
+    /// </summary>
+    public ReadOnlyMemory<byte> Frame(bool borrowed)
     {
         if (Count == 0)
         {
-            return [];
+            return ReadOnlyMemory<byte>.Empty;
         }
 
+        ReadOnlyMemory<byte> frame;
         if (Count == 1)
         {
-            return Copy(_buffer.AsSpan(_firstAt, _firstLength));
+            frame = _buffer.AsMemory(_firstAt, _firstLength);
+        }
+        else
+        {
+            CompactFrame.WriteHeader(_buffer, CompactFrame.BatchKind, 0);
+            frame = _buffer.AsMemory(0, _end);
         }
 
-        CompactFrame.WriteHeader(_buffer, CompactFrame.BatchKind, 0);
-        return Copy(_buffer.AsSpan(0, _end));
+        return borrowed ? frame : Copy(frame.Span);
     }
 
     /// <summary>Empties the batch and gives its buffer back to the pool.</summary>
@@ -95,7 +104,7 @@ internal class CompactBatch
         return _buffer;
     }
 
-    /// <summary>A frame's own array: NetMQ keeps it until sent, so it is never the pooled buffer.</summary>
+    /// <summary>A frame's own array, for NetMQ, which keeps it until sent.</summary>
     private static byte[] Copy(ReadOnlySpan<byte> bytes)
     {
         var frame = GC.AllocateUninitializedArray<byte>(bytes.Length);
