@@ -151,7 +151,9 @@ public sealed class Broker : IAsyncDisposable
             throw;
         }
 
-        var loop = _loop = new ActorLoop(nameof(Broker), e => ReportError(PigatoErrorCodes.Internal, "Broker loop error: " + e.Message, null, e));
+        // NetMQ's ROUTER, when it serves the endpoint, needs NetMQ's poller; the directory's PUB socket only sends.
+        var withNetMq = Options.Transport != ConnectionTransport.Auto || !Internal.Links.ZmtpRouter.CanBind(Options.Endpoint);
+        var loop = _loop = new ActorLoop(nameof(Broker), e => ReportError(PigatoErrorCodes.Internal, "Broker loop error: " + e.Message, null, e), withNetMq);
         _store = store is null ? null : new Persistence.StoreWriter(store, loop.Post, OnTakenOver, removed => _core?.RemovalsDurable(removed), (code, message) => ReportError(code, message, null));
         BrokerTransport? receiver = null;
         _router = OpenRouter(loop, () => receiver!.ReceiveWaiting());

@@ -110,7 +110,7 @@ public sealed partial class Client : IPigatoClient
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
         _stopping = false;
-        var loop = _loop = new ActorLoop(nameof(Client), e => RaiseError(PigatoErrorCodes.Internal, "Client loop error: " + e.Message, e));
+        var loop = _loop = new ActorLoop(nameof(Client), e => RaiseError(PigatoErrorCodes.Internal, "Client loop error: " + e.Message, e), Internal.Links.BrokerLinks.NeedNetMq(_connectionSettings));
         _lane = Options.RunContinuationsInline ? null : new HandOffLane("Pigato.Client continuations", () => _pending.Count == 0);
         loop.AfterEach = _connections.Flush;
         loop.Timer(Options.HeartbeatInterval, OnHeartbeatTick);

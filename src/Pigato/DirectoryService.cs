@@ -78,7 +78,7 @@ public sealed class DirectoryService : IAsyncDisposable
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
         _firstSnapshot = NewSignal();
-        var loop = _loop = new ActorLoop(nameof(DirectoryService), e => Log.PeerError(_logger, PigatoErrorCodes.Internal, ServiceName, e.Message, e));
+        var loop = _loop = new ActorLoop(nameof(DirectoryService), e => Log.PeerError(_logger, PigatoErrorCodes.Internal, ServiceName, e.Message, e), withNetMq: true);
         var subscriber = _subscriber = SocketFactory.Subscriber(_options.CurveServerKey);
         subscriber.ReceiveReady += (_, _) => loop.Guard(OnPublished);
         subscriber.Subscribe(Topic);
@@ -86,7 +86,7 @@ public sealed class DirectoryService : IAsyncDisposable
         loop.Add(subscriber);
 
         // PUB/SUB joins late: ask the broker for its directory again and again until the first snapshot arrives.
-        NetMQTimer? retry = null;
+        LoopTimer? retry = null;
         retry = loop.Timer(UpdateRetry, () =>
         {
             if (_firstSnapshot.Task.IsCompleted)

@@ -208,7 +208,7 @@ public sealed partial class Worker : IAsyncDisposable
     {
         _draining = false;
         _stopping = false;
-        var loop = _loop = new ActorLoop(nameof(Worker), e => RaiseError(PigatoErrorCodes.Internal, "Worker loop error: " + e.Message, e));
+        var loop = _loop = new ActorLoop(nameof(Worker), e => RaiseError(PigatoErrorCodes.Internal, "Worker loop error: " + e.Message, e), Internal.Links.BrokerLinks.NeedNetMq(_connectionSettings));
         _lane = Options.RunHandlersInline ? null : new HandOffLane("Pigato.Worker handlers", () => Volatile.Read(ref _running) <= 1);
         loop.AfterEach = () =>
         {

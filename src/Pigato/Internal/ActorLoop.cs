@@ -1,11 +1,14 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using NetMQ;
 
 namespace Pigato.Internal;
 
 /// <summary>
-/// The one thread that owns an actor's sockets: a <see cref="NetMQPoller"/> plus a command queue through
-/// which any other thread reaches it. Every callback runs guarded so that no exception can end the loop.
+/// The one thread that owns an actor's sockets, its timers, and a command queue through which any other thread reaches
+/// it. It waits with a <see cref="SocketPoller"/> of its own, or with a <see cref="NetMQPoller"/> when made for NetMQ
+/// sockets (inproc://, ipc://, the directory's PUB/SUB, <see cref="ConnectionTransport.NetMQ"/>). Every callback runs
+/// guarded so that no exception can end the loop.
 /// </summary>
 /// <remarks>
 /// A command is either run or failed, never dropped: after <see cref="Dispose"/>, <see cref="Post(Action)"/> throws
@@ -14,7 +17,10 @@ namespace Pigato.Internal;
 /// </remarks>
 internal sealed class ActorLoop : IDisposable
 {
-    private readonly NetMQPoller _poller = new();
+    private readonly NetMQPoller? _poller;
+    private readonly NetMQTimer? _timerTick;
+    private readonly SocketPoller? _sockets;
+    private readonly List<LoopTimer> _timers = [];
     private readonly ConcurrentQueue<Command> _commands = new();
     private readonly LoopWakeup _wakeup = new();
     private readonly Lock _gate = new();
@@ -22,49 +28,75 @@ internal sealed class ActorLoop : IDisposable
     private readonly string _actor;
     private int _wakeupPending;
     private int _threadId = -1;
+    private Thread? _thread;
+    private volatile bool _stopping;
     private bool _disposed;
 
-    public ActorLoop(string actor, Action<Exception> onError)
+    /// <param name="actor">The actor's name: its thread is "Pigato.{actor}".</param>
+    /// <param name="onError">Told of any exception a callback throws.</param>
+    /// <param name="withNetMq">True when NetMQ sockets will be polled (<see cref="Add(ISocketPollable)"/>): the loop then waits with a <see cref="NetMQPoller"/>.</param>
+    public ActorLoop(string actor, Action<Exception> onError, bool withNetMq)
     {
         _actor = actor;
         _onError = onError;
-        _poller.Add(_wakeup.Socket, _ =>
+        if (withNetMq)
         {
-            _wakeup.Drain();
+            _poller = [];
+            _poller.Add(_wakeup.Socket, _ => OnWakeup());
 
-            // Cleared before draining: a command posted from here on wakes the loop again.
-            Volatile.Write(ref _wakeupPending, 0);
-            // The commands of one wake-up are one callback: AfterEach runs once, after the last (a client's or
-            // worker's messages to the broker leave together, a broker's journal is handed over once).
-            while (_commands.TryDequeue(out var command))
-            {
-                Guard(command.Run, command.State, after: false);
-            }
-
-            RunAfterEach();
-        });
+            // The loop's timers share one NetMQ timer, set for the next of them to run.
+            _timerTick = new NetMQTimer(TimeSpan.FromMilliseconds(1)) { Enable = false };
+            _timerTick.Elapsed += (_, _) => RunDueTimers();
+            _poller.Add(_timerTick);
+        }
+        else
+        {
+            _sockets = new SocketPoller();
+            _sockets.Add(_wakeup.Socket, OnWakeup);
+        }
     }
 
-    public void Add(ISocketPollable pollable) => _poller.Add(pollable);
+    /// <exception cref="InvalidOperationException">The loop was made without NetMQ.</exception>
+    public void Add(ISocketPollable pollable) => NetMqPoller.Add(pollable);
 
-    public void Add(NetMQTimer timer) => _poller.Add(timer);
-
-    public void Remove(ISocketPollable pollable) => _poller.Remove(pollable);
+    /// <exception cref="InvalidOperationException">The loop was made without NetMQ.</exception>
+    public void Remove(ISocketPollable pollable) => NetMqPoller.Remove(pollable);
 
     /// <summary>Polls a plain TCP socket: <paramref name="onReadable"/> runs guarded on the loop whenever it has bytes (or an error) to read.</summary>
-    public void Add(System.Net.Sockets.Socket socket, Action onReadable) => _poller.Add(socket, _ => Guard(onReadable));
+    public void Add(System.Net.Sockets.Socket socket, Action onReadable)
+    {
+        if (_poller is not null)
+        {
+            _poller.Add(socket, _ => Guard(onReadable));
+        }
+        else
+        {
+            _sockets!.Add(socket, () => Guard(onReadable));
+        }
+    }
 
-    public void Remove(System.Net.Sockets.Socket socket) => _poller.Remove(socket);
+    public void Remove(System.Net.Sockets.Socket socket)
+    {
+        if (_poller is not null)
+        {
+            _poller.Remove(socket);
+        }
+        else
+        {
+            _sockets!.Remove(socket);
+        }
+    }
 
     /// <summary>Runs a socket monitor's events on the loop.</summary>
-    public void Attach(NetMQ.Monitoring.NetMQMonitor monitor) => monitor.AttachToPoller(_poller);
+    /// <exception cref="InvalidOperationException">The loop was made without NetMQ.</exception>
+    public void Attach(NetMQ.Monitoring.NetMQMonitor monitor) => monitor.AttachToPoller(NetMqPoller);
 
     /// <summary>Makes a timer whose callback runs guarded on the loop.</summary>
-    public NetMQTimer Timer(TimeSpan interval, Action onElapsed, bool enabled = true)
+    public LoopTimer Timer(TimeSpan interval, Action onElapsed, bool enabled = true)
     {
-        var timer = new NetMQTimer(interval < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : interval) { Enable = enabled };
-        timer.Elapsed += (_, _) => Guard(onElapsed);
-        _poller.Add(timer);
+        var timer = new LoopTimer(interval, onElapsed, enabled, TimersChanged);
+        _timers.Add(timer);
+        TimersChanged();
         return timer;
     }
 
@@ -77,7 +109,16 @@ internal sealed class ActorLoop : IDisposable
             Volatile.Write(ref _threadId, Environment.CurrentManagedThreadId);
             started.SetResult();
         });
-        _poller.RunAsync("Pigato." + _actor, true);
+        if (_poller is not null)
+        {
+            _poller.RunAsync("Pigato." + _actor, true);
+        }
+        else
+        {
+            _thread = new Thread(Run) { IsBackground = true, Name = "Pigato." + _actor };
+            _thread.Start();
+        }
+
         return started.Task;
     }
 
@@ -226,9 +267,20 @@ internal sealed class ActorLoop : IDisposable
             _disposed = true;
         }
 
-        if (_poller.IsRunning)
+        if (_poller is { IsRunning: true })
         {
             _poller.Stop();
+        }
+
+        if (_thread is not null)
+        {
+            // As NetMQPoller.Stop: the loop ends after its current callback; waited for unless this is that callback.
+            _stopping = true;
+            _wakeup.Signal();
+            if (!IsCurrent)
+            {
+                _thread.Join();
+            }
         }
 
         var stopped = NotRunning();
@@ -237,8 +289,91 @@ internal sealed class ActorLoop : IDisposable
             command.Fail?.Invoke(stopped);
         }
 
-        _poller.Dispose();
+        _poller?.Dispose();
         _wakeup.Dispose();
+    }
+
+    private NetMQPoller NetMqPoller => _poller ?? throw new InvalidOperationException($"The {_actor.ToLowerInvariant()}'s loop was made without NetMQ: it polls plain sockets only.");
+
+    /// <summary>The loop of its own: wait for a socket or the next timer, run what is ready, until stopped.</summary>
+    private void Run()
+    {
+        while (!_stopping)
+        {
+            try
+            {
+                _sockets!.WaitAndDispatch(NextDue());
+            }
+#pragma warning disable CA1031 // Same as a callback's: reported, and the loop waits again.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Report(e);
+            }
+
+            RunDueTimers();
+        }
+    }
+
+    /// <summary>A wake-up: the commands posted since the last one.</summary>
+    private void OnWakeup()
+    {
+        _wakeup.Drain();
+
+        // Cleared before draining: a command posted from here on wakes the loop again.
+        Volatile.Write(ref _wakeupPending, 0);
+        // The commands of one wake-up are one callback: AfterEach runs once, after the last (a client's or
+        // worker's messages to the broker leave together, a broker's journal is handed over once).
+        while (_commands.TryDequeue(out var command))
+        {
+            Guard(command.Run, command.State, after: false);
+        }
+
+        RunAfterEach();
+    }
+
+    /// <summary>When the next timer runs (a <see cref="Stopwatch"/> timestamp), <see cref="long.MaxValue"/> when none is enabled.</summary>
+    private long NextDue()
+    {
+        var next = long.MaxValue;
+        foreach (var timer in _timers)
+        {
+            next = Math.Min(next, timer.Due);
+        }
+
+        return next;
+    }
+
+    /// <summary>Runs every timer that is due (by index: a callback may make timers, which are not due yet).</summary>
+    private void RunDueTimers()
+    {
+        var now = Stopwatch.GetTimestamp();
+        for (var i = 0; i < _timers.Count; i++)
+        {
+            _timers[i].RunIfDue(now, Guard);
+        }
+
+        TimersChanged();
+    }
+
+    /// <summary>With NetMQ, sets the shared NetMQ timer for the next timer to run; the own loop reads <see cref="NextDue"/> at each wait.</summary>
+    private void TimersChanged()
+    {
+        if (_timerTick is null)
+        {
+            return;
+        }
+
+        var next = NextDue();
+        if (next == long.MaxValue)
+        {
+            _timerTick.Enable = false;
+            return;
+        }
+
+        var remaining = Math.Max(0, next - Stopwatch.GetTimestamp());
+        _timerTick.Interval = (int)Math.Clamp((remaining * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency, 1, int.MaxValue);
+        _timerTick.Enable = true;
     }
 
     private void Enqueue(Command command)

@@ -30,8 +30,8 @@ internal sealed class BrokerConnection : IDisposable
     private readonly ConnectionSettings _settings;
     private readonly ILogger _logger;
     private readonly ReceivedFrames _frames = new(16);
-    private readonly NetMQ.NetMQTimer _reconnect;
-    private readonly NetMQ.NetMQTimer _drain;
+    private readonly LoopTimer _reconnect;
+    private readonly LoopTimer _drain;
     private IBrokerLink? _link;
     private DealerSender? _writer;
     private readonly CompactBatch _batch = new();
@@ -374,8 +374,8 @@ internal sealed class BrokerConnection : IDisposable
     /// <summary>Opens the connection again (a new identity) after <paramref name="delay"/>.</summary>
     private void ScheduleReconnect(TimeSpan delay)
     {
-        _reconnect.Interval = (int)Math.Max(1, delay.TotalMilliseconds);
-        _reconnect.EnableAndReset();
+        _reconnect.Interval = delay;
+        _reconnect.Enable = true;
     }
 
     private void Reconnect()

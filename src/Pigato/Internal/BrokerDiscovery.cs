@@ -70,7 +70,8 @@ internal sealed class BrokerDiscovery(IReadOnlyList<string> configured, string? 
         }
     }
 
-    private static bool IsName(string endpoint) =>
+    /// <summary>True for an endpoint that names brokers to look up (<c>dns://</c>, <c>dns+srv://</c>), which become <c>tcp://</c> endpoints.</summary>
+    public static bool IsName(string endpoint) =>
         endpoint.StartsWith(ByAddress, StringComparison.OrdinalIgnoreCase) || endpoint.StartsWith(ByService, StringComparison.OrdinalIgnoreCase);
 
     private async Task<List<string>> ByAddressAsync(string nameAndPort, CancellationToken cancellationToken)

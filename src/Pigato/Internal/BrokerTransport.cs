@@ -59,7 +59,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     public string? AddressOf(ReadOnlySpan<byte> identity) => _router.AddressOf(identity);
 
     /// <summary>Set by the broker: enabled while messages wait for peers, so that <see cref="SendQueued"/> runs.</summary>
-    public NetMQTimer? DrainTimer { get; set; }
+    public LoopTimer? DrainTimer { get; set; }
 
     /// <summary>Sends what waits for peers whose pipes have room again; which peers drained, are gone or are slow is told to the core after this callback (<see cref="SendBatches"/>).</summary>
     public void SendQueued()

@@ -2,13 +2,18 @@ using Pigato.Internal;
 
 namespace Pigato.Tests.Internal;
 
-/// <summary>The actor loop's <see cref="ActorLoop.RunOrPost(Action)"/>: at once on the loop's own thread, posted from any other; commands with a state.</summary>
+/// <summary>
+/// The actor loop, waiting with its own <see cref="SocketPoller"/> or with NetMQ's poller: <see cref="ActorLoop.RunOrPost(Action)"/>
+/// at once on the loop's own thread, posted from any other; commands with a state; timers; plain sockets.
+/// </summary>
 public class ActorLoopTests
 {
-    [Fact]
-    public async Task RunOrPost_OnTheLoop_RunsAtOnce_BeforeWhatWasPostedEarlier()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunOrPost_OnTheLoop_RunsAtOnce_BeforeWhatWasPostedEarlier(bool withNetMq)
     {
-        using var loop = new ActorLoop("Test", _ => { });
+        using var loop = new ActorLoop("Test", _ => { }, withNetMq);
         await loop.StartAsync();
         var order = new List<string>();
 
@@ -23,10 +28,12 @@ public class ActorLoopTests
         Assert.Equal(["run at once", "callback ends", "posted"], order);
     }
 
-    [Fact]
-    public async Task RunOrPost_FromAnotherThread_RunsOnTheLoop()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunOrPost_FromAnotherThread_RunsOnTheLoop(bool withNetMq)
     {
-        using var loop = new ActorLoop("Test", _ => { });
+        using var loop = new ActorLoop("Test", _ => { }, withNetMq);
         await loop.StartAsync();
         var onLoop = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -36,11 +43,13 @@ public class ActorLoopTests
         Assert.True(await onLoop.Task.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
-    [Fact]
-    public async Task RunOrPost_OnTheLoop_AFailureIsReportedNotThrown()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunOrPost_OnTheLoop_AFailureIsReportedNotThrown(bool withNetMq)
     {
         var reported = new List<Exception>();
-        using var loop = new ActorLoop("Test", reported.Add);
+        using var loop = new ActorLoop("Test", reported.Add, withNetMq);
         await loop.StartAsync();
         var after = false;
 
@@ -54,10 +63,12 @@ public class ActorLoopTests
         Assert.Equal("boom", Assert.Single(reported).Message);
     }
 
-    [Fact]
-    public async Task RunOrPost_AfterDispose_Throws()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunOrPost_AfterDispose_Throws(bool withNetMq)
     {
-        var loop = new ActorLoop("Test", _ => { });
+        var loop = new ActorLoop("Test", _ => { }, withNetMq);
         await loop.StartAsync();
         loop.Dispose();
 
@@ -66,10 +77,12 @@ public class ActorLoopTests
         Assert.Equal(PigatoErrorCodes.NotRunning, error.Code);
     }
 
-    [Fact]
-    public async Task CommandsWithAState_RunWithIt_InOrderWithOtherPosts()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task CommandsWithAState_RunWithIt_InOrderWithOtherPosts(bool withNetMq)
     {
-        using var loop = new ActorLoop("Test", _ => { });
+        using var loop = new ActorLoop("Test", _ => { }, withNetMq);
         await loop.StartAsync();
         var order = new List<string>();
         Action<object?> add = state => order.Add((string)state!);
@@ -80,5 +93,93 @@ public class ActorLoopTests
         await loop.InvokeAsync(() => loop.RunOrPost(add, "run at once on the loop"));
 
         Assert.Equal(["posted with a state", "posted", "run or posted from another thread", "run at once on the loop"], order);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Timers_RunWhileEnabled_AndADisabledOneNoLonger_CountedByAnotherTimer(bool withNetMq)
+    {
+        using var loop = new ActorLoop("Test", _ => { }, withNetMq);
+        var onceRuns = 0;
+        var clockRuns = 0;
+        var clockReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        LoopTimer? once = null;
+        once = loop.Timer(TimeSpan.FromMilliseconds(1), () =>
+        {
+            onceRuns++;
+            once!.Enable = false;
+        });
+        loop.Timer(TimeSpan.FromMilliseconds(1), () =>
+        {
+            if (++clockRuns == 20)
+            {
+                clockReached.TrySetResult();
+            }
+        });
+        await loop.StartAsync();
+
+        // Twenty runs of the other timer: at least 20 ms during which the disabled one, due every millisecond, stayed off.
+        await clockReached.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, await loop.InvokeAsync(() => onceRuns));
+
+        var again = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await loop.InvokeAsync(() =>
+        {
+            once!.Interval = TimeSpan.FromMilliseconds(2);
+            once.Enable = true;
+        });
+        loop.Post(() => loop.Timer(TimeSpan.FromMilliseconds(1), () =>
+        {
+            if (onceRuns == 2)
+            {
+                again.TrySetResult();
+            }
+        }));
+        await again.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task APlainSocket_ItsCallbackRunsWhenItHasBytes_UntilRemoved(bool withNetMq)
+    {
+        using var loop = new ActorLoop("Test", _ => { }, withNetMq);
+        await loop.StartAsync();
+        using var receiver = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        receiver.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        using var sender = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        var received = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await loop.InvokeAsync(() => loop.Add(receiver, () =>
+        {
+            receiver.Receive(new byte[16]);
+            loop.Remove(receiver);
+            received.TrySetResult(loop.IsCurrent);
+        }));
+
+        sender.SendTo([1], receiver.LocalEndPoint!);
+
+        Assert.True(await received.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public void ALoopWithoutNetMq_RefusesANetMqSocket()
+    {
+        using var loop = new ActorLoop("Test", _ => { }, withNetMq: false);
+        using var socket = new NetMQ.Sockets.DealerSocket();
+
+        Assert.Throws<InvalidOperationException>(() => loop.Add(socket));
+    }
+
+    [Fact]
+    public async Task Dispose_FromOneOfItsOwnCallbacks_EndsTheLoopWithoutWaitingForItself()
+    {
+        // The loop of its own only: NetMQ's poller refuses to be disposed from its thread.
+        var loop = new ActorLoop("Test", _ => { }, withNetMq: false);
+        await loop.StartAsync();
+
+        await loop.InvokeAsync(loop.Dispose);
+
+        Assert.Equal(PigatoErrorCodes.NotRunning, Assert.Throws<PigatoException>(() => loop.Post(() => { })).Code);
     }
 }

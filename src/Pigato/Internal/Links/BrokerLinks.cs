@@ -13,4 +13,12 @@ internal static class BrokerLinks
         settings.Transport == ConnectionTransport.Auto && TcpEndpoint.TryParse(endpoint, binding: false, out var host, out var port)
             ? new ZmtpLink(endpoint, host, port, identity, settings, loop, events, logger)
             : new NetMqLink(endpoint, identity, settings, loop, events);
+
+    /// <summary>
+    /// True when some broker of <paramref name="settings"/> is reached through NetMQ, so that the actor's loop must poll
+    /// NetMQ sockets: NetMQ asked for, or an endpoint other than <c>tcp://HOST:PORT</c> and the DNS names that resolve to those.
+    /// </summary>
+    public static bool NeedNetMq(ConnectionSettings settings) =>
+        settings.Transport != ConnectionTransport.Auto
+        || settings.Brokers.Any(endpoint => !BrokerDiscovery.IsName(endpoint) && !TcpEndpoint.TryParse(endpoint, binding: false, out _, out _));
 }

@@ -63,6 +63,11 @@ internal sealed class ZmtpRouter : IRouterLink
     public bool CopiesOnSend => true;
 
     /// <summary>
+    /// True for an endpoint <see cref="TryBind"/> binds (<c>tcp://ADDRESS:PORT</c>).
+    /// </summary>
+    public static bool CanBind(string endpoint) => TcpEndpoint.TryParse(endpoint, binding: true, out _, out _);
+
+    /// <summary>
     /// Binds a <c>tcp://ADDRESS:PORT</c> endpoint (an IP address, <c>*</c> for every interface, or <c>localhost</c>; port 0
     /// for one the system picks); null for any other endpoint (NetMQ's ROUTER serves those).
     /// </summary>
