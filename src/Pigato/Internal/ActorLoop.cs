@@ -27,6 +27,9 @@ internal sealed class ActorLoop : IDisposable
     private readonly Action<Exception> _onError;
     private readonly string _actor;
     private int _wakeupPending;
+
+    /// <summary>1 while the loop of its own waits in (or is about to enter) its poll: only then does a post wake it.</summary>
+    private int _waiting;
     private int _threadId = -1;
     private Thread? _thread;
     private volatile bool _stopping;
@@ -128,8 +131,8 @@ internal sealed class ActorLoop : IDisposable
     /// <summary>Runs <paramref name="command"/> on the loop (in order with other posts).</summary>
     /// <exception cref="PigatoException">The loop has stopped (<see cref="PigatoErrorCodes.NotRunning"/>).</exception>
     /// <remarks>
-    /// Waking the poller costs a datagram (<see cref="LoopWakeup"/>), so a burst of posts shares one wake-up: only the
-    /// first post after the loop started draining sends it.
+    /// Waking the loop costs a datagram (<see cref="LoopWakeup"/>), so a burst of posts shares one wake-up: only the
+    /// first post after the loop started draining sends it, and none while the loop of its own runs rather than waits.
     /// </remarks>
     public void Post(Action command) => Enqueue(new Command(Invoke, command, null));
 
@@ -295,14 +298,20 @@ internal sealed class ActorLoop : IDisposable
 
     private NetMQPoller NetMqPoller => _poller ?? throw new InvalidOperationException($"The {_actor.ToLowerInvariant()}'s loop was made without NetMQ: it polls plain sockets only.");
 
-    /// <summary>The loop of its own: wait for a socket or the next timer, run what is ready, until stopped.</summary>
+    /// <summary>
+    /// The loop of its own: wait for a socket or the next timer, run what is ready and the commands posted meanwhile,
+    /// until stopped. A command posted while the loop runs costs no wake-up: the loop takes it before it waits again.
+    /// </summary>
     private void Run()
     {
         while (!_stopping)
         {
+            // Said before the queue is looked at (a full fence each side, as in Enqueue): a post either sees the loop
+            // waiting and wakes it, or is seen here, and the loop does not wait.
+            Interlocked.Exchange(ref _waiting, 1);
             try
             {
-                _sockets!.WaitAndDispatch(NextDue());
+                _sockets!.Wait(_commands.IsEmpty ? NextDue() : 0);
             }
 #pragma warning disable CA1031 // Same as a callback's: reported, and the loop waits again.
             catch (Exception e)
@@ -311,7 +320,13 @@ internal sealed class ActorLoop : IDisposable
                 Report(e);
             }
 
+            Volatile.Write(ref _waiting, 0);
+            _sockets!.Dispatch();
             RunDueTimers();
+            if (!_commands.IsEmpty)
+            {
+                RunCommands();
+            }
         }
     }
 
@@ -322,8 +337,15 @@ internal sealed class ActorLoop : IDisposable
 
         // Cleared before draining: a command posted from here on wakes the loop again.
         Volatile.Write(ref _wakeupPending, 0);
-        // The commands of one wake-up are one callback: AfterEach runs once, after the last (a client's or
-        // worker's messages to the broker leave together, a broker's journal is handed over once).
+        RunCommands();
+    }
+
+    /// <summary>
+    /// The commands that wait, as one callback: AfterEach runs once, after the last (a client's or worker's messages to
+    /// the broker leave together, a broker's journal is handed over once).
+    /// </summary>
+    private void RunCommands()
+    {
         while (_commands.TryDequeue(out var command))
         {
             Guard(command.Run, command.State, after: false);
@@ -386,9 +408,11 @@ internal sealed class ActorLoop : IDisposable
             }
 
             _commands.Enqueue(command);
+            Interlocked.MemoryBarrier(); // the enqueue before the read of _waiting (Run's mirror image)
 
-            // Inside the gate, so that Dispose never closes the wake-up queue under a post.
-            if (Interlocked.Exchange(ref _wakeupPending, 1) == 0)
+            // Inside the gate, so that Dispose never closes the wake-up socket under a post. NetMQ's poller is woken for
+            // every first post; the loop of its own only while it waits (it takes the rest before waiting again).
+            if ((_poller is not null || Volatile.Read(ref _waiting) == 1) && Interlocked.Exchange(ref _wakeupPending, 1) == 0)
             {
                 _wakeup.Signal();
             }

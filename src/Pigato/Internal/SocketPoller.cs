@@ -21,9 +21,9 @@ internal sealed class SocketPoller
 
     /// <summary>
     /// Waits until a watched socket is readable or <paramref name="deadline"/> (a <see cref="Stopwatch"/> timestamp;
-    /// <see cref="long.MaxValue"/>: none) passes, then runs the callbacks of the readable sockets still watched.
+    /// <see cref="long.MaxValue"/>: none; one that passed: no wait) passes; <see cref="Dispatch"/> then runs their callbacks.
     /// </summary>
-    public void WaitAndDispatch(long deadline)
+    public void Wait(long deadline)
     {
         _ready.Clear();
         _ready.AddRange(_watched.Keys);
@@ -39,9 +39,13 @@ internal sealed class SocketPoller
                 _watched.Remove(closed);
             }
 
-            return;
+            _ready.Clear();
         }
+    }
 
+    /// <summary>Runs the callbacks of the sockets the last <see cref="Wait"/> found readable and still watched.</summary>
+    public void Dispatch()
+    {
         foreach (var socket in _ready)
         {
             // A callback before this one may have removed it.
