@@ -182,4 +182,34 @@ public class ActorLoopTests
 
         Assert.Equal(PigatoErrorCodes.NotRunning, Assert.Throws<PigatoException>(() => loop.Post(() => { })).Code);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task APostFromAnotherThread_AlwaysRuns_WhileTheLoopGoesToSleepOrRuns(bool withNetMq)
+    {
+        // No timer and no socket but the wake-up: a post the loop missed as it went to sleep would never run.
+        using var loop = new ActorLoop("Test", _ => { }, withNetMq);
+        await loop.StartAsync();
+        var ran = 0;
+
+        for (var i = 0; i < 2_000; i++)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            loop.Post(() =>
+            {
+                ran++;
+                done.SetResult();
+            });
+            if (i % 2 == 0)
+            {
+                // Every other one posts a second from the loop itself, so that the next post finds the loop running.
+                loop.Post(() => loop.Post(() => { }));
+            }
+
+            await done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        Assert.Equal(2_000, await loop.InvokeAsync(() => ran));
+    }
 }
