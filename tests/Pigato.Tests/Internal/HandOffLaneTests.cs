@@ -2,27 +2,36 @@ using Pigato.Internal;
 
 namespace Pigato.Tests.Internal;
 
-/// <summary><see cref="HandOffLane"/>: its own thread while the actor is quiet and the lane free; the caller's pool otherwise.</summary>
+/// <summary><see cref="HandOffLane"/>: its own threads while the actor is quiet and one of them free; the caller's pool otherwise.</summary>
 public class HandOffLaneTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public async Task QuietAndFree_RunsOnTheLanesThread_BusyOrNotQuiet_Declines()
+    public async Task QuietAndFree_RunsOnALaneThread_BothBusyOrNotQuiet_Declines()
     {
         var quiet = true;
         using var lane = new HandOffLane("test lane", () => quiet);
         using var release = new ManualResetEventSlim();
-        var ran = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var second = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         Assert.True(lane.TryRun(_ =>
         {
-            ran.SetResult(Thread.CurrentThread.Name);
-            release.Wait(Bound); // user code that blocks the lane
+            first.SetResult(Thread.CurrentThread.Name);
+            release.Wait(Bound); // user code that blocks the lane's thread
         }, null));
-        Assert.Equal("test lane", await ran.Task.WaitAsync(Bound));
+        Assert.Equal("test lane", await first.Task.WaitAsync(Bound));
 
-        Assert.False(lane.TryRun(_ => { }, null)); // busy: the caller takes the pool, nothing waits behind the blocked work
+        // The second thread takes what comes while the first runs (a continuation still returning when the next reply came).
+        Assert.True(lane.TryRun(_ =>
+        {
+            second.SetResult(Thread.CurrentThread.Name);
+            release.Wait(Bound);
+        }, null));
+        Assert.Equal("test lane", await second.Task.WaitAsync(Bound));
+
+        Assert.False(lane.TryRun(_ => { }, null)); // both busy: the caller takes the pool, nothing waits behind the blocked work
         release.Set();
         Assert.True(SpinWait.SpinUntil(() => lane.TryRun(_ => { }, null), Bound), "the lane is free again once its work returned");
 
