@@ -55,13 +55,13 @@ public class BrokerCoreBenchmarks
         {
         }
 
-        public bool RelayReply(BrokerRequest request, in MessageFields reply) => true;
+        public SendResult RelayReply(BrokerRequest request, in MessageFields reply) => SendResult.Sent;
 
         public byte[][] CopyReply(in MessageFields reply) => [];
 
         public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply) => true;
 
-        public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code) => true;
+        public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, bool pastTheBound = false) => true;
 
         public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data) => true;
 

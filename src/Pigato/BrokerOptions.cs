@@ -51,7 +51,9 @@ public sealed record BrokerOptions
     /// <summary>
     /// Messages the broker keeps for one peer that is not reading fast enough. A worker with messages waiting is busy
     /// (nothing more is dispatched to it); one more message than this makes the peer a slow consumer: its queue is dropped
-    /// (a worker is then disconnected and its requests re-queued or failed). Default 10,000.
+    /// (a worker is then disconnected and its requests re-queued or failed). A reply that finds a client's queue full ends
+    /// its request with <c>ERR_SLOW_CONSUMER</c> (sent past the bound; the worker is told to stop) rather than leave a
+    /// stream with holes. Default 10,000.
     /// </summary>
     public int MaxQueuedPerPeer { get; init; } = 10_000;
 

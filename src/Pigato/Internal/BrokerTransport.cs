@@ -161,7 +161,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     /// copying (C, type, empty, rid, status, data, opts) from the frames being handled, where the reply lies; otherwise
     /// re-encoded for the client's framing.
     /// </summary>
-    public bool RelayReply(BrokerRequest request, in MessageFields reply)
+    public SendResult RelayReply(BrokerRequest request, in MessageFields reply)
     {
         var toV2 = _framings.IsV2(request.ReplyTo);
         if (reply.V2 || toV2)
@@ -188,19 +188,19 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
             writer.Forward(ref _frames.Frame(i), i < last);
         }
 
-        return Delivered(End());
+        return End();
     }
 
     public byte[][] CopyReply(in MessageFields reply) => [reply.Status.ToArray(), reply.Data.ToArray(), Sanitized(reply.Options).ToArray()];
 
     public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply) =>
-        SendClientReply(clientId.ToArray(), final: true, request.RidBytes, reply[0], reply[1], reply[2], _framings.IsV2(clientId));
+        Delivered(SendClientReply(clientId.ToArray(), final: true, request.RidBytes, reply[0], reply[1], reply[2], _framings.IsV2(clientId)));
 
-    public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code) =>
-        SendClientReply(clientId.ToArray(), final: true, rid, PigatoFrames.StatusError.Span, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(code), PigatoFrames.BrokerOrigin.Span, _framings.IsV2(clientId));
+    public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, bool pastTheBound = false) =>
+        Delivered(SendClientReply(clientId.ToArray(), final: true, rid, PigatoFrames.StatusError.Span, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(code), PigatoFrames.BrokerOrigin.Span, _framings.IsV2(clientId), pastTheBound));
 
     public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data) =>
-        SendClientReply(clientId.ToArray(), final: true, rid, PigatoFrames.StatusOk.Span, data, PigatoFrames.BrokerOrigin.Span, _framings.IsV2(clientId));
+        Delivered(SendClientReply(clientId.ToArray(), final: true, rid, PigatoFrames.StatusOk.Span, data, PigatoFrames.BrokerOrigin.Span, _framings.IsV2(clientId)));
 
     public bool SendHelloAnswer(ReadOnlySpan<byte> clientId, int version)
     {
@@ -379,16 +379,16 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         options.SequenceEqual(PigatoFrames.BrokerOrigin.Span) ? PigatoFrames.EmptyObject.Span : options;
 
     /// <summary>A partial or final reply to a client, in its framing.</summary>
-    private bool SendClientReply(byte[] clientId, bool final, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, bool v2)
+    private SendResult SendClientReply(byte[] clientId, bool final, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, bool v2, bool pastTheBound = false)
     {
         if (v2)
         {
-            return Delivered(Batched(clientId, CompactCodec.ClientReply(final, rid, !PigatoDecoder.IsOkStatus(status), data, options)));
+            return Batched(clientId, CompactCodec.ClientReply(final, rid, !PigatoDecoder.IsOkStatus(status), data, options));
         }
 
-        Begin(clientId);
+        Begin(clientId, pastTheBound: pastTheBound);
         PigatoEncoder.ClientReply(_writer, final, rid.ToArray(), status.ToArray(), data.ToArray(), options.ToArray());
-        return Delivered(End());
+        return End();
     }
 
     /// <summary>
@@ -422,7 +422,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     }
 
     /// <summary>Starts a message to <paramref name="identity"/>: what waits in its batch goes first, so that the peer sees the order they were made in.</summary>
-    private void Begin(byte[] identity, bool advisory = false)
+    private void Begin(byte[] identity, bool advisory = false, bool pastTheBound = false)
     {
         if (_batches.TryTake(identity, out var batch))
         {
@@ -430,7 +430,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
             _batches.Return(batch);
         }
 
-        _writer.StartMessage(identity, advisory);
+        _writer.StartMessage(identity, advisory, pastTheBound);
     }
 
     private SendResult SendBatch(PeerBatch batch)

@@ -43,10 +43,17 @@ internal sealed class RouterSender(Links.IRouterLink router, BrokerOptions optio
     /// <summary>The message being written is only advisory (a heartbeat): to a peer that cannot take it now, it is skipped rather than queued.</summary>
     private bool _advisory;
 
-    /// <summary>Starts a message to <paramref name="identity"/>; an <paramref name="advisory"/> one is skipped rather than queued for a peer that cannot take it now.</summary>
-    public void StartMessage(ReadOnlyMemory<byte> identity, bool advisory)
+    /// <summary>The message being written is queued even past the peer's bounds (the one message that tells it why its request ended).</summary>
+    private bool _pastTheBound;
+
+    /// <summary>
+    /// Starts a message to <paramref name="identity"/>; an <paramref name="advisory"/> one is skipped rather than queued for
+    /// a peer that cannot take it now; one <paramref name="pastTheBound"/> is queued even when the peer's queue is full.
+    /// </summary>
+    public void StartMessage(ReadOnlyMemory<byte> identity, bool advisory, bool pastTheBound = false)
     {
         _advisory = advisory;
+        _pastTheBound = pastTheBound;
         Write(identity, more: true);
     }
 
@@ -101,6 +108,7 @@ internal sealed class RouterSender(Links.IRouterLink router, BrokerOptions optio
         _identity = default;
         _target = null;
         _advisory = false;
+        _pastTheBound = false;
         return result;
     }
 
@@ -216,7 +224,7 @@ internal sealed class RouterSender(Links.IRouterLink router, BrokerOptions optio
             _queues.Add(PeerKey.Of(_target.Identity), _target);
         }
 
-        if (_target.Count >= options.MaxQueuedPerPeer || _target.Bytes + _capturedBytes > options.MaxQueuedBytesPerPeer)
+        if (!_pastTheBound && (_target.Count >= options.MaxQueuedPerPeer || _target.Bytes + _capturedBytes > options.MaxQueuedBytesPerPeer))
         {
             return SendResult.Overflow;
         }

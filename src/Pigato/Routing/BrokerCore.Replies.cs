@@ -53,7 +53,14 @@ internal sealed partial class BrokerCore
             return;
         }
 
-        if (!_output.RelayReply(request, reply))
+        var relayed = _output.RelayReply(request, reply);
+        if (relayed == SendResult.Overflow)
+        {
+            EndForSlowClient(request, worker, final);
+            return;
+        }
+
+        if (relayed == SendResult.Unreachable)
         {
             _output.ReportError(PigatoErrorCodes.Unroutable, $"Reply for request {request.Rid} could not reach its client.", Utf8.Decode(request.ReplyTo));
         }
@@ -104,6 +111,30 @@ internal sealed partial class BrokerCore
     }
 
     /// <summary>A cancelled request's worker is done with it: it ends, and the freed slot takes the next request.</summary>
+    /// <summary>
+    /// A reply found its client's outbound queue full (the client reads slower than the worker answers, a long stream
+    /// say): rather than a stream with holes and a final reply that never comes, the request ends for the client now with
+    /// <see cref="PigatoErrorCodes.SlowConsumer"/> (queued past the bound: one message), and what the worker still sends
+    /// for it is dropped (a v2 worker is told to stop; its final reply frees its slot).
+    /// </summary>
+    private void EndForSlowClient(BrokerRequest request, BrokerWorker worker, bool final)
+    {
+        _metrics?.SlowConsumer();
+        var client = Utf8.Decode(request.ReplyTo);
+        _output.ReportError(PigatoErrorCodes.SlowConsumer, $"Reply for request {request.Rid} found its client's queue full: the request ends with {PigatoErrorCodes.SlowConsumer}.", client);
+        _output.SendError(request.ReplyTo, request.RidBytes, PigatoErrorCodes.SlowConsumer, pastTheBound: true);
+        if (final)
+        {
+            _requests.End(request, PigatoErrorCodes.SlowConsumer);
+            _dispatcher.MarkServedBy(worker.Service);
+            DispatchPending();
+            return;
+        }
+
+        request.Cancelled = true;
+        _output.ForwardCancel(worker, request);
+    }
+
     private void EndCancelled(BrokerRequest request, BrokerWorker worker)
     {
         _requests.End(request, PigatoErrorCodes.Cancelled);

@@ -24,8 +24,12 @@ internal interface IBrokerOutput
     /// <summary>A peer is forgotten (a worker removed, a client gone silent): what waits for it is dropped, and the framing agreed with it.</summary>
     void ForgetPeer(ReadOnlySpan<byte> identity);
 
-    /// <summary>Relays a worker's reply (partial or final) to the request's client (<see cref="BrokerRequest.ReplyTo"/>), unchanged.</summary>
-    bool RelayReply(BrokerRequest request, in MessageFields reply);
+    /// <summary>
+    /// Relays a worker's reply (partial or final) to the request's client (<see cref="BrokerRequest.ReplyTo"/>), unchanged:
+    /// sent or queued; <see cref="SendResult.Overflow"/> when the client's outbound queue is full (it reads slower than
+    /// the worker answers); <see cref="SendResult.Unreachable"/> when it is gone.
+    /// </summary>
+    SendResult RelayReply(BrokerRequest request, in MessageFields reply);
 
     /// <summary>A copy of a worker's reply (status, data, options), to keep for a client that has not re-attached yet.</summary>
     byte[][] CopyReply(in MessageFields reply);
@@ -33,8 +37,12 @@ internal interface IBrokerOutput
     /// <summary>Sends a kept final reply (see <see cref="CopyReply"/>) of <paramref name="request"/> to <paramref name="clientId"/>.</summary>
     bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply);
 
-    /// <summary>Ends a request (held, or refused on arrival) with the broker's own error reply carrying <paramref name="code"/>.</summary>
-    bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code);
+    /// <summary>
+    /// Ends a request (held, or refused on arrival) with the broker's own error reply carrying <paramref name="code"/>;
+    /// <paramref name="pastTheBound"/>: queued even when the client's outbound queue is full (one message more, so that a
+    /// client whose replies overflowed hears why its request ended).
+    /// </summary>
+    bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, bool pastTheBound = false);
 
     /// <summary>Answers a request for a service the broker serves itself (<c>$stats</c>, <c>$dir</c>) with a final reply carrying <paramref name="data"/> (JSON).</summary>
     bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data);

@@ -13,6 +13,7 @@ public sealed class RouterSenderTests : IDisposable
     private readonly DealerSocket _peer = new();
     private readonly FakeTimeProvider _time = new();
     private readonly RouterSender _sender;
+    private readonly Pigato.Internal.Links.NetMqRouterLink _link;
     private readonly List<string> _slow = [];
 
     public RouterSenderTests()
@@ -20,7 +21,7 @@ public sealed class RouterSenderTests : IDisposable
         var endpoint = $"inproc://router-sender-{Guid.NewGuid():N}";
         _router.Options.RouterMandatory = true;
         _router.Options.SendHighWatermark = 1;
-        var link = new Pigato.Internal.Links.NetMqRouterLink(_router, endpoint);
+        var link = _link = new Pigato.Internal.Links.NetMqRouterLink(_router, endpoint);
         _peer.Options.Identity = "peer"u8.ToArray();
         _peer.Options.ReceiveHighWatermark = 1;
         _peer.Connect(endpoint);
@@ -73,6 +74,29 @@ public sealed class RouterSenderTests : IDisposable
         Drain();
         Assert.Equal(["peer"], _slow);
         Assert.False(_sender.HasQueued);
+    }
+
+    [Fact]
+    public void AFullQueue_RefusesAMessage_ButOnePastTheBoundIsQueued()
+    {
+        var sender = new RouterSender(_link, new BrokerOptions { MaxQueuedPerPeer = 2 }, _time);
+        SendResult SendWith(RouterSender to, string text, bool pastTheBound = false)
+        {
+            to.StartMessage("peer"u8.ToArray(), advisory: false, pastTheBound);
+            to.Write(System.Text.Encoding.UTF8.GetBytes(text), more: false);
+            return to.EndMessage();
+        }
+
+        var sent = 0;
+        while (SendWith(sender, $"m{sent}") == SendResult.Sent && sent < 10)
+        {
+            sent++;
+        }
+
+        Assert.Equal(SendResult.Queued, SendWith(sender, "second waiting"));
+        Assert.Equal(SendResult.Overflow, SendWith(sender, "third waiting"));
+        Assert.Equal(SendResult.Queued, SendWith(sender, "why the request ended", pastTheBound: true));
+        Assert.Equal(SendResult.Overflow, SendWith(sender, "and nothing more after it"));
     }
 
     public void Dispose()

@@ -94,4 +94,45 @@ public class CancellationTests
         Assert.Equal(["relay c1 r1"], h.Output.Of("relay "));
         Assert.Equal(0, h.Metrics.Counters().Cancelled);
     }
+
+    [Fact]
+    public void AClientWhoseQueueOverflows_GetsSlowConsumerPastTheBound_NotAStreamWithHoles()
+    {
+        // A v1 relay is one message per partial: a client reading slower than its worker streams fills its queue.
+        var h = new CoreHarness();
+        ReadyV2(h, "w1", "echo", concurrency: 1);
+        h.Request("c1", "echo", "r1");
+        h.Request("c2", "echo", "r2");
+        h.Partial("w1", "c1", "r1");
+        h.Output.Overflowing.Add("c1");
+
+        h.Partial("w1", "c1", "r1"); // overflows: the request ends for its client, the worker is told to stop
+        h.Output.Overflowing.Remove("c1");
+        h.Partial("w1", "c1", "r1"); // room again: still nothing more goes to the client
+        h.Final("w1", "c1", "r1");
+
+        Assert.Equal(["relay c1 r1"], h.Output.Of("relay c1"));
+        Assert.Equal(["error c1 r1 ERR_SLOW_CONSUMER past the bound"], h.Output.Of("error "));
+        Assert.Equal(["cancel w1 r1"], h.Output.Of("cancel "));
+        Assert.Equal(["request w1 r1", "request w1 r2"], h.Output.Of("request ")); // the final freed the worker's slot
+        Assert.Equal(1, h.Core.Stats().TrackedRequests);
+    }
+
+    [Fact]
+    public void AFinalReplyThatOverflows_EndsTheRequestWithSlowConsumer_AndFreesTheWorker()
+    {
+        var h = new CoreHarness();
+        ReadyV2(h, "w1", "echo", concurrency: 1);
+        h.Request("c1", "echo", "r1");
+        h.Request("c2", "echo", "r2");
+        h.Output.Overflowing.Add("c1");
+
+        h.Final("w1", "c1", "r1");
+
+        Assert.Empty(h.Output.Of("relay "));
+        Assert.Equal(["error c1 r1 ERR_SLOW_CONSUMER past the bound"], h.Output.Of("error "));
+        Assert.Empty(h.Output.Of("cancel "));
+        Assert.Equal(["request w1 r1", "request w1 r2"], h.Output.Of("request "));
+        Assert.Equal(1, h.Core.Stats().TrackedRequests);
+    }
 }

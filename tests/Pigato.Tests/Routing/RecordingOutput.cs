@@ -58,13 +58,22 @@ internal sealed class RecordingOutput : IBrokerOutput
 
     public void ForgetPeer(ReadOnlySpan<byte> identity) => Forgotten.Add(Id(identity));
 
-    public bool RelayReply(BrokerRequest request, in MessageFields reply) => Record(Id(request.ReplyTo!), $"relay {Id(request.ReplyTo!)} {request.Rid}");
+    /// <summary>Clients whose outbound queue is full: a reply relayed to them overflows (an error past the bound still goes).</summary>
+    public HashSet<string> Overflowing { get; } = [];
+
+    public SendResult RelayReply(BrokerRequest request, in MessageFields reply)
+    {
+        var client = Id(request.ReplyTo!);
+        return Overflowing.Contains(client) ? SendResult.Overflow
+            : Record(client, $"relay {client} {request.Rid}") ? SendResult.Sent : SendResult.Unreachable;
+    }
 
     public byte[][] CopyReply(in MessageFields reply) => [reply.Status.ToArray(), reply.Data.ToArray(), reply.Options.ToArray()];
 
     public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply) => Record(Id(clientId), $"kept-reply {Id(clientId)} {request.Rid}");
 
-    public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code) => Record(Id(clientId), $"error {Id(clientId)} {Id(rid)} {code}");
+    public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, bool pastTheBound = false) =>
+        (pastTheBound || !Overflowing.Contains(Id(clientId))) && Record(Id(clientId), $"error {Id(clientId)} {Id(rid)} {code}{(pastTheBound ? " past the bound" : "")}");
 
     /// <summary>The data of the replies the broker answered itself (<c>$stats</c>), in order.</summary>
     public List<string> Replies { get; } = [];
