@@ -152,11 +152,11 @@ public sealed class Broker : IAsyncDisposable
         }
 
         // NetMQ's ROUTER, when it serves the endpoint, needs NetMQ's poller; the directory's PUB socket only sends.
-        var withNetMq = Options.Transport != ConnectionTransport.Auto || !Internal.Links.ZmtpRouter.CanBind(Options.Endpoint);
-        var loop = _loop = new ActorLoop(nameof(Broker), e => ReportError(PigatoErrorCodes.Internal, "Broker loop error: " + e.Message, null, e), withNetMq);
+        var ownTransport = Options.Transport == ConnectionTransport.Auto && Internal.Links.ZmtpRouter.CanBind(Options.Endpoint);
+        var loop = _loop = new ActorLoop(nameof(Broker), e => ReportError(PigatoErrorCodes.Internal, "Broker loop error: " + e.Message, null, e), withNetMq: !ownTransport);
         _store = store is null ? null : new Persistence.StoreWriter(store, loop.Post, OnTakenOver, removed => _core?.RemovalsDurable(removed), (code, message) => ReportError(code, message, null));
         BrokerTransport? receiver = null;
-        _router = OpenRouter(loop, () => receiver!.ReceiveWaiting());
+        _router = OpenRouter(loop, () => receiver!.ReceiveWaiting(), ownTransport);
         if (Options.InternalEndpoint is { Length: > 0 } intch)
         {
             _publisher = SocketFactory.Publisher(Options.CurveSecretKey);
@@ -261,7 +261,7 @@ public sealed class Broker : IAsyncDisposable
     /// The broker's connections: Pigato's own ZMTP (plain or CURVE) for a <c>tcp://</c> endpoint unless NetMQ was asked
     /// for (<see cref="BrokerOptions.Transport"/>); NetMQ's ROUTER for every other endpoint. A failure to bind names the address.
     /// </summary>
-    private IRouterLink OpenRouter(ActorLoop loop, Action received)
+    private IRouterLink OpenRouter(ActorLoop loop, Action received, bool ownTransport)
     {
         try
         {
@@ -270,8 +270,7 @@ public sealed class Broker : IAsyncDisposable
                 identity: null,
                 (long)Options.MaxMessageSize + SocketFactory.TransportSlack,
                 Options.CurveSecretKey is null ? null : CurveSettings.Server(Options.CurveSecretKey));
-            if (Options.Transport == ConnectionTransport.Auto
-                && ZmtpRouter.TryBind(Options.Endpoint, loop, received, zmtp, SocketFactory.RouterLinger, _logger) is { } router)
+            if (ownTransport && ZmtpRouter.TryBind(Options.Endpoint, loop, received, zmtp, SocketFactory.RouterLinger, _logger) is { } router)
             {
                 return router;
             }

@@ -32,7 +32,6 @@ internal sealed class ActorLoop : IDisposable
     private int _waiting;
     private int _threadId = -1;
     private Thread? _thread;
-    private volatile bool _stopping;
     private bool _disposed;
 
     /// <param name="actor">The actor's name: its thread is "Pigato.{actor}".</param>
@@ -277,8 +276,7 @@ internal sealed class ActorLoop : IDisposable
 
         if (_thread is not null)
         {
-            // As NetMQPoller.Stop: the loop ends after its current callback; waited for unless this is that callback.
-            _stopping = true;
+            // As NetMQPoller.Stop: the loop ends after its current callback (it sees _disposed); waited for unless this is that callback.
             _wakeup.Signal();
             if (!IsCurrent)
             {
@@ -304,7 +302,7 @@ internal sealed class ActorLoop : IDisposable
     /// </summary>
     private void Run()
     {
-        while (!_stopping)
+        while (!Volatile.Read(ref _disposed))
         {
             // Said before the queue is looked at (a full fence each side, as in Enqueue): a post either sees the loop
             // waiting and wakes it, or is seen here, and the loop does not wait.

@@ -15,7 +15,6 @@ internal sealed class HandOffLane : IDisposable
 {
     private readonly Func<bool> _quiet;
     private readonly LaneThread[] _threads;
-    private volatile bool _disposed;
 
     /// <param name="name">The threads' name (what a debugger and a stack trace show).</param>
     /// <param name="quiet">True when the actor has nothing else in flight (asked at each hand-off).</param>
@@ -31,7 +30,8 @@ internal sealed class HandOffLane : IDisposable
     /// </summary>
     public bool TryRun(Action<object?> work, object? state)
     {
-        if (_disposed || !_quiet())
+        // A disposed lane's threads decline by themselves.
+        if (!_quiet())
         {
             return false;
         }
@@ -50,7 +50,6 @@ internal sealed class HandOffLane : IDisposable
     /// <summary>Ends the threads once they finished what they run (they are background threads: they never hold a process up).</summary>
     public void Dispose()
     {
-        _disposed = true;
         foreach (var thread in _threads)
         {
             thread.Dispose();

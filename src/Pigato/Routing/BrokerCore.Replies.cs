@@ -110,7 +110,6 @@ internal sealed partial class BrokerCore
         DispatchPending();
     }
 
-    /// <summary>A cancelled request's worker is done with it: it ends, and the freed slot takes the next request.</summary>
     /// <summary>
     /// A reply found its client's outbound queue full (the client reads slower than the worker answers, a long stream
     /// say): rather than a stream with holes and a final reply that never comes, the request ends for the client now with
@@ -125,9 +124,7 @@ internal sealed partial class BrokerCore
         _output.SendError(request.ReplyTo, request.RidBytes, PigatoErrorCodes.SlowConsumer, pastTheBound: true);
         if (final)
         {
-            _requests.End(request, PigatoErrorCodes.SlowConsumer);
-            _dispatcher.MarkServedBy(worker.Service);
-            DispatchPending();
+            EndAtWorker(request, worker, PigatoErrorCodes.SlowConsumer);
             return;
         }
 
@@ -135,9 +132,13 @@ internal sealed partial class BrokerCore
         _output.ForwardCancel(worker, request);
     }
 
-    private void EndCancelled(BrokerRequest request, BrokerWorker worker)
+    /// <summary>A cancelled request's worker is done with it: it ends, and the freed slot takes the next request.</summary>
+    private void EndCancelled(BrokerRequest request, BrokerWorker worker) => EndAtWorker(request, worker, PigatoErrorCodes.Cancelled);
+
+    /// <summary>A request its worker is done with ends with <paramref name="outcome"/>, and the freed slot takes the next request.</summary>
+    private void EndAtWorker(BrokerRequest request, BrokerWorker worker, string outcome)
     {
-        _requests.End(request, PigatoErrorCodes.Cancelled);
+        _requests.End(request, outcome);
         _dispatcher.MarkServedBy(worker.Service);
         DispatchPending();
     }
