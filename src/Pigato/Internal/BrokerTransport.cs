@@ -36,6 +36,9 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     private List<PeerOutcome> _outcomes = [];
     private List<PeerOutcome> _settling = [];
 
+    /// <summary>Peers whose queue refused a batch in this callback (<see cref="SendBatch"/>).</summary>
+    private readonly HashSet<string> _refused = new(StringComparer.Ordinal);
+
     /// <summary>Makes the transport and, with it as its output, the core it drives.</summary>
     public BrokerTransport(Links.IRouterLink router, NetMQSocket? publisher, BrokerOptions options, Action<string, string, string?, Exception?> reportError, Func<IBrokerOutput, BrokerCore> createCore)
     {
@@ -109,6 +112,8 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
             _settling.Clear();
         }
 
+        _refused.Clear();
+
         // What the callback wrote goes to the kernel in one send per peer (Pigato's own ZMTP; NetMQ's I/O thread does it by itself).
         _router.Flush();
         if (_router.HasPending && DrainTimer is { Enable: false } timer)
@@ -166,7 +171,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         var toV2 = _framings.IsV2(request.ReplyTo);
         if (reply.V2 || toV2)
         {
-            return SendClientReply(request.ReplyTo!, reply.Kind == PigatoMessageKind.WorkerFinalReply, reply.Rid, reply.Status, reply.Data, Sanitized(reply.Options), toV2);
+            return SendClientReply(request.ReplyTo!, reply.Kind == PigatoMessageKind.WorkerFinalReply, reply.Rid, reply.Status, reply.Data, Sanitized(reply.Options), toV2, request);
         }
 
         var writer = _writer;
@@ -194,10 +199,10 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     public byte[][] CopyReply(in MessageFields reply) => [reply.Status.ToArray(), reply.Data.ToArray(), Sanitized(reply.Options).ToArray()];
 
     public bool SendKeptReply(ReadOnlySpan<byte> clientId, BrokerRequest request, byte[][] reply) =>
-        Delivered(SendClientReply(clientId.ToArray(), final: true, request.RidBytes, reply[0], reply[1], reply[2], _framings.IsV2(clientId)));
+        Delivered(SendClientReply(clientId.ToArray(), final: true, request.RidBytes, reply[0], reply[1], reply[2], _framings.IsV2(clientId), request));
 
     public bool SendError(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, string code, bool pastTheBound = false) =>
-        Delivered(SendClientReply(clientId.ToArray(), final: true, rid, PigatoFrames.StatusError.Span, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(code), PigatoFrames.BrokerOrigin.Span, _framings.IsV2(clientId), pastTheBound));
+        Delivered(SendClientReply(clientId.ToArray(), final: true, rid, PigatoFrames.StatusError.Span, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(code), PigatoFrames.BrokerOrigin.Span, _framings.IsV2(clientId), pastTheBound: pastTheBound));
 
     public bool SendReply(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid, byte[] data) =>
         Delivered(SendClientReply(clientId.ToArray(), final: true, rid, PigatoFrames.StatusOk.Span, data, PigatoFrames.BrokerOrigin.Span, _framings.IsV2(clientId)));
@@ -378,12 +383,12 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     private static ReadOnlySpan<byte> Sanitized(ReadOnlySpan<byte> options) =>
         options.SequenceEqual(PigatoFrames.BrokerOrigin.Span) ? PigatoFrames.EmptyObject.Span : options;
 
-    /// <summary>A partial or final reply to a client, in its framing.</summary>
-    private SendResult SendClientReply(byte[] clientId, bool final, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, bool v2, bool pastTheBound = false)
+    /// <summary>A partial or final reply to a client, in its framing (in a v2 batch, with the <paramref name="request"/> it answers).</summary>
+    private SendResult SendClientReply(byte[] clientId, bool final, ReadOnlySpan<byte> rid, ReadOnlySpan<byte> status, ReadOnlySpan<byte> data, ReadOnlySpan<byte> options, bool v2, BrokerRequest? request = null, bool pastTheBound = false)
     {
         if (v2)
         {
-            return Batched(clientId, CompactCodec.ClientReply(final, rid, !PigatoDecoder.IsOkStatus(status), data, options));
+            return Batched(clientId, CompactCodec.ClientReply(final, rid, !PigatoDecoder.IsOkStatus(status), data, options), request, pastTheBound);
         }
 
         Begin(clientId, pastTheBound: pastTheBound);
@@ -394,17 +399,20 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
     /// <summary>
     /// A v2 message joins its peer's batch, sent after the callback (<see cref="SendBatches"/>); the outcome is then
     /// <see cref="SendResult.Sent"/>, or the outcome of the whole batch when it filled up now. A large one goes alone.
+    /// The batch carries the <paramref name="request"/> the message is (to a worker) or answers (to a client), so that
+    /// the core hears of every request a batch failed; one message <paramref name="pastTheBound"/> takes its batch past
+    /// the peer's bounds.
     /// </summary>
-    private SendResult Batched(byte[] identity, in CompactDraft message, BrokerRequest? request = null)
+    private SendResult Batched(byte[] identity, in CompactDraft message, BrokerRequest? request = null, bool pastTheBound = false)
     {
         if (CompactBatch.IsTooLarge(message))
         {
-            Begin(identity);
+            Begin(identity, pastTheBound: pastTheBound);
             _writer.Write(message.ToArray(), false);
             return End();
         }
 
-        if (_batches.Add(identity, message, request) is not { } full)
+        if (_batches.Add(identity, message, request, pastTheBound) is not { } full)
         {
             return SendResult.Sent;
         }
@@ -412,7 +420,7 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         var result = SendBatch(full);
         if (request is not null && result is SendResult.Unreachable or SendResult.Overflow)
         {
-            // Every request of the batch went undelivered, not only this one: the core hears of them all, after this call.
+            // Every request of the batch failed, not only this one: the core hears of them all, after this call.
             Report(full, result);
             result = SendResult.Sent;
         }
@@ -433,11 +441,27 @@ internal sealed class BrokerTransport : IBrokerOutput, IDisposable
         _writer.StartMessage(identity, advisory, pastTheBound);
     }
 
+    /// <summary>
+    /// Sends a batch. Once a peer's queue refused one, the peer takes no other batch until the core has heard of it (the
+    /// end of <see cref="SendBatches"/>), but for one past the bound: a later, smaller batch that fitted would leave a hole
+    /// in a reply stream that the client could not see.
+    /// </summary>
     private SendResult SendBatch(PeerBatch batch)
     {
-        _writer.StartMessage(batch.Identity, advisory: false);
+        if (!batch.PastTheBound && _refused.Count > 0 && _refused.Contains(PeerKey.Of(batch.Identity)))
+        {
+            return SendResult.Overflow;
+        }
+
+        _writer.StartMessage(batch.Identity, advisory: false, batch.PastTheBound);
         _writer.Write(batch.Frame(borrowed: _router.CopiesOnSend), false);
-        return End();
+        var result = End();
+        if (result == SendResult.Overflow)
+        {
+            _refused.Add(PeerKey.Of(batch.Identity));
+        }
+
+        return result;
     }
 
     /// <summary>Notes what became of a batch when the core must hear of it: when it was not delivered, with the requests it carried.</summary>

@@ -19,10 +19,11 @@ internal sealed class PeerBatches
     public bool IsEmpty => _order.Count == 0;
 
     /// <summary>
-    /// Adds a message for <paramref name="identity"/> (a <paramref name="request"/> to a worker, which the batch then
-    /// carries); returns that peer's batch, taken, when it is full.
+    /// Adds a message for <paramref name="identity"/> (a <paramref name="request"/> to a worker, or a reply to a client's
+    /// request: the batch then carries it; one <paramref name="pastTheBound"/> takes the batch with it); returns that
+    /// peer's batch, taken, when it is full.
     /// </summary>
-    public PeerBatch? Add(byte[] identity, in CompactDraft message, BrokerRequest? request = null)
+    public PeerBatch? Add(byte[] identity, in CompactDraft message, BrokerRequest? request = null, bool pastTheBound = false)
     {
         if (!PeerKey.TryGet(_byPeer, identity, out var batch))
         {
@@ -32,10 +33,12 @@ internal sealed class PeerBatches
             _order.Add(batch);
         }
 
-        if (request is not null)
+        if (request is not null && (batch.Requests.Count == 0 || batch.Requests[^1] != request))
         {
             batch.Requests.Add(request);
         }
+
+        batch.PastTheBound |= pastTheBound;
 
         return batch.Add(message) ? Take(batch) : null;
     }
@@ -84,13 +87,17 @@ internal sealed class PeerBatch : CompactBatch
 {
     public byte[] Identity { get; set; } = [];
 
-    /// <summary>The requests this batch carries to a worker.</summary>
+    /// <summary>The requests this batch carries to a worker, or answers to a client (a stream's run of partials once).</summary>
     public List<BrokerRequest> Requests { get; } = [];
+
+    /// <summary>It carries a message that must reach the peer even when its queue is full (the error that ends a request).</summary>
+    public bool PastTheBound { get; set; }
 
     public override void Clear()
     {
         base.Clear();
         Identity = [];
         Requests.Clear();
+        PastTheBound = false;
     }
 }

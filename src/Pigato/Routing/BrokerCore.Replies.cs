@@ -56,7 +56,8 @@ internal sealed partial class BrokerCore
         var relayed = _output.RelayReply(request, reply);
         if (relayed == SendResult.Overflow)
         {
-            EndForSlowClient(request, worker, final);
+            _metrics?.SlowConsumer();
+            EndForSlowClient(request, final);
             return;
         }
 
@@ -114,21 +115,30 @@ internal sealed partial class BrokerCore
     /// A reply found its client's outbound queue full (the client reads slower than the worker answers, a long stream
     /// say): rather than a stream with holes and a final reply that never comes, the request ends for the client now with
     /// <see cref="PigatoErrorCodes.SlowConsumer"/> (queued past the bound: one message), and what the worker still sends
-    /// for it is dropped (a v2 worker is told to stop; its final reply frees its slot).
+    /// for it is dropped (a v2 worker is told to stop; its final reply frees its slot). A request whose refused reply was
+    /// its final one has ended at the broker already: only its client is told. Once per request.
     /// </summary>
-    private void EndForSlowClient(BrokerRequest request, BrokerWorker worker, bool final)
+    private void EndForSlowClient(BrokerRequest request, bool final)
     {
-        _metrics?.SlowConsumer();
-        var client = Utf8.Decode(request.ReplyTo);
-        _output.ReportError(PigatoErrorCodes.SlowConsumer, $"Reply for request {request.Rid} found its client's queue full: the request ends with {PigatoErrorCodes.SlowConsumer}.", client);
-        _output.SendError(request.ReplyTo, request.RidBytes, PigatoErrorCodes.SlowConsumer, pastTheBound: true);
+        if (request.Cancelled || request.ReplyTo is not { } client)
+        {
+            return;
+        }
+
+        _output.ReportError(PigatoErrorCodes.SlowConsumer, $"Reply for request {request.Rid} found its client's queue full: the request ends with {PigatoErrorCodes.SlowConsumer}.", Utf8.Decode(client));
+        _output.SendError(client, request.RidBytes, PigatoErrorCodes.SlowConsumer, pastTheBound: true);
+        request.Cancelled = true;
+        if (request.Worker is not { } worker)
+        {
+            return;
+        }
+
         if (final)
         {
             EndAtWorker(request, worker, PigatoErrorCodes.SlowConsumer);
             return;
         }
 
-        request.Cancelled = true;
         _output.ForwardCancel(worker, request);
     }
 

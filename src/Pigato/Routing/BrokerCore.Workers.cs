@@ -162,18 +162,30 @@ internal sealed partial class BrokerCore
     }
 
     /// <summary>
-    /// A peer read nothing of what waited for it for too long: its queue is dropped (a client loses those replies),
-    /// and a worker is disconnected, its requests re-queued or failed.
+    /// A peer's queue refused a batch (<paramref name="undelivered"/>: the requests it carried or answered), or the peer
+    /// read nothing of what waited for it for too long (its queue is dropped). A worker is disconnected, its requests
+    /// re-queued or failed; each request a refused batch answered ends for its client with
+    /// <see cref="PigatoErrorCodes.SlowConsumer"/>, as a refused v1 reply does.
     /// </summary>
     public void SlowConsumer(byte[] identity, int dropped, IReadOnlyCollection<BrokerRequest>? undelivered = null)
     {
         _metrics?.SlowConsumer();
         var peer = Utf8.Decode(identity);
-        Log.Abandoned(_logger, "SLOW_CONSUMER", peer, dropped, "messages waiting longer than the slow-consumer timeout dropped");
+        Log.Abandoned(_logger, "SLOW_CONSUMER", peer, dropped, "messages dropped: its queue was full, or waited longer than the slow-consumer timeout");
         if (_workers.TryGet(identity, out var worker))
         {
             RemoveWorker(worker, "slow consumer", sendDisconnect: true, undelivered);
             DispatchPending();
+            return;
+        }
+
+        foreach (var request in undelivered ?? [])
+        {
+            // The requests a refused batch answered (a batch to a worker it no longer knows carried requests: those were re-queued with it).
+            if (identity.AsSpan().SequenceEqual(request.ReplyTo))
+            {
+                EndForSlowClient(request, final: false);
+            }
         }
     }
 
