@@ -111,7 +111,8 @@ public sealed partial class Client : IPigatoClient
     {
         _stopping = false;
         var loop = _loop = new ActorLoop(nameof(Client), e => RaiseError(PigatoErrorCodes.Internal, "Client loop error: " + e.Message, e), Internal.Links.BrokerLinks.NeedNetMq(_connectionSettings));
-        _lane = Options.RunContinuationsInline ? null : new HandOffLane("Pigato.Client continuations", () => _pending.Count == 0);
+        _lane = Options.RunContinuationsInline ? null : new HandOffLane("Pigato.Client continuations", () => _pending.Count == 0, loop);
+        loop.UserCodeHeld = (held, cooldown) => Log.UserCodeHeldLoop(_logger, nameof(Client), held, cooldown);
         loop.AfterEach = _connections.Flush;
         loop.Timer(Options.HeartbeatInterval, OnHeartbeatTick);
         loop.Timer(TimeoutResolution, ExpireRequests);

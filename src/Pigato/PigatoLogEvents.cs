@@ -71,4 +71,11 @@ public static class PigatoLogEvents
 
     /// <summary>Debug: what Pigato's own ZMTP transport (<see cref="ConnectionTransport.Auto"/>) saw fail: a connection attempt, or a connection dropped, and why.</summary>
     public const int Transport = 1024;
+
+    /// <summary>
+    /// Warning: user code that a client or worker ran on its own thread (a handler's start, an awaiting caller's
+    /// continuation) held it longer than 50 ms; the actor's loop moved to a new thread, and such code runs off it for a
+    /// while (0.1 s, doubling while it happens again, up to 10 s).
+    /// </summary>
+    public const int UserCodeHeldLoop = 1025;
 }

@@ -41,7 +41,7 @@ public sealed partial class Worker
     internal async ValueTask QueueReplyAsync(WorkerReply reply, ReplyData data, CancellationToken cancellationToken)
     {
         await _replyCredits.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var onLoop = _loop?.IsCurrent == true;
+        var onLoop = _loop?.OnLoopThread == true;
         if (!TryPost(() =>
         {
             SendReply(reply, data);

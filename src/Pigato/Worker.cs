@@ -209,7 +209,8 @@ public sealed partial class Worker : IAsyncDisposable
         _draining = false;
         _stopping = false;
         var loop = _loop = new ActorLoop(nameof(Worker), e => RaiseError(PigatoErrorCodes.Internal, "Worker loop error: " + e.Message, e), Internal.Links.BrokerLinks.NeedNetMq(_connectionSettings));
-        _lane = Options.RunHandlersInline ? null : new HandOffLane("Pigato.Worker handlers", () => Volatile.Read(ref _running) <= 1);
+        _lane = Options.RunHandlersInline ? null : new HandOffLane("Pigato.Worker handlers", () => Volatile.Read(ref _running) <= 1, loop);
+        loop.UserCodeHeld = (held, cooldown) => Log.UserCodeHeldLoop(_logger, nameof(Worker), held, cooldown);
         loop.AfterEach = () =>
         {
             _connections.Flush();

@@ -4,8 +4,10 @@ using Pigato.TestUtilities;
 namespace Pigato.Integration.Tests;
 
 /// <summary>
-/// <see cref="WorkerOptions.RunHandlersInline"/>: handlers start on the worker's thread and leave it at their first await;
-/// <see cref="ClientOptions.RunContinuationsInline"/>: awaiting callers continue on the client's thread.
+/// Where user code runs. By default handlers start, and awaiting callers continue, on the worker's or client's own thread
+/// after the messages of its wake-up, and code that holds that thread loses it (the loop moves to a new thread);
+/// <see cref="WorkerOptions.RunHandlersInline"/>: handlers start on the worker's thread as their request is read, and
+/// leave it at their first await; <see cref="ClientOptions.RunContinuationsInline"/>: callers continue there likewise.
 /// </summary>
 public class InlineHandlerTests
 {
@@ -18,7 +20,7 @@ public class InlineHandlerTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public async Task Handler_StartsOnTheWorkerThreadOnlyWhenInline(bool inline)
+    public async Task Handler_StartsOnTheWorkerThread_InlineOrNot(bool inline)
     {
         await using var harness = await PigatoHarness.StartAsync();
         string? thread = null;
@@ -30,17 +32,17 @@ public class InlineHandlerTests
         var client = await harness.StartClientAsync();
 
         Assert.Equal("here", await client.RequestAsync<string>("where", "here", cancellationToken: Bounded.Token()));
-        Assert.Equal(inline, thread == WorkerThread);
+        Assert.Equal(WorkerThread, thread);
     }
 
     [Fact]
-    public async Task DefaultHandlers_AQuietWorkersHandlerStartsOnItsLane_AndOneThatBlocksIt_HoldsUpNoOther()
+    public async Task DefaultHandler_ThatHoldsTheWorkersThread_LosesIt_AndHoldsUpNoOther()
     {
-        // Off the loop by default: the first request of a quiet worker starts on the worker's hand-off lane (a thread
-        // that sleeps without spinning); while that handler blocks its thread, the next starts on the thread pool and
-        // is answered.
+        // The first handler starts on the worker's thread and blocks it: the worker's loop moves to a new thread (logged),
+        // and the next request is answered meanwhile, its handler started on the thread pool.
         await using var harness = await PigatoHarness.StartAsync();
         using var release = new ManualResetEventSlim();
+        var log = new ListLogger();
         var threads = new System.Collections.Concurrent.ConcurrentDictionary<string, string?>();
         await harness.StartWorkerAsync("block", (data, reply, _) =>
         {
@@ -52,7 +54,7 @@ public class InlineHandlerTests
             }
 
             return reply.EndAsync(name);
-        });
+        }, o => o with { LoggerFactory = new Microsoft.Extensions.Logging.LoggerFactory([log]) });
         var client = await harness.StartClientAsync();
 
         var blocked = client.RequestAsync<string>("block", "blocks", cancellationToken: Bounded.Token()).AsTask();
@@ -61,9 +63,50 @@ public class InlineHandlerTests
         release.Set();
         Assert.Equal("blocks", await blocked.WithinAsync("the blocked handler's reply"));
 
-        Assert.Equal("Pigato.Worker handlers", threads["blocks"]);
-        Assert.NotEqual("Pigato.Worker handlers", threads["next"]);
+        Assert.Equal(WorkerThread, threads["blocks"]);
         Assert.NotEqual(WorkerThread, threads["next"]);
+        Assert.Contains(log.Lines, line => line.Contains(nameof(PigatoLogEvents.UserCodeHeldLoop), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ACallerThatWaitsSynchronouslyInItsContinuation_ForAnotherRequest_IsAnswered()
+    {
+        // Sync over async on the client's own thread: the continuation blocks the thread that would read the reply it
+        // waits for. The client's loop moves to a new thread, which reads it: no deadlock.
+        await using var harness = await PigatoHarness.StartAsync();
+        var release = new TaskCompletionSource();
+        await harness.StartWorkerAsync("echo", async (data, reply, _) =>
+        {
+            if (data.GetString() == "first")
+            {
+                await release.Task;
+            }
+
+            await reply.EndAsync(data);
+        });
+        var client = await harness.StartClientAsync();
+
+        // The first reply is released once the caller's continuation is registered (see Caller_ContinuesOnTheClientThread).
+        var continued = new TaskCompletionSource<(string? Thread, string? Second)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await Task.Run(() =>
+        {
+#pragma warning disable CA2012 // Consumed once, by the awaiter, as await would.
+            var awaiter = client.RequestAsync<string>("echo", "first", cancellationToken: Bounded.Token()).GetAwaiter();
+#pragma warning restore CA2012
+            awaiter.OnCompleted(() =>
+            {
+                awaiter.GetResult();
+                var continuedOn = Thread.CurrentThread.Name;
+#pragma warning disable VSTHRD002, CA1849 // Blocking on purpose: the behaviour under test.
+                continued.SetResult((continuedOn, client.RequestAsync<string>("echo", "second", cancellationToken: Bounded.Token()).AsTask().Result));
+#pragma warning restore VSTHRD002, CA1849
+            });
+        });
+        release.SetResult();
+        var (thread, second) = await continued.Task.WithinAsync("the caller's synchronous wait");
+
+        Assert.Equal(ClientThread, thread);
+        Assert.Equal("second", second);
     }
 
     [Fact]
@@ -160,7 +203,7 @@ public class InlineHandlerTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public async Task Caller_ContinuesOnTheClientThreadOnlyWhenInline(bool inline)
+    public async Task Caller_ContinuesOnTheClientThread_InlineOrNot(bool inline)
     {
         await using var harness = await PigatoHarness.StartAsync();
         var release = new TaskCompletionSource();
@@ -186,7 +229,7 @@ public class InlineHandlerTests
         var (answer, thread, context) = await continued.Task.WithinAsync("the caller's continuation");
 
         Assert.Equal("x", answer);
-        Assert.Equal(inline, thread == ClientThread);
+        Assert.Equal(ClientThread, thread);
         Assert.Null(context);
     }
 

@@ -11,12 +11,40 @@ namespace Pigato.Internal;
 /// guarded so that no exception can end the loop.
 /// </summary>
 /// <remarks>
+/// The loop of its own also runs user code (a handler's start, an awaiting caller's continuation) on its thread, after
+/// the callbacks of a wake-up (<see cref="TryRunAfter"/>): no thread hop. User code that holds the thread longer than
+/// <see cref="HoldLimit"/> loses the loop: the <see cref="LoopWatchdog"/> moves it to a new thread, which goes on
+/// serving the sockets, timers and commands, while the old thread finishes that user code and ends.
+/// </remarks>
+/// <para>
 /// A command is either run or failed, never dropped: after <see cref="Dispose"/>, <see cref="Post(Action)"/> throws
 /// and <see cref="InvokeAsync{T}"/> fails at once with <see cref="PigatoErrorCodes.NotRunning"/>, and
 /// calls still queued when the loop stops fail the same way.
-/// </remarks>
+/// </para>
 internal sealed class ActorLoop : IDisposable
 {
+    /// <summary>How long user code may hold the loop's thread before the loop moves to another.</summary>
+    public static readonly TimeSpan HoldLimit = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>How long the loop runs the user code of one wake-up before it hands the rest to the thread pool.</summary>
+    public static readonly TimeSpan UserWorkBudget = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>
+    /// After user code held the loop, how long the loop hands user code elsewhere (<see cref="TryRunAfter"/> declines): this
+    /// at first, twice the last while it happens again within <see cref="MaxCooldown"/>, up to that.
+    /// </summary>
+    public static readonly TimeSpan FirstCooldown = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest cooldown (user code that holds the loop again and again).</summary>
+    public static readonly TimeSpan MaxCooldown = TimeSpan.FromSeconds(10);
+
+    // _state: the loop's owner generation (above ModeBits) and what its thread runs (the low bits).
+    private const int LoopCode = 0;
+    private const int UserCode = 1;
+    private const int MovedOver = 2;
+    private const int ModeBits = 2;
+    private const int ModeMask = (1 << ModeBits) - 1;
+
     private readonly NetMQPoller? _poller;
     private readonly NetMQTimer? _timerTick;
     private readonly SocketPoller? _sockets;
@@ -33,6 +61,18 @@ internal sealed class ActorLoop : IDisposable
     private int _threadId = -1;
     private Thread? _thread;
     private bool _disposed;
+
+    private int _state;
+    private List<UserWork> _userWork = [];
+    private List<UserWork> _spareUserWork = [];
+    private long _userSince;
+    private int _userRuns;
+    private int _userRunsSeen;
+    private long _inlineAgainAt;
+    private long _movedAt;
+    private long _cooldown;
+    private long _heldFor;
+    private readonly ManualResetEventSlim _exited = new(false);
 
     /// <param name="actor">The actor's name: its thread is "Pigato.{actor}".</param>
     /// <param name="onError">Told of any exception a callback throws.</param>
@@ -118,14 +158,66 @@ internal sealed class ActorLoop : IDisposable
         else
         {
             _thread = new Thread(Run) { IsBackground = true, Name = "Pigato." + _actor };
+            LoopWatchdog.Add(this);
             _thread.Start();
         }
 
         return started.Task;
     }
 
-    /// <summary>True on the loop's own thread (inside one of its callbacks).</summary>
-    public bool IsCurrent => Environment.CurrentManagedThreadId == Volatile.Read(ref _threadId);
+    /// <summary>True inside one of the loop's callbacks (on its thread, not running user code: that posts like any other thread).</summary>
+    public bool IsCurrent => OnLoopThread && (Volatile.Read(ref _state) & ModeMask) == LoopCode;
+
+    /// <summary>True on the loop's thread, in a callback or in user code it runs (<see cref="TryRunAfter"/>).</summary>
+    public bool OnLoopThread => Environment.CurrentManagedThreadId == Volatile.Read(ref _threadId);
+
+    /// <summary>Told, on the loop's new thread, that user code held the old one for longer than <see cref="HoldLimit"/>, and the cooldown that follows.</summary>
+    public Action<TimeSpan, TimeSpan>? UserCodeHeld { get; set; }
+
+    /// <summary>
+    /// In a callback: runs <paramref name="work"/> with <paramref name="state"/> on the loop's thread once this wake-up's
+    /// callbacks are done (what it posts runs in the same wake-up, without a wake-up of its own). False, running nothing,
+    /// when the loop cannot (NetMQ's poller, another thread, or user code held it, for a cooldown: <see cref="FirstCooldown"/>):
+    /// the caller hands it elsewhere. User code of a wake-up beyond <see cref="UserWorkBudget"/> goes to the thread pool.
+    /// </summary>
+    public bool TryRunAfter(Action<object?> work, object? state)
+    {
+        if (_sockets is null || !IsCurrent || (_inlineAgainAt != 0 && System.Diagnostics.Stopwatch.GetTimestamp() < _inlineAgainAt))
+        {
+            return false;
+        }
+
+        _userWork.Add(new UserWork(work, state));
+        return true;
+    }
+
+    /// <summary>
+    /// The watchdog's look (its thread): true when the loop ran user code since the last look; a loop held by user code
+    /// longer than <see cref="HoldLimit"/> moves to a new thread.
+    /// </summary>
+    public bool CheckHeld(long now)
+    {
+        var runs = Volatile.Read(ref _userRuns);
+        var active = runs != _userRunsSeen;
+        _userRunsSeen = runs;
+        var state = Volatile.Read(ref _state);
+        if ((state & ModeMask) != UserCode)
+        {
+            return active;
+        }
+
+        var held = now - Volatile.Read(ref _userSince);
+        var next = ((state >> ModeBits) + 1) << ModeBits;
+        if (held > Ticks(HoldLimit) && Interlocked.CompareExchange(ref _state, next | MovedOver, state) == state)
+        {
+            _heldFor = held;
+            var thread = new Thread(RunMovedOver) { IsBackground = true, Name = "Pigato." + _actor };
+            Volatile.Write(ref _thread, thread);
+            thread.Start();
+        }
+
+        return true;
+    }
 
     /// <summary>Runs <paramref name="command"/> on the loop (in order with other posts).</summary>
     /// <exception cref="PigatoException">The loop has stopped (<see cref="PigatoErrorCodes.NotRunning"/>).</exception>
@@ -276,12 +368,15 @@ internal sealed class ActorLoop : IDisposable
 
         if (_thread is not null)
         {
-            // As NetMQPoller.Stop: the loop ends after its current callback (it sees _disposed); waited for unless this is that callback.
+            // As NetMQPoller.Stop: the loop ends after its current callback (it sees _disposed); waited for unless this is that
+            // callback. Whichever thread holds the loop then says so (user code may hold the old one: the loop moves on).
             _wakeup.Signal();
-            if (!IsCurrent)
+            if (!OnLoopThread)
             {
-                _thread.Join();
+                _exited.Wait();
             }
+
+            LoopWatchdog.Remove(this);
         }
 
         var stopped = NotRunning();
@@ -302,6 +397,7 @@ internal sealed class ActorLoop : IDisposable
     /// </summary>
     private void Run()
     {
+        var owner = Volatile.Read(ref _state) & ~ModeMask;
         while (!Volatile.Read(ref _disposed))
         {
             // Said before the queue is looked at (a full fence each side, as in Enqueue): a post either sees the loop
@@ -325,7 +421,90 @@ internal sealed class ActorLoop : IDisposable
             {
                 RunCommands();
             }
+
+            if (_userWork.Count > 0)
+            {
+                if (!RunUserWork(owner))
+                {
+                    return; // the loop moved to another thread while user code held this one
+                }
+
+                if (!_commands.IsEmpty)
+                {
+                    RunCommands(); // what the user code posted: its replies, its next requests
+                }
+            }
         }
+
+        _exited.Set();
+    }
+
+    /// <summary>The loop's new thread, after user code held the old one: it owns the loop from here (the old one never touches it again).</summary>
+    private void RunMovedOver()
+    {
+        Volatile.Write(ref _threadId, Environment.CurrentManagedThreadId);
+        (_userWork, _spareUserWork) = ([], []);
+        var now = Stopwatch.GetTimestamp();
+        var longest = Ticks(MaxCooldown);
+        _cooldown = _movedAt != 0 && now - _movedAt < longest ? Math.Min(2 * _cooldown, longest) : Ticks(FirstCooldown);
+        _movedAt = now;
+        _inlineAgainAt = now + _cooldown;
+        Interlocked.Exchange(ref _state, Volatile.Read(ref _state) & ~ModeMask); // LoopCode, this generation: IsCurrent from here
+        if (UserCodeHeld is { } held)
+        {
+            Guard(() => held(Stopwatch.GetElapsedTime(0, _heldFor), Stopwatch.GetElapsedTime(0, _cooldown)));
+        }
+
+        Run();
+    }
+
+    /// <summary>
+    /// Runs the user code of this wake-up, up to <see cref="UserWorkBudget"/> (the rest goes to the thread pool). False when
+    /// the loop moved to another thread meanwhile: this thread hands what is left to the pool and leaves the loop.
+    /// </summary>
+    private bool RunUserWork(int owner)
+    {
+        var work = _userWork;
+        _userWork = _spareUserWork;
+        var started = Stopwatch.GetTimestamp();
+        var budget = Ticks(UserWorkBudget);
+        Volatile.Write(ref _userSince, started);
+        _userRuns++;
+        Interlocked.Exchange(ref _state, owner | UserCode);
+        LoopWatchdog.Watch();
+        var i = 0;
+        for (; i < work.Count; i++)
+        {
+            if (Volatile.Read(ref _state) != (owner | UserCode) || Stopwatch.GetTimestamp() - started > budget)
+            {
+                break;
+            }
+
+            try
+            {
+                work[i].Run(work[i].State);
+            }
+#pragma warning disable CA1031 // User code's failure is reported; the loop goes on.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Report(e);
+            }
+        }
+
+        for (; i < work.Count; i++)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(work[i].Run, work[i].State, preferLocal: false);
+        }
+
+        if (Interlocked.CompareExchange(ref _state, owner | LoopCode, owner | UserCode) != (owner | UserCode))
+        {
+            return false;
+        }
+
+        work.Clear();
+        _spareUserWork = work;
+        return true;
     }
 
     /// <summary>A wake-up: the commands posted since the last one.</summary>
@@ -417,7 +596,11 @@ internal sealed class ActorLoop : IDisposable
         }
     }
 
+    private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
+
     private PigatoException NotRunning() => new(PigatoErrorCodes.NotRunning, $"The {_actor.ToLowerInvariant()} is not running.");
 
     private readonly record struct Command(Action<object?> Run, object? State, Action<Exception>? Fail);
+
+    private readonly record struct UserWork(Action<object?> Run, object? State);
 }

@@ -1,8 +1,9 @@
 namespace Pigato.Internal;
 
 /// <summary>
-/// Threads of the actor's own for what its loop hands off to user code (an awaiting caller's continuation, a handler's
-/// start) while the actor is quiet (nothing else in flight) and a lane thread free; the thread pool otherwise. They
+/// Where an actor's loop hands user code (an awaiting caller's continuation, a handler's start): first the loop's own
+/// thread, after the callbacks of its wake-up (<see cref="ActorLoop.TryRunAfter"/>: no thread hop at all; the loop moves
+/// to another thread if that code holds it). Else threads of the actor's own while the actor is quiet (nothing else in flight) and a lane thread free; the thread pool otherwise. They
 /// sleep without spinning: the pool's workers spin before they sleep, after every item they run, which was most of the
 /// CPU a quiet request cost a client or a worker (docs/performance.md). Under load the pool's spinning workers are the
 /// cheaper way (a lane woken for every item would switch threads twice per item: measured, 40 % less throughput), and
@@ -14,22 +15,31 @@ namespace Pigato.Internal;
 internal sealed class HandOffLane : IDisposable
 {
     private readonly Func<bool> _quiet;
+    private readonly ActorLoop? _loop;
     private readonly LaneThread[] _threads;
 
     /// <param name="name">The threads' name (what a debugger and a stack trace show).</param>
     /// <param name="quiet">True when the actor has nothing else in flight (asked at each hand-off).</param>
-    public HandOffLane(string name, Func<bool> quiet)
+    /// <param name="loop">The actor's loop, tried first when the hand-off happens in one of its callbacks.</param>
+    public HandOffLane(string name, Func<bool> quiet, ActorLoop? loop = null)
     {
         _quiet = quiet;
+        _loop = loop;
         _threads = [new LaneThread(name), new LaneThread(name)];
     }
 
     /// <summary>
-    /// Runs <paramref name="work"/> with <paramref name="state"/> on a lane thread when the actor is quiet and one is free
-    /// (any thread); false, running nothing, otherwise: the caller queues it to the thread pool.
+    /// Runs <paramref name="work"/> with <paramref name="state"/> on the loop's thread after its callback (called in one),
+    /// else on a lane thread when the actor is quiet and one is free (any thread); false, running nothing, otherwise: the
+    /// caller queues it to the thread pool.
     /// </summary>
     public bool TryRun(Action<object?> work, object? state)
     {
+        if (_loop?.TryRunAfter(work, state) == true)
+        {
+            return true;
+        }
+
         // A disposed lane's threads decline by themselves.
         if (!_quiet())
         {

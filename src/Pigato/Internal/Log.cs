@@ -68,6 +68,9 @@ internal static partial class Log
     [LoggerMessage(EventId = PigatoLogEvents.InlineHandlerBlocked, EventName = "InlineHandlerBlocked", Level = LogLevel.Warning, Message = "Handler of service {Service} held the worker's thread for {Elapsed} before its first await (request {Rid}; RunHandlersInline is on: nothing else of this worker moved meanwhile)")]
     public static partial void InlineHandlerBlocked(ILogger logger, string service, string rid, TimeSpan elapsed);
 
+    [LoggerMessage(EventId = PigatoLogEvents.UserCodeHeldLoop, EventName = "UserCodeHeldLoop", Level = LogLevel.Warning, Message = "User code (a handler's start or an awaiting caller's continuation) held the {Actor}'s thread for {Elapsed}: its loop moved to a new thread, and such code starts off the loop for the next {Cooldown}")]
+    public static partial void UserCodeHeldLoop(ILogger logger, string actor, TimeSpan elapsed, TimeSpan cooldown);
+
     [LoggerMessage(EventId = PigatoLogEvents.HandlerFailed, EventName = "HandlerFailed", Level = LogLevel.Error, Message = "Handler of service {Service} failed on request {Rid}")]
     public static partial void HandlerFailed(ILogger logger, string service, string rid, Exception exception);
 
