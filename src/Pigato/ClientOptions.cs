@@ -116,11 +116,14 @@ public sealed record ClientOptions
 
     /// <summary>
     /// Runs the code awaiting <see cref="IPigatoClient.RequestAsync{TResult}"/> or <see cref="IPigatoClient.RequestRawAsync"/>
-    /// on the client's own thread when the request ends, instead of on the thread pool, and sends the requests it makes there
-    /// at once: two thread hops fewer per sequential request (README: Performance). Default false. Only for callers that never
-    /// block before their next incomplete <c>await</c>: while such code holds the client's thread, no reply, timeout or
-    /// heartbeat of the client moves, and waiting there for another request's result (<c>.Result</c>, <c>.Wait()</c>)
-    /// deadlocks. A caller with a synchronization context of its own (a UI thread) still continues on it.
+    /// on the client's own thread as soon as the request ends, and sends the requests it makes there at once, whatever that
+    /// code does. Default false: callers continue on the client's thread too, but once the replies of that wake-up are read
+    /// (up to 1 ms of such code per wake-up; the rest on the thread pool), and code that holds the thread longer than 50 ms
+    /// loses it: the client's loop moves to a new thread and goes on (<see cref="PigatoLogEvents.UserCodeHeldLoop"/>), so
+    /// even a synchronous wait there for another request (<c>.Result</c>) is answered. With this option nothing moves the
+    /// loop: only for callers that never block before their next incomplete <c>await</c>; while such code holds the
+    /// client's thread, no reply, timeout or heartbeat of the client moves, and waiting there for another request's result
+    /// deadlocks. A caller with a synchronization context of its own (a UI thread) continues on it either way.
     /// </summary>
     public bool RunContinuationsInline { get; init; }
 

@@ -102,11 +102,15 @@ public sealed record WorkerOptions
     public ConnectionTransport Transport { get; init; } = ConnectionTransport.Auto;
 
     /// <summary>
-    /// Starts every handler on the worker's own thread instead of the thread pool, and sends what it replies there at once:
-    /// two thread hops fewer per request (README: Performance). Default false. Only for handlers that never block before
-    /// their first incomplete <c>await</c> (after it, they continue on the thread pool): while a handler holds the worker's
-    /// thread, no other request, reply or heartbeat of the worker moves. A handler holding it longer than 50 ms is logged
-    /// (<see cref="PigatoLogEvents.InlineHandlerBlocked"/>, at most once a second).
+    /// Starts every handler on the worker's own thread as soon as its request is read, and sends what it replies there at
+    /// once, whatever the handler does. Default false: handlers start on the worker's thread too, but once the messages of
+    /// that wake-up are read (up to 1 ms of handlers per wake-up; the rest on the thread pool), and a handler that holds
+    /// the thread longer than 50 ms loses it: the worker's loop moves to a new thread and goes on
+    /// (<see cref="PigatoLogEvents.UserCodeHeldLoop"/>), so a blocking handler never stalls the worker. With this option
+    /// nothing moves the loop: only for handlers that never block before their first incomplete <c>await</c> (after it,
+    /// they continue on the thread pool); while one holds the thread, no other request, reply or heartbeat of the worker
+    /// moves. A handler holding it longer than 50 ms is logged (<see cref="PigatoLogEvents.InlineHandlerBlocked"/>, at
+    /// most once a second).
     /// </summary>
     public bool RunHandlersInline { get; init; }
 
