@@ -475,7 +475,8 @@ internal sealed class ActorLoop : IDisposable
         var i = 0;
         for (; i < work.Count; i++)
         {
-            if (Volatile.Read(ref _state) != (owner | UserCode) || Stopwatch.GetTimestamp() - started > budget)
+            // The first always runs here (a thread preempted before it has spent no budget on user code).
+            if (Volatile.Read(ref _state) != (owner | UserCode) || (i > 0 && Stopwatch.GetTimestamp() - started > budget))
             {
                 break;
             }
