@@ -12,15 +12,18 @@ public class CancellationTests
     /// <summary>Far below the 15 s after which the request would go inactive by itself (6 worker heartbeat periods of 2.5 s).</summary>
     private static readonly TimeSpan WellBeforeLiveness = TimeSpan.FromSeconds(5);
 
-    /// <summary>A worker whose handler waits until its request goes inactive, and says so.</summary>
+    /// <summary>
+    /// A worker whose handler waits until its request goes inactive, and says so (also when the cancel was read before
+    /// the handler started: the loop reads a wake-up's messages before it starts their handlers).
+    /// </summary>
     private static async Task<TaskCompletionSource<string>> StartPatientWorkerAsync(PigatoHarness harness)
     {
         var stopped = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         await harness.StartWorkerAsync("slow", async (data, reply, _) =>
         {
-            await reply.WriteAsync("started");
             try
             {
+                await reply.WriteAsync("started");
                 await Task.Delay(Timeout.InfiniteTimeSpan, reply.CancellationToken);
             }
             finally

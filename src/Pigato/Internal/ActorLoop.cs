@@ -405,7 +405,7 @@ internal sealed class ActorLoop : IDisposable
             Interlocked.Exchange(ref _waiting, 1);
             try
             {
-                _sockets!.Wait(_commands.IsEmpty ? NextDue() : 0);
+                _sockets!.Wait(_commands.IsEmpty && _userWork.Count == 0 ? NextDue() : 0);
             }
 #pragma warning disable CA1031 // Same as a callback's: reported, and the loop waits again.
             catch (Exception e)
