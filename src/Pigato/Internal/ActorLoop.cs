@@ -11,16 +11,18 @@ namespace Pigato.Internal;
 /// guarded so that no exception can end the loop.
 /// </summary>
 /// <remarks>
+/// <para>
 /// The loop of its own also runs user code (a handler's start, an awaiting caller's continuation) on its thread, after
 /// the callbacks of a wake-up (<see cref="TryRunAfter"/>): no thread hop. User code that holds the thread longer than
 /// <see cref="HoldLimit"/> loses the loop: the <see cref="LoopWatchdog"/> moves it to a new thread, which goes on
 /// serving the sockets, timers and commands, while the old thread finishes that user code and ends.
-/// </remarks>
+/// </para>
 /// <para>
 /// A command is either run or failed, never dropped: after <see cref="Dispose"/>, <see cref="Post(Action)"/> throws
 /// and <see cref="InvokeAsync{T}"/> fails at once with <see cref="PigatoErrorCodes.NotRunning"/>, and
 /// calls still queued when the loop stops fail the same way.
 /// </para>
+/// </remarks>
 internal sealed class ActorLoop : IDisposable
 {
     /// <summary>How long user code may hold the loop's thread before the loop moves to another.</summary>
@@ -182,7 +184,7 @@ internal sealed class ActorLoop : IDisposable
     /// </summary>
     public bool TryRunAfter(Action<object?> work, object? state)
     {
-        if (_sockets is null || !IsCurrent || (_inlineAgainAt != 0 && System.Diagnostics.Stopwatch.GetTimestamp() < _inlineAgainAt))
+        if (_sockets is null || !IsCurrent || (_inlineAgainAt != 0 && Stopwatch.GetTimestamp() < _inlineAgainAt))
         {
             return false;
         }
