@@ -546,13 +546,27 @@ internal sealed class ActorLoop : IDisposable
         return next;
     }
 
-    /// <summary>Runs every timer that is due (by index: a callback may make timers, which are not due yet).</summary>
+    /// <summary>The timers the loop holds (disposed ones until its next round of timers).</summary>
+    internal int TimerCount => _timers.Count;
+
+    /// <summary>
+    /// Runs every timer that is due (by index: a callback may make timers, which are not due yet), then drops the disposed
+    /// ones (a connection dropped after a DNS change disposes its timers: none stays behind for the actor's lifetime).
+    /// </summary>
     private void RunDueTimers()
     {
         var now = Stopwatch.GetTimestamp();
+        var disposed = false;
         for (var i = 0; i < _timers.Count; i++)
         {
-            _timers[i].RunIfDue(now, Guard);
+            var timer = _timers[i];
+            disposed |= timer.IsDisposed;
+            timer.RunIfDue(now, Guard);
+        }
+
+        if (disposed)
+        {
+            _timers.RemoveAll(static timer => timer.IsDisposed);
         }
 
         TimersChanged();

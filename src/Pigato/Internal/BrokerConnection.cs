@@ -330,10 +330,12 @@ internal sealed class BrokerConnection : IDisposable
         }
     }
 
-    /// <summary>Closes (telling the owner) and releases the buffers; loop thread.</summary>
+    /// <summary>Closes (telling the owner) and releases the buffers and its timers; loop thread.</summary>
     public void Dispose()
     {
         Close();
+        _reconnect.Dispose();
+        _drain.Dispose();
         _frames.Dispose();
     }
 

@@ -4,9 +4,10 @@ namespace Pigato.Internal;
 
 /// <summary>
 /// A timer of an <see cref="ActorLoop"/>: while enabled, its callback runs on the loop every <see cref="Interval"/>, counted
-/// from when it was enabled, its interval set, or it last ran. Loop thread only (or before the loop starts).
+/// from when it was enabled, its interval set, or it last ran. Loop thread only (or before the loop starts, or once it
+/// stopped). Disposed, it never runs again and leaves its loop's list at the loop's next round of timers.
 /// </summary>
-internal sealed class LoopTimer
+internal sealed class LoopTimer : IDisposable
 {
     private static readonly TimeSpan Shortest = TimeSpan.FromMilliseconds(1);
 
@@ -42,7 +43,7 @@ internal sealed class LoopTimer
         get => _enable;
         set
         {
-            if (_enable == value)
+            if (_enable == value || (value && IsDisposed))
             {
                 return;
             }
@@ -64,6 +65,15 @@ internal sealed class LoopTimer
     internal long Due { get; private set; } = long.MaxValue;
 
     internal Action OnElapsed { get; }
+
+    /// <summary>True once disposed: the loop drops it.</summary>
+    internal bool IsDisposed { get; private set; }
+
+    public void Dispose()
+    {
+        Enable = false;
+        IsDisposed = true;
+    }
 
     /// <summary>Runs the callback through <paramref name="guard"/> if it is due at <paramref name="now"/>, counting the next interval from now first (the callback may disable it).</summary>
     internal void RunIfDue(long now, Action<Action> guard)

@@ -142,6 +142,41 @@ public class ActorLoopTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task ADisposedTimer_NeverRunsAgain_NotEvenEnabled_AndLeavesTheLoop(bool withNetMq)
+    {
+        using var loop = new ActorLoop("Test", _ => { }, withNetMq);
+        var runs = 0;
+        var ran = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var disposed = loop.Timer(TimeSpan.FromMilliseconds(1), () =>
+        {
+            runs++;
+            ran.TrySetResult();
+        });
+        var clockRuns = 0;
+        loop.Timer(TimeSpan.FromMilliseconds(1), () => clockRuns++);
+        await loop.StartAsync();
+        await ran.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var (runsWhenDisposed, clockWhenDisposed) = await loop.InvokeAsync(() =>
+        {
+            disposed.Dispose();
+            disposed.Enable = true;
+            return (runs, clockRuns);
+        });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (await loop.InvokeAsync(() => loop.TimerCount) != 1 || await loop.InvokeAsync(() => clockRuns) < clockWhenDisposed + 20)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "Timed out waiting for the loop to drop the disposed timer");
+            await Task.Delay(1);
+        }
+
+        // Twenty runs of the other timer later: the disposed one, due every millisecond, never ran again.
+        Assert.Equal(runsWhenDisposed, await loop.InvokeAsync(() => runs));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task APlainSocket_ItsCallbackRunsWhenItHasBytes_UntilRemoved(bool withNetMq)
     {
         using var loop = new ActorLoop("Test", _ => { }, withNetMq);
