@@ -388,6 +388,7 @@ internal sealed class ActorLoop : IDisposable
         }
 
         _poller?.Dispose();
+        _sockets?.Dispose();
         _wakeup.Dispose();
     }
 
