@@ -116,7 +116,7 @@ internal static class LoadCommand
                     }
                     catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                     {
-                        failed.AddOrUpdate("cancelled", 1, (_, n) => n + 1);
+                        failed.AddOrUpdate(PigatoErrorCodes.Cancelled, 1, (_, n) => n + 1);
                     }
                     finally
                     {

@@ -184,13 +184,30 @@ internal sealed class ActorLoop : IDisposable
     /// </summary>
     public bool TryRunAfter(Action<object?> work, object? state)
     {
-        if (_sockets is null || !IsCurrent || (_inlineAgainAt != 0 && Stopwatch.GetTimestamp() < _inlineAgainAt))
+        if (_sockets is null || !IsCurrent || InCooldown())
         {
             return false;
         }
 
         _userWork.Add(new UserWork(work, state));
         return true;
+    }
+
+    /// <summary>True during a cooldown; the clock is read only while one is set (it is cleared once over).</summary>
+    private bool InCooldown()
+    {
+        if (_inlineAgainAt == 0)
+        {
+            return false;
+        }
+
+        if (Stopwatch.GetTimestamp() < _inlineAgainAt)
+        {
+            return true;
+        }
+
+        _inlineAgainAt = 0;
+        return false;
     }
 
     /// <summary>

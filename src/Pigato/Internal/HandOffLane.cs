@@ -3,14 +3,15 @@ namespace Pigato.Internal;
 /// <summary>
 /// Where an actor's loop hands user code (an awaiting caller's continuation, a handler's start): first the loop's own
 /// thread, after the callbacks of its wake-up (<see cref="ActorLoop.TryRunAfter"/>: no thread hop at all; the loop moves
-/// to another thread if that code holds it). Else threads of the actor's own while the actor is quiet (nothing else in flight) and a lane thread free; the thread pool otherwise. They
-/// sleep without spinning: the pool's workers spin before they sleep, after every item they run, which was most of the
-/// CPU a quiet request cost a client or a worker (docs/performance.md). Under load the pool's spinning workers are the
-/// cheaper way (a lane woken for every item would switch threads twice per item: measured, 40 % less throughput), and
-/// while both threads run something (user code that blocks, say) what comes next goes to the pool: nothing waits behind
-/// them. Two threads, not one: the second takes what comes while the first still runs the previous item (a sequential
-/// caller's continuation that sends the next request and is still returning, or JIT-compiling, when its reply arrives),
-/// which one thread handed to the pool (with the pool starved, a 200 ms wait: measured).
+/// to another thread if that code holds it). Else threads of the actor's own while the actor is quiet (nothing else in
+/// flight) and a lane thread free; the thread pool otherwise. They sleep without spinning: the pool's workers spin
+/// before they sleep, after every item they run, which was most of the CPU a quiet request cost a client or a worker
+/// (docs/performance.md). Under load the pool's spinning workers are the cheaper way (a lane woken for every item would
+/// switch threads twice per item: measured, 40 % less throughput), and while both threads run something (user code that
+/// blocks, say) what comes next goes to the pool: nothing waits behind them. Two threads, not one: the second takes what
+/// comes while the first still runs the previous item (a sequential caller's continuation that sends the next request
+/// and is still returning, or JIT-compiling, when its reply arrives), which one thread handed to the pool (with the pool
+/// starved, a 200 ms wait: measured).
 /// </summary>
 internal sealed class HandOffLane : IDisposable
 {

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Pigato.Internal;
 
 /// <summary>
@@ -75,7 +77,7 @@ internal static class LoopWatchdog
     /// <summary>Checks every loop; true when one of them ran user code since the last look.</summary>
     private static bool CheckAll()
     {
-        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        var now = Stopwatch.GetTimestamp();
         var active = false;
         lock (Gate)
         {
