@@ -50,10 +50,10 @@ public static class PerfProgram
         }
 
         var quick = new Option<bool>("--quick") { Description = "Counts divided by 10, one repetition, 2 s warm-ups: about 10 minutes." };
-        var smoke = new Option<bool>("--smoke") { Description = "Tiny counts, Pigato and the forwarder only: proves the benchmark works (CI)." };
+        var smoke = new Option<bool>("--smoke") { Description = "Tiny counts, Pigato (JSON and bytes) and the forwarder only: proves the benchmark works (CI)." };
         var repeat = new Option<int>("--repeat") { Description = "Repetitions, interleaved between systems.", DefaultValueFactory = _ => 3 };
         var only = new Option<string[]>("--only") { Description = "Run only scenarios whose name contains one of these (e.g. --only latency throughput)." , AllowMultipleArgumentsPerToken = true };
-        var systems = new Option<string[]>("--systems") { Description = "Systems to include: forwarder pigato pigato-inline-completions pigato-v1 pigato-inline pigato-curve nats-tls node-broker node node-peers nats forwarder-raw zmtp-raw lean-raw lean-zmq.", AllowMultipleArgumentsPerToken = true };
+        var systems = new Option<string[]>("--systems") { Description = "Systems to include: forwarder pigato pigato-bytes pigato-inline-completions pigato-v1 pigato-inline pigato-curve nats-tls node-broker node node-peers nats forwarder-raw zmtp-raw lean-raw lean-zmq.", AllowMultipleArgumentsPerToken = true };
         var json = new Option<FileInfo?>("--json") { Description = "Also write every run as JSON to this file." };
         var root = new RootCommand("Pigato's benchmark: Pigato against the transport ceiling, PIGATO for Node.js and NATS, in one run.")
         {
@@ -71,7 +71,7 @@ public static class PerfProgram
                 Environment.SetEnvironmentVariable(Load.WarmUpSecondsVariable, isSmoke ? "0" : parse.GetValue(quick) ? "2" : "10");
             }
 
-            var wanted = parse.GetValue(systems) is { Length: > 0 } s ? s : isSmoke ? [Scenario.Forwarder, Scenario.Pigato] : null;
+            var wanted = parse.GetValue(systems) is { Length: > 0 } s ? s : isSmoke ? [Scenario.Forwarder, Scenario.Pigato, Scenario.PigatoBytes] : null;
             var filter = parse.GetValue(only) ?? [];
             var scenarios = Scenario.All(scale).Where(sc => filter.Length == 0 || filter.Any(f => sc.Name.Contains(f, StringComparison.OrdinalIgnoreCase))).ToList();
 

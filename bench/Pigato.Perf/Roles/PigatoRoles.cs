@@ -11,6 +11,9 @@ internal static class PigatoRoles
     /// <summary>On when the runner says so (the pigato-inline system): the worker's handlers and the client's continuations run inline.</summary>
     private static bool Inline => Environment.GetEnvironmentVariable(Runner.Scenario.InlineVariable) == "1";
 
+    /// <summary>On when the runner says so (the pigato-bytes system): the payload goes as bytes, through the raw API on both sides.</summary>
+    private static bool Bytes => Environment.GetEnvironmentVariable(Runner.Scenario.PayloadVariable) == "bytes";
+
     /// <summary>The store the runner names: <c>sqlite:PATH</c>, <c>redis:HOST:PORT</c>, or none.</summary>
     private static Persistence.RequestStoreFactory? StoreAt(string? store) => store switch
     {
@@ -33,7 +36,8 @@ internal static class PigatoRoles
     public static async Task<int> WorkerAsync(string endpoint, string service, string? curveServerKey = null)
     {
         // Several brokers come as one comma-separated argument.
-        await using var worker = new Worker(new WorkerOptions { Endpoints = endpoint.Split(','), Service = service, Concurrency = -1, CurveServerKey = curveServerKey, Framing = Framing, RunHandlersInline = Inline }, async (data, reply, _) =>
+        var options = new WorkerOptions { Endpoints = endpoint.Split(','), Service = service, Concurrency = -1, CurveServerKey = curveServerKey, Framing = Framing, RunHandlersInline = Inline };
+        await using var worker = Bytes ? Worker.CreateRaw(options, (data, reply, _) => reply.EndRawAsync(data)) : new Worker(options, async (data, reply, _) =>
         {
             if (data.ValueKind == JsonValueKind.Object && data.TryGetProperty("stream", out var count))
             {
@@ -66,9 +70,12 @@ internal static class PigatoRoles
         await client.StartAsync();
         var payload = new string('x', size);
         var persist = new RequestOptions { Persist = true };
-        Func<Task> request = mode == "persist"
-            ? () => client.RequestAsync<string>(service, payload, persist).AsTask()
-            : () => client.RequestAsync<string>(service, payload).AsTask();
+        Func<Task> request = (mode, Bytes) switch
+        {
+            ("persist", _) => () => client.RequestAsync<string>(service, payload, persist).AsTask(),
+            (_, true) => RawEcho(client, service, payload),
+            _ => () => client.RequestAsync<string>(service, payload).AsTask(),
+        };
         // A stream warms up by streaming: its partials take code paths that echo requests never reach.
         var warmUp = mode == "stream"
             ? await Load.WarmUpAsync((n, _) => StreamAsync(client, service, n, size), count, inFlight)
@@ -94,6 +101,20 @@ internal static class PigatoRoles
             RoleHost.Emit(new { @event = "result", result });
         });
         return 0;
+    }
+
+    /// <summary>A request with the JSON string's bytes through the raw API, its reply checked to be the same bytes.</summary>
+    private static Func<Task> RawEcho(Client client, string service, string payload)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(payload);
+        return async () =>
+        {
+            var reply = await client.RequestRawAsync(service, bytes);
+            if (!reply.Data.Span.SequenceEqual(bytes))
+            {
+                throw new InvalidOperationException($"The echo came back as {reply.Data.Length} other bytes.");
+            }
+        };
     }
 
     private static async Task<LoadResult> StreamAsync(Client client, string service, int count, int size)

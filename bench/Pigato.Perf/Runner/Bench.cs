@@ -34,14 +34,16 @@ internal static class Bench
             Environment.SetEnvironmentVariable(on, "1");
         }
 
-        // pigato-v1 and pigato-inline run the Pigato roles, told to keep to PIGATO's frames or to run handlers inline.
+        // pigato-v1, pigato-inline and pigato-bytes run the Pigato roles, told to keep to PIGATO's frames, to run handlers
+        // inline, or to send the payload as bytes.
         Environment.SetEnvironmentVariable(Scenario.FramingVariable, system == Scenario.PigatoV1 ? "v1" : null);
         Environment.SetEnvironmentVariable(Scenario.InlineVariable, system == Scenario.PigatoInline ? "1" : null);
+        Environment.SetEnvironmentVariable(Scenario.PayloadVariable, system == Scenario.PigatoBytes ? "bytes" : null);
 
         // Every system runs with its library defaults and no environment variable, but the one whose name says so.
         Environment.SetEnvironmentVariable(Scenario.InlineCompletionsVariable, system == Scenario.PigatoInlineCompletions ? "1" : null);
         var label = system;
-        system = system is Scenario.PigatoV1 or Scenario.PigatoInline or Scenario.PigatoInlineCompletions ? Scenario.Pigato : system;
+        system = system is Scenario.PigatoV1 or Scenario.PigatoInline or Scenario.PigatoInlineCompletions or Scenario.PigatoBytes ? Scenario.Pigato : system;
 
         try
         {

@@ -45,6 +45,17 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
     /// <summary>Set to 1 in the processes of <see cref="PigatoInline"/> (the Pigato worker role acts on it).</summary>
     public const string InlineVariable = "PIGATO_BENCH_INLINE";
 
+    /// <summary>
+    /// Pigato with the payload as bytes on both sides, as the <see cref="Nats"/> roles send theirs: the client calls
+    /// <see cref="Client.RequestRawAsync"/> with the JSON string's bytes, the worker (<see cref="Worker.CreateRaw"/>) echoes them
+    /// with <see cref="WorkerReply.EndRawAsync(ReadOnlyMemory{byte})"/>. <see cref="Pigato"/> uses the JSON API (a string in,
+    /// a <c>JsonElement</c> in the worker, a string back). Echo scenarios only.
+    /// </summary>
+    public const string PigatoBytes = "pigato-bytes";
+
+    /// <summary>Set to <c>bytes</c> in the processes of <see cref="PigatoBytes"/> (the Pigato roles act on it).</summary>
+    public const string PayloadVariable = "PIGATO_BENCH_PAYLOAD";
+
     /// <summary>Pigato with CURVE encryption on every connection.</summary>
     public const string PigatoCurve = "pigato-curve";
 
@@ -83,11 +94,11 @@ internal sealed record Scenario(string Name, string Mode, int Count, int InFligh
         int N(int n) => Math.Max(n / scale, 100);
         return
         [
-            new("1 throughput 3 B", "throughput", N(200_000), 1000, 3, 1, 1, [.. everyone, PigatoCurve, NatsTls]),
-            new("1 throughput 1 KiB", "throughput", N(200_000), 1000, 1024, 1, 1, [Forwarder, Pigato, PigatoV1, PigatoInline, PigatoCurve, NodeBroker, NodePeers, Nats, NatsTls, ForwarderRaw, ZmtpRaw, LeanRaw, LeanZmq]),
-            new("2 latency 3 B", "latency", N(5_000), 1, 3, 1, 1, [.. everyone, PigatoCurve, NatsTls]),
+            new("1 throughput 3 B", "throughput", N(200_000), 1000, 3, 1, 1, [.. everyone, PigatoBytes, PigatoCurve, NatsTls]),
+            new("1 throughput 1 KiB", "throughput", N(200_000), 1000, 1024, 1, 1, [Forwarder, Pigato, PigatoBytes, PigatoV1, PigatoInline, PigatoCurve, NodeBroker, NodePeers, Nats, NatsTls, ForwarderRaw, ZmtpRaw, LeanRaw, LeanZmq]),
+            new("2 latency 3 B", "latency", N(5_000), 1, 3, 1, 1, [.. everyone, PigatoBytes, PigatoCurve, NatsTls]),
             new("2 latency 3 B, starved pool", "latency-starved", N(5_000), 1, 3, 1, 1, [Pigato, PigatoInlineCompletions, PigatoInline, Nats]),
-            new("3 4 clients x 2 workers", "throughput", N(200_000), 1000, 3, 4, 2, [Forwarder, Pigato, PigatoInlineCompletions, PigatoV1, PigatoInline, NodeBroker, Nats]),
+            new("3 4 clients x 2 workers", "throughput", N(200_000), 1000, 3, 4, 2, [Forwarder, Pigato, PigatoBytes, PigatoInlineCompletions, PigatoV1, PigatoInline, NodeBroker, Nats]),
             new("4 stream 1 KiB partials", "stream", N(100_000), 1, 1024, 1, 1, [Pigato, PigatoV1, PigatoInline, NodeBroker]),
             new("5 scale: 1 service", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato]),
             new("5 scale: +100 services/workers", "throughput", N(50_000), 1000, 3, 1, 1, [Pigato], FleetServices: 100),
