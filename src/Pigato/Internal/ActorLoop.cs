@@ -211,31 +211,39 @@ internal sealed class ActorLoop : IDisposable
     }
 
     /// <summary>
-    /// The watchdog's look (its thread): true when the loop ran user code since the last look; a loop held by user code
-    /// longer than <see cref="HoldLimit"/> moves to a new thread.
+    /// The watchdog's look (its thread): moves a loop held by user code longer than <see cref="HoldLimit"/> to a new thread,
+    /// and says when to look again: when the user code running now would have held the loop too long, or a hold limit from
+    /// now when the loop ran user code since the last look (a run that starts later cannot be held before);
+    /// <see cref="long.MaxValue"/> when it ran none (idle).
     /// </summary>
-    public bool CheckHeld(long now)
+    public long CheckHeld(long now)
     {
         var runs = Volatile.Read(ref _userRuns);
         var active = runs != _userRunsSeen;
         _userRunsSeen = runs;
+        var limit = Ticks(HoldLimit);
         var state = Volatile.Read(ref _state);
         if ((state & ModeMask) != UserCode)
         {
-            return active;
+            return active ? now + limit : long.MaxValue;
         }
 
-        var held = now - Volatile.Read(ref _userSince);
+        var since = Volatile.Read(ref _userSince);
         var next = ((state >> ModeBits) + 1) << ModeBits;
-        if (held > Ticks(HoldLimit) && Interlocked.CompareExchange(ref _state, next | MovedOver, state) == state)
+        if (now - since <= limit)
         {
-            _heldFor = held;
+            return since + limit;
+        }
+
+        if (Interlocked.CompareExchange(ref _state, next | MovedOver, state) == state)
+        {
+            _heldFor = now - since;
             var thread = new Thread(RunMovedOver) { IsBackground = true, Name = "Pigato." + _actor };
             Volatile.Write(ref _thread, thread);
             thread.Start();
         }
 
-        return true;
+        return now + limit;
     }
 
     /// <summary>Runs <paramref name="command"/> on the loop (in order with other posts).</summary>

@@ -3,15 +3,15 @@ using System.Diagnostics;
 namespace Pigato.Internal;
 
 /// <summary>
-/// One thread per process that looks, every <see cref="Tick"/>, at the loops running user code on their own thread
-/// (<see cref="ActorLoop.TryRunAfter"/>) and moves a loop held longer than <see cref="ActorLoop.HoldLimit"/> to a new
-/// thread (<see cref="ActorLoop.CheckHeld"/>). It sleeps without a tick while no loop has run user code since it last
-/// looked, and the next loop to run some wakes it.
+/// One thread per process that moves a loop held by user code (<see cref="ActorLoop.TryRunAfter"/>) longer than
+/// <see cref="ActorLoop.HoldLimit"/> to a new thread (<see cref="ActorLoop.CheckHeld"/>). It sleeps until the first moment
+/// a loop could be held that long (so a busy process wakes it about once per hold limit, not at a fixed tick), and without
+/// a deadline while no loop has run user code since it last looked: the next loop to run some wakes it.
 /// </summary>
 internal static class LoopWatchdog
 {
-    /// <summary>How often it looks while loops run user code.</summary>
-    public static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(5);
+    /// <summary>The shortest sleep between two looks (a loop found just at its limit is looked at again after it).</summary>
+    private static readonly TimeSpan MinimumSleep = TimeSpan.FromMilliseconds(1);
 
     private static readonly Lock Gate = new();
     private static readonly List<ActorLoop> Loops = [];
@@ -55,38 +55,40 @@ internal static class LoopWatchdog
     {
         while (true)
         {
-            Thread.Sleep(Tick);
-            if (CheckAll())
+            var next = CheckAll();
+            if (next == long.MaxValue)
             {
-                continue;
-            }
+                // Said before looking once more (a full fence each side, as in Watch's caller): a loop that starts running
+                // user code after this either sees the watchdog parked and wakes it, or is seen here.
+                Interlocked.Exchange(ref _parked, 1);
+                next = CheckAll();
+                if (next == long.MaxValue)
+                {
+                    Wake.WaitOne();
+                    continue;
+                }
 
-            // Said before looking once more (a full fence each side, as in Watch's caller): a loop that starts running
-            // user code after this either sees the watchdog parked and wakes it, or is seen here.
-            Interlocked.Exchange(ref _parked, 1);
-            if (CheckAll())
-            {
                 Volatile.Write(ref _parked, 0);
-                continue;
             }
 
-            Wake.WaitOne();
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), next);
+            Thread.Sleep(wait > MinimumSleep ? TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)) : MinimumSleep);
         }
     }
 
-    /// <summary>Checks every loop; true when one of them ran user code since the last look.</summary>
-    private static bool CheckAll()
+    /// <summary>Looks at every loop; the earliest moment to look again, <see cref="long.MaxValue"/> when none ran user code.</summary>
+    private static long CheckAll()
     {
         var now = Stopwatch.GetTimestamp();
-        var active = false;
+        var next = long.MaxValue;
         lock (Gate)
         {
             foreach (var loop in Loops)
             {
-                active |= loop.CheckHeld(now);
+                next = Math.Min(next, loop.CheckHeld(now));
             }
         }
 
-        return active;
+        return next;
     }
 }

@@ -89,6 +89,32 @@ public class LoopUserWorkTests
     }
 
     [Fact]
+    public async Task TheWatchdogsLook_IsDueWhenTheUserCodeRunningNowWouldReachTheLimit_AndNeverWhileNoneRan()
+    {
+        using var loop = new ActorLoop("Test", _ => { }, withNetMq: false);
+        await loop.StartAsync();
+        Assert.Equal(long.MaxValue, loop.CheckHeld(Stopwatch.GetTimestamp()));
+
+        using var release = new ManualResetEventSlim();
+        using var started = new ManualResetEventSlim();
+        var before = Stopwatch.GetTimestamp();
+        await loop.InvokeAsync(() => loop.TryRunAfter(_ =>
+        {
+            started.Set();
+            release.Wait(Bound); // the user code under test holds the thread
+        }, null));
+        Assert.True(started.Wait(Bound));
+        var after = Stopwatch.GetTimestamp();
+
+        // A look half a limit after the run began at the earliest: not held too long yet, due when it would be.
+        var limit = (long)(ActorLoop.HoldLimit.TotalSeconds * Stopwatch.Frequency);
+        var due = loop.CheckHeld(before + limit / 2);
+        release.Set();
+
+        Assert.InRange(due, before + limit, after + limit);
+    }
+
+    [Fact]
     public async Task UserWorkThatHoldsTheLoopAgain_AfterItsCooldown_DoublesIt()
     {
         using var loop = new ActorLoop("Test", _ => { }, withNetMq: false);
