@@ -11,6 +11,9 @@ public sealed partial class Client
 {
     private byte[]? _defaultOptionsFrame;
 
+    /// <summary>The last options other than the default a request carried, with its frame: callers mostly pass the same again.</summary>
+    private OptionsFrame? _lastOptionsFrame;
+
     /// <summary>The last service name asked for and its frame: callers mostly ask the same service again (any thread).</summary>
     private volatile ServiceName? _lastService;
 
@@ -187,12 +190,36 @@ public sealed partial class Client
         }
     }
 
+    /// <summary>
+    /// The options frame for <paramref name="options"/> (whose timeout, <paramref name="timeout"/>, they decide): the last
+    /// one made when they equal the last options (a record: by value), else a new one. Options with fields are written
+    /// every time (the values of their dictionary may change between requests).
+    /// </summary>
+    private byte[] OptionsFrameFor(RequestOptions options, TimeSpan timeout)
+    {
+        if (Volatile.Read(ref _lastOptionsFrame) is { } last && last.Options == options)
+        {
+            return last.Frame;
+        }
+
+        var frame = options.ToJson(timeout, Options.SerializerOptions, Options.FailWithoutWorkers);
+        if (options.Fields is null)
+        {
+            Volatile.Write(ref _lastOptionsFrame, new OptionsFrame(options, frame));
+        }
+
+        return frame;
+    }
+
+    /// <summary>An options frame, and the options it was written from.</summary>
+    private sealed record OptionsFrame(RequestOptions Options, byte[] Frame);
+
     /// <summary>Registers the request and hands it to the loop; a client that is not running fails it at once.</summary>
     private void Send(PendingRequest request, byte[] dataFrame, RequestOptions? options, CancellationToken cancellationToken)
     {
         var optionsFrame = options is null || options == RequestOptions.Default
             ? _defaultOptionsFrame ??= RequestOptions.Default.ToJson(Options.DefaultTimeout, Options.SerializerOptions, Options.FailWithoutWorkers)
-            : options.ToJson(request.Timeout, Options.SerializerOptions, Options.FailWithoutWorkers);
+            : OptionsFrameFor(options, request.Timeout);
         if (Tracing.Source.HasListeners())
         {
             // The span covers the request until its final reply; it is not made current for the caller's own code.

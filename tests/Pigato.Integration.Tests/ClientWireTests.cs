@@ -105,6 +105,36 @@ public class ClientWireTests
     }
 
     [Fact]
+    public async Task OptionsPassedAgain_OrEqualButForOneValue_EachRequestCarriesItsOwn()
+    {
+        using var broker = RawSocket.Router();
+        var (client, _) = await StartClientAsync(broker);
+        await using var _ = client;
+        var options = new RequestOptions { Timeout = TimeSpan.FromSeconds(30), Retry = true };
+        var fields = new Dictionary<string, object?> { ["tenant"] = "acme" };
+        var withFields = options with { Fields = fields };
+
+        async Task<string> SentAsync(RequestOptions each)
+        {
+            var call = client.RequestAsync<string>("echo", "x", each, Bounded.Token()).AsTask();
+            var request = broker.ReceiveMatching(1, "C", "2");
+            broker.Send(request[0], "C", "3", "", request[4], "0", "\"ok\"", "{}");
+            Assert.Equal("ok", await call.WithinAsync("the reply"));
+            return request[6];
+        }
+
+        Assert.Equal("{\"timeout\":30000,\"retry\":1}", await SentAsync(options));
+        Assert.Equal("{\"timeout\":30000,\"retry\":1}", await SentAsync(options));
+        Assert.Equal("{\"timeout\":30000,\"retry\":1}", await SentAsync(new RequestOptions { Timeout = TimeSpan.FromSeconds(30), Retry = true }));
+        Assert.Equal("{\"timeout\":5000,\"retry\":1}", await SentAsync(options with { Timeout = TimeSpan.FromSeconds(5) }));
+        Assert.Equal("{\"timeout\":30000,\"retry\":1,\"workerId\":\"W1\"}", await SentAsync(options with { WorkerId = "W1" }));
+        Assert.Equal("{\"timeout\":30000,\"retry\":1,\"tenant\":\"acme\"}", await SentAsync(withFields));
+        fields["tenant"] = "other";
+        Assert.Equal("{\"timeout\":30000,\"retry\":1,\"tenant\":\"other\"}", await SentAsync(withFields));
+        Assert.Equal("{\"timeout\":30000,\"retry\":1}", await SentAsync(options));
+    }
+
+    [Fact]
     public async Task ErrorReply_WithUndefinedOptions_FailsWithWorkerErrorValue()
     {
         using var broker = RawSocket.Router();
