@@ -1,7 +1,7 @@
 namespace Pigato.Routing;
 
 /// <summary>A client that has requests in the broker: what they hold, and when it was last heard from.</summary>
-internal sealed class BrokerClient(string key, byte[] identity, long lastHeard)
+internal sealed class BrokerClient(string key, byte[] identity, long lastHeard) : IPeerEntry
 {
     public string Key { get; } = key;
 

@@ -1,7 +1,7 @@
 namespace Pigato.Routing;
 
 /// <summary>A registered worker as the broker sees it; kept by <see cref="WorkerRegistry"/>.</summary>
-internal sealed class BrokerWorker(string key, byte[] identity, ServiceEntry service, int liveness, int concurrency, long maxInFlightBytes)
+internal sealed class BrokerWorker(string key, byte[] identity, ServiceEntry service, int liveness, int concurrency, long maxInFlightBytes) : IPeerEntry
 {
     /// <summary>The identity as a registry key (one char per byte, so that binary identities never collide).</summary>
     public string Key { get; } = key;

@@ -4,12 +4,13 @@ namespace Pigato.Routing;
 internal sealed class WorkerRegistry(int liveness, long maxInFlightBytes)
 {
     private readonly Dictionary<string, BrokerWorker> _workers = new(StringComparer.Ordinal);
+    private LastPeer<BrokerWorker> _last;
 
     public int Count => _workers.Count;
 
     public IReadOnlyCollection<BrokerWorker> All => _workers.Values;
 
-    public bool TryGet(ReadOnlySpan<byte> identity, out BrokerWorker worker) => PeerKey.TryGet(_workers, identity, out worker);
+    public bool TryGet(ReadOnlySpan<byte> identity, out BrokerWorker worker) => _last.TryGet(_workers, identity, out worker);
 
     /// <summary>Registers a worker under <paramref name="service"/>.</summary>
     public BrokerWorker Add(ReadOnlySpan<byte> identity, ServiceEntry service, int concurrency, long now)
@@ -28,6 +29,8 @@ internal sealed class WorkerRegistry(int liveness, long maxInFlightBytes)
         {
             return false;
         }
+
+        _last.Forget(worker);
 
         worker.Service.Workers.Remove(worker);
         return true;
