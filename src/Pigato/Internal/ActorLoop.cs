@@ -40,6 +40,11 @@ internal sealed class ActorLoop : IDisposable
     /// <summary>The longest cooldown (user code that holds the loop again and again).</summary>
     public static readonly TimeSpan MaxCooldown = TimeSpan.FromSeconds(10);
 
+    private static readonly long HoldLimitTicks = Ticks(HoldLimit);
+    private static readonly long UserWorkBudgetTicks = Ticks(UserWorkBudget);
+    private static readonly long FirstCooldownTicks = Ticks(FirstCooldown);
+    private static readonly long MaxCooldownTicks = Ticks(MaxCooldown);
+
     // _state: the loop's owner generation (above ModeBits) and what its thread runs (the low bits).
     private const int LoopCode = 0;
     private const int UserCode = 1;
@@ -221,7 +226,7 @@ internal sealed class ActorLoop : IDisposable
         var runs = Volatile.Read(ref _userRuns);
         var active = runs != _userRunsSeen;
         _userRunsSeen = runs;
-        var limit = Ticks(HoldLimit);
+        var limit = HoldLimitTicks;
         var state = Volatile.Read(ref _state);
         if ((state & ModeMask) != UserCode)
         {
@@ -473,8 +478,7 @@ internal sealed class ActorLoop : IDisposable
         Volatile.Write(ref _threadId, Environment.CurrentManagedThreadId);
         (_userWork, _spareUserWork) = ([], []);
         var now = Stopwatch.GetTimestamp();
-        var longest = Ticks(MaxCooldown);
-        _cooldown = _movedAt != 0 && now - _movedAt < longest ? Math.Min(2 * _cooldown, longest) : Ticks(FirstCooldown);
+        _cooldown = _movedAt != 0 && now - _movedAt < MaxCooldownTicks ? Math.Min(2 * _cooldown, MaxCooldownTicks) : FirstCooldownTicks;
         _movedAt = now;
         _inlineAgainAt = now + _cooldown;
         Interlocked.Exchange(ref _state, Volatile.Read(ref _state) & ~ModeMask); // LoopCode, this generation: IsCurrent from here
@@ -495,7 +499,6 @@ internal sealed class ActorLoop : IDisposable
         var work = _userWork;
         _userWork = _spareUserWork;
         var started = Stopwatch.GetTimestamp();
-        var budget = Ticks(UserWorkBudget);
         Volatile.Write(ref _userSince, started);
         _userRuns++;
         Interlocked.Exchange(ref _state, owner | UserCode);
@@ -504,7 +507,7 @@ internal sealed class ActorLoop : IDisposable
         for (; i < work.Count; i++)
         {
             // The first always runs here (a thread preempted before it has spent no budget on user code).
-            if (Volatile.Read(ref _state) != (owner | UserCode) || (i > 0 && Stopwatch.GetTimestamp() - started > budget))
+            if (Volatile.Read(ref _state) != (owner | UserCode) || (i > 0 && Stopwatch.GetTimestamp() - started > UserWorkBudgetTicks))
             {
                 break;
             }
