@@ -55,9 +55,17 @@ public static class PerfProgram
         var only = new Option<string[]>("--only") { Description = "Run only scenarios whose name contains one of these (e.g. --only latency throughput)." , AllowMultipleArgumentsPerToken = true };
         var systems = new Option<string[]>("--systems") { Description = "Systems to include: forwarder pigato pigato-bytes pigato-inline-completions pigato-v1 pigato-inline pigato-curve nats-tls node-broker node node-peers nats forwarder-raw zmtp-raw lean-raw lean-zmq.", AllowMultipleArgumentsPerToken = true };
         var json = new Option<FileInfo?>("--json") { Description = "Also write every run as JSON to this file." };
+        var gc = new Option<string?>("--gc") { Description = "A GC setting for every .NET process of every system, named in every row: 'server' (Server GC) or 'gen0:MIB' (the young generation's smallest budget, DOTNET_GCgen0size)." };
+        gc.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } text && GcSetting.Parse(text) is null)
+            {
+                result.AddError($"--gc: '{text}' is neither 'server' nor 'gen0:MIB' (1 to 1024).");
+            }
+        });
         var root = new RootCommand("Pigato's benchmark: Pigato against the transport ceiling, PIGATO for Node.js and NATS, in one run.")
         {
-            quick, smoke, repeat, only, systems, json,
+            quick, smoke, repeat, only, systems, json, gc,
         };
         root.SetAction(async parse =>
         {
@@ -71,11 +79,23 @@ public static class PerfProgram
                 Environment.SetEnvironmentVariable(Load.WarmUpSecondsVariable, isSmoke ? "0" : parse.GetValue(quick) ? "2" : "10");
             }
 
+            // Inherited by every process the run starts (not this one: its runtime has started).
+            if (parse.GetValue(gc) is { } gcText)
+            {
+                Bench.Gc = GcSetting.Parse(gcText);
+                Environment.SetEnvironmentVariable(Bench.Gc!.Variable, Bench.Gc.Value);
+            }
+
             var wanted = parse.GetValue(systems) is { Length: > 0 } s ? s : isSmoke ? [Scenario.Forwarder, Scenario.Pigato, Scenario.PigatoBytes] : null;
             var filter = parse.GetValue(only) ?? [];
             var scenarios = Scenario.All(scale).Where(sc => filter.Length == 0 || filter.Any(f => sc.Name.Contains(f, StringComparison.OrdinalIgnoreCase))).ToList();
 
             var notes = new List<string> { $"{Environment.ProcessorCount} CPUs, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; {repetitions} repetition(s), counts / {scale}; every client warmed up for at least {Load.MinimumWarmUp.TotalSeconds:0} s, until steady (three rounds within 10 %)" };
+            if (Bench.Gc is { } setting)
+            {
+                notes.Add(setting.ToString());
+            }
+
             var skipped = new HashSet<string>();
             var plan = new List<(Scenario Scenario, string System)>();
             for (var r = 0; r < repetitions; r++)

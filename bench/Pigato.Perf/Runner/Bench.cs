@@ -7,6 +7,9 @@ namespace Pigato.Perf.Runner;
 /// <summary>Starts the processes of one system for one scenario, measures the load, stops them all.</summary>
 internal static class Bench
 {
+    /// <summary>The GC setting of every .NET process of this run (<c>--gc</c>), or null.</summary>
+    public static GcSetting? Gc { get; set; }
+
     /// <summary>Why a system cannot run here, or null.</summary>
     public static string? Unavailable(string system) => system switch
     {
@@ -42,7 +45,7 @@ internal static class Bench
 
         // Every system runs with its library defaults and no environment variable, but the one whose name says so.
         Environment.SetEnvironmentVariable(Scenario.InlineCompletionsVariable, system == Scenario.PigatoInlineCompletions ? "1" : null);
-        var label = system;
+        var label = Gc is null ? system : Gc.Name(system);
         system = system is Scenario.PigatoV1 or Scenario.PigatoInline or Scenario.PigatoInlineCompletions or Scenario.PigatoBytes ? Scenario.Pigato : system;
 
         try
@@ -208,7 +211,8 @@ internal static class Bench
                     Scenario.LeanRaw => "broker-lean",
                     _ => "broker-forwarder",
                 };
-                var role = Add(children, store is null ? Child.Role(system + " broker", name, "tcp://127.0.0.1:0") : Child.Role(system + " broker", name, "tcp://127.0.0.1:0", "", store));
+                string[] args = store is null ? [name, "tcp://127.0.0.1:0"] : [name, "tcp://127.0.0.1:0", "", store];
+                var role = Add(children, Child.Role(system + " broker", environment: null, args));
                 return (role, (await role.WaitForAsync("ready")).GetProperty("endpoint").GetString()!);
             case Scenario.LeanZmq:
                 var native = Add(children, Child.Role(system + " broker", "broker-lean-zmq", "tcp://127.0.0.1:0"));

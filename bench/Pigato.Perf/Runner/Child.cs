@@ -30,7 +30,10 @@ internal sealed class Child : IAsyncDisposable
     /// From the benchmark's own executable it starts itself; hosted by another program (<c>pigato bench</c>)
     /// it runs Pigato.Perf.dll with the host's runtime configuration and dependencies, which include it.
     /// </remarks>
-    public static Child Role(string name, params string[] args)
+    public static Child Role(string name, params string[] args) => Role(name, environment: null, args);
+
+    /// <summary>Starts a role of the benchmark with <paramref name="environment"/> added to what it inherits.</summary>
+    public static Child Role(string name, IReadOnlyDictionary<string, string>? environment, string[] args)
     {
         var self = Environment.ProcessPath!;
         var perf = typeof(Child).Assembly;
@@ -38,20 +41,20 @@ internal sealed class Child : IAsyncDisposable
         if (entry is not null && entry != perf)
         {
             string[] exec = ["exec", "--runtimeconfig", Path.ChangeExtension(entry.Location, ".runtimeconfig.json"), "--depsfile", Path.ChangeExtension(entry.Location, ".deps.json"), perf.Location, "role"];
-            return Start(name, "dotnet", [.. exec, .. args], null, isRole: true);
+            return Start(name, "dotnet", [.. exec, .. args], null, environment, isRole: true);
         }
 
         var isDotnetHost = Path.GetFileNameWithoutExtension(self) == "dotnet";
         string[] prefix = isDotnetHost ? [perf.Location, "role"] : ["role"];
-        return Start(name, self, [.. prefix, .. args], null, isRole: true);
+        return Start(name, self, [.. prefix, .. args], null, environment, isRole: true);
     }
 
-    public static Child Start(string name, string file, IEnumerable<string> args, string? workingDirectory) => Start(name, file, args, workingDirectory, isRole: false);
+    public static Child Start(string name, string file, IEnumerable<string> args, string? workingDirectory) => Start(name, file, args, workingDirectory, null, isRole: false);
 
-    private static Child Start(string name, string file, IEnumerable<string> args, string? workingDirectory, bool isRole)
+    private static Child Start(string name, string file, IEnumerable<string> args, string? workingDirectory, IReadOnlyDictionary<string, string>? environment, bool isRole)
     {
         var child = new Child(name, isRole);
-        child._process = ChildProcess.Start(file, args, workingDirectory, onLine: child.OnLine, redirectInput: true);
+        child._process = ChildProcess.Start(file, args, workingDirectory, environment, onLine: child.OnLine, redirectInput: true);
         return child;
     }
 

@@ -33,7 +33,7 @@ internal static class Report
                 isStream ? "" : $"{Median(group, r => r.P99Us):0}",
                 isStream ? "" : $"{Median(group, r => r.MaxUs):0}",
                 $"{Median(group, r => r.BrokerUsPerRequest):0.0}/{Median(group, r => r.WorkersUsPerRequest):0.0}/{Median(group, r => r.ClientsUsPerRequest):0.0}",
-                group.Key.System switch
+                GcSetting.SystemOf(group.Key.System) switch
                 {
                     Scenario.Nats or Scenario.NatsTls => "",
                     Scenario.LeanRaw => $"{Median(group, r => r.BrokerUsPerRequest) * 1000 / LeanBrokerFramesPerRequest:0}",
