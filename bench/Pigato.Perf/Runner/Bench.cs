@@ -197,12 +197,23 @@ internal static class Bench
         return child;
     }
 
+    /// <summary>
+    /// The runtime settings of the <c>pigato</c> tool (src/Pigato.Cli/Pigato.Cli.csproj: Server GC, not concurrent, conserving
+    /// memory), given to Pigato's broker roles so that they run as <c>pigato broker</c> does; the benchmark's project sets
+    /// the rest (not concurrent), and a client or worker runs with its application's settings, here the benchmark's.
+    /// </summary>
+    private static readonly Dictionary<string, string> BrokerTool = new()
+    {
+        ["DOTNET_gcServer"] = "1",
+        ["DOTNET_GCConserveMemory"] = "7",
+    };
+
     private static async Task<(Child Broker, string Endpoint)> StartBrokerAsync(string system, List<Child> children, string? store)
     {
         switch (system)
         {
             case Scenario.PigatoCurve:
-                var curve = Add(children, Child.Role(system + " broker", "broker-pigato", "tcp://127.0.0.1:0", Scenario.CurveKeys.SecretKey));
+                var curve = Add(children, Child.Role(system + " broker", BrokerTool, ["broker-pigato", "tcp://127.0.0.1:0", Scenario.CurveKeys.SecretKey]));
                 return (curve, (await curve.WaitForAsync("ready")).GetProperty("endpoint").GetString()!);
             case Scenario.Pigato or Scenario.NodePeers or Scenario.Forwarder or Scenario.ForwarderRaw or Scenario.ZmtpRaw or Scenario.LeanRaw:
                 var name = system switch
@@ -212,7 +223,7 @@ internal static class Bench
                     _ => "broker-forwarder",
                 };
                 string[] args = store is null ? [name, "tcp://127.0.0.1:0"] : [name, "tcp://127.0.0.1:0", "", store];
-                var role = Add(children, Child.Role(system + " broker", environment: null, args));
+                var role = Add(children, Child.Role(system + " broker", system is Scenario.Pigato or Scenario.NodePeers ? BrokerTool : null, args));
                 return (role, (await role.WaitForAsync("ready")).GetProperty("endpoint").GetString()!);
             case Scenario.LeanZmq:
                 var native = Add(children, Child.Role(system + " broker", "broker-lean-zmq", "tcp://127.0.0.1:0"));
