@@ -151,7 +151,7 @@ public sealed partial class Worker
             return;
         }
 
-        var data = request.Data.ToArray();
+        var data = ParsedOnLoop(reply, request.Data) ? [] : request.Data.ToArray();
         var (options, deadline) = _parsedOptions.Parse(request.Options);
         if (deadline is { } remaining)
         {
@@ -170,6 +170,34 @@ public sealed partial class Worker
             {
                 ThreadPool.UnsafeQueueUserWorkItem(start, preferLocal: false);
             }
+        }
+    }
+
+    /// <summary>
+    /// A <see cref="JsonElement"/> worker parses valid data up to this size on the loop, from the frame as it arrived (the
+    /// element keeps its own copy): the worker copies the frame for nothing else. Larger data is copied and parsed by the
+    /// handler, off the loop when it runs elsewhere.
+    /// </summary>
+    internal const int ParseOnLoopLimit = 16 * 1024;
+
+    /// <summary>True when <paramref name="data"/> was parsed into <paramref name="reply"/>'s <see cref="WorkerReply.ParsedData"/>.</summary>
+    private bool ParsedOnLoop(WorkerReply reply, ReadOnlySpan<byte> data)
+    {
+        if (!_parsesOnLoop || data.Length > ParseOnLoopLimit || PigatoFrames.IsAbsent(data))
+        {
+            return false;
+        }
+
+        try
+        {
+            reply.ParsedData = JsonSerializer.Deserialize<JsonElement>(data, Options.SerializerOptions);
+            return true;
+        }
+#pragma warning disable CA1031 // Invalid data, or a converter of the options that throws: the handler's own parse reports it, as it did before.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return false;
         }
     }
 

@@ -18,6 +18,9 @@ namespace Pigato;
 public sealed partial class Worker : IAsyncDisposable
 {
     private readonly Func<byte[], WorkerReply, JsonElement, ValueTask> _handler;
+
+    /// <summary>A <see cref="JsonElement"/> worker: request data is parsed on the loop (<see cref="WorkerReply.ParsedData"/>).</summary>
+    private readonly bool _parsesOnLoop;
     private readonly ILogger _logger;
     private readonly ConnectionSettings _connectionSettings;
     private readonly byte[] _service;
@@ -37,8 +40,9 @@ public sealed partial class Worker : IAsyncDisposable
 
     /// <summary>Creates a worker whose handler reads request data as a <see cref="JsonElement"/>.</summary>
     public Worker(WorkerOptions options, RequestHandler<JsonElement> handler)
-        : this(options, Typed(handler, options, data => JsonSerializer.Deserialize<JsonElement>(data, options.SerializerOptions)))
+        : this(options, ParsedOrTyped(handler, options))
     {
+        _parsesOnLoop = true;
     }
 
     private Worker(WorkerOptions options, Func<byte[], WorkerReply, JsonElement, ValueTask> handler)
@@ -183,6 +187,13 @@ public sealed partial class Worker : IAsyncDisposable
 
     /// <inheritdoc />
     public ValueTask DisposeAsync() => _lifecycle.DisposeAsync(() => StopCoreAsync(CancellationToken.None));
+
+    /// <summary>A <see cref="JsonElement"/> handler given the data parsed on the loop, else (large or invalid data) its own copy to parse.</summary>
+    private static Func<byte[], WorkerReply, JsonElement, ValueTask> ParsedOrTyped(RequestHandler<JsonElement> handler, WorkerOptions options)
+    {
+        var typed = Typed(handler, options, data => JsonSerializer.Deserialize<JsonElement>(data, options.SerializerOptions));
+        return (data, reply, requestOptions) => reply.ParsedData is { } parsed ? handler(parsed, reply, requestOptions) : typed(data, reply, requestOptions);
+    }
 
     private static Func<byte[], WorkerReply, JsonElement, ValueTask> Typed<TData>(RequestHandler<TData> handler, WorkerOptions options, Func<byte[], TData?> read)
     {

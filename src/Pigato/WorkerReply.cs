@@ -295,6 +295,12 @@ public sealed class WorkerReply
     /// <summary>The ending reply on its way to the worker's loop (set once, before it is posted).</summary>
     internal ReplyData Ending { get; set; }
 
+    /// <summary>
+    /// The request's data, parsed on the worker's loop from the frame as it arrived (a <see cref="JsonElement"/> worker,
+    /// valid data up to <see cref="Worker.ParseOnLoopLimit"/> bytes), so that no copy of the frame is made for the handler.
+    /// </summary>
+    internal JsonElement? ParsedData { get; set; }
+
     /// <summary>True when the handler ended the request with <see cref="ErrorAsync{T}"/> (for the worker's metrics).</summary>
     internal bool EndedWithError { get; private set; }
 

@@ -69,6 +69,51 @@ public class WorkerWireTests
     }
 
     [Fact]
+    public async Task JsonData_SmallParsedOnTheLoop_LargeCopied_InvalidRefused_EachEchoedAsItCame()
+    {
+        using var broker = RawSocket.Router();
+        var options = new WorkerOptions { Endpoint = broker.Endpoint, Service = "echo", Concurrency = 100, HeartbeatInterval = FastHeartbeat, Liveness = 1000, Prefix = "wire" };
+        await using var worker = new Worker(options, async (data, reply, _) =>
+        {
+            await Task.Yield(); // off the loop: later frames have been read by now
+            await reply.EndAsync(data);
+        });
+        await worker.StartAsync();
+        var id = broker.ReceiveMatching(1, "W", "1")[0];
+
+        // A burst of small requests, each kept by its handler beyond the frame it came in, then one over the limit parsed
+        // on the loop: every echo is its own request's data.
+        const int Small = 40;
+        for (var i = 0; i < Small; i++)
+        {
+            broker.Send(id, "W", "2", "client-1", "echo", "", "r" + i, $"{{\"n\":{i},\"pad\":\"{new string((char)('a' + (i % 26)), 100 + i)}\"}}", "{}");
+        }
+
+        var large = "\"" + new string('x', 20 * 1024) + "\"";
+        broker.Send(id, "W", "2", "client-1", "echo", "", "large", large, "{}");
+        var echoes = new Dictionary<string, string>();
+        for (var i = 0; i <= Small; i++)
+        {
+            var reply = broker.ReceiveMatching(1, "W", "3");
+            echoes[reply[5]] = reply[7];
+        }
+
+        for (var i = 0; i < Small; i++)
+        {
+            using var echo = JsonDocument.Parse(echoes["r" + i]);
+            Assert.Equal(i, echo.RootElement.GetProperty("n").GetInt32());
+            Assert.Equal(new string((char)('a' + (i % 26)), 100 + i), echo.RootElement.GetProperty("pad").GetString());
+        }
+
+        Assert.Equal(large, echoes["large"]);
+
+        broker.Send(id, "W", "2", "client-1", "echo", "", "bad", "{not json", "{}");
+        var refused = broker.ReceiveMatching(1, "W", "3", "client-1", "", "bad");
+        Assert.Equal("-1", refused[6]);
+        Assert.Contains(PigatoErrorCodes.InvalidData, refused[7], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Stop_SendsDisconnect()
     {
         using var broker = RawSocket.Router();
