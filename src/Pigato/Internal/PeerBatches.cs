@@ -11,8 +11,7 @@ internal sealed class PeerBatches
 {
     private const int MaxPooled = 64;
 
-    private readonly Dictionary<string, PeerBatch> _byPeer = new(StringComparer.Ordinal);
-    private LastPeer<PeerBatch> _last;
+    private readonly PeerTable<PeerBatch> _byPeer = new();
     private readonly List<PeerBatch> _order = [];
     private readonly Stack<PeerBatch> _pool = new();
 
@@ -26,13 +25,12 @@ internal sealed class PeerBatches
     /// </summary>
     public PeerBatch? Add(byte[] identity, in CompactDraft message, BrokerRequest? request = null, bool pastTheBound = false)
     {
-        if (!_last.TryGet(_byPeer, identity, out var batch))
+        if (!_byPeer.TryGet(identity, out var batch))
         {
             batch = _pool.Count > 0 ? _pool.Pop() : new PeerBatch();
             batch.Identity = identity;
             _byPeer.Add(PeerKey.Of(identity), batch);
             _order.Add(batch);
-            _last.Remember(batch);
         }
 
         if (request is not null && (batch.Requests.Count == 0 || batch.Requests[^1] != request))
@@ -48,7 +46,7 @@ internal sealed class PeerBatches
     /// <summary>Takes what waits for <paramref name="identity"/>, if anything.</summary>
     public bool TryTake(ReadOnlySpan<byte> identity, out PeerBatch batch)
     {
-        if (_order.Count == 0 || !_last.TryGet(_byPeer, identity, out batch!))
+        if (_order.Count == 0 || !_byPeer.TryGet(identity, out batch!))
         {
             batch = null!;
             return false;
@@ -64,7 +62,6 @@ internal sealed class PeerBatches
         batches.AddRange(_order);
         _order.Clear();
         _byPeer.Clear();
-        _last.Clear();
     }
 
     /// <summary>A batch that was sent (or dropped) goes back to the pool.</summary>
@@ -81,7 +78,6 @@ internal sealed class PeerBatches
     {
         _byPeer.Remove(PeerKey.Of(batch.Identity));
         _order.Remove(batch);
-        _last.Forget(batch);
         return batch;
     }
 }

@@ -11,8 +11,7 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
     private readonly Dictionary<string, BrokerRequest> _requests = new(StringComparer.Ordinal);
     private readonly Dictionary<string, BrokerRequest> _durable = new(StringComparer.Ordinal);
     private bool _keepStored;
-    private readonly Dictionary<string, BrokerClient> _clients = new(StringComparer.Ordinal);
-    private LastPeer<BrokerClient> _lastClient;
+    private readonly PeerTable<BrokerClient> _clients = new();
 
     public int Count => _requests.Count;
 
@@ -42,7 +41,7 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
     /// <summary>A <c>persist</c> request by its rid alone (whoever its client now is).</summary>
     public bool TryGetDurable(ReadOnlySpan<byte> rid, out BrokerRequest request) => PeerKey.TryGet(_durable, rid, out request);
 
-    public bool TryGetClient(ReadOnlySpan<byte> clientId, out BrokerClient client) => _lastClient.TryGet(_clients, clientId, out client);
+    public bool TryGetClient(ReadOnlySpan<byte> clientId, out BrokerClient client) => _clients.TryGet(clientId, out client);
 
     public bool Contains(ReadOnlySpan<byte> clientId, ReadOnlySpan<byte> rid) => PeerKey.TryGet(_requests, clientId, rid, out _);
 
@@ -61,7 +60,6 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
         {
             client = new BrokerClient(PeerKey.Of(clientId), clientId.ToArray(), now);
             _clients.Add(client.Key, client);
-            _lastClient.Remember(client);
         }
 
         var request = new BrokerRequest(PeerKey.Of(clientId, rid), client, rid.ToArray(), client.Identity, service, data.ToArray(), options, parsed, now)
@@ -167,7 +165,6 @@ internal sealed class RequestTable(Dispatcher dispatcher, IRequestJournal? journ
         if (--client.Pending == 0)
         {
             _clients.Remove(client.Key);
-            _lastClient.Forget(client);
         }
     }
 

@@ -3,14 +3,13 @@ namespace Pigato.Routing;
 /// <summary>The registered workers, by identity, and the liveness rules that keep or purge them.</summary>
 internal sealed class WorkerRegistry(int liveness, long maxInFlightBytes)
 {
-    private readonly Dictionary<string, BrokerWorker> _workers = new(StringComparer.Ordinal);
-    private LastPeer<BrokerWorker> _last;
+    private readonly PeerTable<BrokerWorker> _workers = new();
 
     public int Count => _workers.Count;
 
     public IReadOnlyCollection<BrokerWorker> All => _workers.Values;
 
-    public bool TryGet(ReadOnlySpan<byte> identity, out BrokerWorker worker) => _last.TryGet(_workers, identity, out worker);
+    public bool TryGet(ReadOnlySpan<byte> identity, out BrokerWorker worker) => _workers.TryGet(identity, out worker);
 
     /// <summary>Registers a worker under <paramref name="service"/>.</summary>
     public BrokerWorker Add(ReadOnlySpan<byte> identity, ServiceEntry service, int concurrency, long now)
@@ -29,8 +28,6 @@ internal sealed class WorkerRegistry(int liveness, long maxInFlightBytes)
         {
             return false;
         }
-
-        _last.Forget(worker);
 
         worker.Service.Workers.Remove(worker);
         return true;
